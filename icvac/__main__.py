@@ -1,0 +1,3 @@
+from icvac.cli import main
+
+main()

@@ -1,0 +1,111 @@
+"""The ``icvac`` command line: parses options, calls the library, renders results.
+
+Library exceptions become a one-line message and a documented exit code here,
+at the edge, and nowhere else.
+"""
+from __future__ import annotations
+
+import signal
+import sys
+from typing import Annotated, Optional
+
+import typer
+from typer.core import TyperGroup
+
+from icvac.errors import ConfigFileError, ExitCode, IcvacError
+
+from ._common import SETTINGS, error
+
+
+class _IcvacGroup(TyperGroup):
+    """Turns library errors into messages and exit codes, once, for every command."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except IcvacError as exc:
+            if SETTINGS.debug:
+                raise
+            error(str(exc) if not isinstance(exc, ConfigFileError) else exc.describe())
+            raise typer.Exit(int(exc.exit_code)) from None
+        except KeyboardInterrupt:
+            if SETTINGS.debug:
+                raise
+            error("interrupted; no output was written")
+            raise typer.Exit(130) from None
+        except BrokenPipeError:
+            raise typer.Exit(int(ExitCode.OK)) from None
+        except OSError as exc:
+            if SETTINGS.debug:
+                raise
+            where = f" {exc.filename}" if exc.filename else ""
+            error(f"cannot read or write{where}: {exc.strerror or exc}")
+            raise typer.Exit(int(ExitCode.UNREADABLE)) from None
+
+
+app = typer.Typer(
+    cls=_IcvacGroup,
+    name="icvac",
+    help="Code records of violence against children into the International Classification of Violence "
+         "against Children (ICVAC): validate, recode, crosswalk and tabulate.\n\n"
+         "Exit codes: 0 ok, 1 data invalid, 2 usage, 3 unreadable input or config.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    pretty_exceptions_show_locals=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if not value:
+        return
+    from icvac import __version__
+    from icvac.taxonomy import load_taxonomy
+
+    try:
+        taxonomy = load_taxonomy()
+        tax = f"taxonomy {taxonomy.id} {taxonomy.version} ({taxonomy.status})"
+    except IcvacError as exc:
+        tax = f"bundled taxonomy unreadable: {exc}"
+    typer.echo(f"icvac {__version__}; {tax}")
+    raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors on stderr.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show the full traceback of an error.")] = False,
+    version: Annotated[Optional[bool], typer.Option("--version", callback=_version, is_eager=True,
+                                                    help="Print the icvac and taxonomy versions.")] = None,
+) -> None:
+    SETTINGS.quiet = quiet
+    SETTINGS.debug = debug
+
+
+def _register() -> None:
+    from . import taxonomy_cmd  # noqa: F401  (each module adds its commands to `app`)
+
+    for name in ("validate_cmd", "recode_cmd", "mapping_cmd", "crosswalk_cmd", "tabulate_cmd"):
+        try:
+            __import__(f"{__name__}.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__name__}.{name}":
+                raise
+
+
+_register()
+
+
+def _terminate(signum, frame):
+    # SIGTERM takes the same path as Ctrl-C, so atomic outputs clean up their temporary files.
+    raise KeyboardInterrupt
+
+
+def main() -> None:
+    signal.signal(signal.SIGTERM, _terminate)
+    app(prog_name="icvac")
+
+
+__all__ = ["app", "main"]

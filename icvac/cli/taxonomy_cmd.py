@@ -1,0 +1,207 @@
+"""``icvac taxonomy …``: browse, search, export and check the taxonomy."""
+from __future__ import annotations
+
+import enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from icvac.errors import ExitCode
+
+from . import app
+from ._common import (FormatOption, ReportFormat, TaxonomyOption, emit_json, info, load_taxonomy_for_command,
+                      stdout_console, warn)
+
+taxonomy_app = typer.Typer(help="Browse, search, export and check the ICVAC taxonomy.", no_args_is_help=True,
+                           rich_markup_mode=None)
+app.add_typer(taxonomy_app, name="taxonomy")
+
+
+class Lang(str, enum.Enum):
+    en = "en"
+    fr = "fr"
+    es = "es"
+
+
+class ExportFormat(str, enum.Enum):
+    csv = "csv"
+    json = "json"
+    markdown = "markdown"
+
+
+@taxonomy_app.command("tree")
+def tree(
+    level: Annotated[Optional[int], typer.Option("--level", "-l", min=1, max=4, help="Deepest level to show.")] = None,
+    lang: Annotated[Lang, typer.Option("--lang", help="Language of the titles.")] = Lang.en,
+    fmt: FormatOption = ReportFormat.table,
+    taxonomy_file: TaxonomyOption = None,
+) -> None:
+    """Print the category tree.
+
+    Example: icvac taxonomy tree --level 2 --lang fr
+    """
+    from icvac.export import category_record
+
+    taxonomy = load_taxonomy_for_command(taxonomy_file)
+    cats = list(taxonomy.walk(level))
+    if fmt is ReportFormat.json:
+        emit_json([{k: category_record(c)[k] for k in ("code", "level", "parent")} | {"title": c.title_in(lang.value),
+                   "status": c.status} for c in cats])
+        return
+    out = stdout_console()
+    for cat in cats:
+        mark = "" if cat.status == "verified" else "  (provisional)"
+        out.print(f"{'  ' * (cat.level - 1)}{cat.code}  {cat.title_in(lang.value)}{mark}", markup=False)
+
+
+@taxonomy_app.command("show")
+def show(
+    code: Annotated[str, typer.Argument(help="An ICVAC code, e.g. 03 or 0301.")],
+    fmt: FormatOption = ReportFormat.table,
+    taxonomy_file: TaxonomyOption = None,
+) -> None:
+    """Show one category: title, definition, inclusions, exclusions, parent, children, status.
+
+    Example: icvac taxonomy show 03
+    """
+    from icvac.errors import UsageError
+    from icvac.export import category_record
+
+    taxonomy = load_taxonomy_for_command(taxonomy_file)
+    if code not in taxonomy:
+        hint = "; try `icvac taxonomy search`" if not code.isdigit() else ""
+        raise UsageError(f"no category with code {code!r} in the taxonomy{hint}")
+    cat = taxonomy.get(code)
+    if fmt is ReportFormat.json:
+        emit_json(category_record(cat))
+        return
+    out = stdout_console()
+    out.print(f"{cat.code}  {cat.title_in('en')}", style="bold", markup=False)
+    for lang in ("fr", "es"):
+        if lang in cat.title:
+            out.print(f"  {lang}: {cat.title[lang]}", markup=False)
+    out.print(f"Level {cat.level}; status: {cat.status}" + (f" ({cat.status_note})" if cat.status_note else ""),
+              markup=False)
+    parent = taxonomy.get(cat.parent) if cat.parent else None
+    out.print(f"Parent: {parent.code} {parent.title_in('en')}" if parent else "Parent: (none, level 1)", markup=False)
+    out.print(f"\nDefinition: {cat.definition}", markup=False)
+    _bullets(out, "Inclusions", cat.inclusions)
+    _bullets(out, "Exclusions", [f"{e.text} (see {e.code})" if e.code else e.text for e in cat.exclusions])
+    _bullets(out, "Children", [f"{c} {taxonomy.get(c).title_in('en')}" for c in cat.children])
+
+
+def _bullets(out, heading: str, items) -> None:
+    if items:
+        out.print(f"\n{heading}:", markup=False)
+        for item in items:
+            out.print(f"  - {item}", markup=False)
+
+
+@taxonomy_app.command("search")
+def search(
+    text: Annotated[str, typer.Argument(help="Words to look for, in English, French or Spanish.")],
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many matches to show.")] = 10,
+    fmt: FormatOption = ReportFormat.table,
+    taxonomy_file: TaxonomyOption = None,
+) -> None:
+    """Rank categories by fuzzy match over titles and synonyms in every language.
+
+    Accents, case and word order do not matter. Example: icvac taxonomy search "abus sexuel"
+    """
+    taxonomy = load_taxonomy_for_command(taxonomy_file)
+    hits = taxonomy.search(text, limit=limit)
+    if fmt is ReportFormat.json:
+        emit_json([{"code": h.code, "title": h.title, "score": h.score, "matched": h.matched} for h in hits])
+        return
+    if not hits:
+        info("no match")
+        return
+    from rich.table import Table
+
+    table = Table("code", "title", "score", "matched on", box=None)
+    for h in hits:
+        table.add_row(h.code, h.title, f"{h.score:.1f}", h.matched)
+    stdout_console().print(table)
+
+
+@taxonomy_app.command("variables")
+def variables(
+    fmt: FormatOption = ReportFormat.table,
+    taxonomy_file: TaxonomyOption = None,
+) -> None:
+    """List the disaggregating variables and their coded values.
+
+    Example: icvac taxonomy variables --format json
+    """
+    taxonomy = load_taxonomy_for_command(taxonomy_file)
+    if fmt is ReportFormat.json:
+        from icvac.export import export_taxonomy
+        import json
+
+        emit_json(json.loads(export_taxonomy(taxonomy, "json"))["variables"])
+        return
+    out = stdout_console()
+    for var in taxonomy.variables.values():
+        out.print(f"{var.id}  {var.title.get('en', '')}", style="bold", markup=False)
+        for value in var.values:
+            rng = f"  [{value.min}-{value.max}]" if value.min is not None else ""
+            out.print(f"    {value.code:<26} {value.title.get('en', '')}{rng}", markup=False)
+
+
+@taxonomy_app.command("export")
+def export(
+    fmt: Annotated[ExportFormat, typer.Option("--format", "-f", help="Output format.")] = ExportFormat.json,
+    output: Annotated[str, typer.Option("--output", "-o", help="File to write, or - for stdout.")] = "-",
+    taxonomy_file: TaxonomyOption = None,
+) -> None:
+    """Export the whole taxonomy as CSV, JSON or Markdown.
+
+    Example: icvac taxonomy export --format csv -o icvac.csv
+    """
+    from icvac.export import export_taxonomy
+    from icvac.writers import atomic_output, refuse_overwrite
+
+    taxonomy = load_taxonomy_for_command(taxonomy_file)
+    refuse_overwrite(output, taxonomy.path)
+    text = export_taxonomy(taxonomy, fmt.value)
+    with atomic_output(output) as handle:
+        handle.write(text)
+
+
+@taxonomy_app.command("check")
+def check(
+    file: Annotated[Optional[Path], typer.Argument(help="Taxonomy file; the bundled one when omitted.",
+                                                   show_default=False)] = None,
+    fmt: FormatOption = ReportFormat.table,
+    taxonomy_file: TaxonomyOption = None,
+) -> None:
+    """Check a taxonomy file: schema, unique codes, parent/child codes, levels, references, synonyms.
+
+    Every problem is reported at once with its path in the file. Exit 0 valid, 1 invalid, 3 unreadable.
+    Example: icvac taxonomy check my-taxonomy.yaml
+    """
+    from icvac.taxonomy import check_taxonomy, resolve_taxonomy_path
+
+    path = resolve_taxonomy_path(file or taxonomy_file)
+    taxonomy, problems = check_taxonomy(path)
+    errors = [p for p in problems if p.severity == "error"]
+    if fmt is ReportFormat.json:
+        emit_json({"file": str(path), "valid": not errors, "errors": len(errors),
+                   "warnings": len(problems) - len(errors), "problems": [p.to_dict() for p in problems]})
+    else:
+        for p in problems:
+            (warn if p.severity == "warning" else _error_line)(f"{path}: {p.format().split(': ', 1)[1]}")
+        if taxonomy is not None:
+            info(f"{path}: valid, {len(taxonomy.categories)} categories, {len(taxonomy.variables)} variables"
+                 + (f", {len(problems)} warning(s)" if problems else "") + f"; status {taxonomy.status}")
+        else:
+            info(f"{path}: {len(errors)} error(s)")
+    if errors:
+        raise typer.Exit(int(ExitCode.DATA_INVALID))
+
+
+def _error_line(message: str) -> None:
+    from ._common import error
+
+    error(message)

@@ -1,0 +1,84 @@
+"""Column roles: which column of a data file holds the id, the code, the victim's age…
+
+Each role has a standard default column name; ``--column ROLE=NAME`` points a role
+at another column. Columns with no role are opaque: the tool carries them through
+but never shows their values (they may hold names or narratives).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .errors import UsageError
+from .text import fold
+
+__all__ = ["ROLES", "VARIABLE_ROLES", "CODED_ROLES", "ColumnMap", "parse_column_options", "resolve_columns"]
+
+VARIABLE_ROLES = (
+    "victim_sex", "victim_disability", "victim_migration_status", "perpetrator_relationship",
+    "perpetrator_sex", "perpetrator_age_group", "setting", "technology_facilitated", "armed_conflict",
+)
+ROLES = (
+    "id", "icvac_code", "victim_age", "victim_birth_date", "incident_date", *VARIABLE_ROLES,
+    "national_code", "national_label",
+)
+# Roles whose values are codes, numbers or dates: safe to quote in a message. National labels are
+# short category names too, but they are typed by people, so they are quoted only in review files.
+CODED_ROLES = frozenset(ROLES) - {"id", "national_label"}
+
+
+@dataclass(frozen=True)
+class ColumnMap:
+    """Role -> column index in the header, for the roles present in the file."""
+
+    header: tuple[str, ...]
+    index: dict[str, int]
+
+    def get(self, role: str) -> int | None:
+        return self.index.get(role)
+
+    def name(self, role: str) -> str:
+        return self.header[self.index[role]]
+
+    def role_of(self, column: int) -> str | None:
+        for role, i in self.index.items():
+            if i == column:
+                return role
+        return None
+
+
+def parse_column_options(values: list[str] | None, roles=ROLES) -> dict[str, str]:
+    """``["victim_sex=Sexe", "id=N°"]`` -> ``{"victim_sex": "Sexe", "id": "N°"}``."""
+    out: dict[str, str] = {}
+    for item in values or []:
+        role, sep, name = item.partition("=")
+        role, name = role.strip(), name.strip()
+        if not sep or not role or not name:
+            raise UsageError(f"--column {item!r}: write ROLE=COLUMN, for example victim_sex=Sexe")
+        if role not in roles:
+            raise UsageError(f"--column {item!r}: unknown role {role!r}; roles are {', '.join(roles)}")
+        out[role] = name
+    return out
+
+
+def resolve_columns(header: list[str], overrides: dict[str, str] | None = None, roles=ROLES,
+                    source: str = "") -> ColumnMap:
+    """Find each role's column: an explicit override must exist; a default name matches exactly,
+    else ignoring case, accents and punctuation."""
+    overrides = overrides or {}
+    exact = {name: i for i, name in enumerate(header)}
+    folded: dict[str, int] = {}
+    for i, name in enumerate(header):
+        folded.setdefault(fold(name).replace(" ", "_"), i)
+    index: dict[str, int] = {}
+    for role in roles:
+        if role in overrides:
+            name = overrides[role]
+            if name not in exact:
+                raise UsageError(f"{source + ': ' if source else ''}--column {role}={name}: no column named "
+                                 f"{name!r}; the columns are {', '.join(map(repr, header))}")
+            index[role] = exact[name]
+        elif role in exact:
+            index[role] = exact[role]
+        elif role in folded:
+            index[role] = folded[role]
+    return ColumnMap(tuple(header), index)

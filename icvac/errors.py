@@ -1,0 +1,92 @@
+"""Exceptions and exit codes: the one place where the tool's failure modes are named.
+
+The library raises these; only the CLI turns them into a message and an exit code.
+Bad *data* (an invalid incident row) is never an exception: it is an issue in a report.
+"""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class ExitCode(enum.IntEnum):
+    """Exit statuses, documented in the README. Stable: pipelines depend on them."""
+
+    OK = 0
+    DATA_INVALID = 1
+    USAGE = 2
+    UNREADABLE = 3
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem found in a taxonomy or mapping file, located by its path inside the file."""
+
+    path: str
+    message: str
+    severity: str = "error"  # "error" or "warning"
+    line: int | None = None
+
+    def format(self) -> str:
+        where = self.path or "(top level)"
+        if self.line is not None:
+            where = f"{where} (line {self.line})"
+        return f"{self.severity}: {where}: {self.message}"
+
+    def to_dict(self) -> dict:
+        return {"path": self.path, "line": self.line, "severity": self.severity, "message": self.message}
+
+
+class IcvacError(Exception):
+    """Base class: the tool cannot run. Carries the exit code the CLI should use."""
+
+    exit_code: ExitCode = ExitCode.UNREADABLE
+
+
+class UsageError(IcvacError):
+    """Options that cannot work together, or a value the user must change."""
+
+    exit_code = ExitCode.USAGE
+
+
+class InputError(IcvacError):
+    """A data file that cannot be read: missing, not a table, wrong encoding, corrupt."""
+
+    exit_code = ExitCode.UNREADABLE
+
+
+class OutputError(IcvacError):
+    """An output that must not or cannot be written (over the input, into a missing folder)."""
+
+    exit_code = ExitCode.USAGE
+
+
+class ConfigFileError(IcvacError):
+    """A YAML taxonomy or mapping file that is unreadable or invalid; lists every problem."""
+
+    kind = "configuration"
+
+    def __init__(self, file: str, problems: list[Problem] | None = None, message: str | None = None):
+        self.file = str(file)
+        self.problems = list(problems or [])
+        self.summary = message
+        super().__init__(self.describe())
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    def describe(self) -> str:
+        if self.summary and not self.problems:
+            return f"{self.kind} file {self.file}: {self.summary}"
+        head = f"{self.kind} file {self.file} has {len(self.errors)} error(s)"
+        lines = [head] + ["  " + p.format() for p in self.problems]
+        return "\n".join(lines)
+
+
+class TaxonomyError(ConfigFileError):
+    kind = "taxonomy"
+
+
+class MappingError(ConfigFileError):
+    kind = "mapping"

@@ -1,0 +1,367 @@
+"""Streaming readers for incident data: CSV (any common encoding and delimiter), Excel, JSON Lines.
+
+Every reader yields ``(row_number, values)`` one row at a time, values as strings,
+so a file of millions of rows is read in constant memory. Row numbers are those a
+person sees when opening the file: the header is row ``header_row``, the first
+data row the one after it.
+"""
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import json
+import os
+import sys
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import IO, Iterator
+
+from .errors import InputError
+
+__all__ = ["ReadOptions", "Table", "open_table", "DELIMITERS", "FORMATS"]
+
+DELIMITERS = (",", ";", "\t", "|")
+FORMATS = ("csv", "xlsx", "jsonl")
+SAMPLE_BYTES = 1 << 20
+FIELD_LIMIT = 1 << 20  # one field above 1 MB is not an incident record: refuse rather than swallow it
+_ZIP_MAGIC = b"PK\x03\x04"
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    format: str | None = None      # csv, xlsx or jsonl; from the extension when None
+    encoding: str | None = None    # detected when None
+    delimiter: str | None = None   # sniffed when None
+    sheet: str | None = None       # Excel sheet name or 1-based number
+    header_row: int = 1            # Excel and CSV: the row holding the column names
+
+
+@dataclass
+class Table:
+    """An open data source: its columns and a one-pass iterator of rows."""
+
+    path: str
+    format: str
+    header: list[str]
+    _rows: Iterator[tuple[int, list[str]]] = field(repr=False)
+    encoding: str | None = None
+    delimiter: str | None = None
+    _closers: list = field(default_factory=list, repr=False)
+
+    def rows(self) -> Iterator[tuple[int, list[str]]]:
+        return self._rows
+
+    def close(self) -> None:
+        for close in self._closers:
+            close()
+        self._closers.clear()
+
+    def __enter__(self) -> "Table":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @property
+    def name(self) -> str:
+        return "<stdin>" if self.path == "-" else self.path
+
+
+def open_table(path: str | os.PathLike, options: ReadOptions = ReadOptions()) -> Table:
+    """Open a data file (``-`` is CSV on stdin) and read its header. Raises InputError."""
+    name = str(path)
+    if options.header_row < 1:
+        raise InputError(f"{name}: --header-row must be 1 or more")
+    if name == "-":
+        stream = _Prefixed(sys.stdin.buffer)
+        return _open_csv(name, stream, stream.peek(), options)
+    p = Path(name)
+    if p.is_dir():
+        raise InputError(f"{name}: is a directory; give a data file")
+    try:
+        handle = open(p, "rb")
+    except FileNotFoundError:
+        raise InputError(f"{name}: no such file; check the path") from None
+    except OSError as exc:
+        raise InputError(f"{name}: cannot be opened ({exc.strerror or exc})") from None
+    try:
+        sample = handle.read(SAMPLE_BYTES)
+        fmt = options.format or _format_from_name(p)
+        _check_format(name, fmt, sample)
+        if fmt == "xlsx":
+            handle.close()
+            return _open_xlsx(name, options)
+        handle.seek(0)
+        if fmt == "jsonl":
+            return _open_jsonl(name, handle, sample, options)
+        return _open_csv(name, handle, sample, options)
+    except BaseException:
+        handle.close()
+        raise
+
+
+def _format_from_name(p: Path) -> str:
+    suffix = p.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        return "xlsx"
+    if suffix in (".jsonl", ".ndjson"):
+        return "jsonl"
+    return "csv"
+
+
+def _check_format(name: str, fmt: str, sample: bytes) -> None:
+    if not sample:
+        raise InputError(f"{name}: the file is empty")
+    if sample.startswith(_OLE_MAGIC):
+        raise InputError(f"{name}: is a password-protected workbook or an old .xls file; "
+                         "save it as an unprotected .xlsx or as CSV")
+    if fmt == "xlsx" and not sample.startswith(_ZIP_MAGIC):
+        raise InputError(f"{name}: is not an Excel .xlsx workbook (it looks like text); "
+                         "if it is CSV, rename it to .csv or pass --input-format csv")
+    if fmt != "xlsx" and sample.startswith(_ZIP_MAGIC):
+        raise InputError(f"{name}: is a zip or Excel workbook, not {fmt.upper()} text; "
+                         "rename it to .xlsx or export it as CSV")
+    if fmt != "xlsx" and b"\x00" in sample[:65536] and not sample.startswith((codecs.BOM_UTF16_LE,
+                                                                             codecs.BOM_UTF16_BE)):
+        raise InputError(f"{name}: looks like a binary file, not {fmt.upper()} text")
+
+
+def detect_encoding(sample: bytes) -> str:
+    """UTF-8 (with or without BOM) when the sample decodes as such, else Windows-1252."""
+    if sample.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        sample.decode("cp1252")
+        return "cp1252"
+    except UnicodeDecodeError:
+        return "latin-1"  # decodes any byte; cp1252 leaves five undefined
+
+
+def sniff_delimiter(first_line: str) -> str:
+    counts = {d: first_line.count(d) for d in DELIMITERS}
+    best = max(DELIMITERS, key=lambda d: counts[d])  # ties go to the earlier, more common delimiter
+    return best if counts[best] else ","
+
+
+class _Prefixed(io.RawIOBase):
+    """Stdin with its first megabyte read ahead, so the encoding can be sniffed before parsing."""
+
+    def __init__(self, raw):
+        self._raw = raw
+        self._head = raw.read(SAMPLE_BYTES) or b""
+        self._pos = 0
+
+    def peek(self) -> bytes:
+        return self._head
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buf) -> int:
+        if self._pos < len(self._head):
+            chunk = self._head[self._pos:self._pos + len(buf)]
+            self._pos += len(chunk)
+        else:
+            chunk = self._raw.read(len(buf)) or b""
+        buf[:len(chunk)] = chunk
+        return len(chunk)
+
+
+def _open_csv(name: str, handle, sample: bytes, options: ReadOptions) -> Table:
+    if not sample:
+        raise InputError(f"{name}: the file is empty")
+    encoding = options.encoding or detect_encoding(sample)
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise InputError(f"{name}: unknown encoding {encoding!r}; try utf-8, cp1252 or latin-1") from None
+    text = io.TextIOWrapper(handle if isinstance(handle, io.BufferedIOBase) else io.BufferedReader(handle),
+                            encoding=encoding, newline="")
+    head = sample.decode(encoding, errors="replace").lstrip("\ufeff")
+    lines = head.splitlines()
+    first = lines[options.header_row - 1] if len(lines) >= options.header_row else (lines[-1] if lines else "")
+    delimiter = options.delimiter or sniff_delimiter(first)
+    if delimiter in ("\\t", "tab", "TAB"):
+        delimiter = "\t"
+    if len(delimiter) != 1:
+        raise InputError(f"{name}: the delimiter must be one character, got {delimiter!r}")
+    csv.field_size_limit(FIELD_LIMIT)
+    reader = csv.reader(text, delimiter=delimiter, strict=True)
+    header = _read_header(name, reader, options.header_row, encoding)
+    table = Table(name, "csv", header, iter(()), encoding, delimiter, [text.close])
+    table._rows = _csv_rows(name, reader, options.header_row, encoding)
+    return table
+
+
+def _read_header(name: str, reader, header_row: int, encoding: str) -> list[str]:
+    header = None
+    try:
+        for _ in range(header_row):
+            header = next(reader)
+    except StopIteration:
+        raise InputError(f"{name}: has no header row {header_row}" if header_row > 1
+                         else f"{name}: the file is empty") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{name}: the header is not valid {encoding}; pass --encoding") from None
+    except csv.Error as exc:
+        raise InputError(f"{name}: row {header_row}: cannot parse the header ({exc})") from None
+    header = [h.strip() for h in header]
+    return check_header(name, header)
+
+
+def check_header(name: str, header: list[str]) -> list[str]:
+    if not any(header):
+        raise InputError(f"{name}: the header row is blank; the first row must name the columns")
+    seen: dict[str, int] = {}
+    for i, col in enumerate(header, 1):
+        if col and col in seen:
+            raise InputError(f"{name}: columns {seen[col]} and {i} are both named {col!r}; rename one")
+        seen[col] = i
+    return header
+
+
+def _csv_rows(name: str, reader, header_row: int, encoding: str) -> Iterator[tuple[int, list[str]]]:
+    number = header_row
+    while True:
+        number += 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except UnicodeDecodeError:
+            raise InputError(f"{name}: row {number}: not valid {encoding} text; pass --encoding "
+                             "(for example cp1252 or latin-1)") from None
+        except csv.Error as exc:
+            text = str(exc)
+            if "field larger" in text:
+                text = f"a field is larger than {FIELD_LIMIT // (1 << 20)} MB (unbalanced quotes?)"
+            raise InputError(f"{name}: row {number}: cannot parse CSV ({text})") from None
+        yield number, row
+
+
+def _open_jsonl(name: str, handle, sample: bytes, options: ReadOptions) -> Table:
+    encoding = options.encoding or detect_encoding(sample)
+    text = io.TextIOWrapper(handle, encoding=encoding, newline=None)
+    lines = _jsonl_objects(name, text)
+    try:
+        first_number, first = next(lines)
+    except StopIteration:
+        raise InputError(f"{name}: the file has no records") from None
+    header = check_header(name, [str(k) for k in first])
+
+    def rows() -> Iterator[tuple[int, list[str]]]:
+        index = {k: i for i, k in enumerate(header)}
+        yield first_number, [cell_text(first.get(k)) for k in header]
+        for number, obj in lines:
+            values = [""] * len(header)
+            extra = []
+            for key, value in obj.items():
+                i = index.get(str(key))
+                if i is None:
+                    extra.append(cell_text(value))
+                else:
+                    values[i] = cell_text(value)
+            yield number, values + extra
+
+    return Table(name, "jsonl", header, rows(), encoding, None, [text.close])
+
+
+def _jsonl_objects(name: str, text) -> Iterator[tuple[int, dict]]:
+    for number, line in enumerate(_lines(name, text), 1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except (json.JSONDecodeError, RecursionError):
+            raise InputError(f"{name}: line {number}: not a JSON object; each line must be one record") from None
+        if not isinstance(obj, dict):
+            raise InputError(f"{name}: line {number}: not a JSON object; each line must be one record")
+        yield number, obj
+
+
+def _lines(name: str, text) -> Iterator[str]:
+    while True:
+        try:
+            line = text.readline(FIELD_LIMIT * 4)
+        except UnicodeDecodeError:
+            raise InputError(f"{name}: not valid text in this encoding; pass --encoding") from None
+        if not line:
+            return
+        if len(line) >= FIELD_LIMIT * 4 and not line.endswith("\n"):
+            raise InputError(f"{name}: a line is longer than {FIELD_LIMIT * 4 // (1 << 20)} MB")
+        yield line
+
+
+def cell_text(value) -> str:
+    """One cell as text, the way a person reads it: 12 not 12.0, dates in ISO form."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == time(0) else value.isoformat(sep=" ")
+    if isinstance(value, (date, time)):
+        return value.isoformat()
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def _open_xlsx(name: str, options: ReadOptions) -> Table:
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(name, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError, IndexError) as exc:
+        raise InputError(f"{name}: is not a readable .xlsx workbook ({type(exc).__name__}); "
+                         "open and save it again in Excel, or export it as CSV") from None
+    except Exception as exc:  # openpyxl raises a wide range of errors on corrupt files
+        raise InputError(f"{name}: is not a readable .xlsx workbook ({type(exc).__name__})") from None
+    sheet = _pick_sheet(name, workbook, options.sheet)
+    rows = sheet.iter_rows(values_only=True)
+    header = None
+    try:
+        for _ in range(options.header_row):
+            header = next(rows)
+    except StopIteration:
+        workbook.close()
+        raise InputError(f"{name}: sheet {sheet.title!r} has no row {options.header_row} to use as header") from None
+    header = check_header(name, [cell_text(h).strip() for h in header])
+    width = len(header)
+    while width and not header[width - 1]:
+        width -= 1  # trailing empty header cells are formatting, not columns
+    header = header[:width]
+
+    def data() -> Iterator[tuple[int, list[str]]]:
+        for number, values in enumerate(rows, options.header_row + 1):
+            cells = [cell_text(v) for v in values]
+            while len(cells) > width and not cells[-1]:
+                cells.pop()
+            yield number, cells
+
+    return Table(name, "xlsx", header, data(), None, None, [workbook.close])
+
+
+def _pick_sheet(name: str, workbook, sheet: str | None):
+    if sheet is None:
+        return workbook.worksheets[0]
+    if sheet in workbook.sheetnames:
+        return workbook[sheet]
+    if sheet.isdigit() and 1 <= int(sheet) <= len(workbook.worksheets):
+        return workbook.worksheets[int(sheet) - 1]
+    workbook.close()
+    raise InputError(f"{name}: no sheet {sheet!r}; the sheets are {', '.join(map(repr, workbook.sheetnames))}")

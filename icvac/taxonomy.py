@@ -1,0 +1,339 @@
+"""The ICVAC taxonomy: loading, semantic checks and search.
+
+A taxonomy file is YAML validated by ``schemas/taxonomy.schema.json``; the checks
+here cover what a schema cannot say (unique codes, codes extending their parent's,
+levels equal to depth, references that exist, synonyms shared by two categories).
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+from .errors import Problem, TaxonomyError
+from .text import fold
+from .yamlio import YamlDocument, format_path, load_yaml, schema_problems
+
+__all__ = [
+    "Category", "Exclusion", "Variable", "VariableValue", "Taxonomy", "SearchHit",
+    "load_taxonomy", "check_taxonomy", "default_taxonomy_path", "CODE_LENGTHS",
+]
+
+# ICCS scheme, adopted for ICVAC codes: digits per level.
+CODE_LENGTHS = {1: 2, 2: 4, 3: 5, 4: 6}
+LANGUAGES = ("en", "fr", "es")
+
+
+@dataclass(frozen=True)
+class Exclusion:
+    text: str
+    code: str | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class Category:
+    code: str
+    level: int
+    title: dict[str, str]
+    status: str
+    definition: str
+    inclusions: tuple[str, ...] = ()
+    exclusions: tuple[Exclusion, ...] = ()
+    synonyms: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    parent: str | None = None
+    children: tuple[str, ...] = ()
+    status_note: str | None = None
+
+    def title_in(self, lang: str = "en") -> str:
+        return self.title.get(lang) or self.title["en"]
+
+    @property
+    def level1(self) -> str:
+        return self.code[: CODE_LENGTHS[1]]
+
+
+@dataclass(frozen=True, eq=False)
+class VariableValue:
+    code: str
+    title: dict[str, str]
+    synonyms: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    min: int | None = None
+    max: int | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class Variable:
+    id: str
+    title: dict[str, str]
+    status: str
+    values: tuple[VariableValue, ...]
+    description: str | None = None
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return tuple(v.code for v in self.values)
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    code: str
+    title: str
+    score: float
+    matched: str  # the title or synonym that scored best
+
+
+@dataclass(eq=False)
+class Taxonomy:
+    id: str
+    title: str
+    version: str
+    publisher: str
+    source: str
+    languages: tuple[str, ...]
+    status: str
+    categories: dict[str, Category]  # depth-first order, as in the file
+    variables: dict[str, Variable]
+    path: str
+    status_note: str | None = None
+    titles: dict[str, str] = field(default_factory=dict)
+    warnings: tuple[Problem, ...] = ()
+    _index: list | None = field(default=None, repr=False)
+
+    @property
+    def provisional(self) -> bool:
+        return self.status != "verified"
+
+    def status_line(self) -> str:
+        line = f"taxonomy {self.id} {self.version} ({Path(self.path).name}) is {self.status}"
+        if self.provisional:
+            line += ": codes and levels 2-3 are not yet verified against the UNICEF publication"
+        return line
+
+    def get(self, code: str) -> Category:
+        try:
+            return self.categories[code]
+        except KeyError:
+            raise KeyError(code) from None
+
+    def __contains__(self, code: object) -> bool:
+        return code in self.categories
+
+    def at_level(self, level: int) -> list[Category]:
+        return [c for c in self.categories.values() if c.level == level]
+
+    def ancestors(self, code: str) -> list[Category]:
+        """From the level-1 root down to the category itself."""
+        chain = []
+        cat: Category | None = self.categories[code]
+        while cat is not None:
+            chain.append(cat)
+            cat = self.categories.get(cat.parent) if cat.parent else None
+        return chain[::-1]
+
+    def ancestor_at(self, code: str, level: int) -> Category:
+        """The category's ancestor at ``level`` (itself if it is coarser than that level)."""
+        chain = self.ancestors(code)
+        return chain[min(level, len(chain)) - 1]
+
+    def walk(self, max_level: int | None = None) -> Iterator[Category]:
+        for cat in self.categories.values():
+            if max_level is None or cat.level <= max_level:
+                yield cat
+
+    def search(self, text: str, limit: int = 10) -> list[SearchHit]:
+        """Rank categories by their best fuzzy score over titles and synonyms in every language."""
+        from rapidfuzz import fuzz, process
+
+        query = fold(text)
+        if not query:
+            return []
+        index = self._search_index()
+        best: dict[str, tuple[float, str]] = {}
+        for _, score, i in process.extract(query, [s for s, _, _ in index], scorer=fuzz.WRatio,
+                                           processor=None, limit=None, score_cutoff=1):
+            _, code, original = index[i]
+            if score > best.get(code, (-1.0, ""))[0]:
+                best[code] = (score, original)
+        ranked = sorted(best.items(), key=lambda kv: (-kv[1][0], self.categories[kv[0]].level, kv[0]))
+        return [SearchHit(code, self.categories[code].title_in("en"), round(score, 1), matched)
+                for code, (score, matched) in ranked[:limit]]
+
+    def _search_index(self) -> list[tuple[str, str, str]]:
+        if self._index is None:
+            index = []
+            for cat in self.categories.values():
+                strings = list(cat.title.values())
+                for syns in cat.synonyms.values():
+                    strings.extend(syns)
+                for s in dict.fromkeys(strings):
+                    index.append((fold(s), cat.code, s))
+            self._index = index
+        return self._index
+
+
+def default_taxonomy_path() -> Path:
+    """The bundled taxonomy: inside the installed package, or at the top of a source checkout."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "_data" / "taxonomy" / "icvac.yaml", here.parent / "taxonomy" / "icvac.yaml"):
+        if candidate.is_file():
+            return candidate
+    raise TaxonomyError(str(here / "_data" / "taxonomy" / "icvac.yaml"),
+                        message="the bundled taxonomy is missing; reinstall icvac")
+
+
+def resolve_taxonomy_path(path: str | os.PathLike | None) -> Path:
+    if path:
+        return Path(path)
+    env = os.environ.get("ICVAC_TAXONOMY")
+    return Path(env) if env else default_taxonomy_path()
+
+
+def check_taxonomy(path: str | os.PathLike | None = None) -> tuple[Taxonomy | None, list[Problem]]:
+    """Load and check a taxonomy file: every problem at once. Unreadable files raise TaxonomyError."""
+    file = resolve_taxonomy_path(path)
+    doc = load_yaml(file, TaxonomyError)
+    problems = schema_problems(doc, "taxonomy.schema.json")
+    if problems:
+        return None, problems + _semantic_problems(doc, lenient=True)
+    problems = _semantic_problems(doc)
+    if any(p.severity == "error" for p in problems):
+        return None, problems
+    return _build(doc, tuple(p for p in problems if p.severity == "warning")), problems
+
+
+_CACHE: dict[tuple[str, float, int], Taxonomy] = {}
+
+
+def load_taxonomy(path: str | os.PathLike | None = None) -> Taxonomy:
+    """Load a valid taxonomy or raise TaxonomyError listing every error with its path."""
+    file = resolve_taxonomy_path(path)
+    try:
+        stat = file.stat()
+        key = (str(file.resolve()), stat.st_mtime, stat.st_size)
+    except OSError:
+        key = None
+    if key in _CACHE:
+        return _CACHE[key]
+    taxonomy, problems = check_taxonomy(file)
+    if taxonomy is None:
+        raise TaxonomyError(str(file), problems)
+    if key:
+        _CACHE[key] = taxonomy
+    return taxonomy
+
+
+def _iter_nodes(categories, parts=("categories",), depth=1, parent=None):
+    if not isinstance(categories, list):
+        return
+    for i, node in enumerate(categories):
+        if not isinstance(node, dict):
+            continue
+        here = parts + (i,)
+        yield here, node, depth, parent
+        yield from _iter_nodes(node.get("children"), here + ("children",), depth + 1, node)
+
+
+def _semantic_problems(doc: YamlDocument, lenient: bool = False) -> list[Problem]:
+    """Checks a schema cannot express. ``lenient`` skips nodes whose fields have the wrong type."""
+    data = doc.data if isinstance(doc.data, dict) else {}
+    problems: list[Problem] = []
+    seen: dict[str, tuple] = {}
+    synonyms: dict[str, tuple[str, tuple]] = {}
+    nodes = list(_iter_nodes(data.get("categories")))
+    for parts, node, depth, parent in nodes:
+        code = node.get("code")
+        if not isinstance(code, str):
+            continue
+        if code in seen:
+            problems.append(doc.problem(parts + ("code",), f"code {code!r} is used twice (first at "
+                                        f"{format_path(seen[code])}); give each category its own code"))
+        else:
+            seen[code] = parts + ("code",)
+        if parent is not None and isinstance(parent.get("code"), str):
+            pcode = parent["code"]
+            if not (code.startswith(pcode) and len(code) > len(pcode)):
+                problems.append(doc.problem(parts + ("code",), f"code {code!r} does not extend its parent's "
+                                            f"code {pcode!r}; a child's code starts with its parent's"))
+        level = node.get("level")
+        if isinstance(level, int) and level != depth:
+            problems.append(doc.problem(parts + ("level",), f"level is {level} but the category sits at "
+                                        f"depth {depth}; set level: {depth}"))
+        expected = CODE_LENGTHS.get(depth)
+        if expected and len(code) != expected:
+            problems.append(doc.problem(parts + ("code",), f"a level-{depth} code has {expected} digits, "
+                                        f"{code!r} has {len(code)}"))
+        for lang, syns in (node.get("synonyms") or {}).items() if isinstance(node.get("synonyms"), dict) else ():
+            for j, syn in enumerate(syns if isinstance(syns, list) else []):
+                if not isinstance(syn, str):
+                    continue
+                key = fold(syn)
+                other = synonyms.get(key)
+                if other and other[0] != code:
+                    problems.append(doc.problem(parts + ("synonyms", lang, j), f"synonym {syn!r} is also given "
+                                                f"to category {other[0]}; matching cannot tell them apart",
+                                                "warning"))
+                else:
+                    synonyms[key] = (code, parts)
+    for parts, node, _, _ in nodes:
+        for j, exc in enumerate(node.get("exclusions") or [] if isinstance(node.get("exclusions"), list) else []):
+            ref = exc.get("code") if isinstance(exc, dict) else None
+            if isinstance(ref, str) and ref not in seen:
+                problems.append(doc.problem(parts + ("exclusions", j, "code"), f"refers to code {ref!r}, which "
+                                            "is not in the taxonomy; fix the code or remove the reference"))
+    problems.extend(_variable_problems(doc, data.get("variables")))
+    return problems
+
+
+def _variable_problems(doc: YamlDocument, variables) -> list[Problem]:
+    problems = []
+    ids: set[str] = set()
+    for i, var in enumerate(variables if isinstance(variables, list) else []):
+        if not isinstance(var, dict):
+            continue
+        parts = ("variables", i)
+        if var.get("id") in ids:
+            problems.append(doc.problem(parts + ("id",), f"variable {var.get('id')!r} is defined twice"))
+        ids.add(var.get("id"))
+        codes = [v.get("code") for v in var.get("values") or [] if isinstance(v, dict)]
+        for j, code in enumerate(codes):
+            if code in codes[:j]:
+                problems.append(doc.problem(parts + ("values", j, "code"), f"value {code!r} is listed twice"))
+        if codes and "unknown" not in codes:
+            problems.append(doc.problem(parts + ("values",), "every variable needs an 'unknown' value: "
+                                        "missing is not the same as invalid"))
+        for j, value in enumerate(var.get("values") or []):
+            if isinstance(value, dict) and isinstance(value.get("min"), int) and isinstance(value.get("max"), int) \
+                    and value["min"] > value["max"]:
+                problems.append(doc.problem(parts + ("values", j), "min is greater than max"))
+    return problems
+
+
+def _build(doc: YamlDocument, warnings: tuple[Problem, ...]) -> Taxonomy:
+    data = doc.data
+    categories: dict[str, Category] = {}
+    for _, node, depth, parent in _iter_nodes(data["categories"]):
+        categories[node["code"]] = Category(
+            code=node["code"], level=depth, title=dict(node["title"]), status=node["status"],
+            definition=node["definition"].strip(), inclusions=tuple(node["inclusions"]),
+            exclusions=tuple(Exclusion(e["text"], e.get("code")) for e in node["exclusions"]),
+            synonyms={k: tuple(v) for k, v in node["synonyms"].items()},
+            parent=parent["code"] if parent else None,
+            children=tuple(c["code"] for c in node.get("children") or []),
+            status_note=node.get("status_note"),
+        )
+    variables = {
+        v["id"]: Variable(
+            id=v["id"], title=dict(v["title"]), status=v["status"], description=v.get("description"),
+            values=tuple(VariableValue(x["code"], dict(x["title"]), {k: tuple(s) for k, s in
+                                                                     (x.get("synonyms") or {}).items()},
+                                       x.get("min"), x.get("max")) for x in v["values"]),
+        )
+        for v in data.get("variables", [])
+    }
+    return Taxonomy(
+        id=data["id"], title=data["title"], version=str(data["version"]), publisher=data["publisher"],
+        source=data["source"], languages=tuple(data["languages"]), status=data["status"],
+        categories=categories, variables=variables, path=doc.path, status_note=data.get("status_note"),
+        titles=dict(data.get("titles") or {}), warnings=warnings,
+    )

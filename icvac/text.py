@@ -1,0 +1,37 @@
+"""Label normalisation shared by taxonomy search and recoding.
+
+National labels arrive in mixed case, with or without accents, with stray
+punctuation and in singular or plural. Both sides of every comparison go
+through the same function, so the rules only need to be consistent, not
+linguistically perfect.
+"""
+from __future__ import annotations
+
+import unicodedata
+from functools import lru_cache
+
+
+@lru_cache(maxsize=65536)
+def fold(text: str) -> str:
+    """Case, accents, punctuation and spacing removed: ``"  Abus  SEXUEL!"`` -> ``"abus sexuel"``."""
+    decomposed = unicodedata.normalize("NFKD", str(text).casefold())
+    chars = []
+    for ch in decomposed:
+        if unicodedata.combining(ch):
+            continue
+        chars.append(ch if ch.isalnum() else " ")
+    return " ".join("".join(chars).split())
+
+
+def _singular(token: str) -> str:
+    # Plural "s"/"x" in English, French and Spanish. Tokens of four letters or fewer
+    # ("abus", "gbv", "ipv") are left alone: there the final letter is rarely a plural.
+    if len(token) > 4 and token[-1] in "sx" and token[-2] != "s" and not token.isdigit():
+        return token[:-1]
+    return token
+
+
+@lru_cache(maxsize=65536)
+def normalise(text: str) -> str:
+    """``fold`` plus singular forms: ``"Violences sexuelles"`` -> ``"violence sexuelle"``."""
+    return " ".join(_singular(t) for t in fold(text).split())

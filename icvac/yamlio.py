@@ -1,0 +1,190 @@
+"""Safe YAML loading for taxonomy and mapping files.
+
+PyYAML's SafeLoader already refuses ``!!python`` tags. On top of it we refuse
+duplicate keys (a silent overwrite would drop a category), anchors and aliases
+(our files never need them, and refusing them defuses "billion laughs"), and
+files above a size limit. Every problem comes back as a ``Problem`` with the
+path inside the file and its line, so users can find it.
+"""
+from __future__ import annotations
+
+import json
+import os
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import ConfigFileError, Problem
+
+MAX_YAML_BYTES = 10 * 1024 * 1024
+
+
+class _Refused(Exception):
+    def __init__(self, message: str, line: int | None):
+        super().__init__(message)
+        self.message = message
+        self.line = line
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader that refuses aliases and duplicate keys."""
+
+    def compose_node(self, parent, index):  # noqa: D401 - PyYAML hook
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise _Refused("anchors and aliases (*name) are not allowed; write the value out",
+                           event.start_mark.line + 1)
+        return super().compose_node(parent, index)
+
+    def construct_mapping(self, node, deep=False):
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            try:
+                hash(key)
+            except TypeError:
+                raise _Refused("a mapping key must be a plain value", key_node.start_mark.line + 1)
+            if key in seen:
+                raise _Refused(
+                    f"duplicate key {key!r} (first at line {seen[key]}); keep one of them",
+                    key_node.start_mark.line + 1,
+                )
+            seen[key] = key_node.start_mark.line + 1
+        return super().construct_mapping(node, deep=deep)
+
+
+# Timestamps stay strings: a mapping's `date: 2024-01-31` must round-trip as written.
+_StrictLoader.yaml_implicit_resolvers = {
+    k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"]
+    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def format_path(parts: tuple) -> str:
+    """``("categories", 3, "code")`` -> ``categories[3].code``."""
+    out = ""
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def _locations(node, parts=(), acc=None) -> dict[tuple, int]:
+    acc = {} if acc is None else acc
+    acc[parts] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            _locations(value_node, parts + (key_node.value,), acc)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _locations(item, parts + (i,), acc)
+    return acc
+
+
+class YamlDocument:
+    """Parsed data plus the line of every path, for error messages."""
+
+    def __init__(self, path: str, data: Any, lines: dict[tuple, int]):
+        self.path = path
+        self.data = data
+        self.lines = lines
+
+    def line_of(self, parts: tuple) -> int | None:
+        parts = tuple(parts)
+        while parts not in self.lines and parts:
+            parts = parts[:-1]
+        return self.lines.get(parts)
+
+    def problem(self, parts, message: str, severity: str = "error") -> Problem:
+        return Problem(format_path(tuple(parts)), message, severity, self.line_of(tuple(parts)))
+
+
+def read_text(path: str | os.PathLike, error: type[ConfigFileError], max_bytes: int = MAX_YAML_BYTES) -> str:
+    p = Path(path)
+    try:
+        if p.is_dir():
+            raise error(str(p), message="is a directory; give a YAML file")
+        size = p.stat().st_size
+        if size > max_bytes:
+            raise error(str(p), message=f"is {size / 1e6:.1f} MB, above the {max_bytes // 1_000_000} MB limit "
+                                        "for a YAML file; check that it is the right file")
+        raw = p.read_bytes()
+    except FileNotFoundError:
+        raise error(str(p), message="does not exist; check the path") from None
+    except PermissionError:
+        raise error(str(p), message="cannot be read (permission denied)") from None
+    except OSError as exc:
+        raise error(str(p), message=f"cannot be read ({exc.strerror or exc})") from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise error(str(p), message=f"is not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
+
+
+def parse_yaml(text: str, path: str, error: type[ConfigFileError]) -> YamlDocument:
+    """Parse YAML text safely; any syntax problem raises ``error`` naming the file and line."""
+    try:
+        loader = _StrictLoader(text)
+        try:
+            node = loader.get_single_node()
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
+    except _Refused as exc:
+        raise error(path, [Problem("", exc.message, "error", exc.line)]) from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        what = exc.problem or "invalid YAML"
+        if "tag" in str(what) or "constructor" in type(exc).__name__.lower():
+            what = f"{what}; only plain YAML values are allowed"
+        raise error(path, [Problem("", f"YAML syntax: {what}", "error", mark.line + 1 if mark else None)]) from None
+    except (yaml.YAMLError, RecursionError, ValueError) as exc:
+        raise error(path, message=f"is not valid YAML ({type(exc).__name__})") from None
+    return YamlDocument(path, data, _locations(node) if node is not None else {})
+
+
+def load_yaml(path: str | os.PathLike, error: type[ConfigFileError]) -> YamlDocument:
+    return parse_yaml(read_text(path, error), str(path), error)
+
+
+@lru_cache(maxsize=None)
+def load_schema(name: str) -> dict:
+    return json.loads(resources.files("icvac").joinpath("schemas", name).read_text("utf-8"))
+
+
+def schema_problems(doc: YamlDocument, schema_name: str) -> list[Problem]:
+    """Every JSON Schema violation at once, each with its path inside the file."""
+    from jsonschema import Draft202012Validator
+
+    validator = Draft202012Validator(load_schema(schema_name))
+    problems = []
+    for err in sorted(validator.iter_errors(doc.data), key=lambda e: (list(map(str, e.absolute_path)), e.message)):
+        parts = tuple(err.absolute_path)
+        problems.append(doc.problem(parts, _schema_message(err)))
+    return problems
+
+
+def _schema_message(err) -> str:
+    if err.validator == "required":
+        missing = err.message.split("'")[1] if "'" in err.message else err.message
+        return f"missing required key '{missing}'"
+    if err.validator == "additionalProperties":
+        return f"{err.message}; remove it or check its spelling"
+    if err.validator == "enum":
+        return f"value {_short(err.instance)} is not one of {', '.join(map(str, err.validator_value))}"
+    if err.validator == "type":
+        return f"value {_short(err.instance)} should be of type {err.validator_value}"
+    if err.validator == "pattern":
+        return f"value {_short(err.instance)} does not match the expected form {err.validator_value}"
+    return err.message if len(err.message) < 200 else err.message[:200] + "…"
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
