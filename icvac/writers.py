@@ -16,7 +16,7 @@ from typing import IO, Iterator
 
 from .errors import OutputError
 
-__all__ = ["atomic_output", "refuse_overwrite", "excel_safe", "is_stdio", "FORMULA_PREFIXES"]
+__all__ = ["atomic_output", "refuse_overwrite", "excel_safe", "is_stdio", "xlsx_writer", "FORMULA_PREFIXES"]
 
 # Characters that make a spreadsheet cell a formula (OWASP "CSV injection").
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -91,3 +91,56 @@ def atomic_output(path: str | os.PathLike | None, *, binary: bool = False,
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+@contextlib.contextmanager
+def xlsx_writer(path: str | os.PathLike, sheet: str = "data",
+                validations: dict[int, list[str]] | None = None) -> Iterator:
+    """Stream rows into a new .xlsx written atomically; yields ``write(row)``.
+
+    Every string is stored as a text cell, so no value from the data can become a
+    formula. ``validations`` maps a 0-based column to a list of allowed values,
+    shown as a drop-down (used by review files).
+    """
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+
+    if is_stdio(path):
+        raise OutputError("an .xlsx output cannot go to stdout; give a file name with -o")
+    workbook = Workbook(write_only=True)
+    ws = workbook.create_sheet(sheet)
+    count = 0
+    if validations:
+        _add_validations(workbook, ws, validations)
+
+    def write(row) -> None:
+        nonlocal count
+        cells = []
+        for value in row:
+            cell = WriteOnlyCell(ws, value=value)
+            if isinstance(value, str):
+                cell.data_type = "s"  # text, never a formula
+            cells.append(cell)
+        ws.append(cells)
+        count += 1
+
+    yield write
+    with atomic_output(path, binary=True) as handle:
+        workbook.save(handle)
+
+
+def _add_validations(workbook, ws, validations: dict[int, list[str]]) -> None:
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    lists = workbook.create_sheet("lists")
+    for n, (column, allowed) in enumerate(sorted(validations.items()), 1):
+        letter = get_column_letter(n)
+        rule = DataValidation(type="list", formula1=f"=lists!${letter}$1:${letter}${max(len(allowed), 1)}",
+                              allow_blank=True)
+        rule.add(f"{get_column_letter(column + 1)}2:{get_column_letter(column + 1)}1048576")
+        ws.data_validations.append(rule)
+    # write-only sheets take whole rows: lay the lists out column by column
+    columns = [allowed for _, allowed in sorted(validations.items())]
+    for i in range(max(len(c) for c in columns)):
+        lists.append([c[i] if i < len(c) else None for c in columns])
