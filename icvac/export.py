@@ -8,7 +8,7 @@ import json
 from .taxonomy import LANGUAGES, Category, Taxonomy
 from .writers import excel_safe
 
-__all__ = ["category_record", "taxonomy_records", "export_taxonomy", "EXPORT_FORMATS"]
+__all__ = ["category_record", "taxonomy_records", "variable_records", "export_taxonomy", "EXPORT_FORMATS"]
 
 EXPORT_FORMATS = ("csv", "json", "markdown")
 
@@ -39,7 +39,7 @@ def _metadata(taxonomy: Taxonomy) -> dict:
             "status_note": taxonomy.status_note, "languages": list(taxonomy.languages)}
 
 
-def _variables(taxonomy: Taxonomy) -> list[dict]:
+def variable_records(taxonomy: Taxonomy) -> list[dict]:
     return [{"id": v.id, "title": v.title.get("en"), "status": v.status,
              "values": [{"code": x.code, "title": x.title.get("en"),
                          **({"min": x.min, "max": x.max} if x.min is not None else {})} for x in v.values]}
@@ -49,7 +49,7 @@ def _variables(taxonomy: Taxonomy) -> list[dict]:
 def export_taxonomy(taxonomy: Taxonomy, fmt: str) -> str:
     if fmt == "json":
         doc = {"taxonomy": _metadata(taxonomy), "categories": taxonomy_records(taxonomy),
-               "variables": _variables(taxonomy)}
+               "variables": variable_records(taxonomy)}
         return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
     if fmt == "csv":
         return _csv(taxonomy)

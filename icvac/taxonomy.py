@@ -194,9 +194,10 @@ def check_taxonomy(path: str | os.PathLike | None = None) -> tuple[Taxonomy | No
     file = resolve_taxonomy_path(path)
     doc = load_yaml(file, TaxonomyError)
     problems = schema_problems(doc, "taxonomy.schema.json")
-    if problems:
-        return None, problems + _semantic_problems(doc, lenient=True)
-    problems = _semantic_problems(doc)
+    schema_ok = not problems
+    problems = sorted(problems + _semantic_problems(doc), key=lambda p: (p.line or 0, p.path))
+    if not schema_ok:
+        return None, problems
     if any(p.severity == "error" for p in problems):
         return None, problems
     return _build(doc, tuple(p for p in problems if p.severity == "warning")), problems
@@ -234,8 +235,8 @@ def _iter_nodes(categories, parts=("categories",), depth=1, parent=None):
         yield from _iter_nodes(node.get("children"), here + ("children",), depth + 1, node)
 
 
-def _semantic_problems(doc: YamlDocument, lenient: bool = False) -> list[Problem]:
-    """Checks a schema cannot express. ``lenient`` skips nodes whose fields have the wrong type."""
+def _semantic_problems(doc: YamlDocument) -> list[Problem]:
+    """Checks a schema cannot express; nodes whose fields have the wrong type are skipped."""
     data = doc.data if isinstance(doc.data, dict) else {}
     problems: list[Problem] = []
     seen: dict[str, tuple] = {}

@@ -165,14 +165,15 @@ def schema_problems(doc: YamlDocument, schema_name: str) -> list[Problem]:
     problems = []
     for err in sorted(validator.iter_errors(doc.data), key=lambda e: (list(map(str, e.absolute_path)), e.message)):
         parts = tuple(err.absolute_path)
+        if err.validator == "required":
+            parts += (_quoted(err.message),)
         problems.append(doc.problem(parts, _schema_message(err)))
     return problems
 
 
 def _schema_message(err) -> str:
     if err.validator == "required":
-        missing = err.message.split("'")[1] if "'" in err.message else err.message
-        return f"missing required key '{missing}'"
+        return f"missing required key '{_quoted(err.message)}'"
     if err.validator == "additionalProperties":
         return f"{err.message}; remove it or check its spelling"
     if err.validator == "enum":
@@ -182,6 +183,10 @@ def _schema_message(err) -> str:
     if err.validator == "pattern":
         return f"value {_short(err.instance)} does not match the expected form {err.validator_value}"
     return err.message if len(err.message) < 200 else err.message[:200] + "…"
+
+
+def _quoted(message: str) -> str:
+    return message.split("'")[1] if message.count("'") >= 2 else message
 
 
 def _short(value: Any) -> str:

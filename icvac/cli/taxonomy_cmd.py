@@ -10,8 +10,8 @@ import typer
 from icvac.errors import ExitCode
 
 from . import app
-from ._common import (FormatOption, ReportFormat, TaxonomyOption, emit_json, info, load_taxonomy_for_command,
-                      stdout_console, warn)
+from ._common import (FormatOption, ReportFormat, TaxonomyOption, emit_json, error, info,
+                      load_taxonomy_for_command, stdout_console, warn)
 
 taxonomy_app = typer.Typer(help="Browse, search, export and check the ICVAC taxonomy.", no_args_is_help=True,
                            rich_markup_mode=None)
@@ -136,10 +136,9 @@ def variables(
     """
     taxonomy = load_taxonomy_for_command(taxonomy_file)
     if fmt is ReportFormat.json:
-        from icvac.export import export_taxonomy
-        import json
+        from icvac.export import variable_records
 
-        emit_json(json.loads(export_taxonomy(taxonomy, "json"))["variables"])
+        emit_json(variable_records(taxonomy))
         return
     out = stdout_console()
     for var in taxonomy.variables.values():
@@ -191,7 +190,7 @@ def check(
                    "warnings": len(problems) - len(errors), "problems": [p.to_dict() for p in problems]})
     else:
         for p in problems:
-            (warn if p.severity == "warning" else _error_line)(f"{path}: {p.format().split(': ', 1)[1]}")
+            (warn if p.severity == "warning" else error)(f"{path}: {p.format().split(': ', 1)[1]}")
         if taxonomy is not None:
             info(f"{path}: valid, {len(taxonomy.categories)} categories, {len(taxonomy.variables)} variables"
                  + (f", {len(problems)} warning(s)" if problems else "") + f"; status {taxonomy.status}")
@@ -199,9 +198,3 @@ def check(
             info(f"{path}: {len(errors)} error(s)")
     if errors:
         raise typer.Exit(int(ExitCode.DATA_INVALID))
-
-
-def _error_line(message: str) -> None:
-    from ._common import error
-
-    error(message)
