@@ -18,7 +18,7 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import IO, Iterator
 
-from .errors import InputError
+from .errors import InputError, UsageError
 
 __all__ = ["ReadOptions", "Table", "open_table", "DELIMITERS", "FORMATS"]
 
@@ -75,8 +75,13 @@ def open_table(path: str | os.PathLike, options: ReadOptions = ReadOptions()) ->
     name = str(path)
     if options.header_row < 1:
         raise InputError(f"{name}: --header-row must be 1 or more")
+    if options.format is not None and options.format not in FORMATS:
+        raise UsageError(f"unknown input format {options.format!r}; use one of {', '.join(FORMATS)}")
     if name == "-":
+        if options.format not in (None, "csv"):
+            raise UsageError(f"stdin (-) is read as CSV only; save the {options.format} data to a file")
         stream = _Prefixed(sys.stdin.buffer)
+        _check_format("<stdin>", "csv", stream.peek())
         return _open_csv(name, stream, stream.peek(), options)
     p = Path(name)
     if p.is_dir():
@@ -203,6 +208,25 @@ def _open_csv(name: str, handle, sample: bytes, options: ReadOptions) -> Table:
     return table
 
 
+def _decode_error(name: str, encoding: str) -> InputError:
+    """Decoding runs a chunk ahead of parsing, so the row being parsed is not where the bad byte is:
+    find its line by decoding the file again (only on this error path; not possible for stdin)."""
+    where = ""
+    if name != "-":
+        decoder = codecs.getincrementaldecoder(encoding)()
+        line = 1
+        with open(name, "rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 16), b""):
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError as exc:
+                    line += chunk.count(b"\n", 0, max(exc.start, 0))
+                    where = f" line {line}:"
+                    break
+                line += chunk.count(b"\n")
+    return InputError(f"{name}:{where} not valid {encoding} text; pass --encoding (for example cp1252 or latin-1)")
+
+
 def _read_header(name: str, reader, header_row: int, encoding: str) -> list[str]:
     header = None
     try:
@@ -212,10 +236,13 @@ def _read_header(name: str, reader, header_row: int, encoding: str) -> list[str]
         raise InputError(f"{name}: has no header row {header_row}" if header_row > 1
                          else f"{name}: the file is empty") from None
     except UnicodeDecodeError:
-        raise InputError(f"{name}: the header is not valid {encoding}; pass --encoding") from None
+        raise _decode_error(name, encoding) from None
     except csv.Error as exc:
         raise InputError(f"{name}: row {header_row}: cannot parse the header ({exc})") from None
+    # A BOM survives when --encoding utf-8 is given for a UTF-8-with-BOM file; it is never part of a name.
     header = [h.strip() for h in header]
+    if header:
+        header[0] = header[0].lstrip("\ufeff").strip()
     return check_header(name, header)
 
 
@@ -239,8 +266,7 @@ def _csv_rows(name: str, reader, header_row: int, encoding: str) -> Iterator[tup
         except StopIteration:
             return
         except UnicodeDecodeError:
-            raise InputError(f"{name}: row {number}: not valid {encoding} text; pass --encoding "
-                             "(for example cp1252 or latin-1)") from None
+            raise _decode_error(name, encoding) from None
         except csv.Error as exc:
             text = str(exc)
             if "field larger" in text:
@@ -294,7 +320,7 @@ def _lines(name: str, text) -> Iterator[str]:
         try:
             line = text.readline(FIELD_LIMIT * 4)
         except UnicodeDecodeError:
-            raise InputError(f"{name}: not valid text in this encoding; pass --encoding") from None
+            raise _decode_error(name, text.encoding) from None
         if not line:
             return
         if len(line) >= FIELD_LIMIT * 4 and not line.endswith("\n"):
@@ -347,11 +373,21 @@ def _open_xlsx(name: str, options: ReadOptions) -> Table:
     header = header[:width]
 
     def data() -> Iterator[tuple[int, list[str]]]:
+        # Empty rows are held back (as a count: rows are numbered consecutively): after the last
+        # data row they are formatting, not records.
+        blank = 0
         for number, values in enumerate(rows, options.header_row + 1):
             cells = [cell_text(v) for v in values]
             while len(cells) > width and not cells[-1]:
                 cells.pop()
-            yield number, cells
+            if not any(cells):
+                blank += 1
+                continue
+            for empty in range(number - blank, number):
+                yield empty, [""] * width
+            blank = 0
+            # a sheet has no "short rows": cells beyond the last filled one are simply empty
+            yield number, cells + [""] * (width - len(cells))
 
     return Table(name, "xlsx", header, data(), None, None, [workbook.close])
 

@@ -1,0 +1,144 @@
+"""The error catalogue of ``icvac validate``: one entry per check, each with a stable slug.
+
+Slugs are an interface: pipelines filter on them (``--pick``, ``--skip``) and people
+look them up in docs/checks.md, which is generated from this module
+(``python -m icvac.checks > docs/checks.md``; a test keeps it up to date).
+Messages never quote a value from an opaque column (one with no role) or a free-text
+column; templates only use the fields listed in each check's ``fields``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["Check", "CHECKS", "ERROR", "WARNING", "check", "checks_markdown"]
+
+ERROR = "error"
+WARNING = "warning"
+
+
+@dataclass(frozen=True)
+class Check:
+    slug: str
+    severity: str  # "error" (the row or file is invalid) or "warning" (allowed, worth a look)
+    title: str
+    template: str  # str.format with named fields
+    description: str
+    scope: str = "row"  # "file" (row is None) or "row"
+
+    def message(self, **fields) -> str:
+        return self.template.format(**fields)
+
+
+_CATALOGUE = (
+    Check("missing-required-column", ERROR, "Missing required column",
+          "no column for the required role {role}; name a column {role!r} or pass --column {role}=NAME",
+          "A required role has no column. `icvac_code` is always required; `--require ROLE` adds more. "
+          "The checks that need the missing column do not run.", scope="file"),
+    Check("blank-row", WARNING, "Blank row",
+          "the row is blank",
+          "Every cell of the row is empty. Blank rows after the last data row are not reported (they are "
+          "not rows of data); a blank row between records is, because it often means a record was lost."),
+    Check("wrong-field-count", ERROR, "Wrong number of fields",
+          "the row has {count} fields but the header has {expected}",
+          "The row has more or fewer fields than the header (an unquoted delimiter, a missing one, or a "
+          "line break inside a value). Its values may sit under the wrong columns, so no other check runs "
+          "on it."),
+    Check("missing-id", WARNING, "Missing id",
+          "the id is blank",
+          "The id column exists but this row has no id: it can only be found again by its row number."),
+    Check("duplicate-id", ERROR, "Duplicate id",
+          "the id is already used by an earlier row",
+          "Two rows share an id. Ids are compared as written (after trimming spaces). To stay within "
+          "constant memory only a 64-bit hash of each id is kept, so the earlier row is not named."),
+    Check("missing-code", ERROR, "Missing ICVAC code",
+          "the ICVAC code is blank",
+          "Every incident needs an ICVAC code; use a level-1 code or a residual `…9` code when the act is "
+          "known only roughly."),
+    Check("unknown-code", ERROR, "Unknown ICVAC code",
+          "{value!r} is not a code of taxonomy {taxonomy}{hint}",
+          "The code is not in the taxonomy. A number that lost its leading zero in a spreadsheet "
+          "(`3011` for `03011`) is pointed out."),
+    Check("code-too-coarse", ERROR, "Code coarser than the minimum level",
+          "code {value!r} is at level {level}; level {min_level} or finer is required",
+          "Only with `--min-level N`: the code is at a level above N (level 1 is the coarsest)."),
+    Check("age-not-a-number", ERROR, "Age not a whole number",
+          "age {value!r} is not a whole number of years",
+          "The victim's age must be a whole number of completed years (`7`; `7.0` as written by "
+          "spreadsheets is accepted). A blank cell or `unknown` means the age is not known and is allowed."),
+    Check("age-out-of-range", ERROR, "Age outside 0-17 (not a child)",
+          "age {age} is outside 0-17: the victim is not a child",
+          "A child is a person below 18 (CRC art. 1). Checked on the age column, and on the birth date "
+          "column when the age is blank but both dates are given."),
+    Check("invalid-date", ERROR, "Invalid date",
+          "{value!r} is not a date in the form YYYY-MM-DD",
+          "Dates are ISO 8601 calendar dates, `YYYY-MM-DD`, optionally followed by a time "
+          "(`2023-04-01 14:30`), which is ignored. Dates typed as dates in Excel are read as such. "
+          "Impossible dates (`2023-02-30`) are invalid. A blank cell means the date is not known."),
+    Check("future-date", ERROR, "Date in the future",
+          "{value} is after today ({today})",
+          "An incident date or a birth date after the day of validation."),
+    Check("birth-after-incident", ERROR, "Birth date after incident date",
+          "the birth date {birth} is after the incident date {incident}",
+          "The victim's birth date is later than the date of the incident."),
+    Check("age-inconsistent", WARNING, "Age inconsistent with the dates",
+          "age {age} does not match the dates: born {birth}, incident {incident} gives age {expected}",
+          "The age differs from the completed years between the birth date and the incident date. A "
+          "warning, because ages are often recorded at the date of report rather than of the incident."),
+    Check("invalid-value", ERROR, "Value not in the variable's code list",
+          "{value!r} is not a code of {variable}; use one of {allowed}",
+          "A disaggregating variable column (sex, disability, migration status, relationship, setting, …) "
+          "holds a value that is not one of the variable's codes (`icvac taxonomy variables`). "
+          "Recode labels to codes with `icvac recode`."),
+    Check("noncanonical-value", WARNING, "Code written in another case or with spaces",
+          "{value!r} is read as {code!r}; write the code exactly",
+          "The value matches a code once case and surrounding spaces are ignored (`Female`, ` 0301`). It is "
+          "accepted, but a pipeline comparing codes exactly would not match it."),
+    Check("missing-value", WARNING, "Missing value where `unknown` was expected",
+          "the {variable} cell is blank; write 'unknown' when the value is not known",
+          "Every variable has an explicit `unknown` code: a blank cell cannot be told apart from a value "
+          "lost in transfer. A warning: the row is still valid and the blank is read as `unknown`."),
+)
+
+_COLUMNS_DOC = """
+Columns are found by role. Each role has a default column name (`id`, `icvac_code`, `victim_age`,
+`victim_birth_date`, `incident_date`, `victim_sex`, `victim_disability`, `victim_migration_status`,
+`perpetrator_relationship`, `perpetrator_sex`, `perpetrator_age_group`, `setting`, `technology_facilitated`,
+`armed_conflict`), matched exactly or ignoring case and accents; `--column ROLE=NAME` points a role at another
+column. Only `icvac_code` is required (`--require ROLE` adds others); a role without a column is not checked.
+Columns with no role are opaque: they are never checked and their values are never shown. Rows are
+identified by their number (as a spreadsheet numbers them, the header being row 1) and their id.
+
+Rules in short: codes and variable values must be written exactly as in the taxonomy
+(`icvac taxonomy variables`); a value that differs only in case or surrounding spaces is accepted with a
+`noncanonical-value` warning. A blank variable cell is a `missing-value` warning (write `unknown`). Ages are
+whole numbers 0-17; a blank age or `unknown` is allowed. Dates are `YYYY-MM-DD`; a blank date is allowed.
+"""
+
+CHECKS: dict[str, Check] = {c.slug: c for c in _CATALOGUE}
+
+
+def check(slug: str) -> Check:
+    return CHECKS[slug]
+
+
+def checks_markdown() -> str:
+    """docs/checks.md: the catalogue and the JSON report format, generated so the two never drift."""
+    from .report import REPORT_FORMAT_DOC
+
+    lines = ["# Checks of `icvac validate`", "",
+             "<!-- generated by `python -m icvac.checks > docs/checks.md`; do not edit by hand -->", "",
+             "Errors make a file invalid (exit code 1); warnings are reported but allowed (exit code 0).", "",
+             *_COLUMNS_DOC.strip().splitlines(), "",
+             "| slug | severity | title |", "|---|---|---|"]
+    lines += [f"| `{c.slug}` | {c.severity} | {c.title} |" for c in _CATALOGUE]
+    for c in _CATALOGUE:
+        lines += ["", f"## `{c.slug}`", "", f"*{c.severity}, {'file' if c.scope == 'file' else 'row'} level.* "
+                  f"{c.description}", "", f"Message: `{c.template}`"]
+    lines += ["", REPORT_FORMAT_DOC.strip(), ""]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.stdout.write(checks_markdown())

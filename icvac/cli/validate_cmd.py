@@ -1,0 +1,138 @@
+"""``icvac validate``: check an incident dataset against ICVAC and report every problem."""
+from __future__ import annotations
+
+import contextlib
+import enum
+from pathlib import Path
+from typing import Annotated, List, Optional
+
+import typer
+
+from icvac.errors import ExitCode, UsageError
+
+from . import app
+from ._common import FormatOption, ReportFormat, TaxonomyOption, emit_json, info, load_taxonomy_for_command, \
+    stdout_console
+
+TABLE_ROWS = 20  # issues shown in the terminal; the rest go to --issues / --report / --format json
+
+
+class InputFormat(str, enum.Enum):
+    csv = "csv"
+    xlsx = "xlsx"
+    jsonl = "jsonl"
+
+
+@app.command("validate")
+def validate_command(
+    data: Annotated[Optional[str], typer.Argument(metavar="DATA", show_default=False,
+                                                  help="CSV, .xlsx or .jsonl file; - reads CSV from stdin.")] = None,
+    column: Annotated[Optional[List[str]], typer.Option("--column", "-c", metavar="ROLE=NAME",
+                      help="Column holding a role, e.g. victim_sex=Sexe (repeatable).")] = None,
+    require: Annotated[Optional[List[str]], typer.Option("--require", metavar="ROLE",
+                       help="Also require this role's column (repeatable); icvac_code is always required.")] = None,
+    encoding: Annotated[Optional[str], typer.Option(help="Text encoding; detected when omitted.")] = None,
+    delimiter: Annotated[Optional[str], typer.Option(help="CSV delimiter (, ; tab |); sniffed when omitted.")] = None,
+    sheet: Annotated[Optional[str], typer.Option(help="Excel sheet name or number (default: the first).")] = None,
+    header_row: Annotated[int, typer.Option("--header-row", min=1, help="Row holding the column names.")] = 1,
+    input_format: Annotated[Optional[InputFormat], typer.Option("--input-format",
+                            help="Read DATA as this format instead of guessing from its extension.")] = None,
+    min_level: Annotated[Optional[int], typer.Option("--min-level", metavar="N",
+                         help="Codes coarser than level N are errors (code-too-coarse).")] = None,
+    pick: Annotated[Optional[List[str]], typer.Option("--pick", metavar="CHECK",
+                    help="Run only this check (repeatable).")] = None,
+    skip: Annotated[Optional[List[str]], typer.Option("--skip", metavar="CHECK",
+                    help="Do not run this check (repeatable).")] = None,
+    max_issues: Annotated[int, typer.Option("--max-issues", metavar="N", min=0,
+                          help="Issues kept in the report; all are counted.")] = 100,
+    issues: Annotated[Optional[Path], typer.Option("--issues", metavar="FILE.csv",
+                      help="Write every issue to this CSV file.")] = None,
+    report: Annotated[Optional[Path], typer.Option("--report", metavar="FILE.html",
+                      help="Write a self-contained HTML report.")] = None,
+    fmt: FormatOption = ReportFormat.table,
+    list_checks: Annotated[bool, typer.Option("--list-checks", help="Print the catalogue of checks and exit.")] = False,
+    taxonomy_file: TaxonomyOption = None,
+) -> None:
+    """Check incident data against ICVAC: codes, ages, dates, variable codes, ids.
+
+    Exit 0 when there is no error (warnings allowed), 1 when there are errors, 2 for usage errors,
+    3 when DATA cannot be read. Example: icvac validate examples/incidents.csv --report report.html
+    """
+    if list_checks:
+        _list_checks(fmt)
+        return
+    if data is None:
+        raise UsageError("give a DATA file to validate (or - for CSV on stdin), or --list-checks")
+    from icvac.columns import parse_column_options
+    from icvac.readers import ReadOptions
+    from icvac.report import issues_csv_writer, render_html
+    from icvac.validate import REQUIRED_ROLES, ValidateOptions, validate
+    from icvac.writers import atomic_output, refuse_overwrite
+
+    for out in (issues, report):
+        refuse_overwrite(out, data)
+    taxonomy = load_taxonomy_for_command(taxonomy_file)
+    options = ValidateOptions(
+        read=ReadOptions(input_format.value if input_format else None, encoding, delimiter, sheet, header_row),
+        columns=parse_column_options(column), required=tuple(dict.fromkeys((*REQUIRED_ROLES, *(require or ())))),
+        min_level=min_level, pick=tuple(pick or ()), skip=tuple(skip or ()), max_issues=max_issues)
+    with contextlib.ExitStack() as stack:
+        sink = stack.enter_context(issues_csv_writer(issues)) if issues else None
+        result = validate(data, taxonomy, options, on_issue=sink)
+    if report:
+        with atomic_output(report) as handle:
+            handle.write(render_html(result))
+    if fmt is ReportFormat.json:
+        emit_json(result.to_dict())
+    else:
+        _print_table(result)
+    for path, what in ((issues, "issues"), (report, "report")):
+        if path:
+            info(f"wrote {what} to {path}")
+    if not result.valid:
+        raise typer.Exit(int(ExitCode.DATA_INVALID))
+
+
+def _list_checks(fmt: ReportFormat) -> None:
+    from icvac.report import checks_records
+
+    records = checks_records()
+    if fmt is ReportFormat.json:
+        emit_json(records)
+        return
+    from rich.table import Table
+
+    table = Table("slug", "severity", "title", box=None)
+    for r in records:
+        table.add_row(r["slug"], r["severity"], r["title"])
+    stdout_console().print(table)
+
+
+def _print_table(result) -> None:
+    from rich.table import Table
+
+    out = stdout_console()
+    s = result.stats
+    verdict = "valid" if result.valid else "NOT VALID"
+    out.print(f"{result.source}: {verdict}: {s.rows_read} rows read, {s.rows_valid} valid, "
+              f"{s.rows_with_errors} with errors; {s.errors} errors, {s.warnings} warnings",
+              style="green" if result.valid else "red", markup=False)
+    if s.issues:
+        counts = Table("check", "severity", "issues", box=None)
+        for slug, n in result.counts_by_slug.items():
+            if n:
+                counts.add_row(slug, _severity(slug), str(n))
+        out.print(counts)
+    if result.issues:
+        shown = result.issues[:TABLE_ROWS]
+        table = Table("row", "id", "column", "check", "message", box=None,
+                      title=f"first {len(shown)} of {s.issues} issues" if s.issues > len(shown) else None)
+        for i in shown:
+            table.add_row("file" if i.row is None else str(i.row), i.id or "", i.column or "", i.slug, i.message)
+        out.print(table)
+
+
+def _severity(slug: str) -> str:
+    from icvac.checks import CHECKS
+
+    return CHECKS[slug].severity

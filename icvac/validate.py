@@ -1,0 +1,430 @@
+"""Validate an incident dataset against ICVAC: one streaming pass, a Report at the end.
+
+Bad data is never an exception: every problem is an Issue (a check of the catalogue in
+icvac.checks, a row number, a column and the row's id) and the Report counts them all.
+Only a file that cannot be read, or options that cannot work, raise (InputError, UsageError).
+
+Memory stays flat whatever the number of rows: rows are read one at a time, checks are
+cached per distinct value (up to CACHE_LIMIT values per column), duplicate ids are found
+with a compact table of 64-bit hashes, and at most ``max_issues`` issues are kept (all are counted,
+and all are passed to ``on_issue``, which the CLI uses to write ``--issues FILE.csv``).
+
+Stats (see docs/checks.md for the whole JSON report):
+- rows_read: data rows after the header, blank rows included, except blank rows after the
+  last non-blank row (trailing blank lines and formatted empty Excel rows are not data);
+- rows_with_errors: rows with at least one error; rows_valid = rows_read - rows_with_errors,
+  so rows_read == rows_valid + rows_with_errors always;
+- rows_with_warnings: valid rows with at least one warning (a subset of rows_valid);
+- errors + warnings == issues: the number of issues found, file-level ones included.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from array import array
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Callable, Mapping
+
+from .checks import CHECKS, ERROR, WARNING
+from .columns import ROLES, VARIABLE_ROLES, resolve_columns
+from .errors import UsageError
+from .readers import ReadOptions, open_table
+from .taxonomy import CODE_LENGTHS, Taxonomy, load_taxonomy
+
+__all__ = ["Issue", "Stats", "Report", "ValidateOptions", "validate", "DEFAULT_MAX_ISSUES", "REQUIRED_ROLES"]
+
+DEFAULT_MAX_ISSUES = 100
+REQUIRED_ROLES = ("icvac_code",)
+CACHE_LIMIT = 10_000   # distinct values remembered per column; beyond it values are checked afresh
+SHOWN_LENGTH = 40      # a coded value longer than this is cut in messages
+_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})(?:[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?)?")
+_UNKNOWN = "unknown"
+_BAD = object()  # an age or date cell that holds something, but not a usable value
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One problem: ``row`` is None for file-level issues; ``id`` is the row's id when it has one."""
+
+    row: int | None
+    column: str | None
+    slug: str
+    severity: str
+    message: str
+    id: str | None = None
+
+    def to_dict(self) -> dict:
+        return {"row": self.row, "id": self.id, "column": self.column, "slug": self.slug,
+                "severity": self.severity, "message": self.message}
+
+
+@dataclass(frozen=True)
+class Stats:
+    rows_read: int = 0
+    rows_valid: int = 0
+    rows_with_errors: int = 0
+    rows_with_warnings: int = 0
+    rows_blank: int = 0
+    issues: int = 0
+    errors: int = 0
+    warnings: int = 0
+    issues_kept: int = 0
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class Report:
+    valid: bool
+    source: str
+    format: str
+    taxonomy: str
+    stats: Stats
+    issues: tuple[Issue, ...]
+    counts_by_slug: dict[str, int]          # every check that ran, in catalogue order, zeros included
+    counts_by_column: dict[str, dict[str, int]]  # column name -> slug -> count (row-level issues only)
+    columns: dict[str, str]                 # role -> column name, for the roles found
+    checks: tuple[str, ...]
+
+    @property
+    def truncated(self) -> bool:
+        return self.stats.issues > len(self.issues)
+
+    def to_dict(self) -> dict:
+        return {
+            "valid": self.valid, "source": self.source, "format": self.format, "taxonomy": self.taxonomy,
+            "stats": self.stats.to_dict(), "truncated": self.truncated,
+            "counts_by_slug": dict(self.counts_by_slug),
+            "counts_by_column": {c: dict(s) for c, s in self.counts_by_column.items()},
+            "columns": dict(self.columns), "checks": list(self.checks),
+            "issues": [i.to_dict() for i in self.issues],
+        }
+
+
+@dataclass(frozen=True)
+class ValidateOptions:
+    read: ReadOptions = ReadOptions()
+    columns: Mapping[str, str] = field(default_factory=dict)  # role -> column name (--column)
+    required: tuple[str, ...] = REQUIRED_ROLES
+    min_level: int | None = None
+    pick: tuple[str, ...] = ()
+    skip: tuple[str, ...] = ()
+    max_issues: int = DEFAULT_MAX_ISSUES
+    today: date | None = None  # injectable so "future date" is testable; date.today() when None
+
+
+def validate(source: str | os.PathLike, taxonomy: Taxonomy | None = None,
+             options: ValidateOptions = ValidateOptions(),
+             on_issue: Callable[[Issue], None] | None = None) -> Report:
+    """Check a data file (``-`` is CSV on stdin) row by row; return the Report."""
+    taxonomy = taxonomy or load_taxonomy()
+    enabled = _enabled_checks(options)
+    _check_options(options, taxonomy)
+    with open_table(source, options.read) as table:
+        cmap = resolve_columns(table.header, dict(options.columns), source=table.name)
+        run = _Run(table.header, enabled, options.max_issues, on_issue)
+        for role in dict.fromkeys(options.required):
+            if cmap.get(role) is None:
+                run.emit(None, None, "missing-required-column", None, {"role": role}, column=role)
+        _RowChecker(run, taxonomy, cmap.index, options).check_rows(table.rows())
+        name, fmt = table.name, table.format
+    return run.report(name, fmt, f"{taxonomy.id} {taxonomy.version} ({taxonomy.status})",
+                      {role: table.header[i] for role, i in cmap.index.items()})
+
+
+def _enabled_checks(options: ValidateOptions) -> tuple[str, ...]:
+    for slug in (*options.pick, *options.skip):
+        if slug not in CHECKS:
+            raise UsageError(f"unknown check {slug!r}; `icvac validate --list-checks` lists them")
+    picked = set(options.pick) or set(CHECKS)
+    return tuple(s for s in CHECKS if s in picked and s not in options.skip)
+
+
+def _check_options(options: ValidateOptions, taxonomy: Taxonomy) -> None:
+    deepest = max((c.level for c in taxonomy.categories.values()), default=1)
+    if options.min_level is not None and not 1 <= options.min_level <= deepest:
+        raise UsageError(f"--min-level {options.min_level}: the taxonomy has levels 1 to {deepest}")
+    if options.max_issues < 0:
+        raise UsageError("--max-issues must be 0 or more")
+    for role in options.required:
+        if role not in ROLES:
+            raise UsageError(f"--require {role!r}: unknown role; roles are {', '.join(ROLES)}")
+
+
+class _Run:
+    """Counts every issue, keeps the first ``max_issues``, and tracks the current row's state."""
+
+    def __init__(self, header, enabled, max_issues, on_issue):
+        self.header = header
+        self.enabled = frozenset(enabled)
+        self.checks = enabled
+        self.max_issues = max_issues
+        self.on_issue = on_issue
+        self.kept: list[Issue] = []
+        self.counts = dict.fromkeys(enabled, 0)
+        self.by_column: dict[str, dict[str, int]] = {}
+        self.errors = self.warnings = 0
+        self.rows_read = self.rows_with_errors = self.rows_with_warnings = self.rows_blank = 0
+        self.row_error = self.row_warning = False
+
+    def emit(self, row, col, slug, row_id, fields, column=None) -> None:
+        if slug not in self.enabled:
+            return
+        chk = CHECKS[slug]
+        self.counts[slug] += 1
+        if chk.severity == ERROR:
+            self.errors += 1
+            self.row_error = True
+        else:
+            self.warnings += 1
+            self.row_warning = True
+        if col is not None:
+            column = self.header[col]
+            per = self.by_column.setdefault(column, {})
+            per[slug] = per.get(slug, 0) + 1
+        if self.on_issue is None and len(self.kept) >= self.max_issues:
+            return  # counted; formatting a message nobody will read is the costly part
+        issue = Issue(row, column, slug, chk.severity, chk.message(**fields), row_id or None)
+        if len(self.kept) < self.max_issues:
+            self.kept.append(issue)
+        if self.on_issue is not None:
+            self.on_issue(issue)
+
+    def end_row(self) -> None:
+        self.rows_read += 1
+        if self.row_error:
+            self.rows_with_errors += 1
+        elif self.row_warning:
+            self.rows_with_warnings += 1
+        self.row_error = self.row_warning = False
+
+    def report(self, source, fmt, taxonomy, columns) -> Report:
+        issues = self.errors + self.warnings
+        stats = Stats(self.rows_read, self.rows_read - self.rows_with_errors, self.rows_with_errors,
+                      self.rows_with_warnings, self.rows_blank, issues, self.errors, self.warnings, len(self.kept))
+        by_column = {c: {s: n for s, n in sorted(per.items(), key=lambda kv: self.checks.index(kv[0]))}
+                     for c, per in sorted(self.by_column.items(), key=lambda kv: self.header.index(kv[0]))}
+        return Report(self.errors == 0, source, fmt, taxonomy, stats, tuple(self.kept), dict(self.counts),
+                      by_column, columns, self.checks)
+
+
+def _shown(value: str) -> str:
+    return value if len(value) <= SHOWN_LENGTH else value[:SHOWN_LENGTH - 1] + "…"
+
+
+def _id_hash(value: str) -> int:
+    # a stable 64-bit digest (not hash(), which changes between runs) keeps the result reproducible
+    return int.from_bytes(hashlib.blake2b(value.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "big")
+
+
+def _years_between(birth: date, later: date) -> int:
+    return later.year - birth.year - ((later.month, later.day) < (birth.month, birth.day))
+
+
+class _IdSet:
+    """64-bit id hashes in an open-addressing table: 8-16 bytes per id, where a Python set of ints
+    takes about 70, which is what keeps a million-row file well under the memory budget."""
+
+    def __init__(self, size: int = 1 << 12):
+        self._slots = array("Q", bytes(8 * size))
+        self._mask = size - 1
+        self._count = 0
+
+    def add(self, key: int) -> bool:
+        """Add ``key``; False when it was already there."""
+        key = key or 1  # 0 marks an empty slot
+        slots, mask = self._slots, self._mask
+        i = key & mask
+        while slots[i]:
+            if slots[i] == key:
+                return False
+            i = (i + 1) & mask
+        slots[i] = key
+        self._count += 1
+        if self._count * 2 > mask:
+            self._grow()
+        return True
+
+    def _grow(self) -> None:
+        old = self._slots
+        self.__init__(len(old) * 2)
+        for key in old:
+            if key:
+                self.add(key)
+
+
+class _RowChecker:
+    """The per-row loop. Each cell check is a function of the cell alone, cached per distinct value."""
+
+    def __init__(self, run: _Run, taxonomy: Taxonomy, index: dict[str, int], options: ValidateOptions):
+        self.run = run
+        self.taxonomy = taxonomy
+        self.min_level = options.min_level
+        self.today = options.today or date.today()
+        self.width = len(run.header)
+        self.id_col = index.get("id")
+        self.age_col = index.get("victim_age")
+        self.birth_col = index.get("victim_birth_date")
+        self.incident_col = index.get("incident_date")
+        # (column, cache, check) for the cells whose check needs nothing but the cell
+        self.cells: list[tuple[int, dict, Callable]] = []
+        if "icvac_code" in index:
+            self.cells.append((index["icvac_code"], {}, self._code))
+        for role in VARIABLE_ROLES:
+            if role in index and role in taxonomy.variables:
+                self.cells.append((index[role], {}, self._variable_check(role)))
+        self.dates = [(col, {}) for col in (self.incident_col, self.birth_col) if col is not None]
+        self.age_cache: dict = {}
+        self.seen_ids = _IdSet()
+
+    def check_rows(self, rows) -> None:
+        run, width, blank = self.run, self.width, []
+        for number, row in rows:
+            if not "".join(row).strip():
+                blank.append(number)
+                continue
+            for empty in blank:  # a blank row is reported only once a record follows it
+                run.emit(empty, None, "blank-row", None, {})
+                run.rows_blank += 1
+                run.end_row()
+            blank.clear()
+            row_id = row[self.id_col].strip() if self.id_col is not None and self.id_col < len(row) else None
+            if len(row) != width:
+                run.emit(number, None, "wrong-field-count", row_id, {"count": len(row), "expected": width})
+            else:
+                self.check_row(number, row, row_id)
+            run.end_row()
+
+    def check_row(self, number: int, row: list[str], row_id: str | None) -> None:
+        run = self.run
+        if row_id is not None:
+            self._check_id(number, row_id)
+        for col, cache, check in self.cells:
+            value = row[col]
+            problems = cache.get(value)
+            if problems is None:
+                problems = check(value)
+                if len(cache) < CACHE_LIMIT:
+                    cache[value] = problems
+            for slug, fields in problems:
+                run.emit(number, col, slug, row_id, fields)
+        parsed = []
+        for col, cache in self.dates:
+            value, problems = self._cached(cache, row[col], self._date)
+            parsed.append(value)
+            for slug, fields in problems:
+                run.emit(number, col, slug, row_id, fields)
+        age = None
+        if self.age_col is not None:
+            age, problems = self._cached(self.age_cache, row[self.age_col], self._age)
+            for slug, fields in problems:
+                run.emit(number, self.age_col, slug, row_id, fields)
+        if len(parsed) == 2 and isinstance(parsed[0], date) and isinstance(parsed[1], date):
+            self._check_dates(number, row_id, age, incident=parsed[0], birth=parsed[1])
+
+    @staticmethod
+    def _cached(cache: dict, value: str, check: Callable):
+        hit = cache.get(value)
+        if hit is None:
+            hit = check(value)
+            if len(cache) < CACHE_LIMIT:
+                cache[value] = hit
+        return hit
+
+    def _check_id(self, number: int, row_id: str) -> None:
+        if not row_id:
+            self.run.emit(number, self.id_col, "missing-id", None, {})
+            return
+        if not self.seen_ids.add(_id_hash(row_id)):
+            self.run.emit(number, self.id_col, "duplicate-id", row_id, {})
+
+    def _check_dates(self, number, row_id, age, incident: date, birth: date) -> None:
+        run = self.run
+        if birth > incident:
+            run.emit(number, self.birth_col, "birth-after-incident", row_id,
+                     {"birth": birth.isoformat(), "incident": incident.isoformat()})
+            return
+        expected = _years_between(birth, incident)
+        if isinstance(age, int):
+            if 0 <= age <= 17 and age != expected:
+                run.emit(number, self.age_col, "age-inconsistent", row_id,
+                         {"age": age, "birth": birth.isoformat(), "incident": incident.isoformat(),
+                          "expected": expected})
+        elif age is None and expected > 17:
+            run.emit(number, self.birth_col, "age-out-of-range", row_id, {"age": expected})
+
+    # -- cell checks: value -> (parsed, problems) or problems; each is cached per distinct value
+
+    def _code(self, value: str) -> tuple:
+        code = value.strip()
+        if not code:
+            return (("missing-code", {}),)
+        category = self.taxonomy.categories.get(code)
+        if category is None:
+            hint = ""
+            if code.isdigit() and "0" + code in self.taxonomy.categories:
+                hint = f" (did a spreadsheet drop its leading zero? {'0' + code!r} is a code)"
+            return (("unknown-code", {"value": _shown(code), "taxonomy": self.taxonomy.id, "hint": hint}),)
+        problems = []
+        if code != value:
+            problems.append(("noncanonical-value", {"value": _shown(value), "code": code}))
+        if self.min_level is not None and category.level < self.min_level:
+            problems.append(("code-too-coarse", {"value": code, "level": category.level,
+                                                 "min_level": self.min_level}))
+        return tuple(problems)
+
+    def _variable_check(self, role: str) -> Callable[[str], tuple]:
+        codes = self.taxonomy.variables[role].codes
+        exact = frozenset(codes)
+        folded = {c.casefold(): c for c in codes}
+        allowed = ", ".join(codes)
+
+        def check(value: str) -> tuple:
+            if value in exact:
+                return ()
+            text = value.strip()
+            if not text:
+                return (("missing-value", {"variable": role}),)
+            code = folded.get(text.casefold())
+            if code is not None:
+                return (("noncanonical-value", {"value": _shown(value), "code": code}),)
+            return (("invalid-value", {"value": _shown(text), "variable": role, "allowed": allowed}),)
+
+        return check
+
+    def _age(self, value: str) -> tuple:
+        text = value.strip()
+        if not text or text.casefold() == _UNKNOWN:
+            return None, ()
+        try:
+            age = int(text)
+        except ValueError:
+            try:
+                number = float(text)
+            except ValueError:
+                number = None
+            if number is None or not number.is_integer():
+                return _BAD, (("age-not-a-number", {"value": _shown(text)}),)
+            age = int(number)
+        if not 0 <= age <= 17:
+            return age, (("age-out-of-range", {"age": age}),)
+        return age, ()
+
+    def _date(self, value: str) -> tuple:
+        text = value.strip()
+        if not text:
+            return None, ()
+        match = _DATE.fullmatch(text)
+        try:
+            day = date(int(match[1]), int(match[2]), int(match[3])) if match else None
+        except ValueError:
+            day = None
+        if day is None:
+            return _BAD, (("invalid-date", {"value": _shown(text)}),)
+        if day > self.today:
+            # a future date is wrong, so comparing it with the other date would only add noise
+            return _BAD, (("future-date", {"value": day.isoformat(), "today": self.today.isoformat()}),)
+        return day, ()

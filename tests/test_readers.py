@@ -1,0 +1,170 @@
+from __future__ import annotations
+
+import io
+import sys
+from datetime import date, datetime
+
+import pytest
+
+from icvac.errors import InputError, UsageError
+from icvac.readers import ReadOptions, open_table
+
+
+def read(path, **options):
+    with open_table(path, ReadOptions(**options)) as table:
+        return table.header, list(table.rows()), table
+
+
+def put(tmp_path, name, data: bytes):
+    path = tmp_path / name
+    path.write_bytes(data)
+    return path
+
+
+@pytest.mark.parametrize("data, encoding", [
+    ("id,label\n1,Abus sexuel é\n".encode("utf-8"), "utf-8"),
+    ("id,label\n1,Abus sexuel é\n".encode("utf-8-sig"), "utf-8-sig"),
+    ("id,label\n1,Abus sexuel é\n".encode("cp1252"), "cp1252"),
+    (b"id,label\n1,Abus sexuel \xe9 \x81\n", "latin-1"),  # 0x81 is undefined in cp1252
+])
+def test_encoding_is_detected(tmp_path, data, encoding):
+    header, rows, table = read(put(tmp_path, "a.csv", data))
+    assert header == ["id", "label"] and table.encoding == encoding
+    assert rows[0][1][1].startswith("Abus sexuel é")
+
+
+def test_bom_is_dropped_even_with_an_explicit_utf8_encoding(tmp_path):
+    header, _, _ = read(put(tmp_path, "b.csv", "id,label\n1,x\n".encode("utf-8-sig")), encoding="utf-8")
+    assert header == ["id", "label"]
+
+
+@pytest.mark.parametrize("delimiter", [",", ";", "\t", "|"])
+def test_delimiter_is_sniffed(tmp_path, delimiter):
+    text = delimiter.join(["id", "code", "label"]) + "\n" + delimiter.join(["1", "0301", "a, b; c"]) + "\n"
+    header, rows, table = read(put(tmp_path, "d.csv", text.encode()))
+    assert table.delimiter == delimiter and header == ["id", "code", "label"]
+    assert rows == [(2, ["1", "0301", "a, b; c"])] or delimiter in ", ;"
+
+
+@pytest.mark.parametrize("spelling", ["\t", "\\t", "tab", "TAB"])
+def test_explicit_tab_delimiter(tmp_path, spelling):
+    header, rows, _ = read(put(tmp_path, "t.txt", b"a,b\tc\n1,2\t3\n"), delimiter=spelling)
+    assert header == ["a,b", "c"] and rows == [(2, ["1,2", "3"])]
+
+
+def test_bad_delimiter_and_encoding_are_input_errors(tmp_path):
+    path = put(tmp_path, "x.csv", b"a,b\n1,2\n")
+    with pytest.raises(InputError, match="one character"):
+        read(path, delimiter=";;")
+    with pytest.raises(InputError, match="unknown encoding"):
+        read(path, encoding="klingon")
+
+
+def test_row_numbers_follow_records_and_header_row(tmp_path):
+    data = b"exported 2024\nid,text\n1,\"two\nlines\"\n\n3,x\n"
+    header, rows, _ = read(put(tmp_path, "r.csv", data), header_row=2)
+    assert header == ["id", "text"]
+    assert rows == [(3, ["1", "two\nlines"]), (4, []), (5, ["3", "x"])]
+
+
+def test_decoding_error_names_the_row(tmp_path):
+    data = b"id,label\n" + b"1,ok\n" * 10 + b"2,caf\xe9\n"
+    path = put(tmp_path, "late.csv", data)
+    with pytest.raises(InputError, match="late.csv: line 12: not valid utf-8 text; pass --encoding"):
+        read(path, encoding="utf-8")
+
+
+@pytest.mark.parametrize("name, data, message", [
+    ("e.csv", b"", "empty"),
+    ("h.csv", b",,\n1,2,3\n", "header row is blank"),
+    ("dup.csv", b"id,id\n1,2\n", "both named 'id'"),
+    ("old.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100, "old .xls"),
+    ("zip.csv", b"PK\x03\x04rest", "zip or Excel"),
+    ("text.xlsx", b"id,code\n", "not an Excel"),
+    ("bin.csv", b"id\x00\x01\x02", "binary"),
+    ("broken.xlsx", b"PK\x03\x04not really a zip", "not a readable .xlsx"),
+    ("bad.jsonl", b'{"id": 1}\n[1, 2]\n', "line 2"),
+    ("quote.csv", b'id,text\n1,"never closed\n', "row 2"),
+])
+def test_unreadable_inputs(tmp_path, name, data, message):
+    with pytest.raises(InputError, match=message):
+        read(put(tmp_path, name, data))
+
+
+def test_missing_file_and_directory(tmp_path):
+    with pytest.raises(InputError, match="no such file"):
+        open_table(tmp_path / "absent.csv")
+    with pytest.raises(InputError, match="directory"):
+        open_table(tmp_path)
+
+
+def test_unknown_format_and_non_csv_stdin_are_usage_errors(tmp_path):
+    with pytest.raises(UsageError):
+        open_table(put(tmp_path, "a.csv", b"a\n1\n"), ReadOptions(format="xls"))
+    with pytest.raises(UsageError):
+        open_table("-", ReadOptions(format="xlsx"))
+
+
+def test_stdin(monkeypatch):
+    data = "id;code\n1;0301\n".encode("cp1252")
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
+    header, rows, table = read("-")
+    assert (table.name, header, rows) == ("<stdin>", ["id", "code"], [(2, ["1", "0301"])])
+
+
+def test_empty_stdin(monkeypatch):
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"")))
+    with pytest.raises(InputError, match="empty"):
+        open_table("-")
+
+
+def test_jsonl(tmp_path):
+    data = (b'{"id": "A", "age": 7, "ok": true, "when": null}\n\n'
+            b'{"age": 7.0, "id": "B", "extra": "x"}\n{"id": "C"}\n')
+    header, rows, table = read(put(tmp_path, "d.jsonl", data))
+    assert table.format == "jsonl" and header == ["id", "age", "ok", "when"]
+    assert rows == [(1, ["A", "7", "true", ""]), (3, ["B", "7", "", "", "x"]), (4, ["C", "", "", ""])]
+
+
+def _workbook(tmp_path, rows, name="w.xlsx", write_only=True, title="Sheet"):
+    from openpyxl import Workbook
+
+    wb = Workbook(write_only=write_only)
+    ws = wb.create_sheet(title) if write_only else wb.active
+    for row in rows:
+        ws.append(row)
+    wb.save(tmp_path / name)
+    return tmp_path / name
+
+
+def test_xlsx_cells_are_text_and_short_rows_are_padded(tmp_path):
+    path = _workbook(tmp_path, [["id", "age", "born", "when", "", None],
+                                [1, 7.0, date(2016, 1, 10), datetime(2023, 5, 1, 14, 30)],
+                                ["B"],
+                                [],
+                                ["C", 7.5, None, None, None, None],
+                                [], [None, None], []])
+    header, rows, table = read(path)
+    assert table.format == "xlsx" and header == ["id", "age", "born", "when"]
+    assert rows == [(2, ["1", "7", "2016-01-10", "2023-05-01 14:30:00"]), (3, ["B", "", "", ""]),
+                    (4, ["", "", "", ""]), (5, ["C", "7.5", "", ""])]
+
+
+def test_xlsx_sheet_and_header_row(tmp_path):
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.active.title = "cover"
+    wb.active.append(["not", "data"])
+    ws = wb.create_sheet("data")
+    ws.append(["Ministry export"])
+    ws.append(["id", "code"])
+    ws.append(["A", "0301"])
+    wb.save(tmp_path / "s.xlsx")
+    for sheet in ("data", "2"):
+        header, rows, _ = read(tmp_path / "s.xlsx", sheet=sheet, header_row=2)
+        assert header == ["id", "code"] and rows == [(3, ["A", "0301"])]
+    with pytest.raises(InputError, match="no sheet 'nope'.*'cover', 'data'"):
+        read(tmp_path / "s.xlsx", sheet="nope")
+    with pytest.raises(InputError, match="no row 9"):
+        read(tmp_path / "s.xlsx", sheet="data", header_row=9)

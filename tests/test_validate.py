@@ -1,0 +1,389 @@
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from icvac.checks import CHECKS, checks_markdown
+from icvac.errors import InputError, UsageError
+from icvac.readers import ReadOptions
+from icvac.validate import ValidateOptions, validate
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "tests" / "fixtures"
+EXAMPLES = ROOT / "examples"
+EVERY = FIXTURES / "validate" / "every_check.csv"
+EXAMPLE = EXAMPLES / "incidents.csv"
+TODAY = date(2024, 6, 30)
+EVERY_OPTIONS = ValidateOptions(required=("icvac_code", "perpetrator_age_group"), min_level=2, today=TODAY)
+SECRET = "SECRET-NARRATIVE"
+
+EXPECTED = [
+    (None, "perpetrator_age_group", "missing-required-column"),
+    (3, None, "blank-row"),
+    (4, None, "wrong-field-count"),
+    (5, "id", "missing-id"),
+    (6, "id", "duplicate-id"),
+    (7, "icvac_code", "missing-code"),
+    (8, "icvac_code", "unknown-code"),
+    (9, "icvac_code", "code-too-coarse"),
+    (10, "victim_age", "age-not-a-number"),
+    (11, "victim_age", "age-out-of-range"),
+    (12, "incident_date", "invalid-date"),
+    (13, "incident_date", "future-date"),
+    (14, "victim_birth_date", "birth-after-incident"),
+    (15, "victim_age", "age-inconsistent"),
+    (16, "victim_birth_date", "age-out-of-range"),
+    (17, "victim_sex", "invalid-value"),
+    (18, "victim_sex", "noncanonical-value"),
+    (19, "setting", "missing-value"),
+]
+
+
+def flat(report):
+    return [(i.row, i.column, i.slug) for i in report.issues]
+
+
+def write_csv(path: Path, rows, encoding="utf-8", delimiter=","):
+    with open(path, "w", encoding=encoding, newline="") as handle:
+        csv.writer(handle, delimiter=delimiter, lineterminator="\n").writerows(rows)
+    return path
+
+
+def read_rows(path: Path):
+    with open(path, encoding="utf-8", newline="") as handle:
+        return list(csv.reader(handle))
+
+
+# -- the catalogue ---------------------------------------------------------------------------------
+
+def test_every_check_fixture_gives_the_exact_issues():
+    report = validate(EVERY, options=EVERY_OPTIONS)
+    assert flat(report) == EXPECTED
+    assert {slug for _, _, slug in EXPECTED} == set(CHECKS)
+
+
+def test_every_check_fixture_stats_add_up():
+    s = validate(EVERY, options=EVERY_OPTIONS).stats
+    assert (s.rows_read, s.rows_valid, s.rows_with_errors, s.rows_with_warnings, s.rows_blank) == (18, 5, 13, 5, 1)
+    assert (s.issues, s.errors, s.warnings) == (18, 13, 5)
+
+
+def test_catalogue_entries_are_complete():
+    for slug, chk in CHECKS.items():
+        assert slug == chk.slug and chk.severity in ("error", "warning")
+        assert chk.title and chk.template and chk.description
+        assert slug.islower() and " " not in slug
+
+
+def test_docs_checks_md_is_up_to_date():
+    assert (ROOT / "docs" / "checks.md").read_text(encoding="utf-8") == checks_markdown(), \
+        "regenerate with: python -m icvac.checks > docs/checks.md"
+
+
+def test_messages_never_show_opaque_values():
+    report = validate(EVERY, options=EVERY_OPTIONS)
+    assert SECRET not in json.dumps(report.to_dict())
+
+
+# -- cell rules --------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("age, slugs", [
+    ("7", []), ("7.0", []), (" 7 ", []), ("", []), ("unknown", []), ("Unknown", []), ("0", []), ("17", []),
+    ("7.5", ["age-not-a-number"]), ("7,0", ["age-not-a-number"]), ("nan", ["age-not-a-number"]),
+    ("-1", ["age-out-of-range"]), ("18", ["age-out-of-range"]), ("18.0", ["age-out-of-range"]),
+])
+def test_age_rules(tmp_path, age, slugs):
+    path = write_csv(tmp_path / "a.csv", [["id", "icvac_code", "victim_age"], ["A", "0301", age]])
+    assert [i.slug for i in validate(path).issues] == slugs
+
+
+@pytest.mark.parametrize("value, slugs", [
+    ("2023-04-01", []), ("2023-04-01 14:30", []), ("2023-04-01T14:30:00", []), ("", []),
+    ("2023-02-30", ["invalid-date"]), ("01/04/2023", ["invalid-date"]), ("20230401", ["invalid-date"]),
+    ("2024-06-30", []), ("2024-07-01", ["future-date"]),
+])
+def test_date_rules(tmp_path, value, slugs):
+    path = write_csv(tmp_path / "d.csv", [["id", "icvac_code", "incident_date"], ["A", "0301", value]])
+    report = validate(path, options=ValidateOptions(today=TODAY))
+    assert [i.slug for i in report.issues] == slugs
+
+
+def test_variable_codes_are_exact_and_case_variants_warn(tmp_path):
+    path = write_csv(tmp_path / "v.csv", [["icvac_code", "victim_sex", "setting", "armed_conflict"],
+                                          ["0301", "female", "online", "no"],
+                                          ["0301", "FEMALE", " home", "unknown"],
+                                          ["0301", "f", "street", ""]])
+    assert [(i.row, i.column, i.slug) for i in validate(path).issues] == [
+        (3, "victim_sex", "noncanonical-value"), (3, "setting", "noncanonical-value"),
+        (4, "victim_sex", "invalid-value"), (4, "setting", "invalid-value"), (4, "armed_conflict", "missing-value")]
+
+
+def test_lost_leading_zero_is_pointed_out(tmp_path):
+    path = write_csv(tmp_path / "z.csv", [["icvac_code"], ["3011"]])
+    (issue,) = validate(path).issues
+    assert issue.slug == "unknown-code" and "'03011'" in issue.message
+
+
+def test_missing_icvac_code_column_is_an_error_and_other_checks_still_run(tmp_path):
+    path = write_csv(tmp_path / "m.csv", [["id", "victim_age"], ["A", "30"]])
+    report = validate(path)
+    assert flat(report) == [(None, "icvac_code", "missing-required-column"), (2, "victim_age", "age-out-of-range")]
+    assert not report.valid and report.stats.rows_with_errors == 1
+
+
+def test_trailing_blank_rows_are_not_rows(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("icvac_code\n0301\n\n,\n0302\n\n\n", encoding="utf-8")
+    report = validate(path)
+    assert flat(report) == [(3, None, "blank-row"), (4, None, "blank-row")]
+    assert report.stats.rows_read == 4 and report.valid
+
+
+def test_column_override_points_a_role_at_another_column(tmp_path):
+    path = write_csv(tmp_path / "o.csv", [["N°", "Code", "Sexe"], ["1", "0301", "F"]])
+    options = ValidateOptions(columns={"id": "N°", "icvac_code": "Code", "victim_sex": "Sexe"})
+    report = validate(path, options=options)
+    assert [(i.row, i.column, i.slug, i.id) for i in report.issues] == [(2, "Sexe", "invalid-value", "1")]
+    assert report.columns == {"id": "N°", "icvac_code": "Code", "victim_sex": "Sexe"}
+
+
+def test_pick_and_skip(tmp_path):
+    pick = validate(EVERY, options=ValidateOptions(pick=("duplicate-id", "blank-row"), today=TODAY))
+    assert flat(pick) == [(3, None, "blank-row"), (6, "id", "duplicate-id")]
+    assert pick.checks == ("blank-row", "duplicate-id")
+    skip = validate(EVERY, options=ValidateOptions(skip=("blank-row",), today=TODAY))
+    assert "blank-row" not in {i.slug for i in skip.issues} and "blank-row" not in skip.counts_by_slug
+    with pytest.raises(UsageError):
+        validate(EVERY, options=ValidateOptions(pick=("no-such-check",)))
+
+
+def test_max_issues_keeps_the_first_and_counts_all():
+    seen = []
+    report = validate(EVERY, options=EVERY_OPTIONS.__class__(**{**EVERY_OPTIONS.__dict__, "max_issues": 3}),
+                      on_issue=seen.append)
+    assert flat(report) == EXPECTED[:3] and report.truncated
+    assert report.stats.issues == len(EXPECTED) == len(seen) and report.stats.issues_kept == 3
+    assert [(i.row, i.column, i.slug) for i in seen] == EXPECTED
+
+
+def test_usage_errors_for_impossible_options():
+    with pytest.raises(UsageError):
+        validate(EVERY, options=ValidateOptions(min_level=9))
+    with pytest.raises(UsageError):
+        validate(EVERY, options=ValidateOptions(required=("no_role",)))
+    with pytest.raises(UsageError):
+        validate(EVERY, options=ValidateOptions(columns={"victim_sex": "Sexe"}))
+    with pytest.raises(InputError):
+        validate(EVERY.with_name("absent.csv"))
+
+
+# -- the same data in every format gives the same issues -----------------------------------------------
+
+def _variants(tmp_path: Path, rows) -> dict[str, tuple[Path, ReadOptions]]:
+    from openpyxl import Workbook
+
+    rows = [r[:-1] + ["Récit fictif — é à ç"] if i else r for i, r in enumerate(rows)]
+    out = {"utf8": (write_csv(tmp_path / "d.csv", rows), ReadOptions()),
+           "bom": (write_csv(tmp_path / "bom.csv", rows, encoding="utf-8-sig"), ReadOptions()),
+           "cp1252": (write_csv(tmp_path / "d1252.csv", rows, encoding="cp1252", delimiter=";"), ReadOptions()),
+           "tab": (write_csv(tmp_path / "d.tsv", rows, delimiter="\t"), ReadOptions())}
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("notes")
+    ws.append(["this sheet is not the data"])
+    ws = wb.create_sheet("incidents")
+    ws.append(["Synthetic incidents"])
+    for row in rows:
+        ws.append(row)
+    wb.save(tmp_path / "d.xlsx")
+    out["xlsx"] = (tmp_path / "d.xlsx", ReadOptions(sheet="incidents", header_row=2))
+    header = rows[0]
+    with open(tmp_path / "d.jsonl", "w", encoding="utf-8") as handle:
+        for row in rows[1:]:
+            handle.write(json.dumps(dict(zip(header, row)), ensure_ascii=False) + "\n")
+    out["jsonl"] = (tmp_path / "d.jsonl", ReadOptions())
+    return out
+
+
+def test_utf8_cp1252_semicolon_and_xlsx_give_the_same_issues(tmp_path):
+    variants = _variants(tmp_path, read_rows(EXAMPLE))
+    results = {}
+    for name, (path, read) in variants.items():
+        report = validate(path, options=ValidateOptions(read=read, today=TODAY))
+        results[name] = [(i.row, i.column, i.slug, i.message, i.id) for i in report.issues]
+        assert report.stats.rows_read == 300
+    baseline = results.pop("utf8")
+    assert len(baseline) >= 10
+    for name in ("bom", "cp1252", "tab"):
+        assert results[name] == baseline, name
+    # the xlsx has one title row above the header; JSON Lines numbers lines, not rows
+    assert [(r - 1, *rest) for r, *rest in results["xlsx"]] == baseline
+    assert [(r + 1, *rest) for r, *rest in results["jsonl"]] == baseline
+
+
+def test_typed_excel_cells_read_like_text(tmp_path):
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["id", "icvac_code", "victim_age", "victim_birth_date", "incident_date"])
+    ws.append([1, "0301", 7, date(2016, 1, 10), date(2023, 5, 1)])
+    ws.append([2, "0301", 7.0, date(2016, 1, 10), date(2023, 5, 1)])
+    ws.append([3, 3011, 19, None, None])
+    wb.save(tmp_path / "typed.xlsx")
+    report = validate(tmp_path / "typed.xlsx", options=ValidateOptions(today=TODAY))
+    assert [(i.row, i.column, i.slug, i.id) for i in report.issues] == [
+        (4, "icvac_code", "unknown-code", "3"), (4, "victim_age", "age-out-of-range", "3")]
+
+
+# -- the example dataset -------------------------------------------------------------------------------
+
+def test_example_is_what_the_generator_writes(tmp_path):
+    import runpy
+
+    script = runpy.run_path(str(EXAMPLES / "make_incidents.py"))
+    script["write"](tmp_path / "incidents.csv")
+    assert (tmp_path / "incidents.csv").read_bytes() == EXAMPLE.read_bytes()
+
+
+def test_example_has_a_few_deliberate_errors():
+    report = validate(EXAMPLE, options=ValidateOptions(today=TODAY))
+    assert 280 <= report.stats.rows_valid < report.stats.rows_read == 300
+    assert not report.valid and report.stats.errors >= 10
+
+
+# -- invariants ----------------------------------------------------------------------------------------
+
+cells = st.sampled_from(["", " ", "0301", "03", "9999", "7", "18", "x", "2023-01-01", "2099-01-01", "female",
+                         "Male", "A", "B", "unknown"])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.lists(cells, min_size=4, max_size=6), max_size=25), max_issues=st.integers(0, 5))
+def test_stats_always_add_up(tmp_path, rows, max_issues):
+    path = write_csv(tmp_path / "h.csv", [["id", "icvac_code", "victim_age", "incident_date", "victim_sex"], *rows])
+    report = validate(path, options=ValidateOptions(max_issues=max_issues, today=TODAY))
+    s = report.stats
+    assert s.rows_read == s.rows_valid + s.rows_with_errors
+    assert s.rows_with_warnings <= s.rows_valid
+    assert s.errors + s.warnings == s.issues == sum(report.counts_by_slug.values())
+    assert len(report.issues) == s.issues_kept == min(max_issues, s.issues)
+    assert report.valid == (s.errors == 0)
+    assert sum(sum(per.values()) for per in report.counts_by_column.values()) <= s.issues
+
+
+# -- the command line ----------------------------------------------------------------------------------
+
+def test_cli_json_on_the_example(icvac):
+    result, data = icvac.json("validate", EXAMPLE, "--format", "json")
+    assert result.exit_code == 1 and data["valid"] is False
+    s = data["stats"]
+    assert s["rows_read"] == 300 == s["rows_valid"] + s["rows_with_errors"]
+    assert s["errors"] + s["warnings"] == s["issues"] == sum(data["counts_by_slug"].values())
+    assert {"row", "id", "column", "slug", "severity", "message"} <= set(data["issues"][0])
+    assert "provisional" in result.stderr
+
+
+def test_cli_exit_codes(icvac, tmp_path):
+    warn_only = write_csv(tmp_path / "w.csv", [["id", "icvac_code", "victim_sex"], ["A", "0301", ""]])
+    assert icvac("validate", warn_only).exit_code == 0
+    assert icvac("validate", EVERY).exit_code == 1
+    assert icvac("validate", EVERY, "--pick", "nope").exit_code == 2
+    assert icvac("validate", EVERY, "--column", "victim_sex=Nope").exit_code == 2
+    assert icvac("validate").exit_code == 2
+    missing = icvac("validate", tmp_path / "absent.csv")
+    assert missing.exit_code == 3 and "Traceback" not in missing.stderr + missing.stdout
+
+
+def test_cli_table_output(icvac):
+    result = icvac("validate", EVERY, "--require", "perpetrator_age_group", "--min-level", "2")
+    assert result.exit_code == 1
+    assert "NOT VALID" in result.stdout and "duplicate-id" in result.stdout
+    assert SECRET not in result.stdout + result.stderr
+
+
+def test_cli_stdin(icvac):
+    result, data = icvac.json("validate", "-", "--format", "json", input=EVERY.read_text(encoding="utf-8"))
+    assert data["source"] == "<stdin>" and data["stats"]["rows_read"] == 18
+
+
+def test_cli_issues_csv_has_every_issue_and_html_report(icvac, tmp_path):
+    issues, page = tmp_path / "issues.csv", tmp_path / "report.html"
+    result = icvac("validate", EVERY, "--max-issues", "2", "--issues", issues, "--report", page,
+                   "--require", "perpetrator_age_group", "--min-level", "2")
+    assert result.exit_code == 1
+    rows = read_rows(issues)
+    assert rows[0] == ["row", "id", "column", "slug", "severity", "message"]
+    # today is not injectable from the command line: the fixture's 2099 date is in the future until then
+    assert [(int(r[0]) if r[0] else None, r[2] or None, r[3]) for r in rows[1:]] == EXPECTED
+    text = page.read_text(encoding="utf-8")
+    assert SECRET not in text and SECRET not in issues.read_text(encoding="utf-8")
+    assert "Rows read" in text and "Not valid" in text and "First 2 of 18 issues" in text
+    for external in ("http://", "https://", "<script", "<link", "src=", "url("):
+        assert external not in text
+    again = tmp_path / "again.html"
+    icvac("validate", EVERY, "--max-issues", "2", "--report", again, "--require", "perpetrator_age_group",
+          "--min-level", "2")
+    assert again.read_bytes() == page.read_bytes()
+
+
+def test_html_escapes_values(tmp_path):
+    from icvac.report import render_html
+
+    path = write_csv(tmp_path / "<x>.csv", [["id", "icvac_code"], ["<b>A&B</b>", "<script>"]])
+    text = render_html(validate(path))
+    assert "<script>" not in text and "&lt;script&gt;" in text and "&lt;b&gt;A&amp;B&lt;/b&gt;" in text
+
+
+def test_issues_csv_is_excel_safe(icvac, tmp_path):
+    data = write_csv(tmp_path / "f.csv", [["id", "icvac_code"], ["=HYPERLINK(1)", "=1+1"]])
+    out = tmp_path / "i.csv"
+    icvac("validate", data, "--issues", out)
+    (row,) = read_rows(out)[1:]
+    assert row[1] == "'=HYPERLINK(1)" and not row[5].startswith("=")
+
+
+def test_cli_refuses_to_overwrite_the_input(icvac, tmp_path):
+    data = write_csv(tmp_path / "d.csv", [["icvac_code"], ["0301"]])
+    result = icvac("validate", data, "--issues", data)
+    assert result.exit_code == 2 and read_rows(data) == [["icvac_code"], ["0301"]]
+
+
+def test_cli_list_checks(icvac):
+    result, data = icvac.json("validate", "--list-checks", "--format", "json")
+    assert result.exit_code == 0 and [c["slug"] for c in data] == list(CHECKS)
+    table = icvac("validate", "--list-checks")
+    assert all(slug in table.stdout for slug in CHECKS)
+
+
+def test_cli_reads_excel_options(icvac, tmp_path):
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.active.title = "cover"
+    ws = wb.create_sheet("data")
+    ws.append(["title row"])
+    ws.append(["id", "icvac_code"])
+    ws.append(["A", "0799"])
+    wb.save(tmp_path / "w.xlsx")
+    result, data = icvac.json("validate", tmp_path / "w.xlsx", "--sheet", "data", "--header-row", "2", "-f", "json")
+    assert [(i["row"], i["slug"]) for i in data["issues"]] == [(3, "unknown-code")]
+    as_csv = icvac("validate", tmp_path / "w.xlsx", "--input-format", "csv")
+    assert as_csv.exit_code == 3
+
+
+@settings(max_examples=50, deadline=None)
+@given(keys=st.lists(st.integers(0, 2**64 - 1) | st.integers(0, 50), max_size=3000))
+def test_id_set_agrees_with_a_python_set(keys):
+    from icvac.validate import _IdSet
+
+    ids, reference = _IdSet(size=4), set()
+    for key in keys:
+        assert ids.add(key) == ((key or 1) not in reference)
+        reference.add(key or 1)
