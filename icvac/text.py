@@ -14,7 +14,9 @@ from functools import lru_cache
 @lru_cache(maxsize=65536)
 def fold(text: str) -> str:
     """Case, accents, punctuation and spacing removed: ``"  Abus  SEXUEL!"`` -> ``"abus sexuel"``."""
-    decomposed = unicodedata.normalize("NFKD", str(text).casefold())
+    # Compatibility forms (mathematical letters, ligatures) are decomposed before and after casefolding,
+    # so that folding twice changes nothing.
+    decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", str(text)).casefold())
     chars = []
     for ch in decomposed:
         if unicodedata.combining(ch):

@@ -1,0 +1,137 @@
+"""``icvac mapping …``: check mappings, import review decisions, draft a mapping from labels."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from icvac.errors import ExitCode
+
+from . import app
+from ._common import FormatOption, ReportFormat, TaxonomyOption, emit_json, error, info, \
+    load_taxonomy_for_command, stdout_console, warn
+
+mapping_app = typer.Typer(help="Check mapping files, import review decisions, draft a mapping.",
+                          no_args_is_help=True, rich_markup_mode=None)
+app.add_typer(mapping_app, name="mapping")
+
+MappingOption = Annotated[str, typer.Option("--mapping", "-m", help="Mapping YAML file to update.")]
+
+
+@mapping_app.command("check")
+def check(
+    file: Annotated[str, typer.Argument(help="Mapping YAML file, or the name of a bundled mapping.")],
+    fmt: FormatOption = ReportFormat.table,
+    taxonomy_file: TaxonomyOption = None,
+) -> None:
+    """Check a mapping: schema, targets in the taxonomy, sources listed twice, relations, conditions.
+
+    Every problem is reported at once with its path in the file. Exit 0 valid, 1 invalid, 3 unreadable.
+    Example: icvac mapping check mappings/gbvims.yaml
+    """
+    from icvac.mapping import check_mapping, resolve_mapping_path
+
+    taxonomy = load_taxonomy_for_command(taxonomy_file)
+    path = resolve_mapping_path(file)
+    mapping, problems = check_mapping(path, taxonomy)
+    errors = [p for p in problems if p.severity == "error"]
+    if fmt is ReportFormat.json:
+        emit_json({"file": str(path), "valid": not errors, "errors": len(errors),
+                   "warnings": len(problems) - len(errors), "entries": len(mapping.entries) if mapping else None,
+                   "problems": [p.to_dict() for p in problems]})
+    else:
+        for p in problems:
+            (warn if p.severity == "warning" else error)(f"{path}: {p.format().split(': ', 1)[1]}")
+        if mapping is not None:
+            info(f"{path}: valid, {len(mapping.entries)} entries; status {mapping.status}")
+        else:
+            info(f"{path}: {len(errors)} error(s)")
+    if errors:
+        raise typer.Exit(int(ExitCode.DATA_INVALID))
+
+
+@mapping_app.command("list")
+def list_mappings(fmt: FormatOption = ReportFormat.table) -> None:
+    """List the bundled mappings, usable by name with --mapping.
+
+    Example: icvac mapping list
+    """
+    from icvac.mapping import bundled_mappings
+
+    found = bundled_mappings()
+    if fmt is ReportFormat.json:
+        emit_json([{"name": name, "path": str(path)} for name, path in found.items()])
+        return
+    for name, path in found.items():
+        stdout_console().print(f"{name}  {path}", markup=False)
+
+
+@mapping_app.command("review-import")
+def review_import(
+    review: Annotated[Path, typer.Argument(help="Review file (.csv or .xlsx) with the decision column filled.")],
+    mapping: MappingOption,
+    reviewer: Annotated[Optional[str], typer.Option("--reviewer", help="Reviewer for rows whose reviewer "
+                                                    "column is blank.")] = None,
+    date: Annotated[Optional[str], typer.Option("--date", help="Date of the decisions (YYYY-MM-DD); "
+                                                "today when omitted.")] = None,
+    fmt: FormatOption = ReportFormat.table,
+    taxonomy_file: TaxonomyOption = None,
+) -> None:
+    """Write the decisions of a review file into the mapping, keeping its comments and order.
+
+    A decision is an ICVAC code (codes joined with + for several acts), no-match, or blank (skipped);
+    relation defaults to close. Nothing is written if any decision is invalid (exit 1).
+    Example: icvac mapping review-import review.csv --mapping my-mapping.yaml --reviewer "A. Officer"
+    """
+    import re
+
+    from icvac.errors import UsageError
+    from icvac.mapping import load_mapping, resolve_mapping_path
+    from icvac.review import import_review
+
+    if date is not None and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", date):
+        raise UsageError(f"--date {date!r}: write YYYY-MM-DD")
+    taxonomy = load_taxonomy_for_command(taxonomy_file)
+    path = resolve_mapping_path(mapping)
+    if "_data" in path.resolve().parts:
+        raise UsageError(f"{path} is a mapping bundled inside the installed package; copy it and import into the "
+                         "copy")
+    result = import_review(review, load_mapping(path, taxonomy), taxonomy, reviewer=reviewer, date=date)
+    if fmt is ReportFormat.json:
+        emit_json({"mapping": str(path)} | result.to_dict())
+    else:
+        for p in result.problems:
+            error(f"{review}: {p.path}: {p.message}")
+        if result.problems:
+            info(f"{path}: not changed ({len(result.problems)} problem(s))")
+        else:
+            info(f"{path}: {result.added} entries added, {result.replaced} replaced, {result.skipped} rows "
+                 "without a decision")
+    if result.problems:
+        raise typer.Exit(int(ExitCode.DATA_INVALID))
+
+
+@mapping_app.command("draft")
+def draft(
+    values: Annotated[str, typer.Argument(help="Data file holding national labels (.csv, .xlsx, .jsonl).")],
+    column: Annotated[str, typer.Option("--column", "-c", help="Column holding the labels.")],
+    output: Annotated[str, typer.Option("--output", "-o", help="Draft mapping to write, or - for stdout.")] = "-",
+    date: Annotated[Optional[str], typer.Option("--date", help="Date written in the draft (YYYY-MM-DD); today "
+                                                "when omitted.")] = None,
+    taxonomy_file: TaxonomyOption = None,
+) -> None:
+    """Bootstrap a mapping from a column of national labels: counts and top-3 suggestions, for review.
+
+    Example: icvac mapping draft export.csv --column gbv_type -o draft.yaml
+    """
+    from icvac.review import draft_mapping
+    from icvac.writers import atomic_output, refuse_overwrite
+
+    taxonomy = load_taxonomy_for_command(taxonomy_file)
+    refuse_overwrite(output, values)
+    text = draft_mapping(values, column, taxonomy, date=date)
+    with atomic_output(output) as handle:
+        handle.write(text)
+    if output != "-":
+        info(f"draft written to {output}; every entry is marked review: true")

@@ -1,0 +1,427 @@
+"""Mapping files: how one national system's categories and values correspond to ICVAC.
+
+A mapping is YAML validated by ``schemas/mapping.schema.json``; the checks here cover
+what a schema cannot say (targets that exist in the taxonomy, a source listed twice
+with different targets, conditions on known columns with valid values). Relations
+use the SKOS vocabulary, as SSSOM does; ``SKOS_PREDICATES`` gives the predicate ids.
+
+Review decisions are written back as YAML *text* inserted into the file, never by
+re-dumping it: PyYAML would drop the comments and the order a person gave the file.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from .columns import VARIABLE_ROLES
+from .errors import MappingError, Problem
+from .taxonomy import Taxonomy
+from .text import normalise
+from .yamlio import YamlDocument, format_path, parse_yaml, read_text, schema_problems
+
+__all__ = [
+    "Mapping", "MappingEntry", "MappingColumns", "CategorySlot", "Condition", "Test",
+    "RELATIONS", "SKOS_PREDICATES", "CONDITION_ROLES", "load_mapping", "check_mapping",
+    "resolve_mapping_path", "bundled_mappings", "write_entries", "entry_block",
+]
+
+# SSSOM predicate ids for our relation names (https://mapping-commons.github.io/sssom/).
+# "broad" means the ICVAC target is broader than the national category (skos:broadMatch).
+SKOS_PREDICATES = {
+    "exact": "skos:exactMatch",
+    "close": "skos:closeMatch",
+    "broad": "skos:broadMatch",
+    "narrow": "skos:narrowMatch",
+    "related": "skos:relatedMatch",
+    "no-match": "sssom:NoTermFound",
+}
+RELATIONS = tuple(SKOS_PREDICATES)
+
+# Conditions read the victim's age (a number) or an ICVAC variable code already mapped from its column.
+CONDITION_ROLES = ("victim_age", *VARIABLE_ROLES)
+NUMERIC_OPERATORS = {"lt": float.__lt__, "le": float.__le__, "gt": float.__gt__, "ge": float.__ge__}
+CODE_OPERATORS = ("eq", "ne", "in", "not_in")
+_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+
+
+@dataclass(frozen=True)
+class Test:
+    """One comparison in a condition: ``victim_age lt 13`` or ``victim_sex in [female]``."""
+
+    role: str
+    op: str
+    value: float | tuple[str, ...]
+
+    def holds(self, actual: float | str | None) -> bool:
+        if actual is None:
+            return False  # a missing input never satisfies a condition: the entry's own target applies
+        if self.op in NUMERIC_OPERATORS:
+            return isinstance(actual, float) and NUMERIC_OPERATORS[self.op](actual, self.value)
+        inside = actual in self.value
+        return inside if self.op in ("eq", "in") else not inside
+
+
+@dataclass(frozen=True)
+class Condition:
+    tests: tuple[Test, ...]
+    targets: tuple[str, ...]
+    justification: str | None = None
+
+    def holds(self, inputs: dict[str, float | str | None]) -> bool:
+        return all(t.holds(inputs.get(t.role)) for t in self.tests)
+
+
+@dataclass(frozen=True)
+class MappingEntry:
+    """One national category. Several targets mean several acts (a national category combining two)."""
+
+    source_code: str | None
+    source_label: str | None
+    targets: tuple[str, ...]
+    relation: str
+    justification: str
+    reviewer: str
+    date: str
+    conditions: tuple[Condition, ...] = ()
+    aliases: tuple[str, ...] = ()
+    review: bool = False  # a draft suggestion awaiting a person's decision
+    index: int = 0        # position in the file's `categories`, for messages and write-back
+
+    @property
+    def predicate(self) -> str:
+        return SKOS_PREDICATES[self.relation]
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return ((self.source_label,) if self.source_label else ()) + self.aliases
+
+
+@dataclass(frozen=True)
+class CategorySlot:
+    """Where one national category of a record sits: a code column, a label column, or both."""
+
+    code: str | None = None
+    label: str | None = None
+
+
+@dataclass(frozen=True)
+class MappingColumns:
+    id: str | None = None
+    categories: tuple[CategorySlot, ...] = ()
+    separator: str | None = None
+    variables: dict[str, str] = field(default_factory=dict)  # role -> column name
+
+
+@dataclass(frozen=True, eq=False)
+class Mapping:
+    id: str
+    title: str
+    source_system: str
+    country: str | None
+    version: str
+    taxonomy_version: str
+    author: str
+    date: str
+    source_reference: str
+    status: str
+    columns: MappingColumns | None
+    entries: tuple[MappingEntry, ...]
+    values: dict[str, dict[str, str]]
+    path: str
+    sha256: str
+    status_note: str | None = None
+    warnings: tuple[Problem, ...] = ()
+
+    def provenance(self) -> dict:
+        return {"id": self.id, "version": self.version, "file": Path(self.path).name, "sha256": self.sha256,
+                "status": self.status}
+
+
+def bundled_mappings() -> dict[str, Path]:
+    """Mappings shipped with icvac: inside the installed package, or in a source checkout."""
+    here = Path(__file__).resolve().parent
+    found: dict[str, Path] = {}
+    for folder in (here / "_data" / "mappings", here.parent / "mappings"):
+        if folder.is_dir():
+            for file in sorted(folder.glob("*.yaml")):
+                found.setdefault(file.stem, file)
+    return found
+
+
+def resolve_mapping_path(name_or_path: str | os.PathLike) -> Path:
+    """A path to a mapping file, or the name of a bundled mapping (``gbvims``, ``iccs``)."""
+    text = str(name_or_path)
+    path = Path(text)
+    if path.exists() or not _NAME.match(text):
+        return path
+    bundled = bundled_mappings()
+    if text in bundled:
+        return bundled[text]
+    names = ", ".join(bundled) or "none"
+    raise MappingError(text, message=f"is neither a file nor a bundled mapping (bundled: {names})")
+
+
+def check_mapping(path: str | os.PathLike, taxonomy: Taxonomy) -> tuple[Mapping | None, list[Problem]]:
+    """Load and check a mapping: every problem at once. Unreadable files raise MappingError."""
+    file = resolve_mapping_path(path)
+    text = read_text(file, MappingError)
+    doc = parse_yaml(text, str(file), MappingError)
+    problems = schema_problems(doc, "mapping.schema.json")
+    problems += _semantic_problems(doc, taxonomy)
+    if any(p.severity == "error" for p in problems):
+        return None, problems
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    warnings = tuple(p for p in problems if p.severity == "warning")
+    return _build(doc, digest, warnings), problems
+
+
+def load_mapping(path: str | os.PathLike, taxonomy: Taxonomy) -> Mapping:
+    """Load a valid mapping or raise MappingError listing every error with its path and line."""
+    mapping, problems = check_mapping(path, taxonomy)
+    if mapping is None:
+        raise MappingError(str(resolve_mapping_path(path)), problems)
+    return mapping
+
+
+def _items(value) -> list:
+    return value if isinstance(value, list) else []
+
+
+def _semantic_problems(doc: YamlDocument, taxonomy: Taxonomy) -> list[Problem]:
+    data = doc.data if isinstance(doc.data, dict) else {}
+    problems: list[Problem] = []
+    version = data.get("taxonomy_version")
+    if isinstance(version, str) and version != taxonomy.version:
+        problems.append(doc.problem(("taxonomy_version",), f"the mapping targets taxonomy version {version!r}, "
+                                    f"the taxonomy in use is {taxonomy.version!r}; check the targets", "warning"))
+    seen: dict[tuple[str, str], tuple[tuple, tuple]] = {}
+    for i, entry in enumerate(_items(data.get("categories"))):
+        if not isinstance(entry, dict):
+            continue
+        parts = ("categories", i)
+        targets = tuple(t for t in _items(entry.get("target")) if isinstance(t, str))
+        problems += _target_problems(doc, parts + ("target",), targets, entry.get("relation"), taxonomy)
+        for j, cond in enumerate(_items(entry.get("conditions"))):
+            if isinstance(cond, dict):
+                here = parts + ("conditions", j)
+                problems += _target_problems(doc, here + ("target",),
+                                             tuple(t for t in _items(cond.get("target")) if isinstance(t, str)),
+                                             "condition", taxonomy)
+                problems += _when_problems(doc, here + ("when",), cond.get("when"), taxonomy)
+        keys = [("code", entry.get("source_code"), parts + ("source_code",))]
+        keys += [("label", s, parts + ("source_label",)) for s in [entry.get("source_label")]]
+        keys += [("label", s, parts + ("aliases", k)) for k, s in enumerate(_items(entry.get("aliases")))]
+        for kind, value, where in keys:
+            if not isinstance(value, str):
+                continue
+            key = (kind, value if kind == "code" else normalise(value))
+            if key in seen and seen[key][1] != targets:
+                problems.append(doc.problem(where, f"{kind} {value!r} is already mapped at "
+                                            f"{format_path(seen[key][0])} to other targets; keep one entry"))
+            elif key in seen:
+                problems.append(doc.problem(where, f"{kind} {value!r} is listed twice (also at "
+                                            f"{format_path(seen[key][0])})", "warning"))
+            else:
+                seen[key] = (where, targets)
+    problems += _values_problems(doc, data.get("values"), taxonomy)
+    return problems
+
+
+def _target_problems(doc, parts, targets, relation, taxonomy: Taxonomy) -> list[Problem]:
+    problems = []
+    if relation == "no-match" and targets:
+        problems.append(doc.problem(parts, "a no-match entry has no target; write target: []"))
+    elif relation != "no-match" and not targets:
+        problems.append(doc.problem(parts, "give at least one ICVAC code, or use relation: no-match"))
+    for k, code in enumerate(targets):
+        if code not in taxonomy:
+            problems.append(doc.problem(parts + (k,), f"code {code!r} is not in taxonomy {taxonomy.id} "
+                                        f"{taxonomy.version}; see `icvac taxonomy tree`"))
+        elif any(other != code and code.startswith(other) for other in targets):
+            problems.append(doc.problem(parts + (k,), f"code {code!r} is inside another target of the same "
+                                        "entry; several targets are several acts, keep the most precise"))
+        if code in targets[:k]:
+            problems.append(doc.problem(parts + (k,), f"code {code!r} is listed twice"))
+    return problems
+
+
+def _when_problems(doc, parts, when, taxonomy: Taxonomy) -> list[Problem]:
+    problems = []
+    for role, test in (when or {}).items() if isinstance(when, dict) else ():
+        here = parts + (role,)
+        if role not in CONDITION_ROLES:
+            problems.append(doc.problem(here, f"conditions can test {', '.join(CONDITION_ROLES)}; not {role!r}"))
+            continue
+        for op, value in (test.items() if isinstance(test, dict) else [("eq", test)]):
+            problems += _test_problems(doc, here + (op,), role, op, value, taxonomy)
+    return problems
+
+
+def _test_problems(doc, parts, role, op, value, taxonomy: Taxonomy) -> list[Problem]:
+    if role == "victim_age":
+        if op not in NUMERIC_OPERATORS:
+            return [doc.problem(parts, f"victim_age is compared with {', '.join(NUMERIC_OPERATORS)}; not {op!r}")]
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return [doc.problem(parts, f"victim_age {op} needs a number of years, got {value!r}")]
+        return []
+    if op not in CODE_OPERATORS:
+        return [doc.problem(parts, f"{role} is compared with {', '.join(CODE_OPERATORS)}; not {op!r}")]
+    values = value if isinstance(value, list) else [value]
+    variable = taxonomy.variables.get(role)
+    codes = variable.codes if variable else ()
+    bad = [v for v in values if str(v) not in codes]
+    if bad or (op in ("in", "not_in")) != isinstance(value, list):
+        shape = "a list of codes" if op in ("in", "not_in") else "one code"
+        return [doc.problem(parts, f"{role} {op} needs {shape} among {', '.join(codes)}; got {value!r}")]
+    return []
+
+
+def _values_problems(doc, values, taxonomy: Taxonomy) -> list[Problem]:
+    problems = []
+    for role, table in (values or {}).items() if isinstance(values, dict) else ():
+        variable = taxonomy.variables.get(role)
+        if role not in VARIABLE_ROLES or variable is None:
+            problems.append(doc.problem(("values", role), f"no variable {role!r}; values map "
+                                        f"{', '.join(VARIABLE_ROLES)}"))
+            continue
+        for national, code in (table or {}).items() if isinstance(table, dict) else ():
+            if isinstance(code, str) and code not in variable.codes:
+                problems.append(doc.problem(("values", role, national), f"{code!r} is not a value of {role}; "
+                                            f"use one of {', '.join(variable.codes)}"))
+    return problems
+
+
+def _conditions(raw) -> tuple[Condition, ...]:
+    out = []
+    for cond in raw or []:
+        tests = []
+        for role, test in cond["when"].items():
+            for op, value in (test.items() if isinstance(test, dict) else [("eq", test)]):
+                if role == "victim_age":
+                    tests.append(Test(role, op, float(value)))
+                else:
+                    tests.append(Test(role, op, tuple(map(str, value if isinstance(value, list) else [value]))))
+        out.append(Condition(tuple(tests), tuple(cond["target"]), cond.get("justification")))
+    return tuple(out)
+
+
+def _columns(raw) -> MappingColumns | None:
+    if raw is None:
+        return None
+    slots = tuple(CategorySlot(code=s, label=s) if isinstance(s, str) else CategorySlot(s.get("code"), s.get("label"))
+                  for s in raw.get("categories") or [])
+    return MappingColumns(id=raw.get("id"), categories=slots, separator=raw.get("separator"),
+                          variables=dict(raw.get("variables") or {}))
+
+
+def _build(doc: YamlDocument, digest: str, warnings: tuple[Problem, ...]) -> Mapping:
+    data = doc.data
+    entries = tuple(
+        MappingEntry(source_code=e.get("source_code"), source_label=e.get("source_label"),
+                     targets=tuple(e["target"]), relation=e["relation"], justification=e["justification"].strip(),
+                     reviewer=e["reviewer"], date=e["date"], conditions=_conditions(e.get("conditions")),
+                     aliases=tuple(e.get("aliases") or ()), review=bool(e.get("review")), index=i)
+        for i, e in enumerate(data["categories"])
+    )
+    return Mapping(
+        id=data["id"], title=data["title"], source_system=data["source_system"], country=data.get("country"),
+        version=data["version"], taxonomy_version=data["taxonomy_version"], author=data["author"],
+        date=data["date"], source_reference=data["source_reference"], status=data["status"],
+        columns=_columns(data.get("columns")), entries=entries,
+        values={role: {str(k): v for k, v in (table or {}).items()} for role, table in (data.get("values") or {}).items()},
+        path=doc.path, sha256=digest, status_note=data.get("status_note"), warnings=warnings,
+    )
+
+
+# ---------------------------------------------------------------- writing entries back as text
+
+def entry_block(entry: dict, indent: int) -> list[str]:
+    """One ``categories`` item as YAML lines; values as JSON scalars, which YAML reads unchanged."""
+    pad = " " * indent
+    lines = []
+    for n, (key, value) in enumerate(entry.items()):
+        text = json.dumps(value, ensure_ascii=False)
+        lines.append(f"{pad}{'- ' if n == 0 else '  '}{key}: {text}")
+    return lines
+
+
+def write_entries(path: str | os.PathLike, new: list[dict], replace: dict[int, dict], taxonomy: Taxonomy,
+                  ) -> Mapping:
+    """Add entries at the end of ``categories`` and replace entries by index, keeping the rest of the text.
+
+    The result is checked before it replaces the file (atomically); a mapping that would not load is
+    never written.
+    """
+    from .writers import atomic_output
+
+    file = Path(path)
+    text = read_text(file, MappingError)
+    lines = text.splitlines(keepends=True)
+    node = _categories_node(text, str(file))
+    if node.flow_style and node.value:
+        raise MappingError(str(file), message="write `categories` as a block list (one `- ` item per entry) "
+                                              "so that decisions can be added to it")
+    edits: list[tuple[int, int, list[str]]] = []  # (first line, end line exclusive, new lines)
+    indent = _item_indent(lines, node)
+    for index, entry in replace.items():
+        item = node.value[index]
+        start, end = _item_lines(lines, item)
+        edits.append((start, end, entry_block(entry, indent)))
+    block = [line for entry in new for line in entry_block(entry, indent)]
+    if block and node.flow_style:  # `categories: []`
+        line = node.start_mark.line
+        head = lines[line][:node.start_mark.column].rstrip()
+        tail = lines[line][node.end_mark.column:] if node.end_mark.line == line else "\n"
+        edits.append((line, line + 1, [head] + block + ([tail.rstrip("\n")] if tail.strip() else [])))
+    elif block:
+        _, end = _item_lines(lines, node.value[-1])
+        edits.append((end, end, block))
+    for start, end, new_lines in sorted(edits, reverse=True):
+        lines[start:end] = [line + "\n" for line in new_lines]
+    if lines and not lines[-1].endswith("\n"):
+        lines[-1] += "\n"
+    updated = "".join(lines)
+    doc = parse_yaml(updated, str(file), MappingError)
+    problems = schema_problems(doc, "mapping.schema.json") + _semantic_problems(doc, taxonomy)
+    if any(p.severity == "error" for p in problems):
+        raise MappingError(str(file), [p for p in problems if p.severity == "error"],
+                           message="the decisions would make the mapping invalid; nothing was written")
+    with atomic_output(file, newline="") as handle:
+        handle.write(updated)
+    return load_mapping(file, taxonomy)
+
+
+def _categories_node(text: str, name: str):
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        raise MappingError(name, message=f"is not valid YAML ({type(exc).__name__})") from None
+    if isinstance(root, yaml.MappingNode):
+        for key, value in root.value:
+            if key.value == "categories" and isinstance(value, yaml.SequenceNode):
+                return value
+    raise MappingError(name, message="has no `categories` list; add `categories: []`")
+
+
+def _item_indent(lines: list[str], node) -> int:
+    if node.flow_style or not node.value:
+        return 2
+    first = lines[node.value[0].start_mark.line]
+    return len(first) - len(first.lstrip(" "))
+
+
+def _item_lines(lines: list[str], item) -> tuple[int, int]:
+    """Lines of one block-sequence item: from its ``-`` to its last line of content (not trailing comments)."""
+    start = item.start_mark.line
+    end = item.end_mark.line
+    if end < len(lines) and lines[end][:item.end_mark.column].strip():
+        end += 1  # the item ends inside this line: keep it
+    while end > start + 1 and (not lines[end - 1].strip() or lines[end - 1].lstrip().startswith("#")):
+        end -= 1
+    return start, end

@@ -1,0 +1,353 @@
+"""``icvac recode``: code every record of a national export into ICVAC, streaming.
+
+Every input row reaches the output, in order, with its columns unchanged; the ICVAC
+columns are added at the right. Matching runs once per distinct value (``Matcher``);
+per row there are only dictionary look-ups.
+
+Output: CSV (comma-separated, UTF-8, ``\\n`` line ends, whatever the input's delimiter),
+.xlsx or JSON Lines. Several acts in one record are joined with ``|`` in each ICVAC
+cell, or written one row per act with ``long`` (an ``icvac_act`` column numbers them).
+A blank category cell is skipped; a record with no category value at all is one
+``unclassified`` act. Provenance goes to a sidecar ``OUT.meta.json`` (no timestamp, so
+the same input and mapping give byte-identical files); with output on stdout it is
+only in the summary.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import os
+from collections import Counter
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator
+
+from .columns import VARIABLE_ROLES, resolve_columns
+from .errors import UsageError
+from .mapping import CategorySlot, Mapping
+from .matching import DEFAULT_MARGIN, DEFAULT_THRESHOLD, UNCLASSIFIED, Match, Matcher, resolve_conditions
+from .readers import ReadOptions, open_table
+from .taxonomy import Taxonomy
+from .text import fold
+from .writers import atomic_output, excel_safe, is_stdio, refuse_overwrite, xlsx_writer
+
+__all__ = ["RecodeOptions", "RecodeSummary", "ReviewItem", "recode_file", "OUTPUT_FORMATS", "JOIN",
+           "sidecar_path"]
+
+OUTPUT_FORMATS = ("csv", "xlsx", "jsonl")
+JOIN = "|"
+ADDED = ("icvac_code", "icvac_level1", "icvac_title", "icvac_match", "icvac_score")
+
+
+@dataclass(frozen=True)
+class RecodeOptions:
+    format: str | None = None          # csv, xlsx or jsonl; from the output's extension when None
+    columns: dict[str, str] = field(default_factory=dict)  # --column ROLE=NAME
+    threshold: float = DEFAULT_THRESHOLD
+    margin: float = DEFAULT_MARGIN
+    fuzzy: bool = True
+    long: bool = False
+    excel_safe: bool = False
+    read: ReadOptions = ReadOptions()
+
+
+@dataclass
+class ReviewItem:
+    """One distinct national value that a person should look at."""
+
+    source_code: str
+    source_label: str
+    match: Match
+    count: int = 0
+
+
+@dataclass
+class RecodeSummary:
+    rows_in: int = 0
+    rows_out: int = 0
+    acts: int = 0
+    by_method: Counter = field(default_factory=Counter)
+    unclassified_records: int = 0
+    ragged_rows: int = 0
+    unmapped_values: Counter = field(default_factory=Counter)  # role -> records whose value did not map
+    review: list[ReviewItem] = field(default_factory=list)
+    provenance: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {
+            "rows_in": self.rows_in, "rows_out": self.rows_out, "acts": self.acts,
+            "by_method": {m: self.by_method[m] for m in sorted(self.by_method)},
+            "unclassified_records": self.unclassified_records, "review_items": len(self.review),
+            "ragged_rows": self.ragged_rows, "unmapped_values": dict(sorted(self.unmapped_values.items())),
+            "provenance": self.provenance,
+        }
+
+
+@dataclass(frozen=True)
+class _Layout:
+    slots: tuple[tuple[int | None, int | None], ...]  # (code column, label column) per category
+    separator: str | None
+    variables: dict[str, int]                         # variable role -> column
+    age: int | None
+
+
+def sidecar_path(output: str | os.PathLike) -> Path:
+    return Path(f"{output}.meta.json")
+
+
+def recode_file(data: str | os.PathLike, mapping: Mapping, taxonomy: Taxonomy, output: str | os.PathLike | None,
+                options: RecodeOptions = RecodeOptions(), review: str | os.PathLike | None = None,
+                progress: Callable[[int], None] | None = None) -> RecodeSummary:
+    """Recode ``data`` into ``output`` (``-`` for stdout) and write the review file if asked."""
+    from . import __version__
+    from .review import write_review
+
+    fmt = options.format or _format_of(output)
+    refuse_overwrite(output, data, mapping.path)
+    if review is not None:
+        refuse_overwrite(review, data, mapping.path, output)
+    matcher = Matcher(mapping, taxonomy, threshold=options.threshold, margin=options.margin, fuzzy=options.fuzzy)
+    summary = RecodeSummary()
+    with open_table(data, options.read) as table:
+        layout = _layout(table.header, mapping, options.columns)
+        recoder = _Recoder(matcher, mapping, taxonomy, layout, summary)
+        header = list(table.header) + recoder.added_columns(options.long)
+        width = len(table.header)
+        with _writer(output, fmt, options.excel_safe) as write:
+            write(header)
+            for number, cells in table.rows():
+                summary.rows_in += 1
+                if len(cells) != width:
+                    summary.ragged_rows += 1
+                    cells = (cells + [""] * width)[:width]
+                for row in recoder.rows(cells, options.long):
+                    write(row)
+                    summary.rows_out += 1
+                if progress:
+                    progress(number)
+        input_name = Path(table.name).name
+    summary.review = sorted(recoder.review.values(), key=lambda r: (-r.count, r.source_label, r.source_code))
+    summary.provenance = {
+        "icvac_version": __version__,
+        "taxonomy": {"id": taxonomy.id, "version": taxonomy.version, "status": taxonomy.status},
+        "mapping": mapping.provenance(), "input": input_name,
+        "options": {"threshold": options.threshold, "margin": options.margin, "fuzzy": options.fuzzy,
+                    "long": options.long},
+    }
+    if not is_stdio(output):
+        with atomic_output(sidecar_path(output)) as handle:
+            handle.write(json.dumps(summary.to_dict(), ensure_ascii=False, indent=2) + "\n")
+    if review is not None:
+        write_review(review, summary.review, taxonomy)
+    return summary
+
+
+def _format_of(output) -> str:
+    suffix = "" if is_stdio(output) else Path(output).suffix.lower()
+    return {".xlsx": "xlsx", ".jsonl": "jsonl", ".ndjson": "jsonl"}.get(suffix, "csv")
+
+
+def _layout(header: list[str], mapping: Mapping, overrides: dict[str, str]) -> _Layout:
+    """Columns from the mapping's `columns` section, with --column overrides on top."""
+    declared = mapping.columns
+    roles = dict(declared.variables) if declared else {}
+    if declared and declared.id:
+        roles["id"] = declared.id
+    cli_slot = {k: v for k, v in overrides.items() if k in ("national_code", "national_label")}
+    roles.update(overrides)
+    columns = resolve_columns(header, roles, source="data")
+    if cli_slot or not (declared and declared.categories):
+        slots = (CategorySlot(code=columns.name("national_code") if columns.get("national_code") is not None else None,
+                              label=columns.name("national_label") if columns.get("national_label") is not None
+                              else None),)
+    else:
+        slots = declared.categories
+    index = {name: i for i, name in enumerate(header)}
+    resolved = []
+    for slot in slots:
+        for name in (slot.code, slot.label):
+            if name is not None and name not in index:
+                raise UsageError(f"data: the mapping names category column {name!r}, which is not in the file; "
+                                 f"the columns are {', '.join(map(repr, header))}; use --column national_label=NAME")
+        resolved.append((index.get(slot.code), index.get(slot.label)))
+    if not any(c is not None or lab is not None for c, lab in resolved):
+        raise UsageError("data: no category column found; name it national_code or national_label, or pass "
+                         "--column national_label=NAME")
+    variables = {role: columns.index[role] for role in VARIABLE_ROLES if role in columns.index}
+    return _Layout(tuple(resolved), declared.separator if declared else None, variables, columns.get("victim_age"))
+
+
+class _Recoder:
+    """Per-row work, all of it dictionary look-ups on caches keyed by distinct values."""
+
+    def __init__(self, matcher: Matcher, mapping: Mapping, taxonomy: Taxonomy, layout: _Layout,
+                 summary: RecodeSummary):
+        self.matcher = matcher
+        self.taxonomy = taxonomy
+        self.layout = layout
+        self.summary = summary
+        self.review: dict[tuple[str, str], ReviewItem] = {}
+        self.variables = {role: _ValueMap(taxonomy, role, mapping.values.get(role, {}))
+                          for role in layout.variables}
+        self.ages = _AgeMap(taxonomy) if layout.age is not None else None
+        self._conditioned: dict[tuple, tuple[str, tuple[str, ...]]] = {}
+
+    def added_columns(self, long: bool) -> list[str]:
+        extra = [f"icvac_{role}" for role in self.layout.variables]
+        if self.ages:
+            extra.append("icvac_victim_age_group")
+        return (["icvac_act"] if long else []) + list(ADDED) + extra
+
+    def rows(self, cells: list[str], long: bool) -> Iterator[list[str]]:
+        inputs = self._variables(cells)
+        acts = self._acts(cells, inputs)
+        tail = [inputs[role] for role in self.layout.variables]
+        if self.ages:
+            tail.append(inputs["_age_group"])
+        if long:
+            for n, act in enumerate(acts, 1):
+                yield cells + [str(n), *act] + tail
+        else:
+            yield cells + [JOIN.join(column) for column in zip(*acts)] + tail
+
+    def _variables(self, cells: list[str]) -> dict:
+        inputs: dict = {}
+        for role, column in self.layout.variables.items():
+            code = self.variables[role].get(cells[column])
+            if code == UNCLASSIFIED:
+                self.summary.unmapped_values[role] += 1
+            inputs[role] = code
+        if self.ages:
+            age, group = self.ages.get(cells[self.layout.age])
+            inputs["victim_age"] = age
+            inputs["_age_group"] = group
+        return inputs
+
+    def _acts(self, cells: list[str], inputs: dict) -> list[tuple[str, str, str, str, str]]:
+        acts: dict[str, tuple[str, str, str, str, str]] = {}
+        for code_col, label_col in self.layout.slots:
+            for code, label in self._values(cells, code_col, label_col):
+                match = self.matcher.match(code, label)
+                if match.needs_review:
+                    self._note_review(code if code_col != label_col else "", label or code, match)
+                method, targets = self._resolve(match, inputs)
+                score = "" if match.score is None else f"{match.score:.1f}"
+                for target in targets or (UNCLASSIFIED,):
+                    acts.setdefault(target, self._act(target, method, score))
+        if not acts:
+            acts[UNCLASSIFIED] = self._act(UNCLASSIFIED, UNCLASSIFIED, "")
+        self.summary.acts += len(acts)
+        for act in acts.values():
+            self.summary.by_method[act[3]] += 1
+        if UNCLASSIFIED in acts:
+            self.summary.unclassified_records += 1
+        return list(acts.values())
+
+    def _values(self, cells, code_col, label_col) -> Iterator[tuple[str, str]]:
+        code = cells[code_col].strip() if code_col is not None else ""
+        label = cells[label_col].strip() if label_col is not None else ""
+        sep = self.layout.separator
+        if sep is None or (sep not in code and sep not in label):
+            if code or label:
+                yield code, label
+            return
+        codes, labels = code.split(sep), label.split(sep)
+        for i in range(max(len(codes), len(labels))):
+            c = codes[i].strip() if i < len(codes) else ""
+            lab = labels[i].strip() if i < len(labels) else ""
+            if c or lab:
+                yield c, lab
+
+    def _resolve(self, match: Match, inputs: dict) -> tuple[str, tuple[str, ...]]:
+        if match.entry is None or not match.entry.conditions:
+            return match.method, match.targets
+        key = (match.entry.index, match.method, tuple(inputs.get(t.role) for c in match.entry.conditions
+                                                      for t in c.tests))
+        found = self._conditioned.get(key)
+        if found is None:
+            found = self._conditioned[key] = resolve_conditions(match, inputs)
+        return found
+
+    def _act(self, code: str, method: str, score: str) -> tuple[str, str, str, str, str]:
+        if code == UNCLASSIFIED:
+            return (UNCLASSIFIED, UNCLASSIFIED, "", method, score)
+        return (code, code[:2], self.taxonomy.get(code).title_in("en"), method, score)
+
+    def _note_review(self, code: str, label: str, match: Match) -> None:
+        key = (code, label)
+        item = self.review.get(key)
+        if item is None:
+            item = self.review[key] = ReviewItem(code, label, match)
+        item.count += 1
+
+
+class _ValueMap:
+    """National values of one variable -> ICVAC variable codes; cached per distinct value."""
+
+    def __init__(self, taxonomy: Taxonomy, role: str, declared: dict[str, str]):
+        self.exact = {k.strip(): v for k, v in declared.items()}
+        self.folded = {fold(k): v for k, v in declared.items()}
+        for value in taxonomy.variables[role].values:
+            for s in [value.code, *value.title.values(), *(x for syns in value.synonyms.values() for x in syns)]:
+                self.folded.setdefault(fold(s), value.code)
+        self.cache: dict[str, str] = {}
+
+    def get(self, raw: str) -> str:
+        code = self.cache.get(raw)
+        if code is None:
+            text = raw.strip()
+            code = "unknown" if not text else self.exact.get(text) or self.folded.get(fold(text), UNCLASSIFIED)
+            self.cache[raw] = code
+        return code
+
+
+class _AgeMap:
+    """Victim age in years -> (age as a number for conditions, ICVAC age group)."""
+
+    def __init__(self, taxonomy: Taxonomy):
+        groups = taxonomy.variables.get("victim_age_group")
+        self.ranges = [(v.min, v.max, v.code) for v in groups.values if v.min is not None] if groups else []
+        self.cache: dict[str, tuple[float | None, str]] = {}
+
+    def get(self, raw: str) -> tuple[float | None, str]:
+        found = self.cache.get(raw)
+        if found is None:
+            found = self.cache[raw] = self._parse(raw.strip())
+        return found
+
+    def _parse(self, text: str) -> tuple[float | None, str]:
+        if not text:
+            return None, "unknown"
+        try:
+            age = float(text.replace(",", "."))
+        except ValueError:
+            return None, UNCLASSIFIED
+        for low, high, code in self.ranges:
+            if low <= age < high + 1:
+                return age, code
+        return age, UNCLASSIFIED
+
+
+@contextmanager
+def _writer(output, fmt: str, safe: bool) -> Iterator[Callable[[list[str]], None]]:
+    if fmt not in OUTPUT_FORMATS:
+        raise UsageError(f"--format {fmt}: choose one of {', '.join(OUTPUT_FORMATS)}")
+    if fmt == "xlsx":
+        with xlsx_writer(output) as write:
+            yield write
+        return
+    with atomic_output(output) as handle:
+        if fmt == "csv":
+            writer = csv.writer(handle, lineterminator="\n")
+            yield (lambda row: writer.writerow([excel_safe(v) for v in row])) if safe else writer.writerow
+        else:
+            header: list[str] = []
+
+            def write_jsonl(row: list[str]) -> None:
+                if not header:
+                    header.extend(row)
+                    return
+                handle.write(json.dumps(dict(zip(header, row)), ensure_ascii=False) + "\n")
+
+            yield write_jsonl

@@ -1,0 +1,225 @@
+"""The review loop: review files out of ``recode``, decisions back into the mapping, draft mappings.
+
+A review file lists each distinct national value that was fuzzy-matched, unclassified or
+coded from a draft suggestion, with its count and the top candidates, and empty
+``decision``, ``relation``, ``reviewer`` and ``note`` columns for a person to fill in. A
+decision is an ICVAC code (several joined with ``+`` mean several acts), ``no-match``, or
+blank (skipped). ``relation`` defaults to ``close``: a reviewer's decision is a judgement of
+closeness, not a claim of equivalence; write ``exact`` when it is one.
+"""
+from __future__ import annotations
+
+import csv
+import os
+from dataclasses import dataclass, field
+from datetime import date as _date
+from pathlib import Path
+
+from .errors import Problem, UsageError
+from .mapping import RELATIONS, Mapping, write_entries
+from .matching import Matcher
+from .readers import ReadOptions, open_table
+from .taxonomy import Taxonomy
+from .text import normalise
+from .writers import atomic_output, excel_safe, xlsx_writer
+
+__all__ = ["REVIEW_COLUMNS", "write_review", "import_review", "ImportReport", "draft_mapping", "DRAFT_REVIEWER"]
+
+CANDIDATES = 3
+REVIEW_COLUMNS = ("source_code", "source_label", "count", "match", "score",
+                  *(f"{k}_{n}" for n in range(1, CANDIDATES + 1) for k in ("candidate", "title", "candidate_score")),
+                  "decision", "relation", "reviewer", "note")
+DEFAULT_RELATION = "close"
+DRAFT_REVIEWER = "icvac mapping draft (not yet reviewed)"
+
+
+def write_review(path: str | os.PathLike, items, taxonomy: Taxonomy) -> None:
+    """Write review items (``recode.ReviewItem``) as CSV, or .xlsx with a drop-down of valid decisions."""
+    rows = [_review_row(item, taxonomy) for item in items]
+    if Path(path).suffix.lower() == ".xlsx":
+        choices = ["no-match", *taxonomy.categories]
+        relations = list(RELATIONS[:-1])
+        with xlsx_writer(path, sheet="review", validations={REVIEW_COLUMNS.index("decision"): choices,
+                                                          REVIEW_COLUMNS.index("relation"): relations}) as write:
+            write(list(REVIEW_COLUMNS))
+            for row in rows:
+                write([excel_safe(v) for v in row])
+        return
+    with atomic_output(path) as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(REVIEW_COLUMNS)
+        writer.writerows([excel_safe(v) for v in row] for row in rows)
+
+
+def _review_row(item, taxonomy: Taxonomy) -> list[str]:
+    match = item.match
+    row = [item.source_code, item.source_label, str(item.count), match.method,
+           "" if match.score is None else f"{match.score:.1f}"]
+    for n in range(CANDIDATES):
+        if n < len(match.candidates):
+            cand = match.candidates[n]
+            title = " + ".join(taxonomy.get(c).title_in("en") for c in cand.targets) or "no ICVAC category"
+            row += [cand.code, title, f"{cand.score:.1f}"]
+        else:
+            row += ["", "", ""]
+    return row + ["", "", "", ""]
+
+
+@dataclass
+class ImportReport:
+    added: int = 0
+    replaced: int = 0
+    skipped: int = 0
+    problems: list[Problem] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {"added": self.added, "replaced": self.replaced, "skipped": self.skipped,
+                "problems": [p.to_dict() for p in self.problems]}
+
+
+def import_review(review: str | os.PathLike, mapping: Mapping, taxonomy: Taxonomy, *, reviewer: str | None = None,
+                  date: str | None = None) -> ImportReport:
+    """Write the decisions of a filled review file into the mapping file, as new or replaced entries.
+
+    Nothing is written when any decision is invalid: the report lists every problem by row.
+    """
+    date = date or _date.today().isoformat()
+    report = ImportReport()
+    new: list[dict] = []
+    replace: dict[int, dict] = {}
+    by_label = {normalise(lab): e for e in mapping.entries for lab in e.labels}
+    by_code = {e.source_code: e for e in mapping.entries if e.source_code}
+    decided: dict[tuple[str, str], int] = {}
+    with open_table(review, ReadOptions()) as table:
+        columns = {name: i for i, name in enumerate(table.header)}
+        for needed in ("source_label", "decision"):
+            if needed not in columns:
+                raise UsageError(f"{review}: no {needed!r} column; is this a review file written by icvac recode?")
+        for number, cells in table.rows():
+            row = {name: (cells[i].strip() if i < len(cells) else "") for name, i in columns.items()}
+            entry = _decision_entry(row, number, taxonomy, reviewer, date, report)
+            if entry is None:
+                continue
+            key = (row.get("source_code", ""), normalise(row["source_label"]))
+            if key in decided:
+                report.problems.append(Problem(f"row {number}", f"a second decision for the value of row "
+                                               f"{decided[key]}; keep one"))
+                continue
+            decided[key] = number
+            known = by_code.get(key[0]) or by_label.get(key[1])
+            if known is not None and known.review:
+                replace[known.index] = entry
+                report.replaced += 1
+            elif known is not None:
+                report.problems.append(Problem(f"row {number}", f"already mapped by categories[{known.index}]; "
+                                               "change that entry in the mapping by hand"))
+            else:
+                new.append(entry)
+                report.added += 1
+    if report.problems:
+        report.added = report.replaced = 0
+        return report
+    if new or replace:
+        write_entries(mapping.path, new, replace, taxonomy)
+    return report
+
+
+def _decision_entry(row: dict, number: int, taxonomy: Taxonomy, reviewer: str | None, date: str,
+                    report: ImportReport) -> dict | None:
+    decision = row["decision"].lstrip("'")
+    if not decision:
+        report.skipped += 1
+        return None
+    where = f"row {number}"
+    if not (row["source_label"] or row.get("source_code")):
+        report.problems.append(Problem(where, "the row has neither source_label nor source_code"))
+        return None
+    # a spreadsheet turns 0301 into 301: put the leading zero back
+    targets = [] if decision == "no-match" else [_pad(c.strip(), taxonomy) for c in decision.split("+")]
+    bad = [c for c in targets if c not in taxonomy]
+    if bad:
+        report.problems.append(Problem(where, f"decision {decision!r}: {', '.join(map(repr, bad))} is not an ICVAC "
+                                       "code; write a code such as 0301, or no-match"))
+        return None
+    relation = "no-match" if not targets else (row.get("relation") or DEFAULT_RELATION)
+    if relation not in RELATIONS or (relation == "no-match") != (not targets):
+        report.problems.append(Problem(where, f"relation {relation!r}: use one of {', '.join(RELATIONS[:-1])} "
+                                       "(no-match only with decision no-match)"))
+        return None
+    who = row.get("reviewer") or reviewer
+    if not who:
+        report.problems.append(Problem(where, "no reviewer: fill the reviewer column or pass --reviewer"))
+        return None
+    entry: dict = {}
+    if row.get("source_code"):
+        entry["source_code"] = row["source_code"]
+    if row["source_label"]:
+        entry["source_label"] = row["source_label"]
+    note = row.get("note", "")
+    entry.update(target=targets, relation=relation,
+                 justification=f"Review decision: {note}" if note else "Review decision (no note given).",
+                 reviewer=who, date=date)
+    return entry
+
+
+def _pad(code: str, taxonomy: Taxonomy) -> str:
+    return "0" + code if code not in taxonomy and "0" + code in taxonomy else code
+
+
+def draft_mapping(values: str | os.PathLike, column: str, taxonomy: Taxonomy, *, date: str | None = None,
+                  read: ReadOptions = ReadOptions()) -> str:
+    """A draft mapping (YAML text) from a column of national labels: each distinct value with its count
+    and top-3 suggested targets, the best as target, every entry marked ``review: true``."""
+    from . import __version__
+    from .mapping import entry_block
+
+    date = date or _date.today().isoformat()
+    counts: dict[str, int] = {}
+    with open_table(values, read) as table:
+        if column not in table.header:
+            raise UsageError(f"{table.name}: no column {column!r}; the columns are "
+                             f"{', '.join(map(repr, table.header))}")
+        i = table.header.index(column)
+        for _, cells in table.rows():
+            value = cells[i].strip() if i < len(cells) else ""
+            if value:
+                counts[value] = counts.get(value, 0) + 1
+    matcher = Matcher(None, taxonomy)
+    name = Path(str(values)).stem
+    ident = "".join(ch if ch.isalnum() else "-" for ch in name.lower()).strip("-") or "draft"
+    lines = [
+        f"# Draft mapping written by icvac {__version__} `mapping draft` from column {column!r} of {Path(str(values)).name}.",
+        "# Every entry is a fuzzy suggestion marked `review: true`: check the target, the relation and the",
+        "# justification, then remove `review: true` (or fill a review file and run `icvac mapping review-import`).",
+        f"id: {ident}",
+        f"title: {_quote('Draft mapping of ' + name)}",
+        f"source_system: {_quote(name)}",
+        'version: "0.0.1"',
+        f'taxonomy_version: "{taxonomy.version}"',
+        "author: icvac mapping draft",
+        f'date: "{date}"',
+        "source_reference: to be completed",
+        "status: draft",
+        "columns:",
+        f"  categories: [{_quote(column)}]",
+        "categories:" if counts else "categories: []",
+    ]
+    for value, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
+        suggestions = matcher.suggest(value, limit=CANDIDATES, loose=True)
+        best = suggestions[0].targets if suggestions else ()
+        entry = {"source_label": value, "count": count, "target": list(best),
+                 "relation": "close" if best else "no-match",
+                 "justification": (f"Suggested by fuzzy match on {suggestions[0].matched!r} "
+                                   f"(score {suggestions[0].score:.1f}); to be reviewed.") if best
+                 else "No suggestion above the noise threshold; to be reviewed.",
+                 "reviewer": DRAFT_REVIEWER, "date": date, "review": True,
+                 "suggestions": [{"code": s.code, "title": taxonomy.get(s.targets[0]).title_in("en"),
+                                  "score": s.score} for s in suggestions]}
+        lines += entry_block(entry, 2)
+    return "\n".join(lines) + "\n"
+
+
+def _quote(text: str) -> str:
+    import json
+
+    return json.dumps(text, ensure_ascii=False)

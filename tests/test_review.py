@@ -1,0 +1,114 @@
+"""The review loop: recode -> fill the review file -> review-import -> recode again; drafts."""
+from __future__ import annotations
+
+import csv
+import shutil
+
+import pytest
+
+from icvac import load_taxonomy
+from icvac.mapping import load_mapping
+
+from .conftest import EXAMPLES, MAPPINGS
+
+DATA = EXAMPLES / "national_export.csv"
+
+
+def read_dicts(path):
+    with open(path, encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def write_dicts(path, rows):
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def test_round_trip(icvac, tmp_path):
+    mapping = tmp_path / "gbvims.yaml"
+    shutil.copy(MAPPINGS / "gbvims.yaml", mapping)
+    review = tmp_path / "review.csv"
+    assert icvac("recode", DATA, "--mapping", mapping, "-o", tmp_path / "1.csv", "--review", review).exit_code == 0
+    rows = read_dicts(review)
+    assert [(r["source_label"], r["match"]) for r in rows][:3] == [("Sexual asault", "fuzzy"), ("n/a", "unclassified"),
+                                                                   ("unknown", "unclassified")]
+    assert rows[0]["candidate_1"] == "0302" and rows[0]["decision"] == "" and int(rows[0]["count"]) > 0
+    decisions = {"Sexual asault": "0302", "Physcal Assault": "202", "n/a": "no-match"}  # 202: Excel ate the 0
+    for row in rows:
+        row["decision"] = decisions.get(row["source_label"], "")
+    write_dicts(review, rows)
+    original = mapping.read_text(encoding="utf-8")
+    result = icvac("mapping", "review-import", review, "--mapping", mapping, "--reviewer", "Data officer",
+                   "--date", "2024-07-01")
+    assert result.exit_code == 0, result.stderr
+    updated = mapping.read_text(encoding="utf-8")
+    assert updated.startswith(original.split("\nvalues:")[0])  # comments and entries kept, new ones appended
+    entries = load_mapping(mapping, load_taxonomy()).entries
+    assert [(e.source_label, e.targets, e.relation, e.reviewer, e.date) for e in entries[6:]] == [
+        ("Sexual asault", ("0302",), "close", "Data officer", "2024-07-01"),
+        ("n/a", (), "no-match", "Data officer", "2024-07-01"),
+        ("Physcal Assault", ("0202",), "close", "Data officer", "2024-07-01")]
+    out = tmp_path / "2.csv"
+    assert icvac("recode", DATA, "--mapping", mapping, "-o", out, "--review", tmp_path / "r2.csv").exit_code == 0
+    coded = {r["gbv_type"]: r for r in read_dicts(out)}
+    assert (coded["Sexual asault"]["icvac_code"], coded["Sexual asault"]["icvac_match"]) == ("0302", "exact-label")
+    assert (coded["n/a"]["icvac_code"], coded["n/a"]["icvac_match"]) == ("unclassified", "exact-label")
+    remaining = {r["source_label"] for r in read_dicts(tmp_path / "r2.csv")}
+    assert remaining == {"unknown", "see notes", "zzzz", "Forced marrige"}
+
+
+def test_invalid_decisions_write_nothing(icvac, tmp_path):
+    mapping = tmp_path / "m.yaml"
+    shutil.copy(MAPPINGS / "gbvims.yaml", mapping)
+    review = tmp_path / "review.csv"
+    write_dicts(review, [{"source_code": "", "source_label": "zzzz", "decision": "9999", "reviewer": "R"},
+                         {"source_code": "", "source_label": "yyyy", "decision": "04", "reviewer": ""},
+                         {"source_code": "", "source_label": "Rape", "decision": "0302", "reviewer": "R"}])
+    before = mapping.read_bytes()
+    result, data = icvac.json("mapping", "review-import", review, "--mapping", mapping, "--format", "json")
+    assert result.exit_code == 1
+    assert [p["path"] for p in data["problems"]] == ["row 2", "row 3", "row 4"]
+    assert mapping.read_bytes() == before
+
+
+def test_xlsx_review_has_a_dropdown(icvac, tmp_path):
+    from openpyxl import load_workbook
+
+    review = tmp_path / "review.xlsx"
+    assert icvac("recode", DATA, "--mapping", "gbvims", "-o", tmp_path / "o.csv", "--review", review).exit_code == 0
+    book = load_workbook(review)
+    sheet = book["review"]
+    assert sheet.data_validations.dataValidation, "no drop-down"
+    codes = [row[0] for row in book["lists"].iter_rows(values_only=True) if row[0]]
+    assert "no-match" in codes and "0301" in codes
+
+
+GBVIMS = ["Rape", "Sexual Assault", "Physical Assault", "Forced Marriage",
+          "Denial of Resources, Opportunities or Services", "Psychological / Emotional Abuse"]
+
+
+def test_draft_proposes_the_shipped_level1(icvac, tmp_path):
+    import yaml
+
+    values = tmp_path / "labels.csv"
+    write_dicts(values, [{"label": label} for label in GBVIMS + ["Rape"]])
+    draft = tmp_path / "draft.yaml"
+    result = icvac("mapping", "draft", values, "--column", "label", "-o", draft, "--date", "2024-07-01")
+    assert result.exit_code == 0, result.stderr
+    taxonomy = load_taxonomy()
+    drafted = load_mapping(draft, taxonomy)
+    shipped = {e.source_label: e.targets[0][:2] for e in load_mapping("gbvims", taxonomy).entries}
+    assert {e.source_label: e.targets[0][:2] for e in drafted.entries} == shipped
+    assert all(e.review for e in drafted.entries)
+    raw = yaml.safe_load(draft.read_text(encoding="utf-8"))
+    assert raw["categories"][0]["count"] == 2 and len(raw["categories"][0]["suggestions"]) == 3
+    coded = icvac("recode", values, "--mapping", draft, "--report", "json")
+    assert "review" in coded.stderr  # draft entries are coded, but marked `review`
+
+
+def test_draft_unknown_column(icvac, tmp_path):
+    values = tmp_path / "labels.csv"
+    write_dicts(values, [{"label": "Rape"}])
+    assert icvac("mapping", "draft", values, "--column", "nope").exit_code == 2
