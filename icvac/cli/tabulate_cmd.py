@@ -1,0 +1,140 @@
+"""``icvac tabulate``: counts by ICVAC category, with small-cell suppression."""
+from __future__ import annotations
+
+import enum
+import json
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from . import app
+from ._common import TaxonomyOption, load_taxonomy_for_command, stdout_console, warn
+
+
+class TableFormat(str, enum.Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+    xlsx = "xlsx"
+
+
+class Unit(str, enum.Enum):
+    act = "act"
+    victim = "victim"
+
+
+class Lang(str, enum.Enum):
+    en = "en"
+    fr = "fr"
+    es = "es"
+
+
+@app.command("tabulate")
+def tabulate_command(
+    data: Annotated[str, typer.Argument(help="Coded data file (CSV, .xlsx or .jsonl), or - for CSV on stdin.",
+                                        metavar="DATA")],
+    level: Annotated[int, typer.Option("--level", "-l", min=1, max=3, help="Category level of the rows.")] = 1,
+    by: Annotated[Optional[str], typer.Option(
+        "--by", metavar="VAR[,VAR]", show_default=False,
+        help="Up to two variables to cross with the categories, e.g. victim_sex,victim_age_group "
+             "(see `icvac taxonomy variables`).")] = None,
+    unit: Annotated[Unit, typer.Option("--unit", help="act: count acts (each code in a record); victim: count "
+                                                      "records, once per category.")] = Unit.act,
+    min_cell: Annotated[int, typer.Option("--min-cell", "-k", min=0, help="Withhold counts from 1 to K-1, and "
+                                          "enough others that none can be recomputed; 0 turns it off.")] = 5,
+    fmt: Annotated[Optional[TableFormat], typer.Option(
+        "--format", "-f", show_default=False,
+        help="table for people; csv, json or xlsx for files. Default: from the -o extension, else table.")] = None,
+    output: Annotated[str, typer.Option("--output", "-o", help="File to write, or - for stdout.")] = "-",
+    column: Annotated[Optional[list[str]], typer.Option(
+        "--column", "-c", metavar="ROLE=NAME", show_default=False,
+        help="Column of a role, e.g. icvac_code=Code or victim_sex=Sexe. Repeatable.")] = None,
+    lang: Annotated[Lang, typer.Option("--lang", help="Language of category and value titles.")] = Lang.en,
+    input_format: Annotated[Optional[str], typer.Option("--input-format", metavar="csv|xlsx|jsonl",
+                                                        show_default=False, help="Input format, when the file "
+                                                        "extension does not say.")] = None,
+    encoding: Annotated[Optional[str], typer.Option("--encoding", show_default=False,
+                                                    help="CSV encoding (detected when omitted).")] = None,
+    delimiter: Annotated[Optional[str], typer.Option("--delimiter", show_default=False,
+                                                     help="CSV delimiter (sniffed when omitted).")] = None,
+    sheet: Annotated[Optional[str], typer.Option("--sheet", show_default=False,
+                                                 help="Excel sheet name or number.")] = None,
+    header_row: Annotated[int, typer.Option("--header-row", min=1, help="Row holding the column names.")] = 1,
+    taxonomy_file: TaxonomyOption = None,
+) -> None:
+    """Count acts (or victims) by ICVAC category, crossed with victim, perpetrator or context variables.
+
+    Input: a file with ICVAC codes in an icvac_code column (e.g. `icvac recode` output); several codes in one
+    cell are joined by ';' or '|', and a blank cell or 'unclassified' is an unclassified act. Codes are rolled up to
+    --level; codes coarser than the level form "(not further specified)" rows, codes not in the taxonomy an
+    'invalid' row. With --unit victim each record is one victim, counted once in each category it has acts
+    in; the Total row counts distinct victims, so categories may add up to more than the total.
+
+    Counts from 1 to K-1 (--min-cell, default 5) are withheld and shown as 'x' (null in JSON), and further
+    cells are withheld until no withheld cell can be recomputed from the totals of this table. Publishing
+    several tables of the same data (other levels or variables) can still reveal cells: check them together.
+
+    Example: icvac tabulate coded.csv --level 2 --by victim_sex -o table.csv
+    """
+    from icvac.columns import parse_column_options
+    from icvac.errors import UsageError
+    from icvac.readers import ReadOptions
+    from icvac.tabulate import tabulate
+    from icvac.writers import refuse_overwrite
+
+    fmt = fmt or _format_from_output(output)
+    if fmt is TableFormat.table and output != "-":
+        raise UsageError("--format table prints to the terminal; write a file with --format csv, json or xlsx")
+    refuse_overwrite(output, data)
+    taxonomy = load_taxonomy_for_command(taxonomy_file)
+    variables = tuple(v.strip() for v in (by or "").split(",") if v.strip())
+    options = ReadOptions(format=input_format, encoding=encoding, delimiter=delimiter, sheet=sheet,
+                          header_row=header_row)
+    result = tabulate(data, taxonomy, level=level, by=variables, unit=unit.value, min_cell=min_cell,
+                      read_options=options, columns=parse_column_options(column), lang=lang.value)
+    for message in result.warnings:
+        warn(message)
+    _render(result, fmt, output)
+
+
+def _format_from_output(output: str) -> TableFormat:
+    suffix = Path(output).suffix.lower().lstrip(".") if output != "-" else ""
+    return TableFormat(suffix) if suffix in ("csv", "json", "xlsx") else TableFormat.table
+
+
+def _render(result, fmt: TableFormat, output: str) -> None:
+    from icvac.writers import atomic_output, excel_safe, xlsx_writer
+
+    if fmt is TableFormat.table:
+        _print_table(result)
+    elif fmt is TableFormat.json:
+        with atomic_output(output) as handle:
+            handle.write(json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n")
+    elif fmt is TableFormat.csv:
+        import csv
+
+        with atomic_output(output) as handle:
+            writer = csv.writer(handle, lineterminator="\n")
+            for row in result.to_rows():
+                writer.writerow([excel_safe(v) for v in row])
+    else:
+        with xlsx_writer(output, sheet="table") as write:
+            for row in result.to_rows():
+                write(row)
+
+
+def _print_table(result) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    meta = result.metadata
+    unit = "acts" if meta["unit"] == "act" else "victims"
+    caption = (f"{unit} by ICVAC level-{meta['level']} category; x = withheld (counts below {meta['min_cell']} "
+               "and cells that would reveal them)" if meta["min_cell"] else f"{unit}; suppression OFF")
+    table = Table(*(["code", "category"] + [c.key for c in result.columns]), caption=caption, box=None)
+    for column in table.columns[2:]:
+        column.justify = "right"
+    for values in result.to_rows()[1:]:
+        table.add_row(*(Text(str(v)) for v in values))
+    stdout_console().print(table)

@@ -1,0 +1,340 @@
+"""Tabulate coded records: counts by ICVAC category, crossed with disaggregating variables.
+
+Counting rules (documented in ``icvac tabulate --help`` and the README):
+
+* The ``icvac_code`` cell of a record holds one or more codes joined by ``;`` or
+  ``|`` (``"0301;0202"``, or ``"0301|0202"`` as ``icvac recode`` writes); each code
+  is one *act*. A blank cell, or the literal
+  ``unclassified`` (any case), is one unclassified act. Empty pieces between
+  separators are ignored.
+* Codes are rolled up to the chosen level. The rows are the categories at that
+  level, plus any coarser category that has no children (so every act has a
+  home). A code coarser than the level whose category does have children
+  (``03`` at ``--level 2``) goes to a row ``03 (not further specified)``.
+  Codes not in the taxonomy go to an ``invalid`` row. Unclassified acts form
+  their own row. "Not further specified" and ``invalid`` rows appear only when
+  they count something; every other row always appears.
+* ``--unit act`` (default): every cell counts acts, and the totals row is the sum
+  of the category rows, so the grand total is the number of acts read.
+* ``--unit victim``: every record is one victim (records are not de-duplicated).
+  A cell counts the victims with at least one act in that row's category; the
+  totals row counts distinct victims. A victim with acts in two categories is
+  counted once in each, so category rows may add up to more than the total.
+* ``--by`` takes up to two variables; with two, the columns are their
+  combinations. Every value of a variable is a column, whether or not the data
+  has it, so the shape of the table does not depend on the data. A blank value
+  is ``unknown``; a value that is neither a code, a title nor a synonym of the
+  variable goes to an ``invalid`` column, which appears only when needed.
+  ``victim_age_group`` is derived from ``victim_age`` (whole years), else from
+  ``victim_birth_date`` and ``incident_date`` (ISO dates); blank gives
+  ``unknown``, an age outside every group or an unreadable date ``invalid``.
+* Suppression: see :mod:`icvac.suppression`. Withheld cells are shown as ``x``
+  (never ``<5``: that would tell primary from complementary cells).
+"""
+from __future__ import annotations
+
+import itertools
+import re
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from datetime import date
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from .columns import resolve_columns
+from .errors import UsageError
+from .readers import ReadOptions, open_table
+from .suppression import suppress
+from .taxonomy import Taxonomy
+from .text import fold
+
+__all__ = ["Tabulation", "TableRow", "TableColumn", "tabulate", "tabulate_records", "SEPARATORS", "split_codes",
+           "SUPPRESSED_MARKER", "UNITS", "MAX_BY"]
+
+SEPARATORS = (";", "|")
+SUPPRESSED_MARKER = "x"
+UNITS = ("act", "victim")
+MAX_BY = 2
+UNCLASSIFIED = "unclassified"
+INVALID = "invalid"
+_AGE = re.compile(r"^\d{1,3}(\.0+)?$")
+
+
+@dataclass(frozen=True)
+class TableRow:
+    key: str          # a category code, "unclassified", "invalid" or "total"
+    kind: str         # category | not_further_specified | unclassified | invalid | total
+    label: str
+
+
+@dataclass(frozen=True)
+class TableColumn:
+    key: str                     # value codes joined by " / ", or "total"
+    values: tuple[str, ...]      # one value code per --by variable; () for the total
+    label: str
+
+
+@dataclass(frozen=True)
+class Tabulation:
+    """A table with its totals: ``counts[i][j]`` for row i, column j; the last row and column are totals."""
+
+    rows: tuple[TableRow, ...]
+    columns: tuple[TableColumn, ...]
+    counts: tuple[tuple[int, ...], ...]
+    suppressed: tuple[tuple[bool, ...], ...]
+    metadata: dict = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def grand_total(self) -> int:
+        return self.counts[-1][-1]
+
+    def cell(self, i: int, j: int) -> int | None:
+        """The published value: None when withheld."""
+        return None if self.suppressed[i][j] else self.counts[i][j]
+
+    def to_dict(self) -> dict:
+        """JSON-ready: withheld counts are null and flagged in ``suppressed``."""
+        return {
+            "metadata": self.metadata,
+            "warnings": list(self.warnings),
+            "columns": [{"key": c.key, "values": list(c.values), "label": c.label} for c in self.columns],
+            "rows": [{"key": r.key, "kind": r.kind, "label": r.label,
+                      "counts": [self.cell(i, j) for j in range(len(self.columns))],
+                      "suppressed": list(self.suppressed[i])} for i, r in enumerate(self.rows)],
+        }
+
+    def to_rows(self, marker: str = SUPPRESSED_MARKER) -> list[list]:
+        """Header plus one list per row, for CSV and xlsx: code, category, counts; withheld as ``marker``."""
+        out: list[list] = [["code", "category", *(c.key for c in self.columns)]]
+        for i, row in enumerate(self.rows):
+            code = "" if row.kind == "total" else row.key
+            values = [marker if v is None else v for v in (self.cell(i, j) for j in range(len(self.columns)))]
+            out.append([code, row.label, *values])
+        return out
+
+
+def tabulate(path: str | Path, taxonomy: Taxonomy, *, level: int = 1, by: Sequence[str] = (), unit: str = "act",
+             min_cell: int = 5, read_options: ReadOptions = ReadOptions(), columns: dict[str, str] | None = None,
+             lang: str = "en") -> Tabulation:
+    """Read a coded data file and tabulate it. Raises InputError / UsageError when it cannot run."""
+    _check_options(taxonomy, level, by, unit, min_cell)
+    with open_table(path, read_options) as table:
+        colmap = resolve_columns(table.header, columns, source=table.name)
+        if colmap.get("icvac_code") is None:
+            raise UsageError(f"{table.name}: no icvac_code column; name it with --column icvac_code=COLUMN")
+        getters = [_value_getter(taxonomy, var, colmap, table.name) for var in by]
+        code_at = colmap.get("icvac_code")
+        records = ((_cell(values, code_at), tuple(get(values) for get in getters)) for _, values in table.rows())
+        result = tabulate_records(records, taxonomy, level=level, by=by, unit=unit, min_cell=min_cell, lang=lang)
+    source = "<stdin>" if str(path) == "-" else Path(path).name
+    return replace(result, metadata={"source": source, **result.metadata})
+
+
+def tabulate_records(records: Iterable[tuple[str, tuple[str, ...]]], taxonomy: Taxonomy, *, level: int = 1,
+                     by: Sequence[str] = (), unit: str = "act", min_cell: int = 5, lang: str = "en") -> Tabulation:
+    """Tabulate ``(icvac_code cell, (value of each --by variable, …))`` pairs.
+
+    Variable values may be raw (``"F"``, ``"féminin"``): they are matched to the variable's codes here.
+    ``victim_age_group`` values must already be derived (``tabulate`` does it from ages or dates).
+    """
+    _check_options(taxonomy, level, by, unit, min_cell)
+    rows = _RowIndex(taxonomy, level, lang)
+    matchers = [_ValueMatcher(taxonomy.variables[v]) for v in by]
+    cells: Counter = Counter()
+    totals: Counter = Counter()
+    n_records = n_acts = 0
+    for code_cell, raw_values in records:
+        n_records += 1
+        column = tuple(m.match(v) for m, v in zip(matchers, raw_values))
+        keys = [rows.key_for(code) for code in split_codes(code_cell)]
+        n_acts += len(keys)
+        for key in (keys if unit == "act" else dict.fromkeys(keys)):
+            cells[key, column] += 1
+        totals[column] += len(keys) if unit == "act" else 1
+    cols = _columns(taxonomy, by, matchers, lang)
+    row_list = rows.rows(cells)
+    counts = [[cells[r.key, c.values] for c in cols[:-1]] for r in row_list]
+    counts = [r + [sum(r) if by else cells[row.key, ()]] for r, row in zip(counts, row_list)]
+    bottom = [totals[c.values] for c in cols[:-1]]
+    counts.append(bottom + [sum(totals.values())])
+    row_list.append(TableRow("total", "total", "Total"))
+    mask = suppress(counts, min_cell) if min_cell > 0 else [[False] * len(r) for r in counts]
+    warnings = rows.warnings() + [w for m in matchers for w in m.warnings()]
+    if min_cell == 0:
+        warnings.append("small-cell suppression is off (--min-cell 0): do not publish this table")
+    metadata = {
+        "taxonomy": {"id": taxonomy.id, "version": taxonomy.version, "status": taxonomy.status},
+        "level": level, "unit": unit, "by": list(by), "min_cell": min_cell, "suppressed_marker":
+        SUPPRESSED_MARKER, "records_read": n_records, "acts_counted": n_acts,
+        "suppressed_cells": sum(map(sum, mask)),
+    }
+    return Tabulation(tuple(row_list), tuple(cols), tuple(map(tuple, counts)), tuple(map(tuple, mask)),
+                      metadata, tuple(warnings))
+
+
+def split_codes(cell: str) -> list[str]:
+    """``"0301; 0202|0101"`` -> ``["0301", "0202", "0101"]``; a blank cell is one unclassified act."""
+    for separator in SEPARATORS[1:]:
+        cell = cell.replace(separator, SEPARATORS[0])
+    parts = [p.strip() for p in cell.split(SEPARATORS[0])]
+    parts = [p for p in parts if p]
+    return parts or [UNCLASSIFIED]
+
+
+def _check_options(taxonomy: Taxonomy, level: int, by: Sequence[str], unit: str, min_cell: int) -> None:
+    if level not in (1, 2, 3):
+        raise UsageError(f"--level {level}: choose 1, 2 or 3")
+    if unit not in UNITS:
+        raise UsageError(f"--unit {unit}: choose {' or '.join(UNITS)}")
+    if min_cell < 0:
+        raise UsageError("--min-cell must be 0 (no suppression) or more")
+    if len(by) > MAX_BY:
+        raise UsageError(f"--by takes at most {MAX_BY} variables; more crossings make cells too small to publish")
+    if len(set(by)) != len(by):
+        raise UsageError("--by names the same variable twice")
+    for var in by:
+        if var not in taxonomy.variables:
+            raise UsageError(f"--by {var}: unknown variable; choose from {', '.join(taxonomy.variables)}")
+
+
+def _cell(values: list[str], index: int | None) -> str:
+    return values[index].strip() if index is not None and index < len(values) else ""
+
+
+class _RowIndex:
+    """Maps each code to its row at the chosen level, caching per distinct code."""
+
+    def __init__(self, taxonomy: Taxonomy, level: int, lang: str):
+        self.taxonomy, self.level, self.lang = taxonomy, level, lang
+        self.cache: dict[str, str] = {}
+        self.invalid: Counter = Counter()
+
+    def key_for(self, code: str) -> str:
+        key = self.cache.get(code)
+        if key is None:
+            key = self.cache[code] = self._key(code)
+        if key == INVALID:
+            self.invalid[code] += 1
+        return key
+
+    def _key(self, code: str) -> str:
+        if code.casefold() == UNCLASSIFIED:
+            return UNCLASSIFIED
+        if code not in self.taxonomy:
+            return INVALID
+        cat = self.taxonomy.get(code)
+        return code if cat.level < self.level else self.taxonomy.ancestor_at(code, self.level).code
+
+    def rows(self, cells: Counter) -> list[TableRow]:
+        used = {key for key, _ in cells}
+        out = []
+        for cat in self.taxonomy.walk(self.level):
+            title = cat.title_in(self.lang)
+            if cat.level == self.level or not cat.children:
+                out.append(TableRow(cat.code, "category", title))
+            elif cat.code in used:
+                out.append(TableRow(cat.code, "not_further_specified", f"{title} (not further specified)"))
+        out.append(TableRow(UNCLASSIFIED, UNCLASSIFIED, "Unclassified"))
+        if INVALID in used:
+            out.append(TableRow(INVALID, INVALID, "Invalid code (not in the taxonomy)"))
+        return out
+
+    def warnings(self) -> list[str]:
+        if not self.invalid:
+            return []
+        shown = ", ".join(f"{c!r} ({n})" for c, n in sorted(self.invalid.items())[:5])
+        more = f" and {len(self.invalid) - 5} more" if len(self.invalid) > 5 else ""
+        hint = ""
+        if any(c.isdigit() and "0" + c in self.taxonomy for c in self.invalid):
+            hint = "; some look like codes that lost their leading zero in a spreadsheet"
+        return [f"{sum(self.invalid.values())} act(s) carry codes not in the taxonomy, counted in the "
+                f"'invalid' row: {shown}{more}{hint}"]
+
+
+class _ValueMatcher:
+    """A variable's value: its code, title or synonym in any language (case and accents ignored)."""
+
+    def __init__(self, variable):
+        self.variable = variable
+        self.lookup: dict[str, str] = {}
+        for value in variable.values:
+            for text in (value.code, *value.title.values(), *itertools.chain(*value.synonyms.values())):
+                self.lookup.setdefault(fold(text), value.code)
+        self.invalid = 0
+
+    def match(self, raw: str) -> str:
+        if raw in self.variable.codes:
+            return raw
+        if not raw.strip():
+            return "unknown"
+        code = self.lookup.get(fold(raw))
+        if code is None:
+            self.invalid += 1
+            return INVALID
+        return code
+
+    def warnings(self) -> list[str]:
+        if not self.invalid:
+            return []
+        what = ("an age outside every age group, or an unreadable age or date"
+                if self.variable.id == "victim_age_group" else "a value that is not one of the variable's codes")
+        return [f"{self.variable.id}: {self.invalid} record(s) have {what}, counted in the 'invalid' column; "
+                "`icvac taxonomy variables` lists the codes"]
+
+
+def _columns(taxonomy: Taxonomy, by: Sequence[str], matchers: list[_ValueMatcher], lang: str) -> list[TableColumn]:
+    per_var = []
+    for var_id, matcher in zip(by, matchers):
+        var = taxonomy.variables[var_id]
+        values = [(v.code, v.title.get(lang) or v.title.get("en", v.code)) for v in var.values]
+        if matcher.invalid:
+            values.append((INVALID, "Invalid"))
+        per_var.append(values)
+    cols = [TableColumn(" / ".join(c for c, _ in combo), tuple(c for c, _ in combo),
+                        " / ".join(t for _, t in combo)) for combo in itertools.product(*per_var)] if by else []
+    return cols + [TableColumn("total", (), "Total")]
+
+
+def _value_getter(taxonomy: Taxonomy, var: str, colmap, source: str):
+    """A function from a record's values to the raw value of ``var`` (derived for the age group)."""
+    if var == "victim_age_group":
+        return _age_group_getter(taxonomy.variables[var], colmap, source)
+    index = colmap.get(var)
+    if index is None:
+        raise UsageError(f"{source}: --by {var}: no {var} column; name it with --column {var}=COLUMN")
+    return lambda values: _cell(values, index)
+
+
+def _age_group_getter(variable, colmap, source: str):
+    age_at, birth_at, incident_at = (colmap.get(r) for r in ("victim_age", "victim_birth_date", "incident_date"))
+    if age_at is None and (birth_at is None or incident_at is None):
+        raise UsageError(f"{source}: --by victim_age_group needs a victim_age column, or victim_birth_date and "
+                         "incident_date columns; name them with --column")
+    groups = [(v.min, v.max, v.code) for v in variable.values if v.min is not None and v.max is not None]
+
+    def group(values: list[str]) -> str:
+        age_text = _cell(values, age_at)
+        if age_text:
+            age = int(float(age_text)) if _AGE.match(age_text) else None
+        elif birth_at is not None and incident_at is not None:
+            age = _age_from_dates(_cell(values, birth_at), _cell(values, incident_at))
+            if age == "":
+                return "unknown"
+        else:
+            return "unknown"
+        return next((code for low, high, code in groups if age is not None and low <= age <= high), INVALID)
+
+    return group
+
+
+def _age_from_dates(birth: str, incident: str) -> int | str | None:
+    """Completed years; ``""`` when a date is blank, None when unreadable or negative."""
+    if not birth or not incident:
+        return ""
+    try:
+        born, when = date.fromisoformat(birth[:10]), date.fromisoformat(incident[:10])
+    except ValueError:
+        return None
+    years = when.year - born.year - ((when.month, when.day) < (born.month, born.day))
+    return years if years >= 0 else None
