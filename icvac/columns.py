@@ -62,8 +62,8 @@ def parse_column_options(values: list[str] | None, roles=ROLES) -> dict[str, str
 
 def resolve_columns(header: list[str], overrides: dict[str, str] | None = None, roles=ROLES,
                     source: str = "") -> ColumnMap:
-    """Find each role's column: an explicit override must exist; a default name matches exactly,
-    else ignoring case, accents and punctuation."""
+    """Find each role's column: an explicit override must exist; a default name (``icvac_<role>`` first
+    for variables) matches exactly, else ignoring case, accents and punctuation."""
     overrides = overrides or {}
     exact = {name: i for i, name in enumerate(header)}
     folded: dict[str, int] = {}
@@ -77,8 +77,13 @@ def resolve_columns(header: list[str], overrides: dict[str, str] | None = None, 
                 raise UsageError(f"{source + ': ' if source else ''}--column {role}={name}: no column named "
                                  f"{name!r}; the columns are {', '.join(map(repr, header))}")
             index[role] = exact[name]
-        elif role in exact:
-            index[role] = exact[role]
-        elif role in folded:
-            index[role] = folded[role]
+        else:
+            # `icvac recode` writes a variable's ICVAC codes as `icvac_<role>` beside the national column:
+            # prefer it, so that recode output can be validated and tabulated as it is.
+            names = (f"icvac_{role}", role) if role in VARIABLE_ROLES else (role,)
+            found = next((exact[n] for n in names if n in exact), None)
+            if found is None:
+                found = next((folded[n] for n in names if n in folded), None)
+            if found is not None:
+                index[role] = found
     return ColumnMap(tuple(header), index)

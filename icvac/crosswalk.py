@@ -24,10 +24,10 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from itertools import zip_longest
 
-from .columns import resolve_columns
 from .errors import UsageError
 from .mapping import Condition, Mapping, MappingEntry
 from .readers import ReadOptions, open_table
+from .recode import category_layout
 from .taxonomy import Category, Taxonomy
 from .text import normalise
 
@@ -320,32 +320,15 @@ def coverage(mapping: Mapping, taxonomy: Taxonomy, data: str | os.PathLike | Non
     return replace(result, rows_read=rows, unknown=unknown, data_columns=used)
 
 
-def _slots(mapping: Mapping, header: list[str], overrides: dict[str, str], name: str) -> list[tuple]:
-    """(code column index, label column index) for each national category a record holds."""
-    roles = ("national_code", "national_label")
-    if not any(r in overrides for r in roles) and mapping.columns and mapping.columns.categories:
-        missing = [c for s in mapping.columns.categories for c in (s.code, s.label) if c and c not in header]
-        if missing:
-            raise UsageError(f"{name}: the mapping's columns section names {', '.join(map(repr, missing))}, "
-                             f"not in the data; use --column national_code=NAME or --column national_label=NAME")
-        return [(header.index(s.code) if s.code else None, header.index(s.label) if s.label else None)
-                for s in mapping.columns.categories]
-    found = resolve_columns(header, {r: v for r, v in overrides.items() if r in roles}, roles, name)
-    if not found.index:
-        raise UsageError(f"{name}: no national_code or national_label column; the columns are "
-                         f"{', '.join(map(repr, header))}; use --column national_label=NAME")
-    return [(found.get("national_code"), found.get("national_label"))]
-
-
 def _unknown_values(mapping: Mapping, data, options: ReadOptions, overrides: dict[str, str]):
     # as recode matches before fuzzy matching: exact code, then the label (or a lone code) exact or normalised
     codes = {e.source_code.strip() for e in mapping.entries if e.source_code}
     labels = {normalise(label) for e in mapping.entries for label in e.labels}
-    separator = mapping.columns.separator if mapping.columns else None
     counts: Counter = Counter()
     rows = 0
     with open_table(data, options) as table:
-        slots = _slots(mapping, table.header, overrides, table.name)
+        layout = category_layout(table.header, mapping, overrides, table.name)
+        slots, separator = layout.slots, layout.separator
 
         def cell(values: list[str], index: int | None) -> list[str]:
             text = values[index].strip() if index is not None and index < len(values) else ""

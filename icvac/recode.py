@@ -33,7 +33,7 @@ from .text import fold
 from .writers import atomic_output, excel_safe, is_stdio, refuse_overwrite, xlsx_writer
 
 __all__ = ["RecodeOptions", "RecodeSummary", "ReviewItem", "recode_file", "OUTPUT_FORMATS", "JOIN",
-           "sidecar_path"]
+           "sidecar_path", "Layout", "category_layout"]
 
 OUTPUT_FORMATS = ("csv", "xlsx", "jsonl")
 JOIN = "|"
@@ -71,6 +71,7 @@ class RecodeSummary:
     unclassified_records: int = 0
     ragged_rows: int = 0
     unmapped_values: Counter = field(default_factory=Counter)  # role -> records whose value did not map
+    missing_columns: tuple[str, ...] = ()  # columns the mapping declares that the input lacks
     review: list[ReviewItem] = field(default_factory=list)
     provenance: dict = field(default_factory=dict)
 
@@ -79,17 +80,21 @@ class RecodeSummary:
             "rows_in": self.rows_in, "rows_out": self.rows_out, "acts": self.acts,
             "by_method": {m: self.by_method[m] for m in sorted(self.by_method)},
             "unclassified_records": self.unclassified_records, "review_items": len(self.review),
-            "ragged_rows": self.ragged_rows, "unmapped_values": dict(sorted(self.unmapped_values.items())),
+            "ragged_rows": self.ragged_rows, "missing_columns": list(self.missing_columns),
+            "unmapped_values": dict(sorted(self.unmapped_values.items())),
             "provenance": self.provenance,
         }
 
 
 @dataclass(frozen=True)
-class _Layout:
+class Layout:
+    """Where a record's national categories and variables sit in a data file."""
+
     slots: tuple[tuple[int | None, int | None], ...]  # (code column, label column) per category
     separator: str | None
     variables: dict[str, int]                         # variable role -> column
     age: int | None
+    missing: tuple[str, ...] = ()                     # declared by the mapping, absent from the file
 
 
 def sidecar_path(output: str | os.PathLike) -> Path:
@@ -110,7 +115,8 @@ def recode_file(data: str | os.PathLike, mapping: Mapping, taxonomy: Taxonomy, o
     matcher = Matcher(mapping, taxonomy, threshold=options.threshold, margin=options.margin, fuzzy=options.fuzzy)
     summary = RecodeSummary()
     with open_table(data, options.read) as table:
-        layout = _layout(table.header, mapping, options.columns)
+        layout = category_layout(table.header, mapping, options.columns)
+        summary.missing_columns = layout.missing
         recoder = _Recoder(matcher, mapping, taxonomy, layout, summary)
         header = list(table.header) + recoder.added_columns(options.long)
         width = len(table.header)
@@ -148,15 +154,19 @@ def _format_of(output) -> str:
     return {".xlsx": "xlsx", ".jsonl": "jsonl", ".ndjson": "jsonl"}.get(suffix, "csv")
 
 
-def _layout(header: list[str], mapping: Mapping, overrides: dict[str, str]) -> _Layout:
+def category_layout(header: list[str], mapping: Mapping, overrides: dict[str, str], source: str = "data") -> Layout:
     """Columns from the mapping's `columns` section, with --column overrides on top."""
     declared = mapping.columns
     roles = dict(declared.variables) if declared else {}
     if declared and declared.id:
         roles["id"] = declared.id
+    # A variable column the mapping declares but this export lacks is reported, not fatal: the
+    # categories can still be recoded. Columns named with --column must exist.
+    missing = tuple(name for role, name in roles.items() if name not in header and role not in overrides)
+    roles = {role: name for role, name in roles.items() if name in header}
     cli_slot = {k: v for k, v in overrides.items() if k in ("national_code", "national_label")}
     roles.update(overrides)
-    columns = resolve_columns(header, roles, source="data")
+    columns = resolve_columns(header, roles, source=source)
     if cli_slot or not (declared and declared.categories):
         slots = (CategorySlot(code=columns.name("national_code") if columns.get("national_code") is not None else None,
                               label=columns.name("national_label") if columns.get("national_label") is not None
@@ -168,20 +178,21 @@ def _layout(header: list[str], mapping: Mapping, overrides: dict[str, str]) -> _
     for slot in slots:
         for name in (slot.code, slot.label):
             if name is not None and name not in index:
-                raise UsageError(f"data: the mapping names category column {name!r}, which is not in the file; "
+                raise UsageError(f"{source}: the mapping names category column {name!r}, which is not in the file; "
                                  f"the columns are {', '.join(map(repr, header))}; use --column national_label=NAME")
         resolved.append((index.get(slot.code), index.get(slot.label)))
     if not any(c is not None or lab is not None for c, lab in resolved):
-        raise UsageError("data: no category column found; name it national_code or national_label, or pass "
+        raise UsageError(f"{source}: no category column found; name it national_code or national_label, or pass "
                          "--column national_label=NAME")
     variables = {role: columns.index[role] for role in VARIABLE_ROLES if role in columns.index}
-    return _Layout(tuple(resolved), declared.separator if declared else None, variables, columns.get("victim_age"))
+    return Layout(tuple(resolved), declared.separator if declared else None, variables, columns.get("victim_age"),
+                  missing)
 
 
 class _Recoder:
     """Per-row work, all of it dictionary look-ups on caches keyed by distinct values."""
 
-    def __init__(self, matcher: Matcher, mapping: Mapping, taxonomy: Taxonomy, layout: _Layout,
+    def __init__(self, matcher: Matcher, mapping: Mapping, taxonomy: Taxonomy, layout: Layout,
                  summary: RecodeSummary):
         self.matcher = matcher
         self.taxonomy = taxonomy

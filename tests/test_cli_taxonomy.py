@@ -128,6 +128,11 @@ def test_quiet_silences_the_status_line(icvac):
     assert result.exit_code == 0 and result.stderr == ""
 
 
+def test_global_flags_work_after_the_command_too(icvac):
+    result = icvac("taxonomy", "tree", "--level", "1", "-q")
+    assert result.exit_code == 0 and result.stderr == "" and len(result.stdout.splitlines()) == 6
+
+
 def test_version_names_package_and_taxonomy(icvac):
     result = icvac("--version")
     assert result.exit_code == 0
@@ -148,8 +153,11 @@ def test_every_command_has_help_with_an_example_and_is_in_the_readme(icvac):
     commands = []
     for name, cmd in group.commands.items():
         sub = getattr(cmd, "commands", None)
-        commands += [(f"{name} {s}", c) for s, c in sub.items()] if sub else [(name, cmd)]
-    assert len(commands) >= 6
+        commands += [(f"{name} {s}", c) for s, c in sub.items()] if sub else []
+        if not sub or getattr(cmd, "invoke_without_command", False):
+            commands.append((name, cmd))
+    assert {"validate", "recode", "crosswalk", "crosswalk coverage", "tabulate", "taxonomy tree",
+            "mapping check"} <= {name for name, _ in commands}
     for name, cmd in commands:
         result = icvac(*name.split(), "--help")
         assert result.exit_code == 0, name

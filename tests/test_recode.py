@@ -134,3 +134,17 @@ def _read_options():
     from icvac.readers import ReadOptions
 
     return ReadOptions(delimiter=",", encoding="utf-8")
+
+
+def test_declared_columns_missing_from_the_export_are_warned_not_fatal(icvac, tmp_path):
+    data = tmp_path / "labels.csv"
+    data.write_text("id,categorie\n1,Rape\n2,Forced marriage\n", encoding="utf-8")
+    out = tmp_path / "out.csv"
+    result = icvac("recode", data, "--mapping", "gbvims", "--column", "national_label=categorie", "-o", out)
+    assert result.exit_code == 0, result.stderr
+    assert "'survivor_age'" in result.stderr and "not in the input" in result.stderr
+    rows = out.read_text(encoding="utf-8").splitlines()
+    assert len(rows) == 3 and rows[1].startswith("1,Rape,0301,")
+    missing = icvac("recode", data, "--mapping", "gbvims", "--column", "victim_age=age",
+                    "--column", "national_label=categorie", "-o", out)
+    assert missing.exit_code == 2 and "no column named 'age'" in missing.stderr

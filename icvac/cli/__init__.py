@@ -17,8 +17,20 @@ from icvac.errors import ConfigFileError, ExitCode, IcvacError
 from ._common import SETTINGS, error
 
 
+_GLOBAL_FLAGS = ("-q", "--quiet", "--debug")
+
+
 class _IcvacGroup(TyperGroup):
     """Turns library errors into messages and exit codes, once, for every command."""
+
+    def parse_args(self, ctx, args):
+        # --quiet and --debug are global, but people type them after the command too
+        # (`icvac recode … -q`): move them in front of the command name.
+        if ctx.parent is None:
+            cut = args.index("--") if "--" in args else len(args)
+            flags = [a for a in args[:cut] if a in _GLOBAL_FLAGS]
+            args = flags + [a for a in args[:cut] if a not in _GLOBAL_FLAGS] + args[cut:]
+        return super().parse_args(ctx, args)
 
     def invoke(self, ctx):
         try:
@@ -84,18 +96,9 @@ def _main(
     SETTINGS.debug = debug
 
 
-def _register() -> None:
-    from . import taxonomy_cmd  # noqa: F401  (each module adds its commands to `app`)
-
-    for name in ("validate_cmd", "recode_cmd", "mapping_cmd", "crosswalk_cmd", "tabulate_cmd"):
-        try:
-            __import__(f"{__name__}.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{__name__}.{name}":
-                raise
-
-
-_register()
+# Each module adds its commands to `app`; imported last because they import `app` from here.
+from . import (crosswalk_cmd, mapping_cmd, recode_cmd, tabulate_cmd, taxonomy_cmd,  # noqa: E402,F401
+               validate_cmd)
 
 
 def _terminate(signum, frame):

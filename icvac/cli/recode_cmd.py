@@ -115,6 +115,9 @@ def _print_summary(summary, output: str, review: Optional[Path]) -> None:
     if summary.ragged_rows:
         warn(f"{summary.ragged_rows} row(s) had a different number of cells than the header; padded or cut "
              "to the header's width")
+    if summary.missing_columns:
+        warn(f"the mapping names column(s) {', '.join(map(repr, summary.missing_columns))}, not in the input; "
+             "those variables are not recoded (point them elsewhere with --column ROLE=NAME)")
     for role, count in sorted(summary.unmapped_values.items()):
         warn(f"{count} record(s) have a {role} value that the mapping and the taxonomy do not know "
              "(coded unclassified); add it under `values:` in the mapping")
