@@ -1,0 +1,58 @@
+"""The benchmark's generator makes the promised export, and bench.py runs end to end on a small one."""
+from __future__ import annotations
+
+import csv
+import hashlib
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parent.parent / "benchmarks"
+sys.path.insert(0, str(BENCH))
+
+import generate  # noqa: E402
+
+
+def test_export_has_ten_columns_500_labels_and_is_reproducible(tmp_path):
+    first, second = tmp_path / "a.csv", tmp_path / "b.csv"
+    generate.write_export(first, 5000, seed=3)
+    generate.write_export(second, 5000, seed=3)
+    assert hashlib.sha256(first.read_bytes()).digest() == hashlib.sha256(second.read_bytes()).digest()
+    with open(first, encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    assert tuple(rows[0]) == generate.COLUMNS and len(rows[0]) == 10
+    assert len(rows) == 5001 and {len(r) for r in rows} == {10}
+    labels = set(generate.noisy_labels(generate.DISTINCT_LABELS, seed=3))
+    assert len(labels) == 500
+    used = {r[5] for r in rows[1:]}
+    assert used <= labels and len(used) > 200
+    assert {r[4] for r in rows[1:]} == {"F", "M", ""}
+    assert any(r[6] for r in rows[1:]) and sum(not r[6] for r in rows[1:]) > 3000  # second type: mostly blank
+
+
+def test_distinct_labels_file_for_draft(tmp_path):
+    path = tmp_path / "labels.csv"
+    generate.write_distinct_labels(path, 3000, seed=3)
+    with open(path, encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))[1:]
+    assert len(rows) == 3000 and len({r[1] for r in rows}) == 3000
+
+
+@pytest.mark.skipif(importlib.util.find_spec("duckdb") is None, reason="pip install '.[bench]'")
+def test_bench_runs_end_to_end(tmp_path, capsys):
+    import bench
+
+    out = tmp_path / "result.json"
+    assert bench.main(["--rows", "2000", "--repeat", "1", "--only", "recode,validate",
+                       "--workdir", str(tmp_path), "--json", str(out)]) == 0
+    printed = capsys.readouterr().out
+    result = json.loads(out.read_text())
+    tools = {r["tool"]: r for r in result["results"]}
+    assert set(tools) == {"icvac recode", "duckdb recode", "icvac validate", "duckdb validate"}
+    assert all(r["rows"] == 2000 and r["median_s"] > 0 and r["peak_rss_mb"] > 5 for r in tools.values())
+    # the reference does the same work: same recoded rows in the same order, same counts per check
+    assert result["notes"] == [], result["notes"]
+    assert "icvac recode" in printed and "x DuckDB" in printed
