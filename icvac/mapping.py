@@ -23,7 +23,7 @@ from .columns import VARIABLE_ROLES
 from .errors import MappingError, Problem
 from .taxonomy import Taxonomy
 from .text import normalise
-from .yamlio import YamlDocument, format_path, parse_yaml, read_text, schema_problems
+from .yamlio import YamlDocument, format_path, parse_yaml, read_text, schema_problems, short_value
 
 __all__ = [
     "Mapping", "MappingEntry", "MappingColumns", "CategorySlot", "Condition", "Test",
@@ -198,8 +198,9 @@ def _semantic_problems(doc: YamlDocument, taxonomy: Taxonomy) -> list[Problem]:
     problems: list[Problem] = []
     version = data.get("taxonomy_version")
     if isinstance(version, str) and version != taxonomy.version:
-        problems.append(doc.problem(("taxonomy_version",), f"the mapping targets taxonomy version {version!r}, "
-                                    f"the taxonomy in use is {taxonomy.version!r}; check the targets", "warning"))
+        problems.append(doc.problem(("taxonomy_version",), "the mapping targets taxonomy version "
+                                    f"{short_value(version)}, the taxonomy in use is "
+                                    f"{short_value(taxonomy.version)}; check the targets", "warning"))
     seen: dict[tuple[str, str], tuple[tuple, tuple]] = {}
     for i, entry in enumerate(_items(data.get("categories"))):
         if not isinstance(entry, dict):
@@ -222,10 +223,10 @@ def _semantic_problems(doc: YamlDocument, taxonomy: Taxonomy) -> list[Problem]:
                 continue
             key = (kind, value if kind == "code" else normalise(value))
             if key in seen and seen[key][1] != targets:
-                problems.append(doc.problem(where, f"{kind} {value!r} is already mapped at "
+                problems.append(doc.problem(where, f"{kind} {short_value(value)} is already mapped at "
                                             f"{format_path(seen[key][0])} to other targets; keep one entry"))
             elif key in seen:
-                problems.append(doc.problem(where, f"{kind} {value!r} is listed twice (also at "
+                problems.append(doc.problem(where, f"{kind} {short_value(value)} is listed twice (also at "
                                             f"{format_path(seen[key][0])})", "warning"))
             else:
                 seen[key] = (where, targets)
@@ -241,13 +242,13 @@ def _target_problems(doc, parts, targets, relation, taxonomy: Taxonomy) -> list[
         problems.append(doc.problem(parts, "give at least one ICVAC code, or use relation: no-match"))
     for k, code in enumerate(targets):
         if code not in taxonomy:
-            problems.append(doc.problem(parts + (k,), f"code {code!r} is not in taxonomy {taxonomy.id} "
+            problems.append(doc.problem(parts + (k,), f"code {short_value(code)} is not in taxonomy {taxonomy.id} "
                                         f"{taxonomy.version}; see `icvac taxonomy tree`"))
         elif any(other != code and code.startswith(other) for other in targets):
-            problems.append(doc.problem(parts + (k,), f"code {code!r} is inside another target of the same "
+            problems.append(doc.problem(parts + (k,), f"code {short_value(code)} is inside another target of the same "
                                         "entry; several targets are several acts, keep the most precise"))
         if code in targets[:k]:
-            problems.append(doc.problem(parts + (k,), f"code {code!r} is listed twice"))
+            problems.append(doc.problem(parts + (k,), f"code {short_value(code)} is listed twice"))
     return problems
 
 
@@ -256,7 +257,8 @@ def _when_problems(doc, parts, when, taxonomy: Taxonomy) -> list[Problem]:
     for role, test in (when or {}).items() if isinstance(when, dict) else ():
         here = parts + (role,)
         if role not in CONDITION_ROLES:
-            problems.append(doc.problem(here, f"conditions can test {', '.join(CONDITION_ROLES)}; not {role!r}"))
+            problems.append(doc.problem(here, f"conditions can test {', '.join(CONDITION_ROLES)}; "
+                                        f"not {short_value(role)}"))
             continue
         for op, value in (test.items() if isinstance(test, dict) else [("eq", test)]):
             problems += _test_problems(doc, here + (op,), role, op, value, taxonomy)
@@ -266,19 +268,20 @@ def _when_problems(doc, parts, when, taxonomy: Taxonomy) -> list[Problem]:
 def _test_problems(doc, parts, role, op, value, taxonomy: Taxonomy) -> list[Problem]:
     if role == "victim_age":
         if op not in NUMERIC_OPERATORS:
-            return [doc.problem(parts, f"victim_age is compared with {', '.join(NUMERIC_OPERATORS)}; not {op!r}")]
+            return [doc.problem(parts, f"victim_age is compared with {', '.join(NUMERIC_OPERATORS)}; "
+                                       f"not {short_value(op)}")]
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            return [doc.problem(parts, f"victim_age {op} needs a number of years, got {value!r}")]
+            return [doc.problem(parts, f"victim_age {op} needs a number of years, got {short_value(value)}")]
         return []
     if op not in CODE_OPERATORS:
-        return [doc.problem(parts, f"{role} is compared with {', '.join(CODE_OPERATORS)}; not {op!r}")]
+        return [doc.problem(parts, f"{role} is compared with {', '.join(CODE_OPERATORS)}; not {short_value(op)}")]
     values = value if isinstance(value, list) else [value]
     variable = taxonomy.variables.get(role)
     codes = variable.codes if variable else ()
     bad = [v for v in values if str(v) not in codes]
     if bad or (op in ("in", "not_in")) != isinstance(value, list):
         shape = "a list of codes" if op in ("in", "not_in") else "one code"
-        return [doc.problem(parts, f"{role} {op} needs {shape} among {', '.join(codes)}; got {value!r}")]
+        return [doc.problem(parts, f"{role} {op} needs {shape} among {', '.join(codes)}; got {short_value(value)}")]
     return []
 
 
@@ -287,13 +290,13 @@ def _values_problems(doc, values, taxonomy: Taxonomy) -> list[Problem]:
     for role, table in (values or {}).items() if isinstance(values, dict) else ():
         variable = taxonomy.variables.get(role)
         if role not in VARIABLE_ROLES or variable is None:
-            problems.append(doc.problem(("values", role), f"no variable {role!r}; values map "
+            problems.append(doc.problem(("values", role), f"no variable {short_value(role)}; values map "
                                         f"{', '.join(VARIABLE_ROLES)}"))
             continue
         for national, code in (table or {}).items() if isinstance(table, dict) else ():
             if isinstance(code, str) and code not in variable.codes:
-                problems.append(doc.problem(("values", role, national), f"{code!r} is not a value of {role}; "
-                                            f"use one of {', '.join(variable.codes)}"))
+                problems.append(doc.problem(("values", role, national), f"{short_value(code)} is not a value of "
+                                            f"{role}; use one of {', '.join(variable.codes)}"))
     return problems
 
 

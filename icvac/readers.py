@@ -81,7 +81,7 @@ def open_table(path: str | os.PathLike, options: ReadOptions = ReadOptions()) ->
         if options.format not in (None, "csv"):
             raise UsageError(f"stdin (-) is read as CSV only; save the {options.format} data to a file")
         stream = _Prefixed(sys.stdin.buffer)
-        _check_format("<stdin>", "csv", stream.peek())
+        _check_format("<stdin>", "csv", stream.peek(), options.encoding)
         return _open_csv(name, stream, stream.peek(), options)
     p = Path(name)
     if p.is_dir():
@@ -95,7 +95,7 @@ def open_table(path: str | os.PathLike, options: ReadOptions = ReadOptions()) ->
     try:
         sample = handle.read(SAMPLE_BYTES)
         fmt = options.format or _format_from_name(p)
-        _check_format(name, fmt, sample)
+        _check_format(name, fmt, sample, options.encoding)
         if fmt == "xlsx":
             handle.close()
             return _open_xlsx(name, options)
@@ -117,7 +117,7 @@ def _format_from_name(p: Path) -> str:
     return "csv"
 
 
-def _check_format(name: str, fmt: str, sample: bytes) -> None:
+def _check_format(name: str, fmt: str, sample: bytes, encoding: str | None = None) -> None:
     if not sample:
         raise InputError(f"{name}: the file is empty")
     if sample.startswith(_OLE_MAGIC):
@@ -129,9 +129,42 @@ def _check_format(name: str, fmt: str, sample: bytes) -> None:
     if fmt != "xlsx" and sample.startswith(_ZIP_MAGIC):
         raise InputError(f"{name}: is a zip or Excel workbook, not {fmt.upper()} text; "
                          "rename it to .xlsx or export it as CSV")
-    if fmt != "xlsx" and b"\x00" in sample[:65536] and not sample.startswith((codecs.BOM_UTF16_LE,
-                                                                             codecs.BOM_UTF16_BE)):
+    if fmt != "xlsx" and not sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) \
+            and not _wide_encoding(encoding):
+        _check_text(name, fmt, sample[:65536])
+
+
+def _wide_encoding(encoding: str | None) -> bool:
+    try:
+        return encoding is not None and codecs.lookup(encoding).name.startswith(("utf-16", "utf-32"))
+    except LookupError:
+        return False  # reported when the file is decoded
+
+
+# C0 controls other than tab, line feed, vertical tab, form feed and carriage return, and DEL:
+# text exports hold a stray one at most (a vertical tab for a line break in a cell), binary files many.
+_CONTROL = bytes([*range(0, 9), *range(14, 32), 127])
+
+
+def _check_text(name: str, fmt: str, head: bytes) -> None:
+    nul = head.count(0)
+    odd = head[1::2].count(0)
+    # UTF-16 of mostly-ASCII text: every other byte is zero, and only those
+    if len(head) >= 4 and nul * 5 >= len(head) * 2 and odd in (0, nul):
+        order = "le" if odd else "be"
+        raise InputError(f"{name}: looks like UTF-16 text without a byte-order mark; "
+                         f"pass --encoding utf-16-{order}")
+    controls = len(head) - len(head.translate(None, _CONTROL))
+    if nul or (controls > max(8, len(head) // 100) and not _utf8(head)):
         raise InputError(f"{name}: looks like a binary file, not {fmt.upper()} text")
+
+
+def _utf8(sample: bytes) -> bool:
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
+        return True
+    except UnicodeDecodeError:
+        return False
 
 
 def detect_encoding(sample: bytes) -> str:
@@ -140,11 +173,8 @@ def detect_encoding(sample: bytes) -> str:
         return "utf-8-sig"
     if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
-    try:
-        codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
+    if _utf8(sample):
         return "utf-8"
-    except UnicodeDecodeError:
-        pass
     try:
         sample.decode("cp1252")
         return "cp1252"
@@ -182,17 +212,32 @@ class _Prefixed(io.RawIOBase):
         return len(chunk)
 
 
+def _text_encoding(name: str, options: ReadOptions, sample: bytes) -> tuple[str, str]:
+    """The encoding to read with, and the sample decoded with it: a codec that is not a text encoding
+    (base64, rot13), or that cannot decode the start of the file, is refused here, before parsing."""
+    encoding = options.encoding or detect_encoding(sample)
+    try:
+        info = codecs.lookup(encoding)
+    except LookupError:
+        raise InputError(f"{name}: unknown encoding {encoding!r}; try utf-8, cp1252 or latin-1") from None
+    if not getattr(info, "_is_text_encoding", True):
+        raise InputError(f"{name}: {encoding!r} is not a text encoding; try utf-8, cp1252 or latin-1")
+    try:
+        head = codecs.getincrementaldecoder(encoding)().decode(sample, final=False)
+    except UnicodeDecodeError:
+        raise _decode_error(name, encoding) from None
+    except UnicodeError as exc:  # utf-16 without a byte-order mark, idna, …: not a decoding of bytes
+        raise InputError(f"{name}: cannot be read as {encoding} ({exc}); "
+                         "pass --encoding (for example utf-8, cp1252 or latin-1)") from None
+    return encoding, head.lstrip("\ufeff")
+
+
 def _open_csv(name: str, handle, sample: bytes, options: ReadOptions) -> Table:
     if not sample:
         raise InputError(f"{name}: the file is empty")
-    encoding = options.encoding or detect_encoding(sample)
-    try:
-        codecs.lookup(encoding)
-    except LookupError:
-        raise InputError(f"{name}: unknown encoding {encoding!r}; try utf-8, cp1252 or latin-1") from None
+    encoding, head = _text_encoding(name, options, sample)
     text = io.TextIOWrapper(handle if isinstance(handle, io.BufferedIOBase) else io.BufferedReader(handle),
                             encoding=encoding, newline="")
-    head = sample.decode(encoding, errors="replace").lstrip("\ufeff")
     lines = head.splitlines()
     first = lines[options.header_row - 1] if len(lines) >= options.header_row else (lines[-1] if lines else "")
     delimiter = options.delimiter or sniff_delimiter(first)
@@ -200,6 +245,8 @@ def _open_csv(name: str, handle, sample: bytes, options: ReadOptions) -> Table:
         delimiter = "\t"
     if len(delimiter) != 1:
         raise InputError(f"{name}: the delimiter must be one character, got {delimiter!r}")
+    if delimiter in '"\r\n':
+        raise InputError(f"{name}: the delimiter cannot be a quote or a line break, got {delimiter!r}")
     csv.field_size_limit(FIELD_LIMIT)
     reader = csv.reader(text, delimiter=delimiter, strict=True)
     header = _read_header(name, reader, options.header_row, encoding)
@@ -219,8 +266,8 @@ def _decode_error(name: str, encoding: str) -> InputError:
             for chunk in iter(lambda: handle.read(1 << 16), b""):
                 try:
                     decoder.decode(chunk)
-                except UnicodeDecodeError as exc:
-                    line += chunk.count(b"\n", 0, max(exc.start, 0))
+                except UnicodeError as exc:
+                    line += chunk.count(b"\n", 0, max(getattr(exc, "start", 0), 0))
                     where = f" line {line}:"
                     break
                 line += chunk.count(b"\n")
@@ -235,7 +282,7 @@ def _read_header(name: str, reader, header_row: int, encoding: str) -> list[str]
     except StopIteration:
         raise InputError(f"{name}: has no header row {header_row}" if header_row > 1
                          else f"{name}: the file is empty") from None
-    except UnicodeDecodeError:
+    except UnicodeError:
         raise _decode_error(name, encoding) from None
     except csv.Error as exc:
         raise InputError(f"{name}: row {header_row}: cannot parse the header ({exc})") from None
@@ -265,7 +312,7 @@ def _csv_rows(name: str, reader, header_row: int, encoding: str) -> Iterator[tup
             row = next(reader)
         except StopIteration:
             return
-        except UnicodeDecodeError:
+        except UnicodeError:
             raise _decode_error(name, encoding) from None
         except csv.Error as exc:
             text = str(exc)
@@ -276,7 +323,7 @@ def _csv_rows(name: str, reader, header_row: int, encoding: str) -> Iterator[tup
 
 
 def _open_jsonl(name: str, handle, sample: bytes, options: ReadOptions) -> Table:
-    encoding = options.encoding or detect_encoding(sample)
+    encoding, _ = _text_encoding(name, options, sample)
     text = io.TextIOWrapper(handle, encoding=encoding, newline=None)
     lines = _jsonl_objects(name, text)
     try:
@@ -319,7 +366,7 @@ def _lines(name: str, text) -> Iterator[str]:
     while True:
         try:
             line = text.readline(FIELD_LIMIT * 4)
-        except UnicodeDecodeError:
+        except UnicodeError:
             raise _decode_error(name, text.encoding) from None
         if not line:
             return
@@ -357,47 +404,71 @@ def _open_xlsx(name: str, options: ReadOptions) -> Table:
                          "open and save it again in Excel, or export it as CSV") from None
     except Exception as exc:  # openpyxl raises a wide range of errors on corrupt files
         raise InputError(f"{name}: is not a readable .xlsx workbook ({type(exc).__name__})") from None
-    sheet = _pick_sheet(name, workbook, options.sheet)
-    rows = sheet.iter_rows(values_only=True)
-    header = None
     try:
+        sheet = _pick_sheet(name, workbook, options.sheet)
+        rows = _sheet_rows(name, sheet.iter_rows(values_only=True), options.header_row)
+        header = None
         for _ in range(options.header_row):
-            header = next(rows)
-    except StopIteration:
+            header = next(rows, (0, None))[1]
+        if header is None:
+            raise InputError(f"{name}: sheet {sheet.title!r} has no row {options.header_row} to use as header")
+        header = check_header(name, [cell_text(h).strip() for h in header])
+    except BaseException:
         workbook.close()
-        raise InputError(f"{name}: sheet {sheet.title!r} has no row {options.header_row} to use as header") from None
-    header = check_header(name, [cell_text(h).strip() for h in header])
+        raise
     width = len(header)
     while width and not header[width - 1]:
         width -= 1  # trailing empty header cells are formatting, not columns
-    header = header[:width]
+    return Table(name, "xlsx", header[:width], _xlsx_data(rows, width), None, None, [workbook.close])
 
-    def data() -> Iterator[tuple[int, list[str]]]:
-        # Empty rows are held back (as a count: rows are numbered consecutively): after the last
-        # data row they are formatting, not records.
+
+def _sheet_rows(name: str, rows, header_row: int) -> Iterator[tuple[int, tuple]]:
+    """Rows numbered from 1; openpyxl parses the sheet lazily, so a corrupt sheet fails here, mid-way."""
+    number = 0
+    while True:
+        number += 1
+        try:
+            values = next(rows)
+        except StopIteration:
+            return
+        except Exception as exc:  # zip, XML and value errors of a damaged sheet
+            raise InputError(f"{name}: the sheet is damaged at or after row {number} ({type(exc).__name__}); "
+                             "open and save it again in Excel, or export it as CSV") from None
+        yield number, values
+
+
+def _xlsx_data(rows, width: int) -> Iterator[tuple[int, list[str]]]:
+    # Empty rows are held back (as a count: rows are numbered consecutively): after the last
+    # data row they are formatting, not records.
+    blank = 0
+    gap = None
+    for number, values in rows:
+        if values is gap:
+            # openpyxl yields one shared tuple for every row missing from the sheet; a stray cell in
+            # row 1048576 column XFD makes a million of them, 16384 wide: skip them without a look.
+            blank += 1
+            continue
+        cells = [cell_text(v) for v in values]
+        while len(cells) > width and not cells[-1]:
+            cells.pop()
+        if not any(cells):
+            gap = values
+            blank += 1
+            continue
+        for empty in range(number - blank, number):
+            yield empty, [""] * width
         blank = 0
-        for number, values in enumerate(rows, options.header_row + 1):
-            cells = [cell_text(v) for v in values]
-            while len(cells) > width and not cells[-1]:
-                cells.pop()
-            if not any(cells):
-                blank += 1
-                continue
-            for empty in range(number - blank, number):
-                yield empty, [""] * width
-            blank = 0
-            # a sheet has no "short rows": cells beyond the last filled one are simply empty
-            yield number, cells + [""] * (width - len(cells))
-
-    return Table(name, "xlsx", header, data(), None, None, [workbook.close])
+        # a sheet has no "short rows": cells beyond the last filled one are simply empty
+        yield number, cells + [""] * (width - len(cells))
 
 
 def _pick_sheet(name: str, workbook, sheet: str | None):
+    if not workbook.worksheets:
+        raise InputError(f"{name}: the workbook has no worksheet to read")
     if sheet is None:
         return workbook.worksheets[0]
     if sheet in workbook.sheetnames:
         return workbook[sheet]
     if sheet.isdigit() and 1 <= int(sheet) <= len(workbook.worksheets):
         return workbook.worksheets[int(sheet) - 1]
-    workbook.close()
     raise InputError(f"{name}: no sheet {sheet!r}; the sheets are {', '.join(map(repr, workbook.sheetnames))}")

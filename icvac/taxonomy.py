@@ -13,7 +13,7 @@ from typing import Iterator
 
 from .errors import Problem, TaxonomyError
 from .text import fold
-from .yamlio import YamlDocument, format_path, load_yaml, schema_problems
+from .yamlio import YamlDocument, format_path, load_yaml, schema_problems, short_value
 
 __all__ = [
     "Category", "Exclusion", "Variable", "VariableValue", "Taxonomy", "SearchHit",
@@ -247,15 +247,15 @@ def _semantic_problems(doc: YamlDocument) -> list[Problem]:
         if not isinstance(code, str):
             continue
         if code in seen:
-            problems.append(doc.problem(parts + ("code",), f"code {code!r} is used twice (first at "
+            problems.append(doc.problem(parts + ("code",), f"code {short_value(code)} is used twice (first at "
                                         f"{format_path(seen[code])}); give each category its own code"))
         else:
             seen[code] = parts + ("code",)
         if parent is not None and isinstance(parent.get("code"), str):
             pcode = parent["code"]
             if not (code.startswith(pcode) and len(code) > len(pcode)):
-                problems.append(doc.problem(parts + ("code",), f"code {code!r} does not extend its parent's "
-                                            f"code {pcode!r}; a child's code starts with its parent's"))
+                problems.append(doc.problem(parts + ("code",), f"code {short_value(code)} does not extend its parent's "
+                                            f"code {short_value(pcode)}; a child's code starts with its parent's"))
         level = node.get("level")
         if isinstance(level, int) and level != depth:
             problems.append(doc.problem(parts + ("level",), f"level is {level} but the category sits at "
@@ -263,7 +263,7 @@ def _semantic_problems(doc: YamlDocument) -> list[Problem]:
         expected = CODE_LENGTHS.get(depth)
         if expected and len(code) != expected:
             problems.append(doc.problem(parts + ("code",), f"a level-{depth} code has {expected} digits, "
-                                        f"{code!r} has {len(code)}"))
+                                        f"{short_value(code)} has {len(code)}"))
         for lang, syns in (node.get("synonyms") or {}).items() if isinstance(node.get("synonyms"), dict) else ():
             for j, syn in enumerate(syns if isinstance(syns, list) else []):
                 if not isinstance(syn, str):
@@ -271,7 +271,8 @@ def _semantic_problems(doc: YamlDocument) -> list[Problem]:
                 key = fold(syn)
                 other = synonyms.get(key)
                 if other and other[0] != code:
-                    problems.append(doc.problem(parts + ("synonyms", lang, j), f"synonym {syn!r} is also given "
+                    problems.append(doc.problem(parts + ("synonyms", lang, j), f"synonym {short_value(syn)} is "
+                                                "also given "
                                                 f"to category {other[0]}; matching cannot tell them apart",
                                                 "warning"))
                 else:
@@ -280,7 +281,8 @@ def _semantic_problems(doc: YamlDocument) -> list[Problem]:
         for j, exc in enumerate(node.get("exclusions") or [] if isinstance(node.get("exclusions"), list) else []):
             ref = exc.get("code") if isinstance(exc, dict) else None
             if isinstance(ref, str) and ref not in seen:
-                problems.append(doc.problem(parts + ("exclusions", j, "code"), f"refers to code {ref!r}, which "
+                problems.append(doc.problem(parts + ("exclusions", j, "code"), f"refers to code "
+                                            f"{short_value(ref)}, which "
                                             "is not in the taxonomy; fix the code or remove the reference"))
     problems.extend(_variable_problems(doc, data.get("variables")))
     return problems
@@ -294,12 +296,13 @@ def _variable_problems(doc: YamlDocument, variables) -> list[Problem]:
             continue
         parts = ("variables", i)
         if var.get("id") in ids:
-            problems.append(doc.problem(parts + ("id",), f"variable {var.get('id')!r} is defined twice"))
+            problems.append(doc.problem(parts + ("id",), f"variable {short_value(var.get('id'))} is defined twice"))
         ids.add(var.get("id"))
         codes = [v.get("code") for v in var.get("values") or [] if isinstance(v, dict)]
         for j, code in enumerate(codes):
             if code in codes[:j]:
-                problems.append(doc.problem(parts + ("values", j, "code"), f"value {code!r} is listed twice"))
+                problems.append(doc.problem(parts + ("values", j, "code"),
+                                            f"value {short_value(code)} is listed twice"))
         if codes and "unknown" not in codes:
             problems.append(doc.problem(parts + ("values",), "every variable needs an 'unknown' value: "
                                         "missing is not the same as invalid"))

@@ -49,11 +49,20 @@ class _StrictLoader(yaml.SafeLoader):
                 raise _Refused("a mapping key must be a plain value", key_node.start_mark.line + 1)
             if key in seen:
                 raise _Refused(
-                    f"duplicate key {key!r} (first at line {seen[key]}); keep one of them",
+                    f"duplicate key {short_value(key)} (first at line {seen[key]}); keep one of them",
                     key_node.start_mark.line + 1,
                 )
             seen[key] = key_node.start_mark.line + 1
         return super().construct_mapping(node, deep=deep)
+
+    def construct_yaml_int(self, node):
+        try:
+            return super().construct_yaml_int(node)
+        except ValueError:  # Python refuses to convert integers of more than 4300 digits
+            raise _Refused("a number is too long; write it as text in quotes", node.start_mark.line + 1) from None
+
+
+_StrictLoader.add_constructor("tag:yaml.org,2002:int", _StrictLoader.construct_yaml_int)
 
 
 # Timestamps stay strings: a mapping's `date: 2024-01-31` must round-trip as written.
@@ -145,7 +154,9 @@ def parse_yaml(text: str, path: str, error: type[ConfigFileError]) -> YamlDocume
         raise error(path, [Problem("", f"YAML syntax: {what}", "error", mark.line + 1 if mark else None)]) from None
     except (yaml.YAMLError, RecursionError, ValueError) as exc:
         raise error(path, message=f"is not valid YAML ({type(exc).__name__})") from None
-    return YamlDocument(path, data, _locations(node) if node is not None else {})
+    if node is None:
+        raise error(path, message="is empty (or holds only comments); it should start with keys such as `id:`")
+    return YamlDocument(path, data, _locations(node))
 
 
 def load_yaml(path: str | os.PathLike, error: type[ConfigFileError]) -> YamlDocument:
@@ -162,8 +173,9 @@ def schema_problems(doc: YamlDocument, schema_name: str) -> list[Problem]:
     from jsonschema import Draft202012Validator
 
     validator = Draft202012Validator(load_schema(schema_name))
+    errors = [_branch_error(e) if e.validator == "oneOf" else e for e in validator.iter_errors(doc.data)]
     problems = []
-    for err in sorted(validator.iter_errors(doc.data), key=lambda e: (list(map(str, e.absolute_path)), e.message)):
+    for err in sorted(errors, key=lambda e: (list(map(str, e.absolute_path)), e.message)):
         parts = tuple(err.absolute_path)
         if err.validator == "required":
             parts += (_quoted(err.message),)
@@ -171,17 +183,32 @@ def schema_problems(doc: YamlDocument, schema_name: str) -> list[Problem]:
     return problems
 
 
+def _branch_error(err):
+    """"Not valid under any of the given schemas" says neither where nor why; the error inside the branch
+    for the value's own type does (``columns.categories[1].label`` for a label that is a number)."""
+    inside = [e for e in err.context if e.relative_path or e.validator != "type"]
+    return max(inside, key=lambda e: len(e.relative_path)) if inside else err
+
+
 def _schema_message(err) -> str:
+    if err.validator == "anyOf" and err.context and all(e.validator == "required" for e in err.context):
+        return f"give at least one of {', '.join(_quoted(e.message) for e in err.context)}"
+    if err.validator == "oneOf" and err.context and all(e.validator == "type" for e in err.context):
+        kinds = " or ".join(str(e.validator_value) for e in err.context)
+        return f"value {short_value(err.instance)} should be of type {kinds}"
     if err.validator == "required":
         return f"missing required key '{_quoted(err.message)}'"
     if err.validator == "additionalProperties":
         return f"{err.message}; remove it or check its spelling"
     if err.validator == "enum":
-        return f"value {_short(err.instance)} is not one of {', '.join(map(str, err.validator_value))}"
+        return f"value {short_value(err.instance)} is not one of {', '.join(map(str, err.validator_value))}"
+    if err.validator == "type" and not err.absolute_path:
+        return (f"the file holds {short_value(err.instance)}; it should hold keys and values "
+                "(`id: …`, `title: …`, `categories: …`)")
     if err.validator == "type":
-        return f"value {_short(err.instance)} should be of type {err.validator_value}"
+        return f"value {short_value(err.instance)} should be of type {err.validator_value}"
     if err.validator == "pattern":
-        return f"value {_short(err.instance)} does not match the expected form {err.validator_value}"
+        return f"value {short_value(err.instance)} does not match the expected form {err.validator_value}"
     return err.message if len(err.message) < 200 else err.message[:200] + "…"
 
 
@@ -189,7 +216,7 @@ def _quoted(message: str) -> str:
     return message.split("'")[1] if message.count("'") >= 2 else message
 
 
-def _short(value: Any) -> str:
+def short_value(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 

@@ -1,0 +1,425 @@
+"""Bad inputs through every command that reads them: a one-line message naming the file, exit 2 or 3.
+
+Each data file is run through the four commands that read data, each YAML file through the four ways
+a taxonomy or mapping is read. Never a traceback, never a hang: the largest inputs also run in a
+subprocess with a time limit and a 1 GB address-space limit. Large and binary files are made here, in
+tmp_path, rather than committed.
+"""
+from __future__ import annotations
+
+import copy
+import io
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+import yaml
+
+from icvac.yamlio import format_path, load_schema
+
+from .conftest import FIXTURES, MAPPINGS, ROOT
+
+BAD = FIXTURES / "bad"
+HEADER = "incident_id,gbv_type,icvac_code\n"
+
+DATA_COMMANDS = {
+    "validate": lambda p: ["validate", p],
+    "recode": lambda p: ["recode", p, "--mapping", "gbvims"],
+    "tabulate": lambda p: ["tabulate", p],
+    "coverage": lambda p: ["crosswalk", "coverage", "--mapping", "gbvims", "--data", p],
+}
+TAXONOMY_COMMANDS = {
+    "taxonomy-check": lambda p: ["taxonomy", "check", p],
+    "taxonomy-tree": lambda p: ["taxonomy", "tree", "--taxonomy", p],
+}
+MAPPING_COMMANDS = {
+    "mapping-check": lambda p: ["mapping", "check", p],
+    "recode-mapping": lambda p: ["recode", FIXTURES / "recode" / "register.csv", "--mapping", p],
+}
+
+
+def assert_clean_failure(result, path, codes=(2, 3), where: str | None = None) -> None:
+    """Exit code in ``codes``, no traceback, and the first error line names the file (and ``where``)."""
+    assert result.exit_code in codes, (result.exit_code, result.stderr[-2000:], result.exception)
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("icvac: error:")]
+    assert errors, result.stderr[-2000:]
+    assert Path(path).name in errors[0]
+    if where is not None:
+        assert where in result.stderr, result.stderr[-2000:]
+
+
+# ---------------------------------------------------------------------------------------- data files
+
+def _xlsx(rows) -> bytes:
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    for row in rows:
+        workbook.active.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _rezip(data: bytes, change) -> bytes:
+    """The workbook ``data`` with each member passed through ``change(name, bytes)`` (None drops it)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for name in source.namelist():
+            content = change(name, source.read(name))
+            if content is not None:
+                target.writestr(name, content)
+    return out.getvalue()
+
+
+def _workbook() -> bytes:
+    return _xlsx([["incident_id", "gbv_type", "icvac_code"]] + [[i, "Rape", "0301"] for i in range(2000)])
+
+
+def _late_bad_byte() -> bytes:
+    # past the 1 MB sample the encoding is detected from: found while streaming, reported with its line
+    rows = "".join(f"{i},Rape,0301\n" for i in range(120_000))
+    return (HEADER + rows).encode() + b"9,Viol\xe9,0301\n"
+
+
+def _garbage() -> bytes:
+    return bytes((i * 7919 + 13) % 256 for i in range(8192))
+
+
+DATA_CASES = {
+    # name: (file name, content, extra options, expected message part)
+    "empty": ("empty.csv", b"", [], "empty"),
+    "binary-garbage": ("garbage.csv", _garbage(), [], "binary"),
+    "binary-without-nul": ("noise.csv", bytes(range(1, 256)) * 8, [], "binary"),
+    "utf16-without-bom": ("wide.csv", (HEADER + "1,Rape,0301\n").encode("utf-16-le"), [], "utf-16-le"),
+    "wrong-encoding-given": ("cp1252.csv", (HEADER + "1,Violé,0301\n").encode("cp1252"), ["--encoding", "utf-8"],
+                             "line 2"),
+    "bad-byte-after-1mb": ("late.csv", _late_bad_byte(), [], "line 120002"),
+    "not-a-text-encoding": ("ok.csv", (HEADER + "1,Rape,0301\n").encode(), ["--encoding", "base64"], "encoding"),
+    "utf16-given-no-bom": ("ok.csv", (HEADER + "1,Rape,0301\n").encode(), ["--encoding", "utf-16"], "utf-16"),
+    "quote-as-delimiter": ("ok.csv", (HEADER + "1,Rape,0301\n").encode(), ["--delimiter", '"'], "delimiter"),
+    "unbalanced-quotes": ("quote.csv", (HEADER + '1,"Rape,0301\n2,Rape,0301\n').encode(), [], "row 2"),
+    "duplicate-columns": ("dup.csv", b"incident_id,gbv_type,gbv_type\n1,Rape,0301\n", [], "columns 2 and 3"),
+    "blank-header": ("blank.csv", b",,\n1,Rape,0301\n", [], "header"),
+    "csv-named-xlsx": ("data.xlsx", (HEADER + "1,Rape,0301\n").encode(), [], "not an Excel"),
+    "xlsx-named-csv": ("data.csv", None, [], "Excel workbook"),
+    "password-protected-xlsx": ("locked.xlsx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + _garbage(), [], "password"),
+    "zip-of-junk-xlsx": ("junk.xlsx", None, [], "not a readable .xlsx"),
+    "truncated-xlsx": ("cut.xlsx", None, [], "not a readable .xlsx"),
+    "damaged-sheet-xlsx": ("damaged.xlsx", None, [], "damaged at or after row"),
+    "xlsx-without-sheet": ("nosheet.xlsx", None, [], "no worksheet"),
+    "jsonl-not-an-object": ("records.jsonl",
+                            b'{"incident_id": "1", "gbv_type": "Rape", "icvac_code": "0301"}\n[1, 2]\n', [], "line 2"),
+    "jsonl-not-json": ("records.jsonl", b"incident_id,gbv_type\n", [], "line 1"),
+    "directory": ("folder", None, [], "directory"),
+    "missing": ("missing.csv", None, [], "no such file"),
+}
+
+
+def _make(tmp_path: Path, case: str) -> tuple[Path, list[str]]:
+    name, content, options, _ = DATA_CASES[case]
+    path = tmp_path / name
+    if case == "xlsx-named-csv":
+        content = _workbook()
+    elif case == "zip-of-junk-xlsx":
+        content = _rezip(_workbook(), lambda n, d: b"junk" if n.endswith(".xml") else d)
+    elif case == "truncated-xlsx":
+        content = _workbook()[:3000]
+    elif case == "damaged-sheet-xlsx":
+        content = _rezip(_workbook(), lambda n, d: d[: len(d) // 2] if n.endswith("sheet1.xml") else d)
+    elif case == "xlsx-without-sheet":
+        content = _rezip(_workbook(), lambda n, d: None if n.endswith("sheet1.xml") else d)
+    elif case == "directory":
+        path.mkdir()
+    if content is not None:
+        path.write_bytes(content)
+    return path, options
+
+
+@pytest.mark.parametrize("command", DATA_COMMANDS)
+@pytest.mark.parametrize("case", DATA_CASES)
+def test_unreadable_data_is_one_line_exit_3(icvac, tmp_path, case, command):
+    path, options = _make(tmp_path, case)
+    result = icvac(*DATA_COMMANDS[command](path), *options)
+    assert_clean_failure(result, path, where=DATA_CASES[case][3])
+
+
+@pytest.fixture(scope="module")
+def huge_field(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("huge") / "huge.csv"
+    with open(path, "wb") as handle:
+        handle.write(HEADER.encode() + b'1,"')
+        handle.write(b"x" * (10 << 20))
+        handle.write(b'",0301\n')
+    return path
+
+
+@pytest.mark.parametrize("command", DATA_COMMANDS)
+def test_a_10mb_field_is_refused(icvac, huge_field, command):
+    result = icvac(*DATA_COMMANDS[command](huge_field))
+    assert_clean_failure(result, huge_field, where="row 2")
+
+
+# Rows with more or fewer cells than the header are data, not an unreadable file: validate reports
+# them as wrong-field-count issues (exit 1), recode pads or cuts them to the header and warns (nothing
+# is lost: the row is still one output row), tabulate and coverage read the cells that are there.
+RAGGED = {
+    "ragged": HEADER + "1,Rape,0301,extra\n2,Rape\n3,Rape,0301\n",
+    "mixed-delimiters": HEADER + "1;Rape;0301\n2,Rape,0301\n3\tRape\t0301\n",
+}
+RAGGED_EXIT = {"validate": 1, "recode": 0, "tabulate": 0, "coverage": 0}
+
+
+@pytest.mark.parametrize("command", DATA_COMMANDS)
+@pytest.mark.parametrize("case", RAGGED)
+def test_ragged_rows_are_data_issues(icvac, tmp_path, case, command):
+    path = tmp_path / f"{case}.csv"
+    path.write_text(RAGGED[case], encoding="utf-8")
+    result = icvac(*DATA_COMMANDS[command](path))
+    assert result.exit_code == RAGGED_EXIT[command], result.stderr
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "Traceback" not in result.stderr
+    if command == "validate":
+        assert "wrong-field-count" in result.stdout
+    if command == "recode":
+        assert "different number of cells" in result.stderr
+        assert len(result.stdout.strip().splitlines()) == 4  # header + every input row
+
+
+# A file with a header and no rows is a legitimate empty extract (a month with no incidents, a review
+# file with nothing to review): zero records, exit 0, never an error.
+@pytest.mark.parametrize("command", DATA_COMMANDS)
+@pytest.mark.parametrize("suffix", ["csv", "xlsx"])
+def test_header_only_is_zero_records(icvac, tmp_path, command, suffix):
+    path = tmp_path / f"header.{suffix}"
+    if suffix == "csv":
+        path.write_text(HEADER, encoding="utf-8")
+    else:
+        path.write_bytes(_xlsx([HEADER.strip().split(",")]))
+    result = icvac(*DATA_COMMANDS[command](path))
+    assert result.exit_code == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    if command == "recode":
+        assert "0 rows" in result.stderr
+
+
+@pytest.mark.xfail(strict=True, reason="the 'no data rows' warning belongs in cli/*_cmd.py (other owner); "
+                                       "remove this marker when it is added")
+@pytest.mark.parametrize("command", ["validate", "tabulate", "coverage"])
+def test_header_only_is_said_on_stderr(icvac, tmp_path, command):
+    path = tmp_path / "header.csv"
+    path.write_text(HEADER, encoding="utf-8")
+    result = icvac(*DATA_COMMANDS[command](path))
+    assert "no data rows" in result.stderr
+
+
+def test_a_stray_cell_at_the_end_of_a_sheet_does_not_hang(tmp_path):
+    """A cell typed in row 1048576, column XFD makes openpyxl yield a million 16384-wide empty rows."""
+    from icvac.readers import open_table
+
+    path = tmp_path / "stray.xlsx"
+    stray = b'<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row></sheetData>'
+
+    def change(name, data):
+        if not name.endswith("sheet1.xml"):
+            return data
+        return data.replace(b'ref="A1:B2"', b'ref="A1:XFD1048576"').replace(b"</sheetData>", stray)
+
+    path.write_bytes(_rezip(_xlsx([["id", "icvac_code"], ["1", "02"]]), change))
+    start = time.monotonic()
+    with open_table(path) as table:
+        last = None
+        for count, (number, cells) in enumerate(table.rows(), 1):
+            last = number, cells
+    assert time.monotonic() - start < 15
+    assert count == 1048575 and last[0] == 1048576 and last[1][-1] == "x"
+
+
+# ---------------------------------------------------------------------------------------- YAML files
+
+def _billion_laughs() -> str:
+    lines = ['a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for prev, name in zip("abcdefgh", "bcdefghi"):
+        lines.append(f"{name}: &{name} [{', '.join(['*' + prev] * 9)}]")
+    return "\n".join(lines) + "\n"
+
+
+YAML_CASES = {
+    # name: (content, expected message part); None content: made by _make_yaml
+    "tabs": ("id: x\ncategories:\n\t- code: '01'\n", "line 3"),
+    "duplicate-keys": ("id: x\ntitle: a\nid: y\n", "duplicate key 'id'"),
+    "python-tag": ("id: !!python/object/apply:os.system ['echo pwned']\n", "only plain YAML values"),
+    "python-name-tag": ("id: !!python/name:os.system\n", "only plain YAML values"),
+    "alias-bomb": (_billion_laughs(), "aliases"),
+    "over-10mb": (None, "limit"),
+    "empty": ("", "is empty"),
+    "only-comments": ("# nothing here\n", "is empty"),
+    "not-utf8": ("id: Viol\xe9\n".encode("latin-1"), "not UTF-8"),
+    "binary": (_garbage(), "not UTF-8"),
+    "two-documents": ("id: a\n---\nid: b\n", "line 2"),
+    "unclosed-flow": ("id: [a, b\n", "YAML syntax"),
+    "list-key": ("? [1, 2]\n: x\n", "plain value"),
+    "huge-integer": ("id: " + "9" * 5000 + "\n", "too long"),
+    "deep-nesting": ("[" * 5000, "not valid YAML"),
+    "directory": (None, "directory"),
+    "missing": (None, "does not exist"),
+}
+
+
+def _make_yaml(tmp_path: Path, case: str) -> Path:
+    content, _ = YAML_CASES[case]
+    path = tmp_path / f"{case}.yaml"
+    if case == "over-10mb":
+        with open(path, "wb") as handle:  # sparse: 50 MB on disk costs nothing; refused by its size
+            handle.truncate(50 << 20)
+    elif case == "directory":
+        path.mkdir()
+    elif isinstance(content, bytes):
+        path.write_bytes(content)
+    elif content is not None:
+        path.write_text(content, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("command", {**TAXONOMY_COMMANDS, **MAPPING_COMMANDS})
+@pytest.mark.parametrize("case", YAML_CASES)
+def test_unreadable_yaml_is_exit_3(icvac, tmp_path, case, command):
+    path = _make_yaml(tmp_path, case)
+    run = {**TAXONOMY_COMMANDS, **MAPPING_COMMANDS}[command]
+    result = icvac(*run(path))
+    assert_clean_failure(result, path, codes=(3,), where=YAML_CASES[case][1])
+
+
+@pytest.mark.parametrize("command", {**TAXONOMY_COMMANDS, **MAPPING_COMMANDS})
+def test_a_list_at_the_top_is_invalid(icvac, tmp_path, command):
+    path = tmp_path / "list.yaml"
+    path.write_text("- id: x\n- title: y\n", encoding="utf-8")
+    result = icvac(*{**TAXONOMY_COMMANDS, **MAPPING_COMMANDS}[command](path))
+    assert_clean_failure(result, path, codes=(1,) if command.endswith("check") else (3,),
+                         where="should hold keys and values")
+
+
+# ------------------------------------------------------------------ wrong types, from the schemas
+
+def _resolve(schema: dict, root: dict) -> dict:
+    while "$ref" in schema:
+        schema = root["$defs"][schema["$ref"].rsplit("/", 1)[1]]
+    return schema
+
+
+_JSON_TYPES = {str: "string", dict: "object", list: "array", bool: "boolean", int: "integer", float: "number"}
+
+
+def typed_paths(value, schema: dict, root: dict, parts: tuple = ()):
+    """Every path of ``value`` where the schema pins a type (or an enum): there, a wrong type is an error."""
+    schema = _resolve(schema, root)
+    for branch in schema.get("oneOf", []):
+        branch = _resolve(branch, root)
+        if branch.get("type") == _JSON_TYPES[type(value)]:
+            schema = branch
+    if parts and ("type" in schema or "enum" in schema):
+        yield parts
+    if isinstance(value, dict):
+        extra = schema.get("additionalProperties")
+        for key, item in value.items():
+            sub = schema.get("properties", {}).get(key) or (extra if isinstance(extra, dict) else None)
+            if sub is not None:
+                yield from typed_paths(item, sub, root, parts + (key,))
+    elif isinstance(value, list) and isinstance(schema.get("items"), dict):
+        for i, item in enumerate(value):
+            yield from typed_paths(item, schema["items"], root, parts + (i,))
+
+
+def wrong(value):
+    if isinstance(value, bool):
+        return "maybe"
+    if isinstance(value, (int, float)):
+        return "many"
+    if isinstance(value, str):
+        return 12345
+    if isinstance(value, list):
+        return "not a list"
+    return ["not", "a", "mapping"]
+
+
+def _cases(fixture: str, schema: str):
+    data = yaml.safe_load((BAD / fixture).read_text(encoding="utf-8"))
+    schema_doc = load_schema(schema)
+    return [(fixture, parts) for parts in typed_paths(data, schema_doc, schema_doc)]
+
+
+WRONG_TYPES = _cases("full_taxonomy.yaml", "taxonomy.schema.json") + _cases("full_mapping.yaml",
+                                                                              "mapping.schema.json")
+
+
+def test_the_schema_walk_covers_every_typed_key():
+    paths = {format_path(p) for _, p in WRONG_TYPES}
+    assert {"categories[0].children[0].code", "variables[0].values[0].min", "titles.fr", "status"} <= paths
+    assert {"columns.categories[1].label", "categories[0].suggestions[0].score", "values.victim_sex.G",
+            "categories[0].conditions[0].when", "categories[0].review"} <= paths
+    assert len(WRONG_TYPES) > 80
+
+
+@pytest.mark.parametrize("fixture, parts", WRONG_TYPES, ids=lambda v: format_path(v) if isinstance(v, tuple) else v)
+def test_a_wrong_type_is_invalid_with_its_path(icvac, tmp_path, fixture, parts):
+    data = yaml.safe_load((BAD / fixture).read_text(encoding="utf-8"))
+    node = data
+    for part in parts[:-1]:
+        node = node[part]
+    node[parts[-1]] = wrong(node[parts[-1]])
+    path = tmp_path / fixture
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    commands = TAXONOMY_COMMANDS if fixture.startswith("full_taxonomy") else MAPPING_COMMANDS
+    check, load = commands.values()
+    where = format_path(parts)
+    assert_clean_failure(icvac(*check(path)), path, codes=(1,), where=where)
+    assert_clean_failure(icvac(*load(path)), path, codes=(3,), where=where)
+
+
+def test_the_unchanged_fixtures_are_valid(icvac):
+    assert icvac("taxonomy", "check", BAD / "full_taxonomy.yaml").exit_code == 0
+    assert icvac("mapping", "check", BAD / "full_mapping.yaml").exit_code == 0
+
+
+# ------------------------------------------------------------ bounded time and memory, in a subprocess
+
+def run_bounded(*args, seconds: float = 60, memory: int = 1 << 30) -> subprocess.CompletedProcess:
+    """``python -m icvac ARGS`` with a wall-clock limit and, where the OS has it, an address-space limit."""
+    try:
+        import resource
+    except ImportError:  # Windows: the time limit still holds
+        limit = None
+    else:
+        def limit():
+            resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    env = {k: v for k, v in __import__("os").environ.items() if k != "ICVAC_TAXONOMY"}
+    return subprocess.run([sys.executable, "-m", "icvac", *map(str, args)], capture_output=True, text=True,
+                          timeout=seconds, preexec_fn=limit, env=env, cwd=ROOT)
+
+
+def test_bounded_10mb_field(huge_field):
+    result = run_bounded("recode", huge_field, "--mapping", "gbvims", seconds=30)
+    assert result.returncode == 3 and "Traceback" not in result.stderr
+    assert "huge.csv: row 2" in result.stderr
+
+
+@pytest.mark.parametrize("case", ["over-10mb", "alias-bomb"])
+def test_bounded_yaml(tmp_path, case):
+    path = _make_yaml(tmp_path, case)
+    start = time.monotonic()
+    result = run_bounded("mapping", "check", path, seconds=30)
+    assert result.returncode == 3 and "Traceback" not in result.stderr
+    assert path.name in result.stderr
+    assert time.monotonic() - start < 20
+
+
+def test_bounded_recode_with_the_bundled_mapping_still_works():
+    """The limits themselves are not what makes the bad inputs fail: a good input passes under them."""
+    result = run_bounded("recode", ROOT / "examples" / "national_export.csv", "--mapping",
+                         MAPPINGS / "gbvims.yaml", seconds=30)
+    assert result.returncode == 0, result.stderr
