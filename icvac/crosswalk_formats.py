@@ -16,7 +16,7 @@ from .crosswalk import Crosswalk, Link
 from .errors import UsageError
 from .mapping import SKOS_PREDICATES
 from .taxonomy import CODE_LENGTHS
-from .writers import atomic_output, excel_safe, xlsx_writer
+from .writers import atomic_output, csv_writer, excel_safe, xlsx_writer
 
 __all__ = ["CROSSWALK_FORMATS", "COLUMNS", "SQL_TABLE", "ICVAC_IRI", "render", "write_crosswalk",
            "format_from_name"]
@@ -68,7 +68,7 @@ def write_crosswalk(cw: Crosswalk, fmt: str, output: str | os.PathLike | None) -
 
 def _csv(cw: Crosswalk) -> str:
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
+    writer = csv_writer(buf)
     writer.writerow(COLUMNS)
     for link in cw.links:
         writer.writerow([excel_safe(v) if v is not None else "" for v in _row(link)])

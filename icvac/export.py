@@ -1,12 +1,11 @@
 """The taxonomy as flat records, CSV, JSON and Markdown, for people and other tools."""
 from __future__ import annotations
 
-import csv
 import io
 import json
 
 from .taxonomy import LANGUAGES, Category, Taxonomy
-from .writers import excel_safe
+from .writers import csv_writer, excel_safe
 
 __all__ = ["category_record", "taxonomy_records", "variable_records", "export_taxonomy", "EXPORT_FORMATS"]
 
@@ -60,7 +59,7 @@ def export_taxonomy(taxonomy: Taxonomy, fmt: str) -> str:
 
 def _csv(taxonomy: Taxonomy) -> str:
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
+    writer = csv_writer(buf)
     writer.writerow(["code", "level", "parent", "title_en", "title_fr", "title_es", "status", "definition",
                      "inclusions", "exclusions", "synonyms_en", "synonyms_fr", "synonyms_es"])
     for cat in taxonomy.walk():

@@ -14,7 +14,6 @@ only in the summary.
 """
 from __future__ import annotations
 
-import csv
 import json
 import os
 from collections import Counter
@@ -30,7 +29,8 @@ from .matching import DEFAULT_MARGIN, DEFAULT_THRESHOLD, UNCLASSIFIED, Match, Ma
 from .readers import ReadOptions, open_table
 from .taxonomy import Taxonomy
 from .text import fold
-from .writers import atomic_output, excel_safe, is_stdio, refuse_overwrite, xlsx_writer
+from .writers import (Staging, atomic_output, csv_writer, excel_safe, is_stdio, refuse_overwrite, staged_outputs,
+                      xlsx_writer)
 
 __all__ = ["RecodeOptions", "RecodeSummary", "ReviewItem", "recode_file", "OUTPUT_FORMATS", "JOIN",
            "sidecar_path", "Layout", "category_layout"]
@@ -105,48 +105,65 @@ def recode_file(data: str | os.PathLike, mapping: Mapping, taxonomy: Taxonomy, o
                 options: RecodeOptions = RecodeOptions(), review: str | os.PathLike | None = None,
                 progress: Callable[[int], None] | None = None) -> RecodeSummary:
     """Recode ``data`` into ``output`` (``-`` for stdout) and write the review file if asked."""
-    from . import __version__
     from .review import write_review
 
     fmt = options.format or _format_of(output)
-    refuse_overwrite(output, data, mapping.path)
-    if review is not None:
-        refuse_overwrite(review, data, mapping.path, output)
+    _refuse_overwrites(data, mapping, taxonomy, output, review)
     matcher = Matcher(mapping, taxonomy, threshold=options.threshold, margin=options.margin, fuzzy=options.fuzzy)
     summary = RecodeSummary()
-    with open_table(data, options.read) as table:
-        layout = category_layout(table.header, mapping, options.columns)
-        summary.missing_columns = layout.missing
-        recoder = _Recoder(matcher, mapping, taxonomy, layout, summary)
-        header = list(table.header) + recoder.added_columns(options.long)
-        width = len(table.header)
-        with _writer(output, fmt, options.excel_safe) as write:
-            write(header)
-            for number, cells in table.rows():
-                summary.rows_in += 1
-                if len(cells) != width:
-                    summary.ragged_rows += 1
-                    cells = (cells + [""] * width)[:width]
-                for row in recoder.rows(cells, options.long):
-                    write(row)
-                    summary.rows_out += 1
-                if progress:
-                    progress(number)
-        input_name = Path(table.name).name
-    summary.review = sorted(recoder.review.values(), key=lambda r: (-r.count, r.source_label, r.source_code))
-    summary.provenance = {
+    # data, sidecar and review file appear together at the end, or not at all (Ctrl-C, disk full)
+    with staged_outputs() as stage:
+        with open_table(data, options.read) as table:
+            layout = category_layout(table.header, mapping, options.columns)
+            summary.missing_columns = layout.missing
+            recoder = _Recoder(matcher, mapping, taxonomy, layout, summary)
+            with _writer(output, fmt, options.excel_safe, stage) as write:
+                _recode_rows(table, recoder, write, options.long, summary, progress)
+            input_name = Path(table.name).name
+        summary.review = sorted(recoder.review.values(), key=lambda r: (-r.count, r.source_label, r.source_code))
+        summary.provenance = _provenance(taxonomy, mapping, input_name, options)
+        if not is_stdio(output):
+            with atomic_output(sidecar_path(output), stage=stage) as handle:
+                handle.write(json.dumps(summary.to_dict(), ensure_ascii=False, indent=2) + "\n")
+        if review is not None:
+            write_review(review, summary.review, taxonomy, stage=stage)
+    return summary
+
+
+def _refuse_overwrites(data, mapping: Mapping, taxonomy: Taxonomy, output, review) -> None:
+    inputs = (data, mapping.path, taxonomy.path)
+    refuse_overwrite(output, *inputs)
+    if not is_stdio(output):
+        refuse_overwrite(sidecar_path(output), *inputs, review)
+    if review is not None:
+        refuse_overwrite(review, *inputs, output)
+
+
+def _recode_rows(table, recoder: "_Recoder", write, long: bool, summary: RecodeSummary, progress) -> None:
+    width = len(table.header)
+    write(list(table.header) + recoder.added_columns(long))
+    for number, cells in table.rows():
+        summary.rows_in += 1
+        if len(cells) != width:
+            summary.ragged_rows += 1
+            cells = (cells + [""] * width)[:width]
+        for row in recoder.rows(cells, long):
+            write(row)
+            summary.rows_out += 1
+        if progress:
+            progress(number)
+
+
+def _provenance(taxonomy: Taxonomy, mapping: Mapping, input_name: str, options: RecodeOptions) -> dict:
+    from . import __version__
+
+    return {
         "icvac_version": __version__,
         "taxonomy": {"id": taxonomy.id, "version": taxonomy.version, "status": taxonomy.status},
         "mapping": mapping.provenance(), "input": input_name,
         "options": {"threshold": options.threshold, "margin": options.margin, "fuzzy": options.fuzzy,
                     "long": options.long},
     }
-    if not is_stdio(output):
-        with atomic_output(sidecar_path(output)) as handle:
-            handle.write(json.dumps(summary.to_dict(), ensure_ascii=False, indent=2) + "\n")
-    if review is not None:
-        write_review(review, summary.review, taxonomy)
-    return summary
 
 
 def _format_of(output) -> str:
@@ -341,16 +358,16 @@ class _AgeMap:
 
 
 @contextmanager
-def _writer(output, fmt: str, safe: bool) -> Iterator[Callable[[list[str]], None]]:
+def _writer(output, fmt: str, safe: bool, stage: Staging) -> Iterator[Callable[[list[str]], None]]:
     if fmt not in OUTPUT_FORMATS:
         raise UsageError(f"--format {fmt}: choose one of {', '.join(OUTPUT_FORMATS)}")
     if fmt == "xlsx":
-        with xlsx_writer(output) as write:
-            yield write
+        with xlsx_writer(output, stage=stage) as write:
+            yield (lambda row: write([excel_safe(v) for v in row])) if safe else write
         return
-    with atomic_output(output) as handle:
+    with atomic_output(output, stage=stage) as handle:
         if fmt == "csv":
-            writer = csv.writer(handle, lineterminator="\n")
+            writer = csv_writer(handle)
             yield (lambda row: writer.writerow([excel_safe(v) for v in row])) if safe else writer.writerow
         else:
             header: list[str] = []

@@ -7,14 +7,13 @@ timestamp: the same input gives byte-identical reports.
 from __future__ import annotations
 
 import contextlib
-import csv
 import html
 import os
 from typing import Callable, Iterator
 
 from .checks import CHECKS
 from .validate import Issue, Report
-from .writers import atomic_output, excel_safe
+from .writers import Staging, atomic_output, csv_writer, excel_safe
 
 __all__ = ["REPORT_FORMAT_DOC", "ISSUE_FIELDS", "report_json", "issues_csv_writer", "render_html", "checks_records"]
 
@@ -58,10 +57,11 @@ def checks_records() -> list[dict]:
 
 
 @contextlib.contextmanager
-def issues_csv_writer(path: str | os.PathLike) -> Iterator[Callable[[Issue], None]]:
-    """Yield ``write(issue)``; the CSV appears atomically when the block ends without error."""
-    with atomic_output(path) as handle:
-        writer = csv.writer(handle, lineterminator="\n")
+def issues_csv_writer(path: str | os.PathLike,
+                      stage: Staging | None = None) -> Iterator[Callable[[Issue], None]]:
+    """Yield ``write(issue)``; the CSV appears atomically when the block ends without error (or joins ``stage``)."""
+    with atomic_output(path, stage=stage) as handle:
+        writer = csv_writer(handle)
         writer.writerow(ISSUE_FIELDS)
 
         def write(issue: Issue) -> None:

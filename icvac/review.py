@@ -9,7 +9,6 @@ closeness, not a claim of equivalence; write ``exact`` when it is one.
 """
 from __future__ import annotations
 
-import csv
 import os
 from dataclasses import dataclass, field
 from datetime import date as _date
@@ -21,7 +20,7 @@ from .matching import Matcher
 from .readers import ReadOptions, open_table
 from .taxonomy import Taxonomy
 from .text import normalise
-from .writers import atomic_output, excel_safe, xlsx_writer
+from .writers import Staging, atomic_output, csv_writer, excel_safe, undo_excel_safe, xlsx_writer
 
 __all__ = ["REVIEW_COLUMNS", "write_review", "import_review", "ImportReport", "draft_mapping", "DRAFT_REVIEWER"]
 
@@ -33,20 +32,26 @@ DEFAULT_RELATION = "close"
 DRAFT_REVIEWER = "icvac mapping draft (not yet reviewed)"
 
 
-def write_review(path: str | os.PathLike, items, taxonomy: Taxonomy) -> None:
-    """Write review items (``recode.ReviewItem``) as CSV, or .xlsx with a drop-down of valid decisions."""
+def write_review(path: str | os.PathLike, items, taxonomy: Taxonomy, stage: Staging | None = None) -> None:
+    """Write review items (``recode.ReviewItem``) as CSV, or .xlsx with a drop-down of valid decisions.
+
+    People open and edit this file in a spreadsheet: text that would run as a formula is neutralised
+    with a leading ``'`` (in the .xlsx too, where a cell edited and re-entered would otherwise run it),
+    and ``import_review`` takes the ``'`` off again.
+    """
     rows = [_review_row(item, taxonomy) for item in items]
     if Path(path).suffix.lower() == ".xlsx":
         choices = ["no-match", *taxonomy.categories]
         relations = list(RELATIONS[:-1])
         with xlsx_writer(path, sheet="review", validations={REVIEW_COLUMNS.index("decision"): choices,
-                                                          REVIEW_COLUMNS.index("relation"): relations}) as write:
+                                                          REVIEW_COLUMNS.index("relation"): relations},
+                         stage=stage) as write:
             write(list(REVIEW_COLUMNS))
             for row in rows:
                 write([excel_safe(v) for v in row])
         return
-    with atomic_output(path) as handle:
-        writer = csv.writer(handle, lineterminator="\n")
+    with atomic_output(path, stage=stage) as handle:
+        writer = csv_writer(handle)
         writer.writerow(REVIEW_COLUMNS)
         writer.writerows([excel_safe(v) for v in row] for row in rows)
 
@@ -96,7 +101,7 @@ def import_review(review: str | os.PathLike, mapping: Mapping, taxonomy: Taxonom
             if needed not in columns:
                 raise UsageError(f"{review}: no {needed!r} column; is this a review file written by icvac recode?")
         for number, cells in table.rows():
-            row = {name: (cells[i].strip() if i < len(cells) else "") for name, i in columns.items()}
+            row = {name: undo_excel_safe(cells[i].strip() if i < len(cells) else "") for name, i in columns.items()}
             entry = _decision_entry(row, number, taxonomy, reviewer, date, report)
             if entry is None:
                 continue
@@ -126,7 +131,7 @@ def import_review(review: str | os.PathLike, mapping: Mapping, taxonomy: Taxonom
 
 def _decision_entry(row: dict, number: int, taxonomy: Taxonomy, reviewer: str | None, date: str,
                     report: ImportReport) -> dict | None:
-    decision = row["decision"].lstrip("'")
+    decision = row["decision"].lstrip("'").strip()
     if not decision:
         report.skipped += 1
         return None

@@ -2,24 +2,38 @@
 
 Every output goes to a temporary file in the target folder and is renamed into
 place only when complete, so an interrupted run (Ctrl-C, SIGTERM, disk full)
-leaves neither a partial output nor a stray temporary file.
+leaves neither a partial output nor a stray temporary file. A command that writes
+several files (recode: data, sidecar, review file) stages them with
+``staged_outputs()``: all appear together at the end, or none does.
+
+A new file is created readable by its owner only (0600: the data are about
+children); a file that is replaced keeps the permissions it had.
 """
 from __future__ import annotations
 
 import contextlib
+import csv
 import io
 import os
+import re
+import signal
+import stat
 import sys
 import tempfile
+import threading
 from pathlib import Path
 from typing import IO, Iterator
 
 from .errors import OutputError
 
-__all__ = ["atomic_output", "refuse_overwrite", "excel_safe", "is_stdio", "xlsx_writer", "FORMULA_PREFIXES"]
+__all__ = ["atomic_output", "refuse_overwrite", "excel_safe", "undo_excel_safe", "is_stdio", "xlsx_writer",
+           "staged_outputs", "Staging", "csv_writer", "FORMULA_PREFIXES"]
 
 # Characters that make a spreadsheet cell a formula (OWASP "CSV injection").
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# A plain decimal number, which a spreadsheet reads as a number, never as a formula. Stricter than
+# float(): "-inf", "+nan" and "-1_0" are text to a spreadsheet ("-inf" would be a formula).
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:[.,][0-9]*)?|[.,][0-9]+)(?:[eE][+-]?[0-9]+)?")
 
 
 def is_stdio(path: str | os.PathLike | None) -> bool:
@@ -33,12 +47,43 @@ def excel_safe(value):
     return value
 
 
+def undo_excel_safe(value: str) -> str:
+    """The value ``excel_safe`` was given: for text read back from a file people edited (review files)."""
+    if value.startswith("'") and value[1:].startswith(FORMULA_PREFIXES) and not _is_number(value[1:]):
+        return value[1:]
+    return value
+
+
 def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return text.strip() == text
+    return _NUMBER.fullmatch(text) is not None
+
+
+class _CsvWriter:
+    """``csv.writer`` with ``\\n`` line ends, that also quotes a field holding a lone ``\\r``.
+
+    csv quotes the characters of its line terminator, so with ``\\n`` a carriage return inside a
+    field went out bare and every reader took it for the end of the row.
+    """
+
+    def __init__(self, handle: IO):
+        self._minimal = csv.writer(handle, lineterminator="\n")
+        self._quoted = csv.writer(handle, lineterminator="\n", quoting=csv.QUOTE_ALL)
+
+    def writerow(self, row) -> None:
+        try:
+            carriage = "\r" in "".join(row)
+        except TypeError:  # numbers or None among the cells
+            carriage = any(isinstance(v, str) and "\r" in v for v in row)
+        (self._quoted if carriage else self._minimal).writerow(row)
+
+    def writerows(self, rows) -> None:
+        for row in rows:
+            self.writerow(row)
+
+
+def csv_writer(handle: IO) -> _CsvWriter:
+    """The CSV writer of every icvac output: comma, ``\\n`` line ends, quotes only where needed."""
+    return _CsvWriter(handle)
 
 
 def refuse_overwrite(output: str | os.PathLike | None, *inputs: str | os.PathLike | None) -> None:
@@ -57,18 +102,73 @@ def refuse_overwrite(output: str | os.PathLike | None, *inputs: str | os.PathLik
             raise OutputError(f"output {out} is also an input; write the result to another file")
 
 
+class Staging:
+    """Finished temporary files waiting to be renamed into place together (see ``staged_outputs``)."""
+
+    def __init__(self) -> None:
+        self._pending: list[tuple[str, Path]] = []
+
+    def add(self, tmp: str, target: Path) -> None:
+        self._pending.append((tmp, target))
+
+    def commit(self) -> None:
+        # The renames are quick, but a Ctrl-C between two of them would leave half of the outputs:
+        # signals wait until every file is in place.
+        with _signals_deferred():
+            try:
+                while self._pending:
+                    tmp, target = self._pending[0]
+                    _replace(tmp, target)
+                    self._pending.pop(0)
+            finally:
+                self.discard()
+
+    def discard(self) -> None:
+        for tmp, _ in self._pending:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        self._pending.clear()
+
+
 @contextlib.contextmanager
-def atomic_output(path: str | os.PathLike | None, *, binary: bool = False,
-                  newline: str | None = "", encoding: str = "utf-8") -> Iterator[IO]:
-    """Yield a file to write; on success it replaces ``path``. ``-`` or None means stdout."""
+def staged_outputs() -> Iterator[Staging]:
+    """Outputs written with ``stage=`` inside the block appear together when it ends without error."""
+    stage = Staging()
+    try:
+        yield stage
+    except BaseException:
+        stage.discard()
+        raise
+    stage.commit()
+
+
+@contextlib.contextmanager
+def _signals_deferred() -> Iterator[None]:
+    blockable = hasattr(signal, "pthread_sigmask") and threading.current_thread() is threading.main_thread()
+    if not blockable:
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+def _replace(tmp: str, target: Path) -> None:
+    with contextlib.suppress(OSError):  # a replaced file keeps its permissions; a new one stays 0600
+        os.chmod(tmp, stat.S_IMODE(os.stat(target).st_mode))
+    os.replace(tmp, target)
+
+
+@contextlib.contextmanager
+def atomic_output(path: str | os.PathLike | None, *, binary: bool = False, newline: str | None = "",
+                  encoding: str = "utf-8", stage: Staging | None = None) -> Iterator[IO]:
+    """Yield a file to write; on success it replaces ``path`` (or joins ``stage``). ``-`` or None: stdout."""
     if is_stdio(path):
-        if binary:
-            yield sys.stdout.buffer
-            sys.stdout.buffer.flush()
-        else:
-            stream = sys.stdout
-            yield stream
-            stream.flush()
+        stream = sys.stdout.buffer if binary else sys.stdout
+        yield stream
+        stream.flush()
         return
     target = Path(path)
     if target.is_dir():
@@ -86,7 +186,10 @@ def atomic_output(path: str | os.PathLike | None, *, binary: bool = False,
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp, target)
+        if stage is not None:
+            stage.add(tmp, target)
+        else:
+            _replace(tmp, target)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
@@ -94,39 +197,55 @@ def atomic_output(path: str | os.PathLike | None, *, binary: bool = False,
 
 
 @contextlib.contextmanager
-def xlsx_writer(path: str | os.PathLike, sheet: str = "data",
-                validations: dict[int, list[str]] | None = None) -> Iterator:
+def xlsx_writer(path: str | os.PathLike, sheet: str = "data", validations: dict[int, list[str]] | None = None,
+                stage: Staging | None = None) -> Iterator:
     """Stream rows into a new .xlsx written atomically; yields ``write(row)``.
 
     Every string is stored as a text cell, so no value from the data can become a
-    formula. ``validations`` maps a 0-based column to a list of allowed values,
-    shown as a drop-down (used by review files).
+    formula. Characters an .xlsx cannot hold (control characters other than tab and
+    line breaks) become U+FFFD. ``validations`` maps a 0-based column to a list of
+    allowed values, shown as a drop-down (used by review files).
     """
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
     if is_stdio(path):
         raise OutputError("an .xlsx output cannot go to stdout; give a file name with -o")
     workbook = Workbook(write_only=True)
     ws = workbook.create_sheet(sheet)
-    count = 0
     if validations:
         _add_validations(workbook, ws, validations)
 
     def write(row) -> None:
-        nonlocal count
         cells = []
         for value in row:
-            cell = WriteOnlyCell(ws, value=value)
             if isinstance(value, str):
+                cell = WriteOnlyCell(ws, value=ILLEGAL_CHARACTERS_RE.sub("\ufffd", value))
                 cell.data_type = "s"  # text, never a formula
+            else:
+                cell = WriteOnlyCell(ws, value=value)
             cells.append(cell)
         ws.append(cells)
-        count += 1
 
-    yield write
-    with atomic_output(path, binary=True) as handle:
-        workbook.save(handle)
+    try:
+        yield write
+        with atomic_output(path, binary=True, stage=stage) as handle:
+            workbook.save(handle)
+    except BaseException:
+        _discard_sheet(ws)
+        raise
+
+
+def _discard_sheet(ws) -> None:
+    # openpyxl streams a write-only sheet to a file in the system temp folder and removes it only on
+    # save or at exit; the rows in it are sensitive, so remove it as soon as the output is abandoned.
+    if getattr(ws, "_writer", None) is None:
+        return
+    with contextlib.suppress(Exception):
+        ws.close()
+    with contextlib.suppress(Exception):
+        ws._writer.cleanup()
 
 
 def _add_validations(workbook, ws, validations: dict[int, list[str]]) -> None:

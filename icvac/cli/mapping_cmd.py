@@ -89,6 +89,7 @@ def review_import(
     from icvac.errors import UsageError
     from icvac.mapping import load_mapping, resolve_mapping_path
     from icvac.review import import_review
+    from icvac.writers import refuse_overwrite
 
     if date is not None and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", date):
         raise UsageError(f"--date {date!r}: write YYYY-MM-DD")
@@ -97,6 +98,8 @@ def review_import(
     if "_data" in path.resolve().parts:
         raise UsageError(f"{path} is a mapping bundled inside the installed package; copy it and import into the "
                          "copy")
+    # the mapping is updated in place by design (atomically); it must not be the review file or the taxonomy
+    refuse_overwrite(path, review, taxonomy_file)
     result = import_review(review, load_mapping(path, taxonomy), taxonomy, reviewer=reviewer, date=date)
     if fmt is ReportFormat.json:
         emit_json({"mapping": str(path)} | result.to_dict())
@@ -129,7 +132,7 @@ def draft(
     from icvac.writers import atomic_output, refuse_overwrite
 
     taxonomy = load_taxonomy_for_command(taxonomy_file)
-    refuse_overwrite(output, values)
+    refuse_overwrite(output, values, taxonomy_file)
     text = draft_mapping(values, column, taxonomy, date=date)
     with atomic_output(output) as handle:
         handle.write(text)

@@ -86,7 +86,7 @@ def tabulate_command(
     fmt = fmt or _format_from_output(output)
     if fmt is TableFormat.table and output != "-":
         raise UsageError("--format table prints to the terminal; write a file with --format csv, json or xlsx")
-    refuse_overwrite(output, data)
+    refuse_overwrite(output, data, taxonomy_file)
     taxonomy = load_taxonomy_for_command(taxonomy_file)
     variables = tuple(v.strip() for v in (by or "").split(",") if v.strip())
     options = ReadOptions(format=input_format, encoding=encoding, delimiter=delimiter, sheet=sheet,
@@ -104,7 +104,7 @@ def _format_from_output(output: str) -> TableFormat:
 
 
 def _render(result, fmt: TableFormat, output: str) -> None:
-    from icvac.writers import atomic_output, excel_safe, xlsx_writer
+    from icvac.writers import atomic_output, csv_writer, excel_safe, xlsx_writer
 
     if fmt is TableFormat.table:
         _print_table(result)
@@ -112,16 +112,14 @@ def _render(result, fmt: TableFormat, output: str) -> None:
         with atomic_output(output) as handle:
             handle.write(json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n")
     elif fmt is TableFormat.csv:
-        import csv
-
         with atomic_output(output) as handle:
-            writer = csv.writer(handle, lineterminator="\n")
+            writer = csv_writer(handle)
             for row in result.to_rows():
                 writer.writerow([excel_safe(v) for v in row])
     else:
         with xlsx_writer(output, sheet="table") as write:
             for row in result.to_rows():
-                write(row)
+                write([excel_safe(v) for v in row])
 
 
 def _print_table(result) -> None:

@@ -67,21 +67,23 @@ def validate_command(
     from icvac.readers import ReadOptions
     from icvac.report import issues_csv_writer, render_html
     from icvac.validate import REQUIRED_ROLES, ValidateOptions, validate
-    from icvac.writers import atomic_output, refuse_overwrite
+    from icvac.writers import atomic_output, refuse_overwrite, staged_outputs
 
-    for out in (issues, report):
-        refuse_overwrite(out, data)
+    refuse_overwrite(issues, data, taxonomy_file)
+    refuse_overwrite(report, data, taxonomy_file, issues)
     taxonomy = load_taxonomy_for_command(taxonomy_file)
     options = ValidateOptions(
         read=ReadOptions(input_format.value if input_format else None, encoding, delimiter, sheet, header_row),
         columns=parse_column_options(column), required=tuple(dict.fromkeys((*REQUIRED_ROLES, *(require or ())))),
         min_level=min_level, pick=tuple(pick or ()), skip=tuple(skip or ()), max_issues=max_issues)
-    with contextlib.ExitStack() as stack:
-        sink = stack.enter_context(issues_csv_writer(issues)) if issues else None
-        result = validate(data, taxonomy, options, on_issue=sink)
-    if report:
-        with atomic_output(report) as handle:
-            handle.write(render_html(result))
+    # the issue list and the HTML report appear together, or neither does (Ctrl-C, disk full)
+    with staged_outputs() as stage:
+        with contextlib.ExitStack() as stack:
+            sink = stack.enter_context(issues_csv_writer(issues, stage)) if issues else None
+            result = validate(data, taxonomy, options, on_issue=sink)
+        if report:
+            with atomic_output(report, stage=stage) as handle:
+                handle.write(render_html(result))
     if fmt is ReportFormat.json:
         emit_json(result.to_dict())
     else:
@@ -110,6 +112,7 @@ def _list_checks(fmt: ReportFormat) -> None:
 
 def _print_table(result) -> None:
     from rich.table import Table
+    from rich.text import Text
 
     out = stdout_console()
     s = result.stats
@@ -127,8 +130,9 @@ def _print_table(result) -> None:
         shown = result.issues[:TABLE_ROWS]
         table = Table("row", "id", "column", "check", "message", box=None,
                       title=f"first {len(shown)} of {s.issues} issues" if s.issues > len(shown) else None)
-        for i in shown:
-            table.add_row("file" if i.row is None else str(i.row), i.id or "", i.column or "", i.slug, i.message)
+        for i in shown:  # Text: an id or a message holding [brackets] is not rich markup
+            table.add_row(*(Text(v) for v in ("file" if i.row is None else str(i.row), i.id or "", i.column or "",
+                                              i.slug, i.message)))
         out.print(table)
 
 

@@ -1,0 +1,410 @@
+"""Issue 7, outputs: atomic writes (Ctrl-C, SIGTERM, disk full), no output over an input, `-` for
+stdout, and no formula from the data in a file meant for a spreadsheet."""
+from __future__ import annotations
+
+import csv
+import errno
+import io
+import itertools
+import json
+import os
+import signal
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from icvac import writers
+from icvac.writers import FORMULA_PREFIXES, atomic_output, excel_safe, staged_outputs, undo_excel_safe, xlsx_writer
+
+from .conftest import EXAMPLES, MAPPINGS, ROOT, TAXONOMY
+
+EXPORT = EXAMPLES / "national_export.csv"
+HEADER = ["incident_id", "date_of_incident", "survivor_age", "survivor_sex", "gbv_type",
+          "alleged_perpetrator_relationship", "narrative"]
+
+
+def write_csv(path: Path, rows: list[list[str]]) -> Path:
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        csv.writer(f, lineterminator="\n", quoting=csv.QUOTE_ALL).writerows(rows)
+    return path
+
+
+def leftovers(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name.endswith(".tmp"))
+
+
+def formulas(cells) -> list:
+    """Text cells a spreadsheet would run as a formula."""
+    return [c for c in cells if isinstance(c, str) and c.startswith(FORMULA_PREFIXES) and excel_safe(c) != c]
+
+
+# ---------------------------------------------------------------- interruption
+
+@pytest.fixture(scope="module")
+def big_export(tmp_path_factory) -> Path:
+    """300,000 records: about 4 s to recode, so there is time to interrupt it."""
+    rows = list(csv.reader(EXPORT.open(encoding="utf-8")))
+    path = tmp_path_factory.mktemp("big") / "big.csv"
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow(rows[0])
+        writer.writerows([f"INC-{i}", *r[1:]] for i, r in zip(range(300_000), itertools.cycle(rows[1:])))
+    return path
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_an_interrupted_recode_leaves_no_output_and_no_temporary_file(tmp_path, big_export, signum):
+    proc = subprocess.Popen([sys.executable, "-m", "icvac", "recode", str(big_export), "--mapping", "gbvims",
+                             "-o", "out.csv", "--review", "review.csv"], cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 20
+    while not list(tmp_path.glob(".out.csv.*.tmp")):
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "recode never started writing"
+        time.sleep(0.02)
+    proc.send_signal(signum)
+    _, err = proc.communicate(timeout=20)
+    assert proc.returncode == 130, err
+    assert "interrupted" in err and "Traceback" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+class _FullDisk:
+    """A handle whose writes fail as on a full disk."""
+
+    def __init__(self, handle):
+        self._handle = handle
+
+    def write(self, data):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self._handle.close()
+
+    def __getattr__(self, name):
+        return getattr(self._handle, name)
+
+
+@pytest.mark.parametrize("failing", [1, 2, 3], ids=["data", "sidecar", "review"])
+def test_a_full_disk_leaves_none_of_the_recode_outputs(icvac, tmp_path, monkeypatch, failing):
+    opened = itertools.count(1)
+    real_open = io.open
+
+    def open_(fd, *args, **kw):
+        handle = real_open(fd, *args, **kw)
+        return _FullDisk(handle) if next(opened) == failing else handle
+
+    monkeypatch.setattr(writers, "io", SimpleNamespace(open=open_))
+    r = icvac("recode", EXPORT, "--mapping", "gbvims", "-o", tmp_path / "out.csv", "--review",
+              tmp_path / "review.csv")
+    assert r.exit_code == 3, r.output
+    assert "No space left on device" in r.stderr and "Traceback" not in r.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_staged_outputs_appear_together_or_not_at_all(tmp_path):
+    with pytest.raises(RuntimeError), staged_outputs() as stage:
+        with atomic_output(tmp_path / "a.txt", stage=stage) as f:
+            f.write("a")
+        assert not (tmp_path / "a.txt").exists()  # staged, not yet in place
+        raise RuntimeError
+    assert list(tmp_path.iterdir()) == []
+    with staged_outputs() as stage:
+        for name in ("a.txt", "b.xlsx"):
+            if name.endswith("xlsx"):
+                with xlsx_writer(tmp_path / name, stage=stage) as write:
+                    write(["x"])
+            else:
+                with atomic_output(tmp_path / name, stage=stage) as f:
+                    f.write("a")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt", "b.xlsx"]
+
+
+def test_new_outputs_are_private_and_replaced_ones_keep_their_mode(tmp_path):
+    new, old = tmp_path / "new.csv", tmp_path / "old.csv"
+    old.write_text("old")
+    old.chmod(0o644)
+    for path in (new, old):
+        with atomic_output(path) as f:
+            f.write("x")
+    assert stat.S_IMODE(new.stat().st_mode) == 0o600
+    assert stat.S_IMODE(old.stat().st_mode) == 0o644 and old.read_text() == "x"
+
+
+def test_an_abandoned_xlsx_leaves_no_sheet_in_the_temp_folder(tmp_path):
+    from openpyxl.worksheet._writer import ALL_TEMP_FILES
+
+    before = list(ALL_TEMP_FILES)
+    with pytest.raises(KeyboardInterrupt), xlsx_writer(tmp_path / "x.xlsx") as write:
+        write(["secret"])
+        sheets = [Path(p) for p in ALL_TEMP_FILES if p not in before]
+        assert sheets and all(p.exists() for p in sheets)  # openpyxl streams the rows there
+        raise KeyboardInterrupt
+    assert not any(p.exists() for p in sheets) and list(tmp_path.iterdir()) == []
+
+
+# ---------------------------------------------------------------- never over an input
+
+def _inputs(tmp_path: Path) -> dict[str, Path]:
+    folder = tmp_path / "x"
+    folder.mkdir()
+    data = folder / "data.csv"
+    data.write_bytes(EXPORT.read_bytes())
+    coded = folder / "coded.csv"
+    write_csv(coded, [["id", "icvac_code"], ["1", "01"]])
+    mapping = folder / "m.yaml"
+    mapping.write_bytes((MAPPINGS / "gbvims.yaml").read_bytes())
+    taxonomy = folder / "t.yaml"
+    taxonomy.write_bytes(TAXONOMY.read_bytes())
+    return {"data": data, "coded": coded, "mapping": mapping, "taxonomy": taxonomy}
+
+
+def _spellings(path: Path) -> list[str]:
+    return [str(path), f"{path.parent}/../{path.parent.name}/{path.name}"]
+
+
+@pytest.mark.parametrize("victim,command", [
+    ("data", ("recode", "{data}", "-m", "{mapping}", "-o", "{out}")),
+    ("mapping", ("recode", "{data}", "-m", "{mapping}", "-o", "{out}")),
+    ("taxonomy", ("recode", "{data}", "-m", "{mapping}", "--taxonomy", "{taxonomy}", "-o", "{out}")),
+    ("data", ("recode", "{data}", "-m", "{mapping}", "-o", "{tmp}/o.csv", "--review", "{out}")),
+    ("data", ("validate", "{data}", "--issues", "{out}")),
+    ("data", ("validate", "{data}", "--report", "{out}")),
+    ("taxonomy", ("validate", "{data}", "--taxonomy", "{taxonomy}", "--report", "{out}")),
+    ("coded", ("tabulate", "{coded}", "-f", "csv", "-o", "{out}")),
+    ("taxonomy", ("tabulate", "{coded}", "--taxonomy", "{taxonomy}", "-f", "csv", "-o", "{out}")),
+    ("mapping", ("crosswalk", "-m", "{mapping}", "-f", "csv", "-o", "{out}")),
+    ("taxonomy", ("taxonomy", "export", "--taxonomy", "{taxonomy}", "-f", "csv", "-o", "{out}")),
+    ("data", ("mapping", "draft", "{data}", "-c", "gbv_type", "-o", "{out}")),
+    ("taxonomy", ("mapping", "draft", "{data}", "-c", "gbv_type", "--taxonomy", "{taxonomy}", "-o", "{out}")),
+    ("coded", ("mapping", "review-import", "{coded}", "-m", "{out}", "--reviewer", "me")),
+], ids=lambda v: " ".join(v[:2]) if isinstance(v, tuple) else v)
+def test_an_output_over_an_input_is_refused(icvac, tmp_path, victim, command):
+    files = _inputs(tmp_path)
+    for spelling in _spellings(files[victim]):
+        before = {p: p.read_bytes() for p in files.values()}
+        args = [a.format(tmp=tmp_path, out=spelling, **files) for a in command]
+        r = icvac(*args)
+        assert r.exit_code == 2, (args, r.output)
+        assert "is also an input" in r.stderr
+        assert {p: p.read_bytes() for p in files.values()} == before
+        assert sorted(p.name for p in files["data"].parent.iterdir()) == sorted(p.name for p in files.values())
+
+
+def test_recode_refuses_a_review_file_over_the_sidecar(icvac, tmp_path):
+    r = icvac("recode", EXPORT, "-m", "gbvims", "-o", tmp_path / "o.csv", "--review", tmp_path / "o.csv.meta.json")
+    assert r.exit_code == 2 and "is also an input" in r.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+# ---------------------------------------------------------------- `-` is stdout, and only data goes there
+
+@pytest.mark.parametrize("args,parse", [
+    (("recode", EXPORT, "-m", "gbvims", "-o", "-"), "csv"),
+    (("recode", EXPORT, "-m", "gbvims", "-o", "-", "--report", "json"), "csv"),
+    (("recode", EXPORT, "-m", "gbvims", "-o", "-", "-f", "jsonl"), "jsonl"),
+    (("tabulate", ROOT / "tests/fixtures/tabulate/coded.csv", "-f", "csv", "-o", "-"), "csv"),
+    (("tabulate", ROOT / "tests/fixtures/tabulate/coded.csv", "-f", "json", "-o", "-"), "json"),
+    (("crosswalk", "-m", "gbvims", "-f", "json", "-o", "-"), "json"),
+    (("crosswalk", "-m", "gbvims", "-o", "-"), "csv"),
+    (("taxonomy", "export", "-f", "csv", "-o", "-"), "csv"),
+    (("mapping", "draft", EXPORT, "-c", "gbv_type", "-o", "-", "--date", "2024-01-01"), "yaml"),
+], ids=lambda a: " ".join(map(str, a[:1])) if isinstance(a, tuple) else a)
+def test_dash_writes_the_data_alone_on_stdout(icvac, args, parse):
+    r = icvac(*args)
+    assert r.exit_code == 0, r.output
+    out = r.stdout
+    if parse == "csv":
+        rows = list(csv.reader(io.StringIO(out)))
+        assert len({len(row) for row in rows}) == 1 and len(rows) > 2
+    elif parse == "json":
+        json.loads(out)
+    elif parse == "jsonl":
+        assert all(isinstance(json.loads(line), dict) for line in out.splitlines())
+    else:
+        import yaml
+        assert yaml.safe_load(out)["categories"]
+    assert "icvac:" not in out and "recoded" not in out
+    if "--report" in args:
+        assert json.loads(r.stderr[r.stderr.index("{"):])["rows_in"] == 300
+
+
+def test_an_xlsx_output_cannot_go_to_stdout(icvac):
+    r = icvac("recode", EXPORT, "-m", "gbvims", "-o", "-", "-f", "xlsx")
+    assert r.exit_code == 2 and "stdout" in r.stderr
+
+
+# ---------------------------------------------------------------- formula injection
+
+NASTY = ["=1+1", "+cmd", "-2+3", "@SUM(A1)", "\tx", "\rx", "=HYPERLINK(\"http://e.example\",\"x\")"]
+NUMBERS = ["-5", "+3", "-1.5", "1e5", "-0,5"]
+
+
+@pytest.mark.parametrize("text", NUMBERS)
+def test_numbers_are_left_alone(text):
+    assert excel_safe(text) == text
+
+
+@pytest.mark.parametrize("text", NASTY + ["-inf", "+nan", "-1_0", "- 5", "-5 "])
+def test_formula_text_is_neutralised(text):
+    assert excel_safe(text) == "'" + text
+
+
+@given(st.text())
+def test_undo_excel_safe_gives_back_the_value(text):
+    assert undo_excel_safe(excel_safe(text)) == text
+    assert not formulas([excel_safe(text)])
+
+
+@pytest.fixture
+def nasty_export(tmp_path) -> Path:
+    rows = [HEADER]
+    for i, text in enumerate(NASTY + NUMBERS):
+        rows.append([text if i % 2 else f"INC-{i}", "2023-01-0" + str(1 + i % 9), "-5" if i % 3 else "+3",
+                     "F", text, "Primary caregiver", text])
+    rows.append(["INC-99", "2023-01-01", "12", "F", "Rape", "=rel", "-1.5"])
+    return write_csv(tmp_path / "nasty.csv", rows)
+
+
+def test_recode_csv_keeps_values_byte_for_byte(icvac, tmp_path, nasty_export):
+    r = icvac("recode", nasty_export, "-m", "gbvims", "-o", tmp_path / "out.csv")
+    assert r.exit_code == 0, r.output
+    source = list(csv.reader(nasty_export.open(encoding="utf-8", newline="")))
+    out = list(csv.reader((tmp_path / "out.csv").open(encoding="utf-8", newline="")))
+    assert [row[:len(HEADER)] for row in out] == source
+    raw = (tmp_path / "out.csv").read_bytes()
+    assert b"\n=1+1," in raw or b",=1+1," in raw
+
+
+def test_recode_excel_safe_neutralises_text_but_not_numbers(icvac, tmp_path, nasty_export):
+    r = icvac("recode", nasty_export, "-m", "gbvims", "-o", tmp_path / "out.csv", "--excel-safe")
+    assert r.exit_code == 0, r.output
+    source = list(csv.reader(nasty_export.open(encoding="utf-8", newline="")))
+    out = list(csv.reader((tmp_path / "out.csv").open(encoding="utf-8", newline="")))
+    assert [row[:len(HEADER)] for row in out] == [[excel_safe(v) for v in row] for row in source]
+    cells = [c for row in out for c in row]
+    assert not formulas(cells)
+    assert {"'=1+1", "-5", "+3", "-1.5"} <= set(cells)
+
+
+def test_recode_xlsx_types_every_text_cell_as_text(icvac, tmp_path, nasty_export):
+    from openpyxl import load_workbook
+
+    r = icvac("recode", nasty_export, "-m", "gbvims", "-o", tmp_path / "out.xlsx")
+    assert r.exit_code == 0, r.output
+    ws = load_workbook(tmp_path / "out.xlsx").active
+    cells = [c for row in ws.iter_rows() for c in row]
+    source = list(csv.reader(nasty_export.open(encoding="utf-8", newline="")))
+    # XML reads a carriage return as a line feed: the one change an .xlsx cannot avoid
+    assert [[c.value or "" for c in row][:len(HEADER)] for row in ws.iter_rows()] == \
+        [[v.replace("\r", "\n") for v in row] for row in source]
+    assert all(c.data_type == "s" for c in cells if c.value is not None)
+    assert {c.value for c in cells} >= {"=1+1", "@SUM(A1)", "-5"}
+
+
+def test_xlsx_cells_cannot_hold_control_characters(tmp_path):
+    from openpyxl import load_workbook
+
+    with xlsx_writer(tmp_path / "x.xlsx") as write:
+        write(["a\x01b", 5])
+    assert [c.value for c in next(load_workbook(tmp_path / "x.xlsx").active.iter_rows())] == ["a\ufffdb", 5]
+
+
+def _all_cells(path: Path) -> list:
+    if path.suffix == ".xlsx":
+        from openpyxl import load_workbook
+
+        ws = load_workbook(path)[load_workbook(path).sheetnames[0]]
+        return [c.value for row in ws.iter_rows() for c in row]
+    return [c for row in csv.reader(path.open(encoding="utf-8", newline="")) for c in row]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_review_files_neutralise_national_labels_and_import_them_back(icvac, tmp_path, nasty_export, suffix):
+    review = tmp_path / f"review{suffix}"
+    r = icvac("recode", nasty_export, "-m", "gbvims", "-o", tmp_path / "out.csv", "--review", review)
+    assert r.exit_code == 0, r.output
+    cells = _all_cells(review)
+    assert not formulas(cells)
+    assert "'=1+1" in cells and "'@SUM(A1)" in cells
+    # a person decides in the review file; the mapping receives the label as it is in the data
+    rows = list(csv.reader(review.open(encoding="utf-8", newline=""))) if suffix == ".csv" else None
+    if rows is None:
+        from openpyxl import load_workbook
+
+        rows = [[c.value or "" for c in row] for row in load_workbook(review)["review"].iter_rows()]
+    head = rows[0]
+    for row in rows[1:]:
+        row[head.index("decision")] = "0301" if row[head.index("source_label")] == "'=1+1" else "no-match"
+    filled = write_csv(tmp_path / "filled.csv", rows)
+    mapping = tmp_path / "m.yaml"
+    mapping.write_bytes((MAPPINGS / "gbvims.yaml").read_bytes())
+    r = icvac("mapping", "review-import", filled, "-m", mapping, "--reviewer", "A. Officer", "--date", "2024-01-01")
+    assert r.exit_code == 0, r.output
+    import yaml
+
+    labels = {e.get("source_label") for e in yaml.safe_load(mapping.read_text(encoding="utf-8"))["categories"]}
+    assert {"=1+1", "@SUM(A1)"} <= labels and "'=1+1" not in labels
+
+
+def test_validate_issue_list_is_neutralised(icvac, tmp_path):
+    data = write_csv(tmp_path / "d.csv", [["id", "icvac_code", "victim_age"], ["=cmd()", "=1+1", "-5"],
+                                          ["@x", "+01", "=2"], ["-1", "-01", "-3"]])
+    r = icvac("validate", data, "--issues", tmp_path / "issues.csv")
+    assert r.exit_code == 1, r.output
+    cells = _all_cells(tmp_path / "issues.csv")
+    assert not formulas(cells) and "'=cmd()" in cells and "-1" in cells
+
+
+@pytest.fixture
+def nasty_taxonomy(tmp_path) -> Path:
+    text = TAXONOMY.read_text(encoding="utf-8")
+    text = text.replace("{en: Violent killing of a child,", '{en: "=HYPERLINK(1)",', 1)
+    path = tmp_path / "t.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_tables_are_neutralised(icvac, tmp_path, nasty_taxonomy, suffix):
+    data = write_csv(tmp_path / "coded.csv", [["icvac_code"], *([["01"]] * 7), *([["02"]] * 8)])
+    out = tmp_path / f"table{suffix}"
+    r = icvac("tabulate", data, "--taxonomy", nasty_taxonomy, "-o", out)
+    assert r.exit_code == 0, r.output
+    cells = _all_cells(out)
+    assert not formulas(cells) and "'=HYPERLINK(1)" in cells
+    if suffix == ".xlsx":
+        assert 7 in cells  # counts stay numbers
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "markdown"])
+def test_crosswalks_for_people_are_neutralised(icvac, tmp_path, fmt):
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text((MAPPINGS / "gbvims.yaml").read_text(encoding="utf-8")
+                       .replace("- source_label: Rape", '- source_label: "=cmd()"', 1), encoding="utf-8")
+    out = tmp_path / f"cw.{ {'markdown': 'md'}.get(fmt, fmt) }"
+    r = icvac("crosswalk", "-m", mapping, "-o", out)
+    assert r.exit_code == 0, r.output
+    if fmt == "markdown":
+        cells = [c.strip() for line in out.read_text(encoding="utf-8").splitlines() for c in line.split("|")
+                 if c.strip("-")]  # `|---|` is the table's own syntax
+    else:
+        cells = _all_cells(out)
+    assert not formulas(cells) and "'=cmd()" in cells
+
+
+def test_excel_safe_applies_to_an_xlsx_recode_output_too(icvac, tmp_path, nasty_export):
+    r = icvac("recode", nasty_export, "-m", "gbvims", "-o", tmp_path / "out.xlsx", "--excel-safe")
+    assert r.exit_code == 0, r.output
+    cells = _all_cells(tmp_path / "out.xlsx")
+    assert not formulas(cells) and "'=1+1" in cells and "-5" in cells
