@@ -231,10 +231,38 @@ def xlsx_writer(path: str | os.PathLike, sheet: str = "data", validations: dict[
     try:
         yield write
         with atomic_output(path, binary=True, stage=stage) as handle:
-            workbook.save(handle)
+            _save_reproducibly(workbook, handle, Path(path).parent)
     except BaseException:
         _discard_sheet(ws)
         raise
+
+
+_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+_CORE_DATES = re.compile(rb"(<dcterms:(?:created|modified)\b[^>]*>)[^<]*(</dcterms:)")
+
+
+def _save_reproducibly(workbook, handle: IO, folder: Path) -> None:
+    """Save with fixed zip timestamps and document dates, so the same rows give the same bytes.
+
+    openpyxl stamps the current time into docProps/core.xml and into every zip entry; the
+    saved workbook is re-packed entry by entry (streamed, in the output's own folder) without them.
+    """
+    import shutil
+    import zipfile
+
+    with tempfile.TemporaryFile(dir=folder) as raw:
+        workbook.save(raw)
+        raw.seek(0)
+        with zipfile.ZipFile(raw) as src, zipfile.ZipFile(handle, "w", zipfile.ZIP_DEFLATED) as dst:
+            for info in src.infolist():
+                entry = zipfile.ZipInfo(info.filename, date_time=_ZIP_TIME)
+                entry.compress_type = zipfile.ZIP_DEFLATED
+                entry.external_attr = 0o644 << 16
+                if info.filename == "docProps/core.xml":
+                    dst.writestr(entry, _CORE_DATES.sub(rb"\g<1>2000-01-01T00:00:00Z\g<2>", src.read(info)))
+                    continue
+                with src.open(info) as reader, dst.open(entry, "w", force_zip64=info.file_size >= 1 << 31) as w:
+                    shutil.copyfileobj(reader, w, 1 << 20)
 
 
 def _discard_sheet(ws) -> None:

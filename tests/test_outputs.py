@@ -408,3 +408,19 @@ def test_excel_safe_applies_to_an_xlsx_recode_output_too(icvac, tmp_path, nasty_
     assert r.exit_code == 0, r.output
     cells = _all_cells(tmp_path / "out.xlsx")
     assert not formulas(cells) and "'=1+1" in cells and "-5" in cells
+
+
+def test_xlsx_outputs_are_byte_identical_across_runs(tmp_path):
+    import time
+
+    from icvac.writers import xlsx_writer
+
+    paths = []
+    for n in range(2):
+        path = tmp_path / f"run{n}.xlsx"
+        with xlsx_writer(path, validations={1: ["01", "02"]}) as write:
+            write(["id", "code"])
+            write(["R1", "=cmd"])
+        paths.append(path)
+        time.sleep(1.1)  # zip timestamps have a 2-second resolution, core.xml one second
+    assert paths[0].read_bytes() == paths[1].read_bytes()
