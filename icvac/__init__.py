@@ -1,20 +1,57 @@
 """icvac: code records of violence against children into ICVAC (UNICEF 2023).
 
-The library holds the behaviour; ``icvac.cli`` only wires options to it.
+The library holds the behaviour; ``icvac.cli`` only wires options to it. Public names
+are imported on first use (PEP 562), so ``import icvac`` and ``icvac --help`` stay fast.
+
+    >>> import icvac
+    >>> taxonomy = icvac.load_taxonomy()
+    >>> mapping = icvac.load_mapping("gbvims", taxonomy)
+    >>> summary = icvac.recode_file("export.csv", mapping, taxonomy, "recoded.csv")  # doctest: +SKIP
 """
 from __future__ import annotations
 
+import importlib
+
 __version__ = "0.1.0"
 
-from .errors import (ConfigFileError, ExitCode, IcvacError, InputError, MappingError, OutputError, Problem,
-                     TaxonomyError, UsageError)
-from .taxonomy import Category, Taxonomy, Variable, VariableValue, check_taxonomy, load_taxonomy
-from .text import fold, normalise
+_EXPORTS = {
+    "errors": ("ConfigFileError", "ExitCode", "IcvacError", "InputError", "MappingError", "OutputError",
+               "Problem", "TaxonomyError", "UsageError"),
+    "taxonomy": ("Category", "Taxonomy", "Variable", "VariableValue", "check_taxonomy", "load_taxonomy"),
+    "text": ("fold", "normalise"),
+    "readers": ("ReadOptions", "Table", "open_table"),
+    "validate": ("ValidateOptions", "Report", "Issue", "Stats"),
+    "checks": ("CHECKS", "Check"),
+    "mapping": ("Mapping", "MappingEntry", "load_mapping", "check_mapping", "RELATIONS", "SKOS_PREDICATES"),
+    "matching": ("Matcher", "Match", "Candidate"),
+    "recode": ("recode_file", "RecodeOptions", "RecodeSummary"),
+    "review": ("write_review", "import_review", "draft_mapping"),
+    "crosswalk": ("compose", "coverage", "Crosswalk", "Link", "Coverage"),
+    "crosswalk_formats": ("write_crosswalk",),
+    "tabulate": ("Tabulation",),
+    "suppression": ("suppress",),
+}
+# Functions named like their module get a distinct public name: once ``icvac.validate`` (the module)
+# is imported, Python binds that name on the package to the module, not to the function.
+_RENAMED = {
+    "validate_file": ("validate", "validate"),
+    "tabulate_file": ("tabulate", "tabulate"),
+    "build_crosswalk": ("crosswalk", "crosswalk"),
+}
+_WHERE = {name: (module, name) for module, names in _EXPORTS.items() for name in names} | _RENAMED
 
-__all__ = [
-    "__version__",
-    "Category", "Taxonomy", "Variable", "VariableValue", "check_taxonomy", "load_taxonomy",
-    "fold", "normalise",
-    "ConfigFileError", "ExitCode", "IcvacError", "InputError", "MappingError", "OutputError", "Problem",
-    "TaxonomyError", "UsageError",
-]
+__all__ = ["__version__", *sorted(_WHERE)]
+
+
+def __getattr__(name: str):
+    where = _WHERE.get(name)
+    if where is None:
+        raise AttributeError(f"module 'icvac' has no attribute {name!r}")
+    module, attribute = where
+    value = getattr(importlib.import_module(f"icvac.{module}"), attribute)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,0 +1,39 @@
+"""The public API: every name in __all__ resolves, and the library runs end to end without the CLI."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import icvac
+
+from .conftest import EXAMPLES
+
+
+def test_every_public_name_resolves():
+    for name in icvac.__all__:
+        assert getattr(icvac, name) is not None, name
+    assert callable(icvac.validate_file) and callable(icvac.tabulate_file) and callable(icvac.build_crosswalk)
+
+
+def test_unknown_name_is_an_attribute_error():
+    try:
+        icvac.no_such_thing
+    except AttributeError as exc:
+        assert "no_such_thing" in str(exc)
+    else:
+        raise AssertionError("expected AttributeError")
+
+
+def test_import_is_light():
+    code = "import sys, icvac.cli; print(sorted(m for m in ('yaml', 'rapidfuzz', 'jsonschema', 'openpyxl') " \
+           "if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_library_validates_the_example_without_the_cli():
+    import icvac.validate  # noqa: F401  (the module binds its name on the package)
+
+    report = icvac.validate_file(EXAMPLES / "incidents.csv", icvac.load_taxonomy())
+    assert not report.valid
+    assert report.stats.rows_read == report.stats.rows_valid + report.stats.rows_with_errors == 300
