@@ -2,10 +2,14 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from rapidfuzz import fuzz
 
 from icvac import load_taxonomy
 from icvac.mapping import load_mapping
-from icvac.matching import Matcher
+from icvac.matching import NEGATIONS, SCORE_CUTOFF, Match, Matcher, resolve_conditions
+from icvac.text import normalise
 
 from .conftest import FIXTURES
 
@@ -72,3 +76,161 @@ def test_codes_match_first_and_draft_entries_are_review():
     assert m.match("P1", "Emotional abuse").method == "exact-code"
     assert m.match("P1", "Emotional abuse").targets == ("0202",)
     assert m.match("X9", "").targets == ()  # a no-match entry: known, and unclassified
+
+
+@pytest.mark.parametrize("label", [
+    "non sexual assault", "non-sexual abuse", "no physical violence", "physical violence NO",
+    "non physical violence", "violencia fisica no", "violencia sexual no", "negligencia no",
+    "non sexual abuse of a child",  # "non-contact sexual abuse of a child" negates another word
+    "contact sexual abuse",          # the matched "non-contact sexual abuse" denies the value
+])
+def test_negation_is_never_fuzzy_matched_away(matcher, label):
+    match = matcher.match("", label)
+    assert (match.method, match.targets) == ("unclassified", ())
+    assert match.candidates  # the reviewer still sees the near misses
+
+
+@pytest.mark.parametrize("label,method,targets", [
+    ("non-contact sexual abuse", "normalised-label", ("0303",)),  # a taxonomy synonym that negates
+    ("Non contact sexual abuse", "normalised-label", ("0303",)),
+    ("Abuso sexual sin contacto", "normalised-label", ("0303",)),
+    ("non-contact sexual abus", "fuzzy", ("0303",)),              # both negate "contact"
+    ("Non-contaact sexual abuse of a child", "fuzzy", ("0303",)),  # a typo in the negated word
+    ("Abuso sexual sin cotacto de un niño", "fuzzy", ("0303",)),
+])
+def test_negation_in_the_matched_string_is_kept(matcher, label, method, targets):
+    match = matcher.match("", label)
+    assert (match.method, match.targets) == (method, targets)
+
+
+@pytest.mark.parametrize("label,narrow,broad", [
+    ("Exploitation sexuelle d'un enfant case", "03049", "0304"),
+    ("trata infantil explotacion sexual", "03044", "0304"),
+    ("agression physique grave d un", "02021", "0202"),
+    ("physical violence case", "0209", "02"),
+])
+def test_near_tie_with_a_subcategory_codes_the_broader(matcher, label, narrow, broad):
+    match = matcher.match("", label)
+    codes = [c.code for c in match.candidates]
+    assert narrow in codes and broad in codes
+    assert (match.method, match.targets) == ("fuzzy", (broad,))
+    assert match.score == next(c.score for c in match.candidates if c.code == broad)
+
+
+def test_a_taxonomy_title_does_not_broaden_a_mapping_entry():
+    taxonomy = load_taxonomy()
+    m = Matcher(load_mapping(FIXTURES / "recode" / "child_protection.yaml", taxonomy), taxonomy)
+    match = m.match("", "Physcal abuse")  # "Physical abuse": the entry's 0202 and a synonym of 02, tied
+    assert [c.code for c in match.candidates[:2]] == ["0202", "02"]
+    assert (match.method, match.targets) == ("fuzzy", ("0202",)) and match.entry is not None
+
+
+@pytest.mark.parametrize("label,residual", [
+    ("Psychological violense", "0409"),
+    ("other physical violenc", "0209"),
+    ("Other neglect of a chld not elsewhere classified", "0509"),
+])
+def test_residual_category_is_never_fuzzy_matched(matcher, label, residual):
+    match = matcher.match("", label)
+    assert (match.method, match.targets) == ("unclassified", ())
+    assert match.candidates[0].code == residual
+
+
+def test_residual_category_from_a_mapping_entry_is_fuzzy_matched():
+    taxonomy = load_taxonomy()
+    m = Matcher(load_mapping("iccs", taxonomy), taxonomy)
+    match = m.match("", "Other acts leading to death or intending to cause deth")
+    assert (match.method, match.targets) == ("fuzzy", ("0109",)) and match.entry is not None
+
+
+def test_residual_category_from_an_exact_label_is_coded(matcher):
+    assert matcher.match("", "Other physical violence").targets == ("0209",)
+
+
+_LABELS = sorted({normalise(s) for cat in load_taxonomy().categories.values()
+                  for s in [*cat.title.values(), *(x for syns in cat.synonyms.values() for x in syns)]})
+
+
+@settings(max_examples=150, deadline=None)
+@given(label=st.sampled_from(_LABELS), negation=st.sampled_from(sorted(NEGATIONS)), before=st.booleans())
+def test_negating_any_label_never_gives_a_fuzzy_match(matcher, label, negation, before):
+    value = f"{negation} {label}" if before else f"{label} {negation}"
+    assert matcher.match("", value).method != "fuzzy"
+
+
+@settings(max_examples=150, deadline=None)
+@given(label=st.sampled_from(_LABELS), at=st.integers(min_value=0, max_value=200))
+def test_fuzzy_matches_never_code_a_residual_category(matcher, label, at):
+    at %= len(label)
+    match = matcher.match("", label[:at] + label[at + 1:])  # one letter dropped
+    if match.method == "fuzzy" and match.entry is None:
+        assert not (len(match.targets[0]) > 2 and match.targets[0].endswith("9"))
+
+
+def test_conditions_keep_the_review_method(tmp_path):
+    taxonomy = load_taxonomy()
+    text = (FIXTURES / "recode" / "child_protection.yaml").read_text(encoding="utf-8")
+    marked = text.replace("    justification: test entry with a condition\n",
+                          "    justification: test entry with a condition\n    review: true\n")
+    assert marked != text
+    (tmp_path / "m.yaml").write_text(marked, encoding="utf-8")
+    match = Matcher(load_mapping(tmp_path / "m.yaml", taxonomy), taxonomy).match("S1", "")
+    assert match.method == "review"
+    assert resolve_conditions(match, {"victim_age": 10.0}) == ("review", ("03012",))
+    assert resolve_conditions(match, {"victim_age": 15.0}) == ("review", ("03011",))
+    coded = Match("exact-code", match.targets, 100.0, match.entry)
+    assert resolve_conditions(coded, {"victim_age": 10.0}) == ("condition", ("03012",))
+
+
+def _reference_loose(query, taxonomy):
+    """The draft score computed the slow way: every taxonomy string, both scorers in full."""
+    best = {}
+    for cat in taxonomy.categories.values():
+        for s in [*cat.title.values(), *(x for syns in cat.synonyms.values() for x in syns)]:
+            key = normalise(s)
+            set_score = fuzz.token_set_ratio(query, key)
+            score = (set_score + fuzz.token_sort_ratio(query, key)) / 2
+            if set_score >= SCORE_CUTOFF and score >= SCORE_CUTOFF and score > best.get(cat.code, -1):
+                best[cat.code] = score
+    ranked = sorted(((round(s, 1), c) for c, s in best.items()), key=lambda sc: (-sc[0], len(sc[1]), sc[1]))
+    return [(c, s) for s, c in ranked]
+
+
+@pytest.mark.parametrize("value", [
+    "violence psychologique emotionnelle minor", "Rapeof a child by force or coercion (suspected)",
+    "Autre  négligence envers un enfant non classée ailleur - - case closed", "see narrative",
+    "Castigo corrporaal de un niño (adult)", "sexual exploitation online / other",
+])
+def test_loose_suggestions_score_the_mean_of_both_scorers(value):
+    taxonomy = load_taxonomy()
+    matcher = Matcher(None, taxonomy)
+    expected = _reference_loose(normalise(value), taxonomy)
+    assert [(c.code, c.score) for c in matcher.suggest(value, limit=None, loose=True)] == expected
+    assert [(c.code, c.score) for c in matcher.suggest(value, limit=3, loose=True)] == expected[:3]
+
+
+def test_loose_does_not_zero_a_part_under_the_cutoff(tmp_path):
+    # token_sort_ratio is 37.9 here, under the cutoff: it counts in the mean (41.7), it is not dropped to 0
+    taxonomy = load_taxonomy()
+    text = (FIXTURES / "recode" / "child_protection.yaml").read_text(encoding="utf-8")
+    (tmp_path / "m.yaml").write_text(text.replace("Administrative closure", "murder of a minor"), encoding="utf-8")
+    m = Matcher(load_mapping(tmp_path / "m.yaml", taxonomy), taxonomy)
+    got = m.suggest("violence psychologique emotionnelle minor", limit=None, loose=True)
+    assert ((), 41.7, "murder of a minor") in [(c.targets, c.score, c.matched) for c in got]
+
+
+def test_suggest_is_cached_per_normalised_value():
+    taxonomy = load_taxonomy()
+    m = Matcher(None, taxonomy)
+    assert m.suggest("Viol d'un enfant", loose=True) is m.suggest("VIOL D UN ENFANT", loose=True)
+    assert m.suggest("Viol", limit=None) == m.suggest("viol", limit=None)
+
+
+def test_suggest_unlimited_is_the_strict_ranking_in_full(matcher):
+    full = matcher.suggest("Physcal Assault", limit=None)
+    assert full[:3] == matcher.suggest("Physcal Assault", limit=3)
+    assert len({c.targets for c in full}) == len(full) > 3
+    assert all(c.score >= SCORE_CUTOFF for c in full)
+    assert [c.score for c in full] == sorted((c.score for c in full), reverse=True)
+    assert all(c.score == round(fuzz.token_sort_ratio(normalise("Physcal Assault"), normalise(c.matched)), 1)
+               for c in full)
