@@ -26,10 +26,10 @@ from itertools import zip_longest
 
 from .errors import UsageError
 from .mapping import Condition, Mapping, MappingEntry
+from .matching import UNCLASSIFIED, Matcher
 from .readers import ReadOptions, open_table
 from .recode import category_layout
 from .taxonomy import Category, Taxonomy
-from .text import normalise
 
 __all__ = ["Link", "Crosswalk", "Coverage", "Cardinality", "Unlinked", "UnknownValue", "DIRECTIONS",
            "crosswalk", "compose", "coverage", "chain", "inverse"]
@@ -316,14 +316,15 @@ def coverage(mapping: Mapping, taxonomy: Taxonomy, data: str | os.PathLike | Non
         entries_total=len(mapping.entries), linked=len(per_entry), unlinked=unlinked, links=links)
     if data is None:
         return result
-    rows, used, unknown = _unknown_values(mapping, data, read_options, columns or {})
+    rows, used, unknown = _unknown_values(mapping, taxonomy, data, read_options, columns or {})
     return replace(result, rows_read=rows, unknown=unknown, data_columns=used)
 
 
-def _unknown_values(mapping: Mapping, data, options: ReadOptions, overrides: dict[str, str]):
-    # as recode matches before fuzzy matching: exact code, then the label (or a lone code) exact or normalised
-    codes = {e.source_code.strip() for e in mapping.entries if e.source_code}
-    labels = {normalise(label) for e in mapping.entries for label in e.labels}
+def _unknown_values(mapping: Mapping, taxonomy: Taxonomy, data, options: ReadOptions, overrides: dict[str, str]):
+    """Values recode's matching chain cannot code without fuzzy matching (which needs review): exact code,
+    exact or normalised label of the mapping, taxonomy titles and synonyms. A no-match entry is known.
+    Only the category columns are read."""
+    matcher = Matcher(mapping, taxonomy, fuzzy=False)
     counts: Counter = Counter()
     rows = 0
     with open_table(data, options) as table:
@@ -339,7 +340,7 @@ def _unknown_values(mapping: Mapping, data, options: ReadOptions, overrides: dic
             rows += 1
             for n, (ci, li) in enumerate(slots):
                 for code, label in zip_longest(cell(values, ci), cell(values, li), fillvalue=""):
-                    if (code or label) and code not in codes and normalise(label or code) not in labels:
+                    if (code or label) and matcher.match(code, label).method == UNCLASSIFIED:
                         # one column for both (a code or a label): report the value once, as a label
                         counts[(n, code or None if ci != li else None, label or None)] += 1
         header = table.header + [None]  # index -1 stands for "no such column"

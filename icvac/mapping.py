@@ -28,7 +28,7 @@ from .yamlio import YamlDocument, format_path, parse_yaml, read_text, schema_pro
 __all__ = [
     "Mapping", "MappingEntry", "MappingColumns", "CategorySlot", "Condition", "Test",
     "RELATIONS", "SKOS_PREDICATES", "CONDITION_ROLES", "load_mapping", "check_mapping",
-    "resolve_mapping_path", "bundled_mappings", "write_entries", "entry_block",
+    "resolve_mapping_path", "bundled_mappings", "write_entries", "entry_block", "yaml_scalar",
 ]
 
 # SSSOM predicate ids for our relation names (https://mapping-commons.github.io/sssom/).
@@ -172,7 +172,10 @@ def check_mapping(path: str | os.PathLike, taxonomy: Taxonomy) -> tuple[Mapping 
     file = resolve_mapping_path(path)
     text = read_text(file, MappingError)
     doc = parse_yaml(text, str(file), MappingError)
-    problems = schema_problems(doc, "mapping.schema.json")
+    unquoted = _unquoted_problems(text, doc)
+    said = {p.path for p in unquoted}
+    # the schema's "value 65 should be of type string" for `0101` is said better by the unquoted check
+    problems = [p for p in schema_problems(doc, "mapping.schema.json") if p.path not in said] + unquoted
     problems += _semantic_problems(doc, taxonomy)
     if any(p.severity == "error" for p in problems):
         return None, problems
@@ -232,6 +235,54 @@ def _semantic_problems(doc: YamlDocument, taxonomy: Taxonomy) -> list[Problem]:
                 seen[key] = (where, targets)
     problems += _values_problems(doc, data.get("values"), taxonomy)
     return problems
+
+
+_NOT_TEXT = {f"tag:yaml.org,2002:{kind}" for kind in ("int", "float", "bool", "null")}
+
+
+def _unquoted_problems(text: str, doc: YamlDocument) -> list[Problem]:
+    """National codes, labels and values that YAML 1.1 reads as something else than the text written:
+    ``01`` as 1, ``010`` as 8, ``0101`` as 65, ``yes``/``off`` as booleans, ``null`` as None. The data's
+    ``01`` would then never meet the mapping's; quoting keeps the text."""
+    data = doc.data if isinstance(doc.data, dict) else {}
+    entries = [e for e in _items(data.get("categories")) if isinstance(e, dict)]
+    values = data.get("values") if isinstance(data.get("values"), dict) else {}
+    pairs = [kv for table in values.values() if isinstance(table, dict) for kv in table.items()]
+    texts = [e.get(k, "") for e in entries for k in ("source_code", "source_label")]
+    texts += [a for e in entries for a in _items(e.get("aliases"))] + [x for kv in pairs for x in kv]
+    if all(isinstance(x, str) for x in texts):
+        return []  # the usual case: no need to read the file a second time
+    root = yaml.compose(text, Loader=yaml.SafeLoader)
+    found: list[Problem] = []
+
+    def check(node, parts: tuple, before: str = "", after: str = "") -> None:
+        if isinstance(node, yaml.ScalarNode) and node.tag in _NOT_TEXT and node.value:
+            value = yaml.safe_load(node.value)
+            kind = f"the number {value}" if isinstance(value, (int, float)) and not isinstance(value, bool) else value
+            found.append(Problem(format_path(parts), f"{node.value} is read by YAML as {kind}; quote it: "
+                                 f"{before}'{node.value}'{after}", "error", node.start_mark.line + 1))
+
+    for key, value in _pairs(root):
+        if key.value == "categories" and isinstance(value, yaml.SequenceNode):
+            for i, item in enumerate(value.value):
+                for field_, node in _pairs(item):
+                    if field_.value in ("source_code", "source_label"):
+                        check(node, ("categories", i, field_.value), field_.value + ": ")
+                    elif field_.value == "aliases" and isinstance(node, yaml.SequenceNode):
+                        for k, alias in enumerate(node.value):
+                            check(alias, ("categories", i, "aliases", k))
+        elif key.value == "values":
+            for role, table in _pairs(value):
+                for national, code in _pairs(table):
+                    here = ("values", role.value, national.value)
+                    check(national, here, after=": " + (code.value if isinstance(code, yaml.ScalarNode) else "…"))
+                    check(code, here, national.value + ": ")
+    return found
+
+
+def _pairs(node) -> list:
+    """(key node, value node) of a composed mapping node; nothing for any other node."""
+    return node.value if isinstance(node, yaml.MappingNode) else []
 
 
 def _target_problems(doc, parts, targets, relation, taxonomy: Taxonomy) -> list[Problem]:
@@ -337,27 +388,41 @@ def _build(doc: YamlDocument, digest: str, warnings: tuple[Problem, ...]) -> Map
         version=data["version"], taxonomy_version=data["taxonomy_version"], author=data["author"],
         date=data["date"], source_reference=data["source_reference"], status=data["status"],
         columns=_columns(data.get("columns")), entries=entries,
-        values={role: {str(k): v for k, v in (table or {}).items()} for role, table in (data.get("values") or {}).items()},
+        values={role: dict(table or {}) for role, table in (data.get("values") or {}).items()},
         path=doc.path, sha256=digest, status_note=data.get("status_note"), warnings=warnings,
     )
 
 
 # ---------------------------------------------------------------- writing entries back as text
 
+# Characters a YAML double-quoted scalar cannot hold as they are: outside YAML's printable set (C0 and C1
+# controls, DEL, U+FFFE/FFFF), line breaks JSON leaves alone (NEL, U+2028, U+2029: YAML folds them into a
+# space) and the byte order mark. JSON escapes the C0 controls itself.
+_YAML_UNSAFE = re.compile("[^\t\n\r\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd"
+                          "\U00010000-\U0010ffff]")
+
+
+def yaml_scalar(value) -> str:
+    """``value`` as a YAML flow scalar (or flow list/mapping) that reads back exactly: JSON, whose
+    double-quoted strings are YAML's, with the characters YAML treats specially escaped too."""
+    text = json.dumps(value, ensure_ascii=False)
+    return _YAML_UNSAFE.sub(lambda m: f"\\u{ord(m[0]):04x}" if ord(m[0]) <= 0xFFFF else f"\\U{ord(m[0]):08x}",
+                            text)
+
+
 def entry_block(entry: dict, indent: int) -> list[str]:
     """One ``categories`` item as YAML lines; values as JSON scalars, which YAML reads unchanged."""
     pad = " " * indent
-    lines = []
-    for n, (key, value) in enumerate(entry.items()):
-        text = json.dumps(value, ensure_ascii=False)
-        lines.append(f"{pad}{'- ' if n == 0 else '  '}{key}: {text}")
-    return lines
+    return [f"{pad}{'- ' if n == 0 else '  '}{key}: {yaml_scalar(value)}"
+            for n, (key, value) in enumerate(entry.items())]
 
 
 def write_entries(path: str | os.PathLike, new: list[dict], replace: dict[int, dict], taxonomy: Taxonomy,
                   ) -> Mapping:
     """Add entries at the end of ``categories`` and replace entries by index, keeping the rest of the text.
 
+    A replacing entry keeps the ``aliases`` and ``conditions`` of the entry it replaces unless it gives
+    its own: a decision on a draft suggestion settles its target, not the labels and rules around it.
     The result is checked before it replaces the file (atomically); a mapping that would not load is
     never written.
     """
@@ -366,16 +431,18 @@ def write_entries(path: str | os.PathLike, new: list[dict], replace: dict[int, d
     file = Path(path)
     text = read_text(file, MappingError)
     lines = text.splitlines(keepends=True)
+    if lines and lines[-1].splitlines() == [lines[-1]]:  # no line break at the end of the file
+        lines[-1] += "\n"  # else an entry appended after the last line would be glued onto it
     node = _categories_node(text, str(file))
     if node.flow_style and node.value:
         raise MappingError(str(file), message="write `categories` as a block list (one `- ` item per entry) "
                                               "so that decisions can be added to it")
     edits: list[tuple[int, int, list[str]]] = []  # (first line, end line exclusive, new lines)
     indent = _item_indent(lines, node)
+    current = parse_yaml(text, str(file), MappingError).data["categories"] if replace else []
     for index, entry in replace.items():
-        item = node.value[index]
-        start, end = _item_lines(lines, item)
-        edits.append((start, end, entry_block(entry, indent)))
+        start, end = _item_lines(lines, node.value[index])
+        edits.append((start, end, entry_block(_keeping(entry, current[index]), indent)))
     block = [line for entry in new for line in entry_block(entry, indent)]
     if block and node.flow_style:  # `categories: []`
         line = node.start_mark.line
@@ -387,8 +454,6 @@ def write_entries(path: str | os.PathLike, new: list[dict], replace: dict[int, d
         edits.append((end, end, block))
     for start, end, new_lines in sorted(edits, reverse=True):
         lines[start:end] = [line + "\n" for line in new_lines]
-    if lines and not lines[-1].endswith("\n"):
-        lines[-1] += "\n"
     updated = "".join(lines)
     doc = parse_yaml(updated, str(file), MappingError)
     problems = schema_problems(doc, "mapping.schema.json") + _semantic_problems(doc, taxonomy)
@@ -398,6 +463,18 @@ def write_entries(path: str | os.PathLike, new: list[dict], replace: dict[int, d
     with atomic_output(file, newline="") as handle:
         handle.write(updated)
     return load_mapping(file, taxonomy)
+
+
+_KEPT_ON_REPLACE = ("aliases", "conditions")
+_ENTRY_ORDER = ("source_code", "source_label", "aliases", "target", "relation", "conditions")
+
+
+def _keeping(entry: dict, old) -> dict:
+    """``entry`` with the kept keys of the entry it replaces, in the usual key order."""
+    old = old if isinstance(old, dict) else {}
+    merged = entry | {key: old[key] for key in _KEPT_ON_REPLACE if key in old and key not in entry}
+    rank = {key: n for n, key in enumerate(_ENTRY_ORDER)}
+    return dict(sorted(merged.items(), key=lambda kv: rank.get(kv[0], len(rank))))
 
 
 def _categories_node(text: str, name: str):

@@ -176,7 +176,7 @@ def draft_mapping(values: str | os.PathLike, column: str, taxonomy: Taxonomy, *,
     """A draft mapping (YAML text) from a column of national labels: each distinct value with its count
     and top-3 suggested targets, the best as target, every entry marked ``review: true``."""
     from . import __version__
-    from .mapping import entry_block
+    from .mapping import entry_block, yaml_scalar
 
     date = date or _date.today().isoformat()
     counts: dict[str, int] = {}
@@ -190,15 +190,17 @@ def draft_mapping(values: str | os.PathLike, column: str, taxonomy: Taxonomy, *,
             if value:
                 counts[value] = counts.get(value, 0) + 1
     matcher = Matcher(None, taxonomy)
-    name = Path(str(values)).stem
+    stdin = str(values) == "-"
+    name = "stdin" if stdin else Path(str(values)).stem
     ident = "".join(ch if ch.isalnum() else "-" for ch in name.lower()).strip("-") or "draft"
+    source = "standard input" if stdin else repr(Path(str(values)).name)  # repr: no line break in a comment
     lines = [
-        f"# Draft mapping written by icvac {__version__} `mapping draft` from column {column!r} of {Path(str(values)).name}.",
+        f"# Draft mapping written by icvac {__version__} `mapping draft` from column {column!r} of {source}.",
         "# Every entry is a fuzzy suggestion marked `review: true`: check the target, the relation and the",
         "# justification, then remove `review: true` (or fill a review file and run `icvac mapping review-import`).",
         f"id: {ident}",
-        f"title: {_quote('Draft mapping of ' + name)}",
-        f"source_system: {_quote(name)}",
+        f"title: {yaml_scalar('Draft mapping of ' + name)}",
+        f"source_system: {yaml_scalar(name)}",
         'version: "0.0.1"',
         f'taxonomy_version: "{taxonomy.version}"',
         "author: icvac mapping draft",
@@ -206,7 +208,7 @@ def draft_mapping(values: str | os.PathLike, column: str, taxonomy: Taxonomy, *,
         "source_reference: to be completed",
         "status: draft",
         "columns:",
-        f"  categories: [{_quote(column)}]",
+        f"  categories: [{yaml_scalar(column)}]",
         "categories:" if counts else "categories: []",
     ]
     for value, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
@@ -222,9 +224,3 @@ def draft_mapping(values: str | os.PathLike, column: str, taxonomy: Taxonomy, *,
                                   "score": s.score} for s in suggestions]}
         lines += entry_block(entry, 2)
     return "\n".join(lines) + "\n"
-
-
-def _quote(text: str) -> str:
-    import json
-
-    return json.dumps(text, ensure_ascii=False)

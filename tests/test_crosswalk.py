@@ -369,3 +369,33 @@ def test_cli_coverage_column_override(icvac):
     assert [(u["label"], u["count"]) for u in doc["data"]["unknown"]] == [("Sexual asault", 1)]
     missing = icvac("crosswalk", "coverage", "-m", MAPPINGS / "gbvims.yaml", "--data", HERE / "labels_only.csv")
     assert missing.exit_code == 2 and "gbv_type" in missing.stderr
+
+
+def test_coverage_knows_what_recode_codes_without_fuzzy_matching(tmp_path):
+    """Taxonomy titles and synonyms code a value by its normalised label: known. A typo is not."""
+    tax = load_taxonomy(TAXONOMY)
+    data = tmp_path / "export.csv"
+    data.write_text("incident_id,gbv_type,notes\n1,physical abuse,secret\n2,Neglect,secret\n3,Rape,secret\n"
+                    "4,Rpae,secret\n5,Rpae,secret\n6,Violent killing of a child,secret\n7,zzzz,secret\n",
+                    encoding="utf-8")
+    report = coverage(load_mapping("gbvims", tax), tax, data)
+    assert report.rows_read == 7
+    assert [(u.label, u.count) for u in report.unknown] == [("Rpae", 2), ("zzzz", 1)]
+    assert "secret" not in json.dumps(report.to_dict())
+
+
+def test_coverage_counts_a_no_match_entry_as_known(tax, alpha, tmp_path):
+    data = tmp_path / "d.csv"
+    data.write_text("offence_code,offence\nA9,\n,=other offence\n", encoding="utf-8")
+    no_match = [e for e in alpha.entries if e.relation == "no-match"]
+    assert no_match and no_match[0].source_code == "A9"
+    assert coverage(alpha, tax, data).unknown == ()
+
+
+def test_cli_coverage_of_a_header_only_file_warns(icvac, tmp_path):
+    data = tmp_path / "empty.csv"
+    data.write_text("case,offence_code,offence\n", encoding="utf-8")
+    result, doc = icvac.json("crosswalk", "coverage", "-m", HERE / "alpha.yaml", "--data", data, "-f", "json", *_xw())
+    assert result.exit_code == 0
+    assert f"{data}: no data rows (only a header)" in result.stderr
+    assert doc["data"]["rows"] == 0 and doc["data"]["unknown"] == []

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from icvac import load_taxonomy
 from icvac.errors import MappingError
@@ -136,3 +138,108 @@ def test_fixture_mapping_is_valid(taxonomy):
     mapping = load_mapping(FIXTURES / "recode" / "child_protection.yaml", taxonomy)
     cond = mapping.entries[1].conditions[0]
     assert cond.targets == ("03012",) and cond.holds({"victim_age": 8.0}) and not cond.holds({"victim_age": None})
+
+
+GOOD = {"target": ["04"], "relation": "close", "justification": "j", "reviewer": "R", "date": "2024-07-01"}
+
+
+def test_write_entries_when_the_file_ends_without_a_newline(tmp_path, taxonomy):
+    path = tmp_path / "m.yaml"
+    path.write_text(HEAD + "categories:\n" + entry("Rape", '["0301"]').rstrip("\n"), encoding="utf-8")
+    mapping = write_entries(path, [{"source_label": "Shouting"} | GOOD], {}, taxonomy)
+    assert [e.source_label for e in mapping.entries] == ["Rape", "Shouting"]
+    assert path.read_text(encoding="utf-8").endswith('date: "2024-06-01"\n  - source_label: "Shouting"\n'
+                                                     '    target: ["04"]\n    relation: "close"\n'
+                                                     '    justification: "j"\n    reviewer: "R"\n'
+                                                     '    date: "2024-07-01"\n')
+
+
+@pytest.mark.parametrize("label", ["a\x85b", "a\u2028b", "a\u2029b", "a \u2028 b", "x\x7fy\x9f", "\ufeffz\ufffe"])
+def test_write_entries_escapes_what_yaml_reads_as_a_line_break(tmp_path, taxonomy, label):
+    path = tmp_path / "m.yaml"
+    path.write_text(HEAD + "categories: []\n", encoding="utf-8")
+    mapping = write_entries(path, [GOOD | {"source_label": label}], {}, taxonomy)
+    assert mapping.entries[0].source_label == label
+    assert len(path.read_text(encoding="utf-8").splitlines()) == len((HEAD + "categories:\n").splitlines()) + 6
+
+
+def test_replacing_a_draft_entry_keeps_its_aliases_and_conditions(tmp_path, taxonomy):
+    path = tmp_path / "m.yaml"
+    draft = entry("Rape", '["0301"]', extra=(
+        "    aliases: [Viol, Violación]\n    review: true\n"
+        "    conditions:\n      - when: {victim_age: {lt: 13}}\n        target: [\"03012\"]\n"))
+    path.write_text(HEAD + "categories:\n" + draft, encoding="utf-8")
+    decision = {"source_label": "Rape", "target": ["0302"], "relation": "close", "justification": "review",
+                "reviewer": "R", "date": "2024-07-01"}
+    (replaced,) = write_entries(path, [], {0: decision}, taxonomy).entries
+    assert (replaced.targets, replaced.review, replaced.aliases) == (("0302",), False, ("Viol", "Violación"))
+    assert replaced.conditions[0].targets == ("03012",) and replaced.conditions[0].tests[0].value == 13.0
+
+
+_TRICKY = st.sampled_from([":", ": ", " #", "#", "'", '"', "\\", "-", "- ", "=", "?", "!", "&", "*", "|", ">",
+                           "%", "@", "`", "{", "}", "[", "]", ",", "\t", "\n", "\r\n", "\x85", "\u2028",
+                           "\u2029", "\x00", "\x7f", "\ufeff", "é", "ß", "強", "🙂", " ", "yes", "null", "01"])
+_LABELS = st.lists(st.one_of(_TRICKY, st.text(max_size=4)), min_size=1, max_size=6).map("".join).filter(bool)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(label=_LABELS, newline=st.booleans())
+def test_labels_round_trip_through_write_entries(tmp_path, taxonomy, label, newline):
+    path = tmp_path / "m.yaml"
+    path.write_text(HEAD + "categories:\n" + entry("Rape", '["0301"]').rstrip("\n") + "\n" * newline,
+                    encoding="utf-8")
+    mapping = write_entries(path, [GOOD | {"source_label": label, "justification": label}], {}, taxonomy)
+    added = mapping.entries[-1]
+    assert (added.source_label, added.justification) == (label, label.strip())
+
+
+@pytest.mark.parametrize("key,read_as", [("01", "1"), ("010", "8"), ("Yes", "True"), ("off", "False"),
+                                         ("null", "None"), ("1.5", "1.5")])
+def test_values_keys_that_yaml_reads_as_non_text_are_refused(tmp_path, taxonomy, key, read_as):
+    text = HEAD + "categories:\n" + entry("Rape", '["0301"]') + \
+        f"values:\n  victim_sex:\n    F: female\n    {key}: male\n"
+    mapping, problems = problems_of(tmp_path, text, taxonomy)
+    assert mapping is None
+    (problem,) = problems
+    assert (problem.path, problem.line) == (f"values.victim_sex.{key}", 20)
+    assert read_as in problem.message and f"quote it: '{key}': male" in problem.message
+    quoted = text.replace(f"    {key}: male", f"    '{key}': male")
+    mapping, problems = problems_of(tmp_path, quoted, taxonomy)
+    assert problems == [] and mapping.values["victim_sex"] == {"F": "female", key: "male"}
+
+
+def test_numbers_where_text_belongs_say_quote_it(tmp_path, taxonomy):
+    text = HEAD + "categories:\n" + entry("Rape", '["0301"]', extra="    source_code: 0101\n    aliases: [yes]\n") + \
+        "values:\n  victim_disability:\n    Oui: yes\n"
+    mapping, problems = problems_of(tmp_path, text, taxonomy)
+    assert mapping is None
+    got = [(p.path, p.line, p.message) for p in problems]
+    assert got == [
+        ("categories[0].source_code", 17, "0101 is read by YAML as the number 65; quote it: source_code: '0101'"),
+        ("categories[0].aliases[0]", 18, "yes is read by YAML as True; quote it: 'yes'"),
+        ("values.victim_disability.Oui", 21, "yes is read by YAML as True; quote it: Oui: 'yes'"),
+    ]
+
+
+def test_problem_line_and_check_messages(icvac, tmp_path):
+    from icvac.cli._common import problem_line
+    from icvac.errors import Problem
+
+    assert problem_line("m.yaml", Problem("a.b", "x: y", "warning", 3)) == "m.yaml: a.b (line 3): x: y"
+    assert problem_line("m.yaml", Problem("", "empty", "error")) == "m.yaml: (top level): empty"
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(HEAD + "categories:\n" + entry("Rape", '["0301"]', extra="    source_code: 0101\n"),
+                   encoding="utf-8")
+    result = icvac("mapping", "check", bad)
+    assert result.exit_code == 1
+    assert f"{bad}: categories[0].source_code (line 17): 0101 is read by YAML as the number 65; quote it: " \
+           "source_code: '0101'" in " ".join(result.stderr.split())
+
+
+def test_unquoted_check_reads_odd_keys_without_failing(tmp_path, taxonomy):
+    text = HEAD + "categories:\n" + entry("Rape", '["0301"]') + \
+        "values:\n  victim_sex:\n    '{x}': off\n    on: other\n"
+    _, problems = problems_of(tmp_path, text, taxonomy)
+    assert [(p.path, p.message) for p in problems] == [
+        ("values.victim_sex.{x}", "off is read by YAML as False; quote it: {x}: 'off'"),
+        ("values.victim_sex.on", "on is read by YAML as True; quote it: 'on': other")]

@@ -112,3 +112,50 @@ def test_draft_unknown_column(icvac, tmp_path):
     values = tmp_path / "labels.csv"
     write_dicts(values, [{"label": "Rape"}])
     assert icvac("mapping", "draft", values, "--column", "nope").exit_code == 2
+
+
+def test_mapping_help_has_an_example_and_draft_reads_like_validate(icvac):
+    assert "Example: icvac mapping" in icvac("mapping", "--help").stdout
+    text = icvac("mapping", "draft", "--help").stdout
+    assert "- reads CSV from stdin" in " ".join(text.split())
+    for option in ("--encoding", "--delimiter", "--sheet", "--header-row", "--input-format"):
+        assert option in text
+
+
+def test_draft_from_stdin_with_reader_options(icvac, tmp_path):
+    result = icvac("mapping", "draft", "-", "--column", "type", "--delimiter", ";", "--header-row", "2",
+                   "--date", "2024-07-01", input="export of June\nid;type\n1;Rape\n2;Rape\n3;Neglect\n")
+    assert result.exit_code == 0, result.stderr
+    draft = tmp_path / "draft.yaml"
+    draft.write_text(result.stdout, encoding="utf-8")
+    drafted = load_mapping(draft, load_taxonomy())
+    assert (drafted.id, drafted.source_system) == ("stdin", "stdin")
+    assert [(e.source_label, e.targets) for e in drafted.entries] == [("Rape", ("0301",)), ("Neglect", ("05",))]
+    assert "of standard input" in result.stdout.splitlines()[0]
+
+
+def test_draft_escapes_line_breaks_in_names(icvac, tmp_path):
+    values = tmp_path / "odd\u2028name.csv"
+    values.write_text("type\u2028\x85x\nRape\u2029a\n", encoding="utf-8")
+    result = icvac("mapping", "draft", values, "--column", "type\u2028\x85x", "--date", "2024-07-01")
+    assert result.exit_code == 0, result.stderr
+    draft = tmp_path / "draft.yaml"
+    draft.write_text(result.stdout, encoding="utf-8")
+    drafted = load_mapping(draft, load_taxonomy())
+    assert drafted.columns.categories[0].label == "type\u2028\x85x"
+    assert drafted.entries[0].source_label == "Rape\u2029a" and drafted.source_system == "odd\u2028name"
+
+
+def test_review_import_keeps_a_draft_entry_s_aliases(icvac, tmp_path):
+    mapping = tmp_path / "m.yaml"
+    values = tmp_path / "labels.csv"
+    write_dicts(values, [{"label": "Shouting"}])
+    draft = icvac("mapping", "draft", values, "--column", "label", "--date", "2024-07-01").stdout
+    mapping.write_text(draft.replace("  - source_label: \"Shouting\"\n",
+                                     "  - source_label: \"Shouting\"\n    aliases: [\"Yelling\"]\n"), encoding="utf-8")
+    review = tmp_path / "review.csv"
+    write_dicts(review, [{"source_code": "", "source_label": "Shouting", "decision": "04", "reviewer": "R"}])
+    result = icvac("mapping", "review-import", review, "--mapping", mapping, "--date", "2024-07-02")
+    assert result.exit_code == 0, result.stderr
+    (entry,) = load_mapping(mapping, load_taxonomy()).entries
+    assert (entry.targets, entry.review, entry.aliases, entry.date) == (("04",), False, ("Yelling",), "2024-07-02")

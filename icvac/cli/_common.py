@@ -40,6 +40,32 @@ FormatOption = Annotated[
 ]
 
 
+# How to read a data file: the options of `icvac validate`, for every command that reads one.
+class InputFormat(str, enum.Enum):
+    csv = "csv"
+    xlsx = "xlsx"
+    jsonl = "jsonl"
+
+
+EncodingOption = Annotated[Optional[str], typer.Option("--encoding", show_default=False,
+                                                       help="Text encoding; detected when omitted.")]
+DelimiterOption = Annotated[Optional[str], typer.Option("--delimiter", show_default=False,
+                                                        help="CSV delimiter (, ; tab |); sniffed when omitted.")]
+SheetOption = Annotated[Optional[str], typer.Option("--sheet", show_default=False,
+                                                    help="Excel sheet name or number (default: the first).")]
+HeaderRowOption = Annotated[int, typer.Option("--header-row", min=1, help="Row holding the column names.")]
+InputFormatOption = Annotated[Optional[InputFormat], typer.Option(
+    "--input-format", show_default=False, help="Read the data as this format instead of guessing from its extension.")]
+
+
+def read_options(input_format: Optional[InputFormat], encoding: Optional[str], delimiter: Optional[str],
+                 sheet: Optional[str], header_row: int):
+    """The reader options given on the command line, as ``readers.ReadOptions``."""
+    from icvac.readers import ReadOptions
+
+    return ReadOptions(input_format.value if input_format else None, encoding, delimiter, sheet, header_row)
+
+
 def stderr_console():
     from rich.console import Console
 
@@ -84,3 +110,9 @@ def load_taxonomy_for_command(path: Optional[Path]):
     if taxonomy.provisional:
         info(f"icvac: {taxonomy.status_line()}")
     return taxonomy
+
+
+def problem_line(path, problem) -> str:
+    """``FILE: where (line N): message`` for a problem in a taxonomy or mapping file; the severity is
+    said by error() or warn()."""
+    return f"{path}: {problem.format().removeprefix(problem.severity + ': ')}"

@@ -9,7 +9,9 @@ import typer
 from icvac.errors import UsageError
 
 from . import app
-from ._common import FormatOption, ReportFormat, TaxonomyOption, emit_json, info, load_taxonomy_for_command, warn
+from ._common import DelimiterOption, EncodingOption, FormatOption, HeaderRowOption, InputFormatOption, \
+    ReportFormat, SheetOption, TaxonomyOption, emit_json, info, load_taxonomy_for_command, problem_line, \
+    read_options, warn
 
 crosswalk_app = typer.Typer(rich_markup_mode=None)
 app.add_typer(crosswalk_app, name="crosswalk")
@@ -47,7 +49,7 @@ def _load_mappings(names: list[str] | None, taxonomy, most: int):
     mappings = [load_mapping(name, taxonomy) for name in names]
     for mapping in mappings:
         for problem in mapping.warnings:
-            warn(f"{mapping.path}: {problem.format().split(': ', 1)[1]}")
+            warn(problem_line(mapping.path, problem))
         if mapping.status != "verified":
             info(f"icvac: mapping {mapping.id} {mapping.version} is {mapping.status}")
     return mappings
@@ -114,10 +116,11 @@ def coverage(
         "--column", "-c", metavar="ROLE=NAME", show_default=False,
         help="Where the national categories are: national_code=NAME and/or national_label=NAME. Default: the "
              "mapping's columns section, else columns named national_code / national_label.")] = None,
-    sheet: Annotated[Optional[str], typer.Option("--sheet", help="Excel sheet name or number.")] = None,
-    encoding: Annotated[Optional[str], typer.Option("--encoding", help="CSV encoding; detected if omitted.")] = None,
-    delimiter: Annotated[Optional[str], typer.Option("--delimiter", help="CSV delimiter; sniffed if omitted.")] = None,
-    header_row: Annotated[int, typer.Option("--header-row", min=1, help="Row holding the column names.")] = 1,
+    sheet: SheetOption = None,
+    encoding: EncodingOption = None,
+    delimiter: DelimiterOption = None,
+    header_row: HeaderRowOption = 1,
+    input_format: InputFormatOption = None,
     fmt: FormatOption = ReportFormat.table,
     taxonomy_file: TaxonomyOption = None,
 ) -> None:
@@ -132,15 +135,16 @@ def coverage(
     """
     from icvac.columns import parse_column_options
     from icvac.crosswalk import coverage as make_coverage
-    from icvac.readers import ReadOptions
 
     taxonomy = load_taxonomy_for_command(taxonomy_file)
     (mapping_,) = _load_mappings(mapping, taxonomy, most=1)
     overrides = parse_column_options(column, roles=("national_code", "national_label"))
     if overrides and data is None:
         raise UsageError("--column applies to --data; give the data file too")
-    options = ReadOptions(encoding=encoding, delimiter=delimiter, sheet=sheet, header_row=header_row)
+    options = read_options(input_format, encoding, delimiter, sheet, header_row)
     report = make_coverage(mapping_, taxonomy, data, options, overrides)
+    if report.rows_read == 0:
+        warn(f"{data}: no data rows (only a header)")
     if fmt is ReportFormat.json:
         emit_json(report.to_dict())
     else:

@@ -9,10 +9,12 @@ import typer
 from icvac.errors import ExitCode
 
 from . import app
-from ._common import FormatOption, ReportFormat, TaxonomyOption, emit_json, error, info, \
-    load_taxonomy_for_command, stdout_console, warn
+from ._common import DelimiterOption, EncodingOption, FormatOption, HeaderRowOption, InputFormatOption, \
+    ReportFormat, SheetOption, TaxonomyOption, emit_json, error, info, load_taxonomy_for_command, problem_line, \
+    read_options, stdout_console, warn
 
-mapping_app = typer.Typer(help="Check mapping files, import review decisions, draft a mapping.",
+mapping_app = typer.Typer(help="Check mapping files, import review decisions, draft a mapping.\n\n"
+                               "Example: icvac mapping check mappings/gbvims.yaml",
                           no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(mapping_app, name="mapping")
 
@@ -42,7 +44,7 @@ def check(
                    "problems": [p.to_dict() for p in problems]})
     else:
         for p in problems:
-            (warn if p.severity == "warning" else error)(f"{path}: {p.format().split(': ', 1)[1]}")
+            (warn if p.severity == "warning" else error)(problem_line(path, p))
         if mapping is not None:
             info(f"{path}: valid, {len(mapping.entries)} entries; status {mapping.status}")
         else:
@@ -105,7 +107,7 @@ def review_import(
         emit_json({"mapping": str(path)} | result.to_dict())
     else:
         for p in result.problems:
-            error(f"{review}: {p.path}: {p.message}")
+            error(problem_line(review, p))
         if result.problems:
             info(f"{path}: not changed ({len(result.problems)} problem(s))")
         else:
@@ -117,11 +119,17 @@ def review_import(
 
 @mapping_app.command("draft")
 def draft(
-    values: Annotated[str, typer.Argument(help="Data file holding national labels (.csv, .xlsx, .jsonl).")],
+    values: Annotated[str, typer.Argument(help="Data file holding national labels (.csv, .xlsx, .jsonl); - reads "
+                                               "CSV from stdin.")],
     column: Annotated[str, typer.Option("--column", "-c", help="Column holding the labels.")],
     output: Annotated[str, typer.Option("--output", "-o", help="Draft mapping to write, or - for stdout.")] = "-",
     date: Annotated[Optional[str], typer.Option("--date", help="Date written in the draft (YYYY-MM-DD); today "
                                                 "when omitted.")] = None,
+    encoding: EncodingOption = None,
+    delimiter: DelimiterOption = None,
+    sheet: SheetOption = None,
+    header_row: HeaderRowOption = 1,
+    input_format: InputFormatOption = None,
     taxonomy_file: TaxonomyOption = None,
 ) -> None:
     """Bootstrap a mapping from a column of national labels: counts and top-3 suggestions, for review.
@@ -133,7 +141,8 @@ def draft(
 
     taxonomy = load_taxonomy_for_command(taxonomy_file)
     refuse_overwrite(output, values, taxonomy_file)
-    text = draft_mapping(values, column, taxonomy, date=date)
+    text = draft_mapping(values, column, taxonomy, date=date,
+                         read=read_options(input_format, encoding, delimiter, sheet, header_row))
     with atomic_output(output) as handle:
         handle.write(text)
     if output != "-":
