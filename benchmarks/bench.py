@@ -182,7 +182,12 @@ def validate_sql(src: str, spec: dict) -> str:
                        f" AS \"noncanonical-value:{role}\""]
     return f"""
 WITH r AS (
-  SELECT trim({col['id']}) AS id, {col['icvac_code']} AS raw_code, trim({col['icvac_code']}) AS code,
+  SELECT trim({col['id']}) AS id, {col['icvac_code']} AS raw_code,
+         -- one code per act, joined by | or ; (icvac.codes); 'unclassified' is not a code but is allowed
+         list_filter(list_transform(string_split_regex({col['icvac_code']}, '[|;]'), lambda p: trim(p)),
+                     lambda p: p <> '') AS pieces,
+         len(list_filter(pieces, lambda p: lower(p) <> 'unclassified'
+                                      AND NOT list_contains([{_in_list(spec['codes'])}], p))) AS unknown_codes,
          CASE WHEN lower(trim({col['victim_age']})) IN ('', 'unknown') THEN NULL
               ELSE trim({col['victim_age']}) END AS age_text,
          {_date(col['incident_date'])} AS incident, {_date(col['victim_birth_date'])} AS birth,
@@ -190,7 +195,9 @@ WITH r AS (
          trim({col['victim_birth_date']}) <> '' AND birth IS NULL AS bad_birth{var_select}
   FROM read_csv({_quote(src)}, all_varchar = true, header = true)),
 a AS (SELECT *, try_cast(age_text AS DOUBLE) AS age_num FROM r),
-c AS (SELECT *, CASE WHEN age_num = floor(age_num) THEN age_num::BIGINT END AS age,
+-- an age is a whole number of years from 0 to 130 (icvac.ages)
+c AS (SELECT *, CASE WHEN regexp_full_match(age_text, '[0-9]{{1,3}}(\\.0*)?') AND age_num <= 130
+                     THEN age_num::BIGINT END AS age,
              -- a date in the future is reported once and not compared with the other date
              CASE WHEN incident <= current_date THEN incident END AS ci,
              CASE WHEN birth <= current_date THEN birth END AS cb FROM a),
@@ -201,9 +208,10 @@ b AS (SELECT *, CASE WHEN cb <= ci THEN year(ci) - year(cb)
 SELECT count(*) AS rows_read,
        count_if(id = '') AS "missing-id",
        count_if(id <> '') - count(DISTINCT nullif(id, '')) AS "duplicate-id",
-       count_if(code = '') AS "missing-code",
-       count_if(code <> '' AND code NOT IN ({_in_list(spec['codes'])})) AS "unknown-code",
-       count_if(code <> raw_code AND code IN ({_in_list(spec['codes'])})) AS "noncanonical-value:code",
+       count_if(len(pieces) = 0) AS "missing-code",
+       sum(unknown_codes) AS "unknown-code",
+       count_if(len(pieces) > 0 AND unknown_codes = 0 AND regexp_matches(raw_code, '\\s'))
+           AS "noncanonical-value:code",
        count_if(age_text IS NOT NULL AND age IS NULL) AS "age-not-a-number",
        count_if(age NOT BETWEEN 0 AND 17) + count_if(age_text IS NULL AND years > 17) AS "age-out-of-range",
        count_if(bad_incident) + count_if(bad_birth) AS "invalid-date",

@@ -56,15 +56,22 @@ _CATALOGUE = (
           "known only roughly."),
     Check("unknown-code", ERROR, "Unknown ICVAC code",
           "{value!r} is not a code of taxonomy {taxonomy}{hint}",
-          "The code is not in the taxonomy. A number that lost its leading zero in a spreadsheet "
-          "(`3011` for `03011`) is pointed out."),
+          "The code is not in the taxonomy. A cell may hold several codes, one per act, joined by `|` (as "
+          "`icvac recode` writes them) or `;`: each is checked, and each unknown one is an issue. A number "
+          "that lost its leading zero in a spreadsheet (`3011` for `03011`) is pointed out."),
+    Check("unclassified-code", WARNING, "Unclassified record",
+          "the record is coded 'unclassified'",
+          "`unclassified` (any case) is what `icvac recode` writes for an act it could not code: the record "
+          "is kept, never dropped. Allowed, and counted, so that the share of records still to classify is "
+          "seen; `icvac recode --review FILE` lists the national values to add to the mapping."),
     Check("code-too-coarse", ERROR, "Code coarser than the minimum level",
           "code {value!r} is at level {level}; level {min_level} or finer is required",
           "Only with `--min-level N`: the code is at a level above N (level 1 is the coarsest)."),
     Check("age-not-a-number", ERROR, "Age not a whole number",
           "age {value!r} is not a whole number of years",
-          "The victim's age must be a whole number of completed years (`7`; `7.0` as written by "
-          "spreadsheets is accepted). A blank cell or `unknown` means the age is not known and is allowed."),
+          "The victim's age must be a whole number of completed years from 0 to 130 (`7`; `7.0` as written "
+          "by spreadsheets is accepted; `7.5`, `12,5`, `-1`, `1e1` and `nan` are not ages). A blank cell or "
+          "`unknown` means the age is not known and is allowed."),
     Check("age-out-of-range", ERROR, "Age outside 0-17 (not a child)",
           "age {age} is outside 0-17: the victim is not a child",
           "A child is a person below 18 (CRC art. 1). Checked on the age column, and on the birth date "
@@ -89,10 +96,13 @@ _CATALOGUE = (
           "A disaggregating variable column (sex, disability, migration status, relationship, setting, …) "
           "holds a value that is not one of the variable's codes (`icvac taxonomy variables`). "
           "Recode labels to codes with `icvac recode`."),
-    Check("noncanonical-value", WARNING, "Code written in another case or with spaces",
+    Check("noncanonical-value", WARNING, "Value not written as its code",
           "{value!r} is read as {code!r}; write the code exactly",
-          "The value matches a code once case and surrounding spaces are ignored (`Female`, ` 0301`). It is "
-          "accepted, but a pipeline comparing codes exactly would not match it."),
+          "The value is not written as a code, but reads as one: an ICVAC code with spaces around it "
+          "(` 0301`), or a variable value written in another case (`Female`), or as a title or synonym of the "
+          "value in any language of the taxonomy (`Féminin`, `girl`; case and accents ignored), as `icvac "
+          "tabulate` and `icvac recode` read it. It is accepted, but a pipeline comparing codes exactly would "
+          "not match it."),
     Check("missing-value", WARNING, "Missing value where `unknown` was expected",
           "the {variable} cell is blank; write 'unknown' when the value is not known",
           "Every variable has an explicit `unknown` code: a blank cell cannot be told apart from a value "
@@ -109,9 +119,11 @@ Columns with no role are opaque: they are never checked and their values are nev
 identified by their number (as a spreadsheet numbers them, the header being row 1) and their id.
 
 Rules in short: codes and variable values must be written exactly as in the taxonomy
-(`icvac taxonomy variables`); a value that differs only in case or surrounding spaces is accepted with a
-`noncanonical-value` warning. A blank variable cell is a `missing-value` warning (write `unknown`). Ages are
-whole numbers 0-17; a blank age or `unknown` is allowed. Dates are `YYYY-MM-DD`; a blank date is allowed.
+(`icvac taxonomy variables`); a code cell may hold several codes joined by `|` or `;`, and `unclassified` is
+counted as an `unclassified-code` warning. A variable value that reads as a code once case, accents and
+spaces are ignored, or that is a title or synonym of a value, is accepted with a `noncanonical-value`
+warning. A blank variable cell is a `missing-value` warning (write `unknown`). Ages are whole numbers 0-17;
+a blank age or `unknown` is allowed. Dates are `YYYY-MM-DD`; a blank date is allowed.
 """
 
 CHECKS: dict[str, Check] = {c.slug: c for c in _CATALOGUE}

@@ -8,9 +8,14 @@ Output: CSV (comma-separated, UTF-8, ``\\n`` line ends, whatever the input's del
 .xlsx or JSON Lines. Several acts in one record are joined with ``|`` in each ICVAC
 cell, or written one row per act with ``long`` (an ``icvac_act`` column numbers them).
 A blank category cell is skipped; a record with no category value at all is one
-``unclassified`` act. Provenance goes to a sidecar ``OUT.meta.json`` (no timestamp, so
-the same input and mapping give byte-identical files); with output on stdout it is
-only in the summary.
+``unclassified`` act. A row shorter than the header is padded with blank cells; the cells of a
+row longer than the header are kept after the ICVAC columns (in JSON Lines, as a list under
+``icvac_extra_cells``), so nothing is lost, and the rows are listed in the summary. Empty
+cells beyond the header (a trailing delimiter) hold nothing and are dropped. An input column
+named like an added one (a file recoded before) is filled, never overwritten (see
+``_SharedColumns``). Provenance goes to a sidecar ``OUT.meta.json`` (no timestamp, so the
+same input and mapping give byte-identical files); with output on stdout it is only in the
+summary.
 """
 from __future__ import annotations
 
@@ -22,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
+from .ages import BAD, age_group, parse_age, record_age
 from .columns import VARIABLE_ROLES, resolve_columns
 from .errors import UsageError
 from .mapping import CategorySlot, Mapping
@@ -33,11 +39,14 @@ from .writers import (Staging, atomic_output, csv_writer, excel_safe, is_stdio, 
                       xlsx_writer)
 
 __all__ = ["RecodeOptions", "RecodeSummary", "ReviewItem", "recode_file", "OUTPUT_FORMATS", "JOIN",
-           "sidecar_path", "Layout", "category_layout"]
+           "sidecar_path", "Layout", "category_layout", "EXTRA_CELLS_KEY"]
 
 OUTPUT_FORMATS = ("csv", "xlsx", "jsonl")
 JOIN = "|"
 ADDED = ("icvac_code", "icvac_level1", "icvac_title", "icvac_match", "icvac_score")
+EXTRA_CELLS_KEY = "icvac_extra_cells"  # JSON Lines: the cells of a row beyond the header
+RAGGED_SHOWN = 20                      # ragged row numbers listed in the summary
+CACHE_LIMIT = 10_000                   # distinct age cells remembered
 
 
 @dataclass(frozen=True)
@@ -70,6 +79,8 @@ class RecodeSummary:
     by_method: Counter = field(default_factory=Counter)
     unclassified_records: int = 0
     ragged_rows: int = 0
+    ragged_row_numbers: list[int] = field(default_factory=list)  # the first RAGGED_SHOWN of them
+    rows_with_extra_cells: int = 0  # ragged rows whose cells beyond the header were kept
     unmapped_values: Counter = field(default_factory=Counter)  # role -> records whose value did not map
     missing_columns: tuple[str, ...] = ()  # columns the mapping declares that the input lacks
     review: list[ReviewItem] = field(default_factory=list)
@@ -80,7 +91,8 @@ class RecodeSummary:
             "rows_in": self.rows_in, "rows_out": self.rows_out, "acts": self.acts,
             "by_method": {m: self.by_method[m] for m in sorted(self.by_method)},
             "unclassified_records": self.unclassified_records, "review_items": len(self.review),
-            "ragged_rows": self.ragged_rows, "missing_columns": list(self.missing_columns),
+            "ragged_rows": self.ragged_rows, "ragged_row_numbers": list(self.ragged_row_numbers),
+            "rows_with_extra_cells": self.rows_with_extra_cells, "missing_columns": list(self.missing_columns),
             "unmapped_values": dict(sorted(self.unmapped_values.items())),
             "provenance": self.provenance,
         }
@@ -95,6 +107,8 @@ class Layout:
     variables: dict[str, int]                         # variable role -> column
     age: int | None
     missing: tuple[str, ...] = ()                     # declared by the mapping, absent from the file
+    birth: int | None = None                          # birth and incident dates: both, or neither
+    incident: int | None = None
 
 
 def sidecar_path(output: str | os.PathLike) -> Path:
@@ -141,17 +155,55 @@ def _refuse_overwrites(data, mapping: Mapping, taxonomy: Taxonomy, output, revie
 
 def _recode_rows(table, recoder: "_Recoder", write, long: bool, summary: RecodeSummary, progress) -> None:
     width = len(table.header)
-    write(list(table.header) + recoder.added_columns(long))
+    shared = _SharedColumns(table, recoder.added_columns(long))
+    write(shared.header)
     for number, cells in table.rows():
         summary.rows_in += 1
+        extra: list[str] = []
         if len(cells) != width:
-            summary.ragged_rows += 1
+            _note_ragged(summary, number)
+            extra = cells[width:]
+            while extra and not extra[-1]:
+                extra.pop()
+            summary.rows_with_extra_cells += bool(extra)
             cells = (cells + [""] * width)[:width]
         for row in recoder.rows(cells, long):
-            write(row)
+            if shared.columns:
+                row = shared.merge(row, number)
+            write(row + extra if extra else row)
             summary.rows_out += 1
         if progress:
             progress(number)
+
+
+class _SharedColumns:
+    """Input columns named like a column recode adds (a file recoded before, or one carrying its own
+    ``icvac_code``). A record holds one value per name, so such a column is not added twice: recode writes
+    into it where it is blank or already holds the same value, and refuses to overwrite anything else."""
+
+    def __init__(self, table, added: list[str]):
+        width = len(table.header)
+        position = {name: i for i, name in enumerate(table.header)}
+        self.source = Path(table.name).name
+        self.columns = [(position[name], width + k, name) for k, name in enumerate(added) if name in position]
+        dropped = {j for _, j, _ in self.columns}
+        self.keep = [i for i in range(width + len(added)) if i not in dropped]
+        self.header = list(table.header) + [name for name in added if name not in position]
+
+    def merge(self, row: list[str], number: int) -> list[str]:
+        for i, j, _ in self.columns:
+            if row[i] and row[i] != row[j]:
+                names = ", ".join(name for _, _, name in self.columns)
+                raise UsageError(f"{self.source}: row {number}: this file already has {names}, holding values "
+                                 "other than this recode's: it looks recoded already; rename or drop those columns")
+            row[i] = row[j]
+        return [row[i] for i in self.keep]
+
+
+def _note_ragged(summary: RecodeSummary, number: int) -> None:
+    summary.ragged_rows += 1
+    if len(summary.ragged_row_numbers) < RAGGED_SHOWN:
+        summary.ragged_row_numbers.append(number)
 
 
 def _provenance(taxonomy: Taxonomy, mapping: Mapping, input_name: str, options: RecodeOptions) -> dict:
@@ -202,8 +254,11 @@ def category_layout(header: list[str], mapping: Mapping, overrides: dict[str, st
         raise UsageError(f"{source}: no category column found; name it national_code or national_label, or pass "
                          "--column national_label=NAME")
     variables = {role: columns.index[role] for role in VARIABLE_ROLES if role in columns.index}
+    birth, incident = columns.get("victim_birth_date"), columns.get("incident_date")
+    if birth is None or incident is None:
+        birth = incident = None
     return Layout(tuple(resolved), declared.separator if declared else None, variables, columns.get("victim_age"),
-                  missing)
+                  missing, birth, incident)
 
 
 class _Recoder:
@@ -218,7 +273,8 @@ class _Recoder:
         self.review: dict[tuple[str, str], ReviewItem] = {}
         self.variables = {role: _ValueMap(taxonomy, role, mapping.values.get(role, {}))
                           for role in layout.variables}
-        self.ages = _AgeMap(taxonomy) if layout.age is not None else None
+        has_age = layout.age is not None or layout.birth is not None
+        self.ages = _Ages(taxonomy, layout) if has_age else None
         self._conditioned: dict[tuple, tuple[str, tuple[str, ...]]] = {}
 
     def added_columns(self, long: bool) -> list[str]:
@@ -247,7 +303,7 @@ class _Recoder:
                 self.summary.unmapped_values[role] += 1
             inputs[role] = code
         if self.ages:
-            age, group = self.ages.get(cells[self.layout.age])
+            age, group = self.ages.get(cells)
             inputs["victim_age"] = age
             inputs["_age_group"] = group
         return inputs
@@ -311,50 +367,60 @@ class _Recoder:
 
 
 class _ValueMap:
-    """National values of one variable -> ICVAC variable codes; cached per distinct value."""
+    """National values of one variable -> ICVAC variable codes: the mapping's ``values:`` first, then the
+    taxonomy's codes, titles and synonyms (``Variable.lookup``); cached per distinct value."""
 
     def __init__(self, taxonomy: Taxonomy, role: str, declared: dict[str, str]):
+        self.variable = taxonomy.variables[role]
         self.exact = {k.strip(): v for k, v in declared.items()}
         self.folded = {fold(k): v for k, v in declared.items()}
-        for value in taxonomy.variables[role].values:
-            for s in [value.code, *value.title.values(), *(x for syns in value.synonyms.values() for x in syns)]:
-                self.folded.setdefault(fold(s), value.code)
         self.cache: dict[str, str] = {}
 
     def get(self, raw: str) -> str:
         code = self.cache.get(raw)
         if code is None:
             text = raw.strip()
-            code = "unknown" if not text else self.exact.get(text) or self.folded.get(fold(text), UNCLASSIFIED)
+            if not text:
+                code = "unknown"
+            else:
+                code = (self.exact.get(text) or self.folded.get(fold(text)) or self.variable.lookup(text)
+                        or UNCLASSIFIED)
             self.cache[raw] = code
         return code
 
 
-class _AgeMap:
-    """Victim age in years -> (age as a number for conditions, ICVAC age group)."""
+class _Ages:
+    """A record's age (a number for conditions) and ICVAC age group: from its age cell, else from its birth
+    and incident dates (``icvac.ages.record_age``), as ``icvac tabulate`` derives it."""
 
-    def __init__(self, taxonomy: Taxonomy):
-        groups = taxonomy.variables.get("victim_age_group")
-        self.ranges = [(v.min, v.max, v.code) for v in groups.values if v.min is not None] if groups else []
-        self.cache: dict[str, tuple[float | None, str]] = {}
+    def __init__(self, taxonomy: Taxonomy, layout: Layout):
+        self.groups = taxonomy.variables.get("victim_age_group")
+        self.age, self.birth, self.incident = layout.age, layout.birth, layout.incident
+        # age cell -> its result; None when the cell says nothing and the dates decide
+        self.cache: dict[str, tuple[float | None, str] | None] = {}
 
-    def get(self, raw: str) -> tuple[float | None, str]:
-        found = self.cache.get(raw)
-        if found is None:
-            found = self.cache[raw] = self._parse(raw.strip())
-        return found
-
-    def _parse(self, text: str) -> tuple[float | None, str]:
-        if not text:
+    def get(self, cells: list[str]) -> tuple[float | None, str]:
+        raw = "" if self.age is None else cells[self.age]
+        if raw in self.cache:
+            found = self.cache[raw]
+        else:
+            age = parse_age(raw)
+            found = None if age is None else self._result(age)
+            if len(self.cache) < CACHE_LIMIT:
+                self.cache[raw] = found
+        if found is not None:
+            return found
+        if self.birth is None:
             return None, "unknown"
-        try:
-            age = float(text.replace(",", "."))
-        except ValueError:
+        return self._result(record_age("", cells[self.birth], cells[self.incident]))
+
+    def _result(self, age) -> tuple[float | None, str]:
+        if age is None:
+            return None, "unknown"
+        if age is BAD:
             return None, UNCLASSIFIED
-        for low, high, code in self.ranges:
-            if low <= age < high + 1:
-                return age, code
-        return age, UNCLASSIFIED
+        # conditions compare numbers as floats (mapping.Test)
+        return float(age), (age_group(self.groups, age) if self.groups else None) or UNCLASSIFIED
 
 
 @contextmanager
@@ -376,6 +442,9 @@ def _writer(output, fmt: str, safe: bool, stage: Staging) -> Iterator[Callable[[
                 if not header:
                     header.extend(row)
                     return
-                handle.write(json.dumps(dict(zip(header, row)), ensure_ascii=False) + "\n")
+                record = dict(zip(header, row))
+                if len(row) > len(header):
+                    record[EXTRA_CELLS_KEY] = row[len(header):]
+                handle.write(json.dumps(record, ensure_ascii=False) + "\n")
 
             yield write_jsonl

@@ -3,10 +3,10 @@
 Counting rules (documented in ``icvac tabulate --help`` and the README):
 
 * The ``icvac_code`` cell of a record holds one or more codes joined by ``;`` or
-  ``|`` (``"0301;0202"``, or ``"0301|0202"`` as ``icvac recode`` writes); each code
-  is one *act*. A blank cell, or the literal
+  ``|`` (``"0301;0202"``, or ``"0301|0202"`` as ``icvac recode`` writes; see
+  :mod:`icvac.codes`); each code is one *act*. A blank cell, or the literal
   ``unclassified`` (any case), is one unclassified act. Empty pieces between
-  separators are ignored.
+  separators are ignored. A row whose cells are all blank is not a record.
 * Codes are rolled up to the chosen level. The rows are the categories at that
   level, plus any coarser category that has no children (so every act has a
   home). A code coarser than the level whose category does have children
@@ -25,39 +25,39 @@ Counting rules (documented in ``icvac tabulate --help`` and the README):
   has it, so the shape of the table does not depend on the data. A blank value
   is ``unknown``; a value that is neither a code, a title nor a synonym of the
   variable goes to an ``invalid`` column, which appears only when needed.
-  ``victim_age_group`` is derived from ``victim_age`` (whole years), else from
-  ``victim_birth_date`` and ``incident_date`` (ISO dates); blank gives
-  ``unknown``, an age outside every group or an unreadable date ``invalid``.
+  ``victim_age_group`` is derived from ``victim_age``, else from
+  ``victim_birth_date`` and ``incident_date`` (see :mod:`icvac.ages`); blank gives
+  ``unknown``, an age outside every group or an unreadable age or date ``invalid``.
 * Suppression: see :mod:`icvac.suppression`. Withheld cells are shown as ``x``
-  (never ``<5``: that would tell primary from complementary cells).
+  (never ``<5``: that would tell primary from complementary cells). Nothing else
+  in the result gives a count a withheld cell could be recomputed from: when the
+  grand total is withheld, ``records_read`` and ``acts_counted`` are null, and
+  warnings name invalid codes and values without counting them.
 """
 from __future__ import annotations
 
 import itertools
-import re
 from collections import Counter
 from dataclasses import dataclass, field, replace
-from datetime import date
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable, Iterator, Sequence
 
+from .ages import BAD, age_group, record_age
+from .codes import UNCLASSIFIED, is_unclassified, split_codes
 from .columns import resolve_columns
 from .errors import UsageError
 from .readers import ReadOptions, open_table
 from .suppression import suppress
-from .taxonomy import Taxonomy
-from .text import fold
+from .taxonomy import Taxonomy, Variable
 
-__all__ = ["Tabulation", "TableRow", "TableColumn", "tabulate", "tabulate_records", "SEPARATORS", "split_codes",
-           "SUPPRESSED_MARKER", "UNITS", "MAX_BY"]
+__all__ = ["Tabulation", "TableRow", "TableColumn", "tabulate", "tabulate_records", "SUPPRESSED_MARKER", "UNITS",
+           "MAX_BY"]
 
-SEPARATORS = (";", "|")
 SUPPRESSED_MARKER = "x"
 UNITS = ("act", "victim")
 MAX_BY = 2
-UNCLASSIFIED = "unclassified"
 INVALID = "invalid"
-_AGE = re.compile(r"^\d{1,3}(\.0+)?$")
+UNKNOWN = "unknown"
 
 
 @dataclass(frozen=True)
@@ -124,11 +124,28 @@ def tabulate(path: str | Path, taxonomy: Taxonomy, *, level: int = 1, by: Sequen
         if colmap.get("icvac_code") is None:
             raise UsageError(f"{table.name}: no icvac_code column; name it with --column icvac_code=COLUMN")
         getters = [_value_getter(taxonomy, var, colmap, table.name) for var in by]
-        code_at = colmap.get("icvac_code")
-        records = ((_cell(values, code_at), tuple(get(values) for get in getters)) for _, values in table.rows())
+        read = Counter()
+        records = _records(table.rows(), len(table.header), colmap.get("icvac_code"), getters, read)
         result = tabulate_records(records, taxonomy, level=level, by=by, unit=unit, min_cell=min_cell, lang=lang)
     source = "<stdin>" if str(path) == "-" else Path(path).name
-    return replace(result, metadata={"source": source, **result.metadata})
+    notes = []
+    if not read["records"]:
+        notes.append(f"{source}: no data rows (only a header)")
+    if read["ragged"]:
+        notes.append(f"{read['ragged']} row(s) had a different number of cells than the header; missing cells "
+                     "were read as blank and cells beyond the header ignored (`icvac validate` lists them)")
+    return replace(result, metadata={"source": source, **result.metadata}, warnings=(*notes, *result.warnings))
+
+
+def _records(rows: Iterable[tuple[int, list[str]]], width: int, code_at: int, getters,
+             read: Counter) -> Iterator[tuple[str, tuple[str, ...]]]:
+    for _, values in rows:
+        if not "".join(values).strip():
+            continue  # a blank line or an empty formatted spreadsheet row is not a record
+        read["records"] += 1
+        if len(values) != width:
+            read["ragged"] += 1
+        yield _cell(values, code_at), tuple(get(values) for get in getters)
 
 
 def tabulate_records(records: Iterable[tuple[str, tuple[str, ...]]], taxonomy: Taxonomy, *, level: int = 1,
@@ -147,7 +164,7 @@ def tabulate_records(records: Iterable[tuple[str, tuple[str, ...]]], taxonomy: T
     for code_cell, raw_values in records:
         n_records += 1
         column = tuple(m.match(v) for m, v in zip(matchers, raw_values))
-        keys = [rows.key_for(code) for code in split_codes(code_cell)]
+        keys = [rows.key_for(code) for code in split_codes(code_cell) or (UNCLASSIFIED,)]
         n_acts += len(keys)
         for key in (keys if unit == "act" else dict.fromkeys(keys)):
             cells[key, column] += 1
@@ -159,27 +176,21 @@ def tabulate_records(records: Iterable[tuple[str, tuple[str, ...]]], taxonomy: T
     bottom = [totals[c.values] for c in cols[:-1]]
     counts.append(bottom + [sum(totals.values())])
     row_list.append(TableRow("total", "total", "Total"))
-    mask = suppress(counts, min_cell) if min_cell > 0 else [[False] * len(r) for r in counts]
+    # --min-cell 1 withholds counts from 1 to 0: none, like 0
+    mask = suppress(counts, min_cell) if min_cell > 1 else [[False] * len(r) for r in counts]
     warnings = rows.warnings() + [w for m in matchers for w in m.warnings()]
-    if min_cell == 0:
-        warnings.append("small-cell suppression is off (--min-cell 0): do not publish this table")
+    if min_cell <= 1:
+        warnings.append(f"small-cell suppression is off (--min-cell {min_cell}): do not publish this table")
+    # both equal the grand total in one unit or the other: publishing them would undo its suppression
+    hidden = mask[-1][-1]
     metadata = {
         "taxonomy": {"id": taxonomy.id, "version": taxonomy.version, "status": taxonomy.status},
         "level": level, "unit": unit, "by": list(by), "min_cell": min_cell, "suppressed_marker":
-        SUPPRESSED_MARKER, "records_read": n_records, "acts_counted": n_acts,
+        SUPPRESSED_MARKER, "records_read": None if hidden else n_records, "acts_counted": None if hidden else n_acts,
         "suppressed_cells": sum(map(sum, mask)),
     }
     return Tabulation(tuple(row_list), tuple(cols), tuple(map(tuple, counts)), tuple(map(tuple, mask)),
                       metadata, tuple(warnings))
-
-
-def split_codes(cell: str) -> list[str]:
-    """``"0301; 0202|0101"`` -> ``["0301", "0202", "0101"]``; a blank cell is one unclassified act."""
-    for separator in SEPARATORS[1:]:
-        cell = cell.replace(separator, SEPARATORS[0])
-    parts = [p.strip() for p in cell.split(SEPARATORS[0])]
-    parts = [p for p in parts if p]
-    return parts or [UNCLASSIFIED]
 
 
 def _check_options(taxonomy: Taxonomy, level: int, by: Sequence[str], unit: str, min_cell: int) -> None:
@@ -219,7 +230,7 @@ class _RowIndex:
         return key
 
     def _key(self, code: str) -> str:
-        if code.casefold() == UNCLASSIFIED:
+        if is_unclassified(code):
             return UNCLASSIFIED
         if code not in self.taxonomy:
             return INVALID
@@ -243,33 +254,28 @@ class _RowIndex:
     def warnings(self) -> list[str]:
         if not self.invalid:
             return []
-        shown = ", ".join(f"{c!r} ({n})" for c, n in sorted(self.invalid.items())[:5])
+        # codes, never their counts: the 'invalid' row may be withheld, and a count per code is finer still
+        shown = ", ".join(map(repr, sorted(self.invalid)[:5]))
         more = f" and {len(self.invalid) - 5} more" if len(self.invalid) > 5 else ""
         hint = ""
         if any(c.isdigit() and "0" + c in self.taxonomy for c in self.invalid):
             hint = "; some look like codes that lost their leading zero in a spreadsheet"
-        return [f"{sum(self.invalid.values())} act(s) carry codes not in the taxonomy, counted in the "
-                f"'invalid' row: {shown}{more}{hint}"]
+        return [f"acts with codes not in the taxonomy are counted in the 'invalid' row: {shown}{more}{hint}; "
+                "`icvac validate` counts them"]
 
 
 class _ValueMatcher:
-    """A variable's value: its code, title or synonym in any language (case and accents ignored)."""
+    """A variable's value: its code, title or synonym in any language (``Variable.lookup``)."""
 
-    def __init__(self, variable):
+    def __init__(self, variable: Variable):
         self.variable = variable
-        self.lookup: dict[str, str] = {}
-        for value in variable.values:
-            for text in (value.code, *value.title.values(), *itertools.chain(*value.synonyms.values())):
-                self.lookup.setdefault(fold(text), value.code)
         self.invalid = 0
 
     def match(self, raw: str) -> str:
-        if raw in self.variable.codes:
-            return raw
-        if not raw.strip():
-            return "unknown"
-        code = self.lookup.get(fold(raw))
+        code = self.variable.lookup(raw)
         if code is None:
+            if not raw.strip():
+                return UNKNOWN
             self.invalid += 1
             return INVALID
         return code
@@ -279,7 +285,7 @@ class _ValueMatcher:
             return []
         what = ("an age outside every age group, or an unreadable age or date"
                 if self.variable.id == "victim_age_group" else "a value that is not one of the variable's codes")
-        return [f"{self.variable.id}: {self.invalid} record(s) have {what}, counted in the 'invalid' column; "
+        return [f"{self.variable.id}: records with {what} are counted in the 'invalid' column; "
                 "`icvac taxonomy variables` lists the codes"]
 
 
@@ -306,35 +312,18 @@ def _value_getter(taxonomy: Taxonomy, var: str, colmap, source: str):
     return lambda values: _cell(values, index)
 
 
-def _age_group_getter(variable, colmap, source: str):
+def _age_group_getter(variable: Variable, colmap, source: str):
     age_at, birth_at, incident_at = (colmap.get(r) for r in ("victim_age", "victim_birth_date", "incident_date"))
     if age_at is None and (birth_at is None or incident_at is None):
         raise UsageError(f"{source}: --by victim_age_group needs a victim_age column, or victim_birth_date and "
                          "incident_date columns; name them with --column")
-    groups = [(v.min, v.max, v.code) for v in variable.values if v.min is not None and v.max is not None]
+    if birth_at is None or incident_at is None:
+        birth_at = incident_at = None
 
     def group(values: list[str]) -> str:
-        age_text = _cell(values, age_at)
-        if age_text:
-            age = int(float(age_text)) if _AGE.match(age_text) else None
-        elif birth_at is not None and incident_at is not None:
-            age = _age_from_dates(_cell(values, birth_at), _cell(values, incident_at))
-            if age == "":
-                return "unknown"
-        else:
-            return "unknown"
-        return next((code for low, high, code in groups if age is not None and low <= age <= high), INVALID)
+        age = record_age(_cell(values, age_at), _cell(values, birth_at), _cell(values, incident_at))
+        if age is None:
+            return UNKNOWN
+        return INVALID if age is BAD else age_group(variable, age) or INVALID
 
     return group
-
-
-def _age_from_dates(birth: str, incident: str) -> int | str | None:
-    """Completed years; ``""`` when a date is blank, None when unreadable or negative."""
-    if not birth or not incident:
-        return ""
-    try:
-        born, when = date.fromisoformat(birth[:10]), date.fromisoformat(incident[:10])
-    except ValueError:
-        return None
-    years = when.year - born.year - ((when.month, when.day) < (born.month, born.day))
-    return years if years >= 0 else None

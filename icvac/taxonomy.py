@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Iterator
 
@@ -23,6 +24,7 @@ __all__ = [
 # ICCS scheme, adopted for ICVAC codes: digits per level.
 CODE_LENGTHS = {1: 2, 2: 4, 3: 5, 4: 6}
 LANGUAGES = ("en", "fr", "es")
+_LOOKUP_CACHE_LIMIT = 10_000  # distinct raw values remembered per variable
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,34 @@ class Variable:
     @property
     def codes(self) -> tuple[str, ...]:
         return tuple(v.code for v in self.values)
+
+    def lookup(self, raw: str) -> str | None:
+        """The code ``raw`` reads as: a code as written, else a code, title or synonym in any language
+        with case, accents and punctuation ignored (``"Féminin"``, ``" F "`` -> ``"female"``); None when
+        it is none of them (a blank too). Cached per distinct text."""
+        cache = self._lookup_cache
+        if raw in cache:
+            return cache[raw]
+        code = self._folded.get(fold(raw))
+        if len(cache) < _LOOKUP_CACHE_LIMIT:
+            cache[raw] = code
+        return code
+
+    @cached_property
+    def _folded(self) -> dict[str, str]:
+        # codes first, then titles, then synonyms: a value's code is never taken by another's synonym
+        codes = [(v.code, v.code) for v in self.values]
+        titles = [(t, v.code) for v in self.values for t in v.title.values()]
+        synonyms = [(s, v.code) for v in self.values for syns in v.synonyms.values() for s in syns]
+        table: dict[str, str] = {}
+        for text, code in (*codes, *titles, *synonyms):
+            table.setdefault(fold(text), code)
+        table.pop("", None)
+        return table
+
+    @cached_property
+    def _lookup_cache(self) -> dict[str, str | None]:
+        return {code: code for code in self.codes}
 
 
 @dataclass(frozen=True)

@@ -21,17 +21,19 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 from array import array
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Callable, Mapping
 
-from .checks import CHECKS, ERROR, WARNING
+from .ages import BAD, completed_years, parse_age, parse_date
+from .checks import CHECKS, ERROR
+from .codes import is_unclassified, split_codes
 from .columns import ROLES, VARIABLE_ROLES, resolve_columns
 from .errors import UsageError
 from .readers import ReadOptions, open_table
-from .taxonomy import CODE_LENGTHS, Taxonomy, load_taxonomy
+from .taxonomy import Taxonomy, load_taxonomy
 
 __all__ = ["Issue", "Stats", "Report", "ValidateOptions", "validate", "DEFAULT_MAX_ISSUES", "REQUIRED_ROLES"]
 
@@ -39,9 +41,6 @@ DEFAULT_MAX_ISSUES = 100
 REQUIRED_ROLES = ("icvac_code",)
 CACHE_LIMIT = 10_000   # distinct values remembered per column; beyond it values are checked afresh
 SHOWN_LENGTH = 40      # a coded value longer than this is cut in messages
-_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})(?:[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?)?")
-_UNKNOWN = "unknown"
-_BAD = object()  # an age or date cell that holds something, but not a usable value
 
 
 @dataclass(frozen=True)
@@ -130,7 +129,8 @@ def validate(source: str | os.PathLike, taxonomy: Taxonomy | None = None,
             if cmap.get(role) is None:
                 run.emit(None, None, "missing-required-column", None, {"role": role}, column=role)
         _RowChecker(run, taxonomy, cmap.index, options).check_rows(table.rows())
-        name, fmt = table.name, table.format
+        # the file's name, not the path as typed: reports are shared, and a path can name a person
+        name, fmt = Path(table.name).name, table.format
     return run.report(name, fmt, f"{taxonomy.id} {taxonomy.version} ({taxonomy.status})",
                       {role: table.header[i] for role, i in cmap.index.items()})
 
@@ -177,10 +177,13 @@ class _Run:
         self.counts[slug] += 1
         if chk.severity == ERROR:
             self.errors += 1
-            self.row_error = True
         else:
             self.warnings += 1
-            self.row_warning = True
+        if row is not None:  # a file-level issue belongs to no row
+            if chk.severity == ERROR:
+                self.row_error = True
+            else:
+                self.row_warning = True
         if col is not None:
             column = self.header[col]
             per = self.by_column.setdefault(column, {})
@@ -218,10 +221,6 @@ def _shown(value: str) -> str:
 def _id_hash(value: str) -> int:
     # a stable 64-bit digest (not hash(), which changes between runs) keeps the result reproducible
     return int.from_bytes(hashlib.blake2b(value.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "big")
-
-
-def _years_between(birth: date, later: date) -> int:
-    return later.year - birth.year - ((later.month, later.day) < (birth.month, birth.day))
 
 
 class _IdSet:
@@ -291,11 +290,11 @@ class _RowChecker:
                 run.rows_blank += 1
                 run.end_row()
             blank.clear()
-            row_id = row[self.id_col].strip() if self.id_col is not None and self.id_col < len(row) else None
             if len(row) != width:
-                run.emit(number, None, "wrong-field-count", row_id, {"count": len(row), "expected": width})
+                # no id: in a misaligned row the id position may hold a neighbouring column's text
+                run.emit(number, None, "wrong-field-count", None, {"count": len(row), "expected": width})
             else:
-                self.check_row(number, row, row_id)
+                self.check_row(number, row, row[self.id_col].strip() if self.id_col is not None else None)
             run.end_row()
 
     def check_row(self, number: int, row: list[str], row_id: str | None) -> None:
@@ -347,7 +346,7 @@ class _RowChecker:
             run.emit(number, self.birth_col, "birth-after-incident", row_id,
                      {"birth": birth.isoformat(), "incident": incident.isoformat()})
             return
-        expected = _years_between(birth, incident)
+        expected = completed_years(birth, incident)
         if isinstance(age, int):
             if 0 <= age <= 17 and age != expected:
                 run.emit(number, self.age_col, "age-inconsistent", row_id,
@@ -359,72 +358,61 @@ class _RowChecker:
     # -- cell checks: value -> (parsed, problems) or problems; each is cached per distinct value
 
     def _code(self, value: str) -> tuple:
-        code = value.strip()
-        if not code:
+        codes = split_codes(value)
+        if not codes:
             return (("missing-code", {}),)
+        problems = [self._one_code(code) for code in codes]
+        problems = [p for p in problems if p is not None]
+        if any(is_unclassified(code) for code in codes):
+            problems.append(("unclassified-code", {}))
+        if not any(slug == "unknown-code" for slug, _ in problems) and "".join(value.split()) != value:
+            problems.insert(0, ("noncanonical-value", {"value": _shown(value), "code": "".join(value.split())}))
+        return tuple(problems)
+
+    def _one_code(self, code: str) -> tuple | None:
+        if is_unclassified(code):
+            return None
         category = self.taxonomy.categories.get(code)
         if category is None:
             hint = ""
             if code.isdigit() and "0" + code in self.taxonomy.categories:
                 hint = f" (did a spreadsheet drop its leading zero? {'0' + code!r} is a code)"
-            return (("unknown-code", {"value": _shown(code), "taxonomy": self.taxonomy.id, "hint": hint}),)
-        problems = []
-        if code != value:
-            problems.append(("noncanonical-value", {"value": _shown(value), "code": code}))
+            return ("unknown-code", {"value": _shown(code), "taxonomy": self.taxonomy.id, "hint": hint})
         if self.min_level is not None and category.level < self.min_level:
-            problems.append(("code-too-coarse", {"value": code, "level": category.level,
-                                                 "min_level": self.min_level}))
-        return tuple(problems)
+            return ("code-too-coarse", {"value": code, "level": category.level, "min_level": self.min_level})
+        return None
 
     def _variable_check(self, role: str) -> Callable[[str], tuple]:
-        codes = self.taxonomy.variables[role].codes
-        exact = frozenset(codes)
-        folded = {c.casefold(): c for c in codes}
-        allowed = ", ".join(codes)
+        variable = self.taxonomy.variables[role]
+        exact = frozenset(variable.codes)
+        allowed = ", ".join(variable.codes)
 
         def check(value: str) -> tuple:
             if value in exact:
                 return ()
-            text = value.strip()
-            if not text:
+            if not value.strip():
                 return (("missing-value", {"variable": role}),)
-            code = folded.get(text.casefold())
+            code = variable.lookup(value)
             if code is not None:
                 return (("noncanonical-value", {"value": _shown(value), "code": code}),)
-            return (("invalid-value", {"value": _shown(text), "variable": role, "allowed": allowed}),)
+            return (("invalid-value", {"value": _shown(value.strip()), "variable": role, "allowed": allowed}),)
 
         return check
 
-    def _age(self, value: str) -> tuple:
-        text = value.strip()
-        if not text or text.casefold() == _UNKNOWN:
-            return None, ()
-        try:
-            age = int(text)
-        except ValueError:
-            try:
-                number = float(text)
-            except ValueError:
-                number = None
-            if number is None or not number.is_integer():
-                return _BAD, (("age-not-a-number", {"value": _shown(text)}),)
-            age = int(number)
-        if not 0 <= age <= 17:
+    @staticmethod
+    def _age(value: str) -> tuple:
+        age = parse_age(value)
+        if age is BAD:
+            return BAD, (("age-not-a-number", {"value": _shown(value.strip())}),)
+        if age is not None and age > 17:
             return age, (("age-out-of-range", {"age": age}),)
         return age, ()
 
     def _date(self, value: str) -> tuple:
-        text = value.strip()
-        if not text:
-            return None, ()
-        match = _DATE.fullmatch(text)
-        try:
-            day = date(int(match[1]), int(match[2]), int(match[3])) if match else None
-        except ValueError:
-            day = None
-        if day is None:
-            return _BAD, (("invalid-date", {"value": _shown(text)}),)
-        if day > self.today:
+        day = parse_date(value)
+        if day is BAD:
+            return BAD, (("invalid-date", {"value": _shown(value.strip())}),)
+        if day is not None and day > self.today:
             # a future date is wrong, so comparing it with the other date would only add noise
-            return _BAD, (("future-date", {"value": day.isoformat(), "today": self.today.isoformat()}),)
+            return BAD, (("future-date", {"value": day.isoformat(), "today": self.today.isoformat()}),)
         return day, ()

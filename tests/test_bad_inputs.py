@@ -208,8 +208,6 @@ def test_header_only_is_zero_records(icvac, tmp_path, command, suffix):
         assert "0 rows" in result.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="the 'no data rows' warning belongs in cli/*_cmd.py (other owner); "
-                                       "remove this marker when it is added")
 @pytest.mark.parametrize("command", ["validate", "tabulate", "coverage"])
 def test_header_only_is_said_on_stderr(icvac, tmp_path, command):
     path = tmp_path / "header.csv"

@@ -148,3 +148,97 @@ def test_declared_columns_missing_from_the_export_are_warned_not_fatal(icvac, tm
     missing = icvac("recode", data, "--mapping", "gbvims", "--column", "victim_age=age",
                     "--column", "national_label=categorie", "-o", out)
     assert missing.exit_code == 2 and "no column named 'age'" in missing.stderr
+
+
+# -- nothing is lost -------------------------------------------------------------------------------------------
+
+def test_cells_beyond_the_header_are_kept_after_the_icvac_columns(icvac, tmp_path):
+    data = tmp_path / "r.csv"
+    data.write_text("id,gbv_type\n1,Rape,kept one,kept two,\n2\n3,Rape,,\n4,Rape\n", encoding="utf-8")
+    out = tmp_path / "o.csv"
+    result = icvac("recode", data, "--mapping", "gbvims", "-o", out)
+    assert result.exit_code == 0, result.stderr
+    rows = read(out)
+    width = len(rows[0])
+    assert rows[1][:3] == ["1", "Rape", "0301"] and rows[1][width:] == ["kept one", "kept two"]
+    assert [len(r) for r in rows[2:]] == [width] * 3  # padded; empty cells beyond the header hold nothing
+    assert "(rows 2, 3, 4)" in result.stderr and "kept after the ICVAC columns" in result.stderr
+    meta = json.loads((tmp_path / "o.csv.meta.json").read_text())
+    assert (meta["ragged_rows"], meta["ragged_row_numbers"], meta["rows_with_extra_cells"]) == (3, [2, 3, 4], 1)
+
+
+def test_jsonl_keeps_extra_cells_and_keys_missing_from_the_first_record(icvac, tmp_path):
+    data = tmp_path / "r.jsonl"
+    data.write_text('{"id": "1", "gbv_type": "Rape"}\n'
+                    '{"id": "2", "gbv_type": "Rape", "note": "late key"}\n', encoding="utf-8")
+    result = icvac("recode", data, "--mapping", "gbvims", "--format", "jsonl")
+    assert result.exit_code == 0, result.stderr
+    first, second = (json.loads(line) for line in result.stdout.splitlines())
+    assert "icvac_extra_cells" not in first
+    assert second["icvac_extra_cells"] == ["late key"] and second["icvac_code"] == "0301"
+
+
+def test_recoding_a_recoded_file_again_changes_nothing(icvac, tmp_path):
+    once, twice = tmp_path / "once.csv", tmp_path / "twice.csv"
+    assert icvac("recode", REGISTER, "--mapping", CP, "-o", once).exit_code == 0
+    result = icvac("recode", once, "--mapping", CP, "-o", twice)
+    assert result.exit_code == 0, result.stderr
+    assert twice.read_bytes() == once.read_bytes()
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_an_icvac_column_is_never_overwritten(icvac, tmp_path, fmt):
+    data = tmp_path / "coded.csv"
+    data.write_text("id,gbv_type,icvac_code\n1,Rape,\n2,Rape,0202\n", encoding="utf-8")
+    out = tmp_path / f"o.{fmt}"
+    result = icvac("recode", data, "--mapping", "gbvims", "-o", out)
+    assert result.exit_code == 2
+    assert "row 3" in result.stderr and "already has icvac_code" in result.stderr and "0202" not in result.stderr
+    assert not out.exists()
+
+
+def test_age_group_from_the_dates_when_the_age_is_blank(icvac, tmp_path):
+    data = tmp_path / "d.csv"
+    data.write_text("incident_id,gbv_type,survivor_age,date_of_incident,victim_birth_date\n"
+                    "1,Rape,,2020-06-01,2010-06-01\n2,Rape,,2020-06-01,\n3,Rape,7,2020-06-01,2000-01-01\n"
+                    "4,Rape,1e1,,\n5,Rape,\"12,5\",,\n6,Rape,nan,,\n7,Rape,,2020-06-01,2021-01-01\n8,Rape,unknown,,\n",
+                    encoding="utf-8")
+    result = icvac("recode", data, "--mapping", "gbvims", "--format", "jsonl")
+    assert result.exit_code == 0, result.stderr
+    groups = [json.loads(line)["icvac_victim_age_group"] for line in result.stdout.splitlines()]
+    assert groups == ["10-14", "unknown", "5-9", "unclassified", "unclassified", "unclassified", "unclassified",
+                      "unknown"]
+
+
+def test_an_open_ended_age_group_of_a_custom_taxonomy(tmp_path):
+    import copy
+
+    from icvac.taxonomy import Variable, VariableValue
+
+    taxonomy = load_taxonomy()
+    custom = copy.copy(taxonomy)
+    groups = Variable("victim_age_group", {"en": "Age"}, "provisional", (
+        VariableValue("under-15", {"en": "Under 15"}, max=14), VariableValue("15+", {"en": "15 and over"}, min=15),
+        VariableValue("unknown", {"en": "Unknown"})))
+    custom.variables = {**taxonomy.variables, "victim_age_group": groups}
+    out = tmp_path / "o.csv"
+    recode_file(REGISTER, load_mapping(CP, taxonomy), custom, out)
+    rows = read(out)
+    got = [(r[1], r[-1]) for r in rows[1:]]
+    assert got[:3] == [("8", "under-15"), ("15", "15+"), ("", "unknown")]
+
+
+def test_variable_values_read_titles_and_synonyms_under_the_mapping(icvac, tmp_path):
+    data = tmp_path / "s.csv"
+    data.write_text("case_no;age;sex;abuse_code;abuse_label;notes\n1;8;Féminin;P1;;\n2;8;niño;P1;;\n"
+                    "3;8;G;P1;;\n", encoding="utf-8")
+    result = icvac("recode", data, "--mapping", CP, "--format", "jsonl")
+    assert [json.loads(line)["icvac_victim_sex"] for line in result.stdout.splitlines()] == [
+        "female", "male", "female"]
+
+
+def test_header_only_says_so(icvac, tmp_path):
+    data = tmp_path / "empty.csv"
+    data.write_text("id,gbv_type\n", encoding="utf-8")
+    result = icvac("recode", data, "--mapping", "gbvims", "-o", tmp_path / "o.csv")
+    assert result.exit_code == 0 and "empty.csv: no data rows (only a header)" in result.stderr

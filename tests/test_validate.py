@@ -43,6 +43,7 @@ EXPECTED = [
     (17, "victim_sex", "invalid-value"),
     (18, "victim_sex", "noncanonical-value"),
     (19, "setting", "missing-value"),
+    (20, "icvac_code", "unclassified-code"),
 ]
 
 
@@ -71,8 +72,8 @@ def test_every_check_fixture_gives_the_exact_issues():
 
 def test_every_check_fixture_stats_add_up():
     s = validate(EVERY, options=EVERY_OPTIONS).stats
-    assert (s.rows_read, s.rows_valid, s.rows_with_errors, s.rows_with_warnings, s.rows_blank) == (18, 5, 13, 5, 1)
-    assert (s.issues, s.errors, s.warnings) == (18, 13, 5)
+    assert (s.rows_read, s.rows_valid, s.rows_with_errors, s.rows_with_warnings, s.rows_blank) == (19, 7, 12, 6, 1)
+    assert (s.issues, s.errors, s.warnings) == (19, 13, 6)
 
 
 def test_catalogue_entries_are_complete():
@@ -97,7 +98,9 @@ def test_messages_never_show_opaque_values():
 @pytest.mark.parametrize("age, slugs", [
     ("7", []), ("7.0", []), (" 7 ", []), ("", []), ("unknown", []), ("Unknown", []), ("0", []), ("17", []),
     ("7.5", ["age-not-a-number"]), ("7,0", ["age-not-a-number"]), ("nan", ["age-not-a-number"]),
-    ("-1", ["age-out-of-range"]), ("18", ["age-out-of-range"]), ("18.0", ["age-out-of-range"]),
+    ("1e1", ["age-not-a-number"]), ("12,5", ["age-not-a-number"]), ("-1", ["age-not-a-number"]),
+    ("131", ["age-not-a-number"]), ("130", ["age-out-of-range"]),
+    ("18", ["age-out-of-range"]), ("18.0", ["age-out-of-range"]),
 ])
 def test_age_rules(tmp_path, age, slugs):
     path = write_csv(tmp_path / "a.csv", [["id", "icvac_code", "victim_age"], ["A", "0301", age]])
@@ -119,10 +122,51 @@ def test_variable_codes_are_exact_and_case_variants_warn(tmp_path):
     path = write_csv(tmp_path / "v.csv", [["icvac_code", "victim_sex", "setting", "armed_conflict"],
                                           ["0301", "female", "online", "no"],
                                           ["0301", "FEMALE", " home", "unknown"],
-                                          ["0301", "f", "street", ""]])
+                                          ["0301", "zebra", "moon", ""]])
     assert [(i.row, i.column, i.slug) for i in validate(path).issues] == [
         (3, "victim_sex", "noncanonical-value"), (3, "setting", "noncanonical-value"),
         (4, "victim_sex", "invalid-value"), (4, "setting", "invalid-value"), (4, "armed_conflict", "missing-value")]
+
+
+@pytest.mark.parametrize("value", ["Féminin", "feminin", "girl", "niña", " F ", "Female"])
+def test_titles_and_synonyms_in_any_language_are_noncanonical_not_invalid(tmp_path, value):
+    """tabulate and recode read these as `female`; validate must not call them invalid."""
+    path = write_csv(tmp_path / "t.csv", [["icvac_code", "victim_sex"], ["0301", value]])
+    (issue,) = validate(path).issues
+    assert (issue.slug, issue.severity) == ("noncanonical-value", "warning")
+    assert "'female'" in issue.message
+
+
+@pytest.mark.parametrize("cell, slugs", [
+    ("0301|0202", []), ("0301;0202", []), ("0301|", []), ("unclassified", ["unclassified-code"]),
+    ("Unclassified", ["unclassified-code"]), ("0301|unclassified", ["unclassified-code"]),
+    ("0301|9999", ["unknown-code"]), ("9999|8888", ["unknown-code", "unknown-code"]),
+    ("0301 | 0202", ["noncanonical-value"]), ("|", ["missing-code"]),
+])
+def test_code_cells_are_split_like_tabulate_reads_them(tmp_path, cell, slugs):
+    path = write_csv(tmp_path / "c.csv", [["id", "icvac_code"], ["A", cell]])
+    report = validate(path)
+    assert [i.slug for i in report.issues] == slugs
+    assert report.valid == ("unknown-code" not in slugs and "missing-code" not in slugs)
+
+
+def test_each_code_of_a_cell_is_held_to_the_minimum_level(tmp_path):
+    path = write_csv(tmp_path / "c.csv", [["icvac_code"], ["0301|03"]])
+    report = validate(path, options=ValidateOptions(min_level=2))
+    assert [(i.slug, i.message) for i in report.issues] == [
+        ("code-too-coarse", "code '03' is at level 1; level 2 or finer is required")]
+
+
+def test_recode_output_validates(icvac, tmp_path):
+    """What `icvac recode` writes (acts joined with |, unclassified records) is valid data."""
+    from .conftest import FIXTURES as FIX
+
+    out = tmp_path / "coded.csv"
+    assert icvac("recode", FIX / "recode" / "register.csv", "--mapping", FIX / "recode" / "child_protection.yaml",
+                 "-o", out).exit_code == 0
+    report = validate(out, options=ValidateOptions(skip=("invalid-value",)))  # sex 'Q' is unmapped on purpose
+    assert report.counts_by_slug["unknown-code"] == 0 and report.counts_by_slug["unclassified-code"] == 3
+    assert report.valid
 
 
 def test_lost_leading_zero_is_pointed_out(tmp_path):
@@ -138,6 +182,44 @@ def test_missing_icvac_code_column_is_an_error_and_other_checks_still_run(tmp_pa
     assert not report.valid and report.stats.rows_with_errors == 1
 
 
+def test_a_file_level_issue_marks_no_row(tmp_path):
+    path = write_csv(tmp_path / "m.csv", [["id", "victim_age"], ["A", "7"], ["B", "8"], ["C", "30"]])
+    report = validate(path)
+    assert flat(report) == [(None, "icvac_code", "missing-required-column"), (4, "victim_age", "age-out-of-range")]
+    s = report.stats
+    assert (s.rows_read, s.rows_with_errors, s.rows_valid, s.errors) == (3, 1, 2, 2)
+    assert not report.valid
+
+
+def test_a_file_level_warning_marks_no_row(tmp_path, monkeypatch):
+    from icvac.checks import WARNING, Check
+
+    path = write_csv(tmp_path / "w.csv", [["id", "victim_age"], ["A", "7"]])
+    as_warning = Check("missing-required-column", WARNING, "t", "no {role}", "d", scope="file")
+    monkeypatch.setitem(CHECKS, "missing-required-column", as_warning)
+    report = validate(path)
+    assert report.stats.warnings == 1 and report.stats.rows_with_warnings == 0
+
+
+def test_a_ragged_row_has_no_id(tmp_path):
+    """The id position of a misaligned row may hold a neighbouring column's text (a narrative)."""
+    path = tmp_path / "r.csv"
+    path.write_text("notes,id,icvac_code\nfine,A,0301\nSECRET,B\n0301\n", encoding="utf-8")
+    report = validate(path)
+    assert [(i.row, i.slug, i.id) for i in report.issues] == [(3, "wrong-field-count", None),
+                                                             (4, "wrong-field-count", None)]
+    assert "B" not in json.dumps([i.to_dict() for i in report.issues])
+
+
+def test_source_is_the_file_name_not_the_path(tmp_path):
+    folder = tmp_path / "Jane Doe case files"
+    folder.mkdir()
+    path = write_csv(folder / "d.csv", [["icvac_code"], ["0301"]])
+    report = validate(path.resolve())
+    assert report.source == "d.csv"
+    assert "Jane Doe" not in json.dumps(report.to_dict())
+
+
 def test_trailing_blank_rows_are_not_rows(tmp_path):
     path = tmp_path / "t.csv"
     path.write_text("icvac_code\n0301\n\n,\n0302\n\n\n", encoding="utf-8")
@@ -150,7 +232,7 @@ def test_column_override_points_a_role_at_another_column(tmp_path):
     path = write_csv(tmp_path / "o.csv", [["N°", "Code", "Sexe"], ["1", "0301", "F"]])
     options = ValidateOptions(columns={"id": "N°", "icvac_code": "Code", "victim_sex": "Sexe"})
     report = validate(path, options=options)
-    assert [(i.row, i.column, i.slug, i.id) for i in report.issues] == [(2, "Sexe", "invalid-value", "1")]
+    assert [(i.row, i.column, i.slug, i.id) for i in report.issues] == [(2, "Sexe", "noncanonical-value", "1")]
     assert report.columns == {"id": "N°", "icvac_code": "Code", "victim_sex": "Sexe"}
 
 
@@ -308,9 +390,17 @@ def test_cli_table_output(icvac):
     assert SECRET not in result.stdout + result.stderr
 
 
+def test_cli_header_only_says_so_and_exits_0(icvac, tmp_path):
+    path = write_csv(tmp_path / "empty.csv", [["id", "icvac_code"]])
+    result, data = icvac.json("validate", path, "--format", "json")
+    assert result.exit_code == 0 and data["stats"]["rows_read"] == 0
+    assert "empty.csv: no data rows (only a header)" in result.stderr
+    assert "no data rows" not in icvac("--quiet", "validate", path).stderr
+
+
 def test_cli_stdin(icvac):
     result, data = icvac.json("validate", "-", "--format", "json", input=EVERY.read_text(encoding="utf-8"))
-    assert data["source"] == "<stdin>" and data["stats"]["rows_read"] == 18
+    assert data["source"] == "<stdin>" and data["stats"]["rows_read"] == 19
 
 
 def test_cli_issues_csv_has_every_issue_and_html_report(icvac, tmp_path):
@@ -324,7 +414,7 @@ def test_cli_issues_csv_has_every_issue_and_html_report(icvac, tmp_path):
     assert [(int(r[0]) if r[0] else None, r[2] or None, r[3]) for r in rows[1:]] == EXPECTED
     text = page.read_text(encoding="utf-8")
     assert SECRET not in text and SECRET not in issues.read_text(encoding="utf-8")
-    assert "Rows read" in text and "Not valid" in text and "First 2 of 18 issues" in text
+    assert "Rows read" in text and "Not valid" in text and "First 2 of 19 issues" in text
     for external in ("http://", "https://", "<script", "<link", "src=", "url("):
         assert external not in text
     again = tmp_path / "again.html"

@@ -58,7 +58,10 @@ def recode(
     """Code every record of DATA into ICVAC with a mapping; rows keep their order and columns.
 
     Added columns: icvac_code, icvac_level1, icvac_title, icvac_match (exact-code, exact-label,
-    normalised-label, fuzzy, condition, review, unclassified), icvac_score, and icvac_<variable>.
+    normalised-label, fuzzy, condition, review, unclassified), icvac_score, and icvac_<variable>
+    (icvac_victim_age_group from the age, else the birth and incident dates). Cells beyond the
+    header are kept after them. An input column already named like an added one is filled, never
+    overwritten: a different value stops the recode (exit 2).
     Exit 0 done, 1 with --fail-on-unclassified when a record is unclassified, 2 usage, 3 unreadable.
     Example: icvac recode examples/national_export.csv --mapping gbvims -o recoded.csv
     """
@@ -112,9 +115,15 @@ def _print_summary(summary, output: str, review: Optional[Path]) -> None:
     info(f"recoded {summary.rows_in} rows into {summary.rows_out} rows ({summary.acts} acts: {methods})")
     info(f"unclassified records: {summary.unclassified_records}; values to review: {len(summary.review)}"
          + (f" (written to {review})" if review else " (pass --review FILE to list them)"))
+    if not summary.rows_in:
+        warn(f"{summary.provenance['input']}: no data rows (only a header)")
     if summary.ragged_rows:
-        warn(f"{summary.ragged_rows} row(s) had a different number of cells than the header; padded or cut "
-             "to the header's width")
+        rows = ", ".join(map(str, summary.ragged_row_numbers))
+        more = ", …" if summary.ragged_rows > len(summary.ragged_row_numbers) else ""
+        warn(f"{summary.ragged_rows} row(s) had a different number of cells than the header (rows {rows}{more}): "
+             "short rows were padded with blank cells"
+             + (f"; the cells beyond the header of {summary.rows_with_extra_cells} row(s) were kept after the "
+                "ICVAC columns (in JSON Lines, under icvac_extra_cells)" if summary.rows_with_extra_cells else ""))
     if summary.missing_columns:
         warn(f"the mapping names column(s) {', '.join(map(repr, summary.missing_columns))}, not in the input; "
              "those variables are not recoded (point them elsewhere with --column ROLE=NAME)")

@@ -42,7 +42,7 @@ def tabulate_command(
     unit: Annotated[Unit, typer.Option("--unit", help="act: count acts (each code in a record); victim: count "
                                                       "records, once per category.")] = Unit.act,
     min_cell: Annotated[int, typer.Option("--min-cell", "-k", min=0, help="Withhold counts from 1 to K-1, and "
-                                          "enough others that none can be recomputed; 0 turns it off.")] = 5,
+                                          "enough others that none can be recomputed; 0 or 1 turns it off.")] = 5,
     fmt: Annotated[Optional[TableFormat], typer.Option(
         "--format", "-f", show_default=False,
         help="table for people; csv, json or xlsx for files. Default: from the -o extension, else table.")] = None,
@@ -129,7 +129,7 @@ def _print_table(result) -> None:
     meta = result.metadata
     unit = "acts" if meta["unit"] == "act" else "victims"
     caption = (f"{unit} by ICVAC level-{meta['level']} category; x = withheld (counts below {meta['min_cell']} "
-               "and cells that would reveal them)" if meta["min_cell"] else f"{unit}; suppression OFF")
+               "and cells that would reveal them)" if meta["min_cell"] > 1 else f"{unit}; suppression OFF")
     table = Table(*(["code", "category"] + [c.key for c in result.columns]), caption=caption, box=None)
     for column in table.columns[2:]:
         column.justify = "right"

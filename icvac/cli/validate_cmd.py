@@ -12,7 +12,7 @@ from icvac.errors import ExitCode, UsageError
 
 from . import app
 from ._common import FormatOption, ReportFormat, TaxonomyOption, emit_json, info, load_taxonomy_for_command, \
-    stdout_console
+    stdout_console, warn
 
 TABLE_ROWS = 20  # issues shown in the terminal; the rest go to --issues / --report / --format json
 
@@ -84,6 +84,8 @@ def validate_command(
         if report:
             with atomic_output(report, stage=stage) as handle:
                 handle.write(render_html(result))
+    if not result.stats.rows_read:
+        warn(f"{result.source}: no data rows (only a header)")
     if fmt is ReportFormat.json:
         emit_json(result.to_dict())
     else:
