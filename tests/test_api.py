@@ -37,3 +37,19 @@ def test_library_validates_the_example_without_the_cli():
     report = icvac.validate_file(EXAMPLES / "incidents.csv", icvac.load_taxonomy())
     assert not report.valid
     assert report.stats.rows_read == report.stats.rows_valid + report.stats.rows_with_errors == 300
+
+
+def test_readme_library_example_runs(tmp_path, monkeypatch):
+    import re
+    import shutil
+
+    from .conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    code = re.search(r"```python\n(.*?)```", readme, re.S).group(1)
+    shutil.copytree(EXAMPLES, tmp_path / "examples")
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {}
+    exec(compile(code, "README.md", "exec"), namespace)
+    assert (tmp_path / "recoded.csv").is_file()
+    assert namespace["table"].to_dict()["metadata"]["level"] == 1
