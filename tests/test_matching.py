@@ -234,3 +234,28 @@ def test_suggest_unlimited_is_the_strict_ranking_in_full(matcher):
     assert [c.score for c in full] == sorted((c.score for c in full), reverse=True)
     assert all(c.score == round(fuzz.token_sort_ratio(normalise("Physcal Assault"), normalise(c.matched)), 1)
                for c in full)
+
+
+def _entries(name):
+    taxonomy = load_taxonomy()
+    mapping = load_mapping(name, taxonomy)
+    return Matcher(mapping, taxonomy), [e for e in mapping.entries if e.relation != "no-match"]
+
+
+_BUNDLED = {name: _entries(name) for name in ("gbvims", "iccs")}
+_CASINGS = st.sampled_from([str, str.upper, str.lower, str.title, lambda s: f"  {s}  ",
+                            lambda s: s.replace(" ", "   ")])
+
+
+@settings(max_examples=200, deadline=None)
+@given(name=st.sampled_from(sorted(_BUNDLED)), pick=st.integers(min_value=0), casing=_CASINGS)
+def test_an_exact_label_recodes_to_its_own_target(name, pick, casing):
+    matcher, entries = _BUNDLED[name]
+    entry = entries[pick % len(entries)]
+    for label in entry.labels:
+        match = matcher.match("", casing(label))
+        assert match.targets == entry.targets, (label, match)
+        assert match.method in ("exact-label", "normalised-label")
+    if entry.source_code:
+        match = matcher.match(entry.source_code, "")
+        assert (match.method, match.targets) == ("exact-code", entry.targets)
