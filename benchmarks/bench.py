@@ -393,7 +393,7 @@ def bench_draft(args) -> Result:
 
 
 def draft_args(labels: Path, out: Path) -> list[str]:
-    return ["mapping", "draft", str(labels), "--column", LABEL_COLUMN, "--output", str(out)]
+    return ["mapping", "draft", str(labels), "--label-column", LABEL_COLUMN, "--output", str(out)]
 
 
 # ---------------------------------------------------------------- machine and report

@@ -14,12 +14,12 @@ from urllib.parse import quote
 
 from .crosswalk import Crosswalk, Link
 from .errors import UsageError
+from .export import markdown_cell as _md
 from .mapping import SKOS_PREDICATES
 from .taxonomy import CODE_LENGTHS
 from .writers import atomic_output, csv_writer, excel_safe, xlsx_writer
 
-__all__ = ["CROSSWALK_FORMATS", "COLUMNS", "SQL_TABLE", "ICVAC_IRI", "render", "write_crosswalk",
-           "format_from_name"]
+__all__ = ["CROSSWALK_FORMATS", "COLUMNS", "EXTENSIONS", "SQL_TABLE", "ICVAC_IRI", "render", "write_crosswalk"]
 
 CROSSWALK_FORMATS = ("csv", "json", "xlsx", "markdown", "sssom", "sql")
 COLUMNS = ("subject_system", "subject_code", "subject_label", "relation", "object_system", "object_code",
@@ -29,14 +29,9 @@ SQL_TABLE = "icvac_crosswalk"
 # unmistakable; the prefixes, not the IRIs, are what people join on.
 ICVAC_IRI = "https://icvac.example/"
 LICENSE = "https://spdx.org/licenses/MIT.html"
-_EXTENSIONS = {".csv": "csv", ".json": "json", ".xlsx": "xlsx", ".md": "markdown", ".tsv": "sssom",
-               ".sql": "sql"}
+# the format a file name implies (`icvac crosswalk -o`): SSSOM files are .sssom.tsv by convention
+EXTENSIONS = {".csv": "csv", ".json": "json", ".xlsx": "xlsx", ".md": "markdown", ".tsv": "sssom", ".sql": "sql"}
 _LEVELS = {length: level for level, length in CODE_LENGTHS.items()}
-
-
-def format_from_name(output: str | os.PathLike | None) -> str:
-    """The format an output file's extension implies; csv for stdout and unknown extensions."""
-    return _EXTENSIONS.get(os.path.splitext(str(output or ""))[1].lower(), "csv")
 
 
 def _row(link: Link) -> list[str | None]:
@@ -77,10 +72,6 @@ def _csv(cw: Crosswalk) -> str:
 
 def _json(cw: Crosswalk) -> str:
     return json.dumps(cw.to_dict(), ensure_ascii=False, indent=2) + "\n"
-
-
-def _md(text: str | None) -> str:
-    return excel_safe(str(text or "")).replace("|", "\\|").replace("\n", " ")
 
 
 def _markdown(cw: Crosswalk) -> str:

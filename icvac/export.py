@@ -1,4 +1,5 @@
-"""The taxonomy as flat records, CSV, JSON and Markdown, for people and other tools."""
+"""The taxonomy as flat records, CSV, JSON and Markdown, for people and other tools; Markdown cells for
+``crosswalk_formats`` too."""
 from __future__ import annotations
 
 import io
@@ -7,7 +8,8 @@ import json
 from .taxonomy import LANGUAGES, Category, Taxonomy
 from .writers import csv_writer, excel_safe
 
-__all__ = ["category_record", "taxonomy_records", "variable_records", "export_taxonomy", "EXPORT_FORMATS"]
+__all__ = ["category_record", "taxonomy_records", "variable_records", "export_taxonomy", "EXPORT_FORMATS",
+           "markdown_cell"]
 
 EXPORT_FORMATS = ("csv", "json", "markdown")
 
@@ -71,8 +73,10 @@ def _csv(taxonomy: Taxonomy) -> str:
     return buf.getvalue()
 
 
-def _md(text: str) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
+def markdown_cell(text: str | None) -> str:
+    """Text for a Markdown table cell or line: pipes escaped, on one line; formula-safe like every file
+    meant for people, since Markdown tables get pasted into spreadsheets."""
+    return excel_safe(str(text or "")).replace("|", "\\|").replace("\n", " ")
 
 
 def _markdown(taxonomy: Taxonomy) -> str:
@@ -81,10 +85,10 @@ def _markdown(taxonomy: Taxonomy) -> str:
              "|---|---|---|---|---|"]
     for cat in taxonomy.walk():
         indent = "&nbsp;&nbsp;" * (cat.level - 1)
-        lines.append(f"| {cat.code} | {cat.level} | {indent}{_md(cat.title_in('en'))} | {_md(cat.definition)} "
-                     f"| {cat.status} |")
+        lines.append(f"| {cat.code} | {cat.level} | {indent}{markdown_cell(cat.title_in('en'))} "
+                     f"| {markdown_cell(cat.definition)} | {cat.status} |")
     lines += ["", "## Disaggregating variables", ""]
     for var in taxonomy.variables.values():
         values = ", ".join(f"`{v.code}`" for v in var.values)
-        lines.append(f"- **{var.id}** ({_md(var.title.get('en', ''))}): {values}")
+        lines.append(f"- **{var.id}** ({markdown_cell(var.title.get('en', ''))}): {values}")
     return "\n".join(lines) + "\n"

@@ -21,6 +21,7 @@ import yaml
 
 from .columns import VARIABLE_ROLES
 from .errors import MappingError, Problem
+from .resources import bundled_dirs
 from .taxonomy import Taxonomy
 from .text import normalise
 from .yamlio import YamlDocument, format_path, parse_yaml, read_text, schema_problems, short_value
@@ -145,12 +146,10 @@ class Mapping:
 
 def bundled_mappings() -> dict[str, Path]:
     """Mappings shipped with icvac: inside the installed package, or in a source checkout."""
-    here = Path(__file__).resolve().parent
     found: dict[str, Path] = {}
-    for folder in (here / "_data" / "mappings", here.parent / "mappings"):
-        if folder.is_dir():
-            for file in sorted(folder.glob("*.yaml")):
-                found.setdefault(file.stem, file)
+    for folder in bundled_dirs("mappings"):
+        for file in sorted(folder.glob("*.yaml")):
+            found.setdefault(file.stem, file)
     return found
 
 

@@ -37,6 +37,8 @@ Counting rules (documented in ``icvac tabulate --help`` and the README):
 from __future__ import annotations
 
 import itertools
+import json
+import os
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -49,13 +51,15 @@ from .errors import UsageError
 from .readers import ReadOptions, open_table
 from .suppression import suppress
 from .taxonomy import Taxonomy, Variable
+from .writers import atomic_output, csv_writer, excel_safe, xlsx_writer
 
-__all__ = ["Tabulation", "TableRow", "TableColumn", "tabulate", "tabulate_records", "SUPPRESSED_MARKER", "UNITS",
-           "MAX_BY"]
+__all__ = ["Tabulation", "TableRow", "TableColumn", "tabulate", "tabulate_records", "write_tabulation",
+           "SUPPRESSED_MARKER", "UNITS", "MAX_BY", "TABLE_FORMATS"]
 
 SUPPRESSED_MARKER = "x"
 UNITS = ("act", "victim")
 MAX_BY = 2
+TABLE_FORMATS = ("csv", "json", "xlsx")
 INVALID = "invalid"
 UNKNOWN = "unknown"
 
@@ -135,6 +139,25 @@ def tabulate(path: str | Path, taxonomy: Taxonomy, *, level: int = 1, by: Sequen
         notes.append(f"{read['ragged']} row(s) had a different number of cells than the header; missing cells "
                      "were read as blank and cells beyond the header ignored (`icvac validate` lists them)")
     return replace(result, metadata={"source": source, **result.metadata}, warnings=(*notes, *result.warnings))
+
+
+def write_tabulation(tab: Tabulation, fmt: str, output: str | os.PathLike | None) -> None:
+    """Write atomically to ``output`` (``-`` or None: stdout) as csv, json or xlsx. CSV and xlsx cells pass
+    through ``excel_safe`` (they are opened in spreadsheets); JSON keeps withheld counts as null."""
+    if fmt not in TABLE_FORMATS:
+        raise UsageError(f"cannot write a table as {fmt!r}; use one of {', '.join(TABLE_FORMATS)}")
+    if fmt == "xlsx":
+        with xlsx_writer(output, sheet="table") as write:
+            for row in tab.to_rows():
+                write([excel_safe(v) for v in row])
+        return
+    with atomic_output(output) as handle:
+        if fmt == "json":
+            handle.write(json.dumps(tab.to_dict(), ensure_ascii=False, indent=2) + "\n")
+        else:
+            writer = csv_writer(handle)
+            for row in tab.to_rows():
+                writer.writerow([excel_safe(v) for v in row])
 
 
 def _records(rows: Iterable[tuple[int, list[str]]], width: int, code_at: int, getters,

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Iterator
 
 from .errors import Problem, TaxonomyError
+from .resources import PACKAGE_DATA, bundled_path
 from .text import fold
 from .yamlio import YamlDocument, format_path, load_yaml, schema_problems, short_value
 
@@ -204,12 +205,11 @@ class Taxonomy:
 
 def default_taxonomy_path() -> Path:
     """The bundled taxonomy: inside the installed package, or at the top of a source checkout."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "_data" / "taxonomy" / "icvac.yaml", here.parent / "taxonomy" / "icvac.yaml"):
-        if candidate.is_file():
-            return candidate
-    raise TaxonomyError(str(here / "_data" / "taxonomy" / "icvac.yaml"),
-                        message="the bundled taxonomy is missing; reinstall icvac")
+    path = bundled_path("taxonomy", "icvac.yaml")
+    if path is None:
+        raise TaxonomyError(str(PACKAGE_DATA / "taxonomy" / "icvac.yaml"),
+                            message="the bundled taxonomy is missing; reinstall icvac")
+    return path
 
 
 def resolve_taxonomy_path(path: str | os.PathLike | None) -> Path:

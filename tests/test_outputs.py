@@ -185,8 +185,9 @@ def _spellings(path: Path) -> list[str]:
     ("taxonomy", ("tabulate", "{coded}", "--taxonomy", "{taxonomy}", "-f", "csv", "-o", "{out}")),
     ("mapping", ("crosswalk", "-m", "{mapping}", "-f", "csv", "-o", "{out}")),
     ("taxonomy", ("taxonomy", "export", "--taxonomy", "{taxonomy}", "-f", "csv", "-o", "{out}")),
-    ("data", ("mapping", "draft", "{data}", "-c", "gbv_type", "-o", "{out}")),
-    ("taxonomy", ("mapping", "draft", "{data}", "-c", "gbv_type", "--taxonomy", "{taxonomy}", "-o", "{out}")),
+    ("data", ("mapping", "draft", "{data}", "--label-column", "gbv_type", "-o", "{out}")),
+    ("taxonomy", ("mapping", "draft", "{data}", "--label-column", "gbv_type", "--taxonomy", "{taxonomy}",
+                  "-o", "{out}")),
     ("coded", ("mapping", "review-import", "{coded}", "-m", "{out}", "--reviewer", "me")),
 ], ids=lambda v: " ".join(v[:2]) if isinstance(v, tuple) else v)
 def test_an_output_over_an_input_is_refused(icvac, tmp_path, victim, command):
@@ -211,14 +212,14 @@ def test_recode_refuses_a_review_file_over_the_sidecar(icvac, tmp_path):
 
 @pytest.mark.parametrize("args,parse", [
     (("recode", EXPORT, "-m", "gbvims", "-o", "-"), "csv"),
-    (("recode", EXPORT, "-m", "gbvims", "-o", "-", "--report", "json"), "csv"),
+    (("recode", EXPORT, "-m", "gbvims", "-o", "-", "--summary", "json"), "csv"),
     (("recode", EXPORT, "-m", "gbvims", "-o", "-", "-f", "jsonl"), "jsonl"),
     (("tabulate", ROOT / "tests/fixtures/tabulate/coded.csv", "-f", "csv", "-o", "-"), "csv"),
     (("tabulate", ROOT / "tests/fixtures/tabulate/coded.csv", "-f", "json", "-o", "-"), "json"),
     (("crosswalk", "-m", "gbvims", "-f", "json", "-o", "-"), "json"),
     (("crosswalk", "-m", "gbvims", "-o", "-"), "csv"),
     (("taxonomy", "export", "-f", "csv", "-o", "-"), "csv"),
-    (("mapping", "draft", EXPORT, "-c", "gbv_type", "-o", "-", "--date", "2024-01-01"), "yaml"),
+    (("mapping", "draft", EXPORT, "--label-column", "gbv_type", "-o", "-", "--date", "2024-01-01"), "yaml"),
 ], ids=lambda a: " ".join(map(str, a[:1])) if isinstance(a, tuple) else a)
 def test_dash_writes_the_data_alone_on_stdout(icvac, args, parse):
     r = icvac(*args)
@@ -235,7 +236,7 @@ def test_dash_writes_the_data_alone_on_stdout(icvac, args, parse):
         import yaml
         assert yaml.safe_load(out)["categories"]
     assert "icvac:" not in out and "recoded" not in out
-    if "--report" in args:
+    if "--summary" in args:
         assert json.loads(r.stderr[r.stderr.index("{"):])["rows_in"] == 300
 
 

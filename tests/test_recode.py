@@ -80,7 +80,7 @@ def test_conditions_separator_and_no_match(icvac, tmp_path):
 
 
 def test_summary_json_exit_codes_and_stdout(icvac, tmp_path):
-    result, data = icvac.json("recode", REGISTER, "--mapping", CP, "-o", tmp_path / "o.csv", "--report", "json")
+    result, data = icvac.json("recode", REGISTER, "--mapping", CP, "-o", tmp_path / "o.csv", "--summary", "json")
     assert result.exit_code == 0
     assert data["unclassified_records"] == 3 and data["by_method"]["condition"] == 1
     failing = icvac("recode", REGISTER, "--mapping", CP, "-o", tmp_path / "o2.csv", "--fail-on-unclassified")

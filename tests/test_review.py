@@ -95,7 +95,7 @@ def test_draft_proposes_the_shipped_level1(icvac, tmp_path):
     values = tmp_path / "labels.csv"
     write_dicts(values, [{"label": label} for label in GBVIMS + ["Rape"]])
     draft = tmp_path / "draft.yaml"
-    result = icvac("mapping", "draft", values, "--column", "label", "-o", draft, "--date", "2024-07-01")
+    result = icvac("mapping", "draft", values, "--label-column", "label", "-o", draft, "--date", "2024-07-01")
     assert result.exit_code == 0, result.stderr
     taxonomy = load_taxonomy()
     drafted = load_mapping(draft, taxonomy)
@@ -104,14 +104,14 @@ def test_draft_proposes_the_shipped_level1(icvac, tmp_path):
     assert all(e.review for e in drafted.entries)
     raw = yaml.safe_load(draft.read_text(encoding="utf-8"))
     assert raw["categories"][0]["count"] == 2 and len(raw["categories"][0]["suggestions"]) == 3
-    coded = icvac("recode", values, "--mapping", draft, "--report", "json")
+    coded = icvac("recode", values, "--mapping", draft, "--summary", "json")
     assert "review" in coded.stderr  # draft entries are coded, but marked `review`
 
 
 def test_draft_unknown_column(icvac, tmp_path):
     values = tmp_path / "labels.csv"
     write_dicts(values, [{"label": "Rape"}])
-    assert icvac("mapping", "draft", values, "--column", "nope").exit_code == 2
+    assert icvac("mapping", "draft", values, "--label-column", "nope").exit_code == 2
 
 
 def test_mapping_help_has_an_example_and_draft_reads_like_validate(icvac):
@@ -123,7 +123,7 @@ def test_mapping_help_has_an_example_and_draft_reads_like_validate(icvac):
 
 
 def test_draft_from_stdin_with_reader_options(icvac, tmp_path):
-    result = icvac("mapping", "draft", "-", "--column", "type", "--delimiter", ";", "--header-row", "2",
+    result = icvac("mapping", "draft", "-", "--label-column", "type", "--delimiter", ";", "--header-row", "2",
                    "--date", "2024-07-01", input="export of June\nid;type\n1;Rape\n2;Rape\n3;Neglect\n")
     assert result.exit_code == 0, result.stderr
     draft = tmp_path / "draft.yaml"
@@ -137,7 +137,7 @@ def test_draft_from_stdin_with_reader_options(icvac, tmp_path):
 def test_draft_escapes_line_breaks_in_names(icvac, tmp_path):
     values = tmp_path / "odd\u2028name.csv"
     values.write_text("type\u2028\x85x\nRape\u2029a\n", encoding="utf-8")
-    result = icvac("mapping", "draft", values, "--column", "type\u2028\x85x", "--date", "2024-07-01")
+    result = icvac("mapping", "draft", values, "--label-column", "type\u2028\x85x", "--date", "2024-07-01")
     assert result.exit_code == 0, result.stderr
     draft = tmp_path / "draft.yaml"
     draft.write_text(result.stdout, encoding="utf-8")
@@ -150,7 +150,7 @@ def test_review_import_keeps_a_draft_entry_s_aliases(icvac, tmp_path):
     mapping = tmp_path / "m.yaml"
     values = tmp_path / "labels.csv"
     write_dicts(values, [{"label": "Shouting"}])
-    draft = icvac("mapping", "draft", values, "--column", "label", "--date", "2024-07-01").stdout
+    draft = icvac("mapping", "draft", values, "--label-column", "label", "--date", "2024-07-01").stdout
     mapping.write_text(draft.replace("  - source_label: \"Shouting\"\n",
                                      "  - source_label: \"Shouting\"\n    aliases: [\"Yelling\"]\n"), encoding="utf-8")
     review = tmp_path / "review.csv"

@@ -434,3 +434,21 @@ def test_age_group_reads_ages_like_validate(taxonomy, tmp_path):
     result = tabulate(data, taxonomy, by=("victim_age_group",), min_cell=0)
     assert [c.key for c in result.columns] == ["0-4", "5-9", "10-14", "15-17", "unknown", "invalid", "total"]
     assert rows_of(result)["01"] == [0, 1, 1, 0, 1, 3, 6]
+
+
+@pytest.mark.parametrize("fmt,golden,args", [("csv", "by_sex.csv", {"by": ("victim_sex",)}),
+                                             ("json", "level2_by_age.json", {"level": 2, "by": ("victim_age_group",)})])
+def test_library_writes_what_the_cli_writes(taxonomy, tmp_path, fmt, golden, args):
+    from icvac.tabulate import write_tabulation
+
+    out = tmp_path / f"table.{fmt}"
+    write_tabulation(tabulate(FIXTURE, taxonomy, **args), fmt, out)
+    assert out.read_text(encoding="utf-8") == (GOLDEN / golden).read_text(encoding="utf-8")
+
+
+def test_library_refuses_a_format_it_cannot_write(taxonomy, tmp_path):
+    from icvac.tabulate import write_tabulation
+
+    with pytest.raises(UsageError, match="cannot write a table as 'table'"):
+        write_tabulation(tabulate(FIXTURE, taxonomy), "table", tmp_path / "t.txt")
+    assert list(tmp_path.iterdir()) == []

@@ -6,7 +6,6 @@ at the edge, and nowhere else.
 from __future__ import annotations
 
 import signal
-import sys
 from typing import Annotated, Optional
 
 import typer

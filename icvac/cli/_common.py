@@ -10,9 +10,12 @@ import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any, Iterable, Mapping, Optional
 
 import typer
+
+from icvac.columns import ROLES
+from icvac.errors import UsageError
 
 
 @dataclass
@@ -38,9 +41,10 @@ FormatOption = Annotated[
     ReportFormat,
     typer.Option("--format", "-f", help="table for people, json for pipelines."),
 ]
+OutputOption = Annotated[str, typer.Option("--output", "-o", metavar="FILE", help="File to write, or - for stdout.")]
 
 
-# How to read a data file: the options of `icvac validate`, for every command that reads one.
+# How to read a data file: the same options, names and help in every command that reads one.
 class InputFormat(str, enum.Enum):
     csv = "csv"
     xlsx = "xlsx"
@@ -55,7 +59,12 @@ SheetOption = Annotated[Optional[str], typer.Option("--sheet", show_default=Fals
                                                     help="Excel sheet name or number (default: the first).")]
 HeaderRowOption = Annotated[int, typer.Option("--header-row", min=1, help="Row holding the column names.")]
 InputFormatOption = Annotated[Optional[InputFormat], typer.Option(
-    "--input-format", show_default=False, help="Read the data as this format instead of guessing from its extension.")]
+    "--input-format", show_default=False, help="Read the data as this format instead of guessing from its extension "
+                                               "(stdin is read as CSV).")]
+ColumnOption = Annotated[Optional[list[str]], typer.Option(
+    "--column", "-c", metavar="ROLE=NAME", show_default=False,
+    help="Point a role at a column of the data, e.g. victim_sex=Sexe (repeatable). Roles: "
+         + ", ".join(ROLES) + ".")]
 
 
 def read_options(input_format: Optional[InputFormat], encoding: Optional[str], delimiter: Optional[str],
@@ -64,6 +73,22 @@ def read_options(input_format: Optional[InputFormat], encoding: Optional[str], d
     from icvac.readers import ReadOptions
 
     return ReadOptions(input_format.value if input_format else None, encoding, delimiter, sheet, header_row)
+
+
+def output_format(output: Optional[str], extensions: Mapping[str, str] | Iterable[str], default: str) -> str:
+    """The format the extension of ``-o`` implies. ``extensions`` maps ``.md`` to ``markdown``, or lists
+    formats named like their extension; stdout and any other extension give ``default``."""
+    table = extensions if isinstance(extensions, Mapping) else {f".{name}": name for name in extensions}
+    if output is None or str(output) == "-":
+        return default
+    return table.get(Path(str(output)).suffix.lower(), default)
+
+
+def one_stdout(*outputs: tuple[str, Optional[object]]) -> None:
+    """Refuse two outputs on stdout (``("-o", output), ("--review", review)``): they would interleave."""
+    on_stdout = [name for name, value in outputs if value is not None and str(value) == "-"]
+    if len(on_stdout) > 1:
+        raise UsageError(f"{' and '.join(on_stdout)} would both go to stdout; write all but one to a file")
 
 
 def stderr_console():

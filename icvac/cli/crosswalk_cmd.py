@@ -9,9 +9,9 @@ import typer
 from icvac.errors import UsageError
 
 from . import app
-from ._common import DelimiterOption, EncodingOption, FormatOption, HeaderRowOption, InputFormatOption, \
-    ReportFormat, SheetOption, TaxonomyOption, emit_json, info, load_taxonomy_for_command, problem_line, \
-    read_options, warn
+from ._common import ColumnOption, DelimiterOption, EncodingOption, FormatOption, HeaderRowOption, \
+    InputFormatOption, ReportFormat, SheetOption, TaxonomyOption, emit_json, info, load_taxonomy_for_command, \
+    OutputOption, output_format, problem_line, read_options, stdout_console, warn
 
 crosswalk_app = typer.Typer(rich_markup_mode=None)
 app.add_typer(crosswalk_app, name="crosswalk")
@@ -31,12 +31,12 @@ class CrosswalkFormat(str, enum.Enum):
     sql = "sql"
 
 
-MappingOption = Annotated[
-    Optional[list[str]],
-    typer.Option("--mapping", "-m", metavar="FILE", show_default=False,
-                 help="Mapping YAML file, or the name of a bundled mapping (gbvims, iccs). Give it twice to "
-                      "cross national A to national B through ICVAC."),
-]
+_MAPPING_HELP = "Mapping YAML file, or the name of a bundled mapping (gbvims, iccs)."
+MappingOption = Annotated[Optional[list[str]], typer.Option("--mapping", "-m", metavar="FILE", show_default=False,
+                                                            help=_MAPPING_HELP)]
+MappingsOption = Annotated[Optional[list[str]], typer.Option(
+    "--mapping", "-m", metavar="FILE", show_default=False,
+    help=f"{_MAPPING_HELP} Give it twice to cross national A to national B through ICVAC.")]
 
 
 def _load_mappings(names: list[str] | None, taxonomy, most: int):
@@ -58,7 +58,7 @@ def _load_mappings(names: list[str] | None, taxonomy, most: int):
 @crosswalk_app.callback(invoke_without_command=True)
 def crosswalk(
     ctx: typer.Context,
-    mapping: MappingOption = None,
+    mapping: MappingsOption = None,
     direction: Annotated[Optional[Direction], typer.Option(
         "--direction", "-d", show_default=False,
         help="to-icvac (default): each national category with its ICVAC target(s). from-icvac: every ICVAC "
@@ -68,7 +68,7 @@ def crosswalk(
         "--format", "-f", show_default=False,
         help="csv, json, xlsx, markdown, sssom (SSSOM TSV) or sql (CREATE TABLE + INSERT for DuckDB, "
              "PostgreSQL, Spark SQL). Default: from the extension of -o, else csv.")] = None,
-    output: Annotated[str, typer.Option("--output", "-o", help="File to write, or - for stdout.")] = "-",
+    output: OutputOption = "-",
     taxonomy_file: TaxonomyOption = None,
 ) -> None:
     """Write a mapping as a crosswalk table, or cross two national systems through ICVAC.
@@ -84,7 +84,7 @@ def crosswalk(
         return
     from icvac.crosswalk import compose
     from icvac.crosswalk import crosswalk as make_crosswalk
-    from icvac.crosswalk_formats import format_from_name, write_crosswalk
+    from icvac.crosswalk_formats import EXTENSIONS, write_crosswalk
     from icvac.writers import refuse_overwrite
 
     taxonomy = load_taxonomy_for_command(taxonomy_file)
@@ -96,7 +96,7 @@ def crosswalk(
         result = compose(mappings[0], mappings[1], taxonomy)
     else:
         result = make_crosswalk(mappings[0], taxonomy, (direction or Direction.to_icvac).value)
-    kind = fmt.value if fmt else format_from_name(output)
+    kind = fmt.value if fmt else output_format(output, EXTENSIONS, "csv")
     write_crosswalk(result, kind, output)
     if result.left_out:
         warn(f"{result.left_out} mapping entr{'y' if result.left_out == 1 else 'ies'} awaiting review left out")
@@ -112,15 +112,12 @@ def coverage(
         "--data", metavar="DATA", show_default=False,
         help="Also count the national categories in this data file (CSV, Excel, JSON Lines; - for CSV on "
              "stdin) that the mapping does not know.")] = None,
-    column: Annotated[Optional[list[str]], typer.Option(
-        "--column", "-c", metavar="ROLE=NAME", show_default=False,
-        help="Where the national categories are: national_code=NAME and/or national_label=NAME. Default: the "
-             "mapping's columns section, else columns named national_code / national_label.")] = None,
-    sheet: SheetOption = None,
+    column: ColumnOption = None,
+    input_format: InputFormatOption = None,
     encoding: EncodingOption = None,
     delimiter: DelimiterOption = None,
+    sheet: SheetOption = None,
     header_row: HeaderRowOption = 1,
-    input_format: InputFormatOption = None,
     fmt: FormatOption = ReportFormat.table,
     taxonomy_file: TaxonomyOption = None,
 ) -> None:
@@ -129,7 +126,9 @@ def coverage(
     n:1, n:m) and, with --data, the national values in the data that the mapping does not know.
 
     A category counts as reached when a national category reaches it or one of its sub-categories.
-    Exit 0 whatever the gaps: this is a report.
+    The national categories in --data are read from the columns of the roles national_code and
+    national_label: the mapping's columns section, else columns so named; --column national_label=NAME
+    points elsewhere. Exit 0 whatever the gaps: this is a report.
 
     Example: icvac crosswalk coverage --mapping gbvims --data examples/national_export.csv
     """
@@ -152,8 +151,6 @@ def coverage(
 
 
 def _print_coverage(report) -> None:
-    from icvac.cli._common import stdout_console
-
     out = stdout_console()
 
     def say(text: str) -> None:

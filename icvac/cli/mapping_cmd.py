@@ -1,7 +1,6 @@
 """``icvac mapping …``: check mappings, import review decisions, draft a mapping from labels."""
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
@@ -18,18 +17,20 @@ mapping_app = typer.Typer(help="Check mapping files, import review decisions, dr
                           no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(mapping_app, name="mapping")
 
-MappingOption = Annotated[str, typer.Option("--mapping", "-m", help="Mapping YAML file to update.")]
+MappingOption = Annotated[str, typer.Option("--mapping", "-m", metavar="FILE", help="Mapping YAML file to update.")]
 
 
 @mapping_app.command("check")
 def check(
-    file: Annotated[str, typer.Argument(help="Mapping YAML file, or the name of a bundled mapping.")],
+    file: Annotated[str, typer.Argument(metavar="FILE", help="Mapping YAML file, or the name of a bundled "
+                                        "mapping (gbvims, iccs).")],
     fmt: FormatOption = ReportFormat.table,
     taxonomy_file: TaxonomyOption = None,
 ) -> None:
     """Check a mapping: schema, targets in the taxonomy, sources listed twice, relations, conditions.
 
     Every problem is reported at once with its path in the file. Exit 0 valid, 1 invalid, 3 unreadable.
+
     Example: icvac mapping check mappings/gbvims.yaml
     """
     from icvac.mapping import check_mapping, resolve_mapping_path
@@ -71,7 +72,8 @@ def list_mappings(fmt: FormatOption = ReportFormat.table) -> None:
 
 @mapping_app.command("review-import")
 def review_import(
-    review: Annotated[Path, typer.Argument(help="Review file (.csv or .xlsx) with the decision column filled.")],
+    review: Annotated[str, typer.Argument(metavar="REVIEW", help="Review file (.csv or .xlsx) with the decision "
+                                          "column filled; - reads CSV from stdin.")],
     mapping: MappingOption,
     reviewer: Annotated[Optional[str], typer.Option("--reviewer", help="Reviewer for rows whose reviewer "
                                                     "column is blank.")] = None,
@@ -84,12 +86,14 @@ def review_import(
 
     A decision is an ICVAC code (codes joined with + for several acts), no-match, or blank (skipped);
     relation defaults to close. Nothing is written if any decision is invalid (exit 1).
+
     Example: icvac mapping review-import review.csv --mapping my-mapping.yaml --reviewer "A. Officer"
     """
     import re
 
     from icvac.errors import UsageError
     from icvac.mapping import load_mapping, resolve_mapping_path
+    from icvac.resources import inside_package
     from icvac.review import import_review
     from icvac.writers import refuse_overwrite
 
@@ -97,7 +101,7 @@ def review_import(
         raise UsageError(f"--date {date!r}: write YYYY-MM-DD")
     taxonomy = load_taxonomy_for_command(taxonomy_file)
     path = resolve_mapping_path(mapping)
-    if "_data" in path.resolve().parts:
+    if inside_package(path):
         raise UsageError(f"{path} is a mapping bundled inside the installed package; copy it and import into the "
                          "copy")
     # the mapping is updated in place by design (atomically); it must not be the review file or the taxonomy
@@ -119,29 +123,31 @@ def review_import(
 
 @mapping_app.command("draft")
 def draft(
-    values: Annotated[str, typer.Argument(help="Data file holding national labels (.csv, .xlsx, .jsonl); - reads "
-                                               "CSV from stdin.")],
-    column: Annotated[str, typer.Option("--column", "-c", help="Column holding the labels.")],
-    output: Annotated[str, typer.Option("--output", "-o", help="Draft mapping to write, or - for stdout.")] = "-",
+    values: Annotated[str, typer.Argument(metavar="DATA", help="Data file holding national labels (.csv, .xlsx, "
+                                          ".jsonl); - reads CSV from stdin.")],
+    label_column: Annotated[str, typer.Option("--label-column", metavar="NAME", show_default=False,
+                                              help="Column holding the national labels.")],
+    output: Annotated[str, typer.Option("--output", "-o", metavar="FILE", help="Draft mapping to write, or - "
+                                        "for stdout.")] = "-",
     date: Annotated[Optional[str], typer.Option("--date", help="Date written in the draft (YYYY-MM-DD); today "
                                                 "when omitted.")] = None,
+    input_format: InputFormatOption = None,
     encoding: EncodingOption = None,
     delimiter: DelimiterOption = None,
     sheet: SheetOption = None,
     header_row: HeaderRowOption = 1,
-    input_format: InputFormatOption = None,
     taxonomy_file: TaxonomyOption = None,
 ) -> None:
     """Bootstrap a mapping from a column of national labels: counts and top-3 suggestions, for review.
 
-    Example: icvac mapping draft export.csv --column gbv_type -o draft.yaml
+    Example: icvac mapping draft export.csv --label-column gbv_type -o draft.yaml
     """
     from icvac.review import draft_mapping
     from icvac.writers import atomic_output, refuse_overwrite
 
     taxonomy = load_taxonomy_for_command(taxonomy_file)
     refuse_overwrite(output, values, taxonomy_file)
-    text = draft_mapping(values, column, taxonomy, date=date,
+    text = draft_mapping(values, label_column, taxonomy, date=date,
                          read=read_options(input_format, encoding, delimiter, sheet, header_row))
     with atomic_output(output) as handle:
         handle.write(text)

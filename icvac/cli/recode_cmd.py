@@ -2,16 +2,16 @@
 from __future__ import annotations
 
 import enum
-from pathlib import Path
-from typing import Annotated, List, Optional
+from typing import Annotated, Optional
 
 import typer
 
 from icvac.errors import ExitCode
 
 from . import app
-from ._common import SETTINGS, ReportFormat, TaxonomyOption, emit_json, info, load_taxonomy_for_command, \
-    show_progress, warn
+from ._common import SETTINGS, ColumnOption, DelimiterOption, EncodingOption, HeaderRowOption, \
+    InputFormatOption, ReportFormat, SheetOption, TaxonomyOption, emit_json, info, \
+    load_taxonomy_for_command, one_stdout, problem_line, read_options, show_progress, warn
 
 
 class OutputFormat(str, enum.Enum):
@@ -22,18 +22,22 @@ class OutputFormat(str, enum.Enum):
 
 @app.command("recode")
 def recode(
-    data: Annotated[str, typer.Argument(help="Data file (.csv, .xlsx, .jsonl), or - for CSV on stdin.")],
-    mapping: Annotated[str, typer.Option("--mapping", "-m", help="Mapping YAML file, or the name of a bundled "
-                                         "mapping (gbvims, iccs).")],
-    output: Annotated[str, typer.Option("--output", "-o", help="Output file, or - for stdout. A sidecar "
-                                        "OUT.meta.json records taxonomy, mapping hash and counts.")] = "-",
-    fmt: Annotated[Optional[OutputFormat], typer.Option("--format", "-f", help="Output format; from the "
-                                                        "output's extension when omitted, else csv.")] = None,
-    review: Annotated[Optional[Path], typer.Option("--review", "-r", help="Write the values to review "
-                                                   "(fuzzy, unclassified, draft) to this .csv or .xlsx.")] = None,
-    column: Annotated[Optional[List[str]], typer.Option("--column", "-c", metavar="ROLE=NAME",
-                                                        help="Column of a role, e.g. national_label=Type "
-                                                        "(repeatable); overrides the mapping's columns.")] = None,
+    data: Annotated[str, typer.Argument(metavar="DATA", help="Data file (.csv, .xlsx, .jsonl), or - for CSV on "
+                                        "stdin.")],
+    mapping: Annotated[str, typer.Option("--mapping", "-m", metavar="FILE", help="Mapping YAML file, or the name "
+                                         "of a bundled mapping (gbvims, iccs).")],
+    output: Annotated[str, typer.Option("--output", "-o", metavar="FILE", help="Output file, or - for stdout. A "
+                                        "sidecar OUT.meta.json records taxonomy, mapping hash and counts.")] = "-",
+    review: Annotated[Optional[str], typer.Option("--review", "-r", metavar="FILE", show_default=False,
+                                                  help="Write the values to review (fuzzy, unclassified, draft) "
+                                                  "to this .csv or .xlsx file, or - for stdout.")] = None,
+    fmt: Annotated[Optional[OutputFormat], typer.Option("--format", "-f", show_default=False,
+                                                        help="Output data format; from the output's extension "
+                                                        "when omitted, else csv.")] = None,
+    summary_format: Annotated[ReportFormat, typer.Option(
+        "--summary", help="The summary as a table on stderr, or as json on stdout (on stderr when the data or the "
+                          "review file goes to stdout).")] = ReportFormat.table,
+    column: ColumnOption = None,
     threshold: Annotated[float, typer.Option("--threshold", min=0, max=100, help="Lowest fuzzy score "
                                              "accepted.")] = 85.0,
     margin: Annotated[float, typer.Option("--margin", min=0, max=100, help="Points a fuzzy match must lead "
@@ -45,14 +49,11 @@ def recode(
                                              "formulas with '.")] = False,
     fail_on_unclassified: Annotated[bool, typer.Option("--fail-on-unclassified", help="Exit 1 when any record "
                                                        "is unclassified.")] = False,
-    report: Annotated[ReportFormat, typer.Option("--report", help="Summary as table (stderr) or json (stdout; "
-                                                 "stderr when the data goes to stdout).")] = ReportFormat.table,
-    sheet: Annotated[Optional[str], typer.Option("--sheet", help="Excel sheet name or number.")] = None,
-    header_row: Annotated[int, typer.Option("--header-row", min=1, help="Row holding the column names.")] = 1,
-    encoding: Annotated[Optional[str], typer.Option("--encoding", help="CSV encoding; detected when "
-                                                    "omitted.")] = None,
-    delimiter: Annotated[Optional[str], typer.Option("--delimiter", help="CSV delimiter; sniffed when "
-                                                     "omitted.")] = None,
+    input_format: InputFormatOption = None,
+    encoding: EncodingOption = None,
+    delimiter: DelimiterOption = None,
+    sheet: SheetOption = None,
+    header_row: HeaderRowOption = 1,
     taxonomy_file: TaxonomyOption = None,
 ) -> None:
     """Code every record of DATA into ICVAC with a mapping; rows keep their order and columns.
@@ -61,37 +62,43 @@ def recode(
     normalised-label, fuzzy, condition, review, unclassified), icvac_score, and icvac_<variable>
     (icvac_victim_age_group from the age, else the birth and incident dates). Cells beyond the
     header are kept after them. An input column already named like an added one is filled, never
-    overwritten: a different value stops the recode (exit 2).
+    overwritten: a different value stops the recode (exit 2). --column overrides the columns the
+    mapping names.
     Exit 0 done, 1 with --fail-on-unclassified when a record is unclassified, 2 usage, 3 unreadable.
+
     Example: icvac recode examples/national_export.csv --mapping gbvims -o recoded.csv
     """
     from icvac.columns import parse_column_options
     from icvac.mapping import load_mapping
-    from icvac.readers import ReadOptions
     from icvac.recode import RecodeOptions, recode_file
-    from icvac.writers import is_stdio
 
+    one_stdout(("-o", output), ("--review", review))
     taxonomy = load_taxonomy_for_command(taxonomy_file)
     loaded = load_mapping(mapping, taxonomy)
     for problem in loaded.warnings:
-        warn(f"{loaded.path}: {problem.format().split(': ', 1)[1]}")
+        warn(problem_line(loaded.path, problem))
     options = RecodeOptions(
         format=fmt.value if fmt else None, columns=parse_column_options(column), threshold=threshold,
         margin=margin, fuzzy=not no_fuzzy, long=long, excel_safe=excel_safe,
-        read=ReadOptions(encoding=encoding, delimiter=delimiter, sheet=sheet, header_row=header_row))
+        read=read_options(input_format, encoding, delimiter, sheet, header_row))
     summary = recode_file(data, loaded, taxonomy, output, options, review=review, progress=_progress())
-    if report is ReportFormat.json:
-        if is_stdio(output):
-            import json
-            import sys
-
-            sys.stderr.write(json.dumps(summary.to_dict(), ensure_ascii=False, indent=2) + "\n")
-        else:
-            emit_json(summary.to_dict())
+    if summary_format is ReportFormat.json:
+        _emit_summary_json(summary, stdout_taken="-" in (output, review))
     else:
         _print_summary(summary, output, review)
     if fail_on_unclassified and summary.unclassified_records:
         raise typer.Exit(int(ExitCode.DATA_INVALID))
+
+
+def _emit_summary_json(summary, stdout_taken: bool) -> None:
+    if not stdout_taken:
+        emit_json(summary.to_dict())
+        return
+    import json
+    import sys
+
+    # the data (or the review file) holds stdout: the summary must not be mistaken for a row
+    sys.stderr.write(json.dumps(summary.to_dict(), ensure_ascii=False, indent=2) + "\n")
 
 
 def _progress():
@@ -108,7 +115,7 @@ def _progress():
     return tick
 
 
-def _print_summary(summary, output: str, review: Optional[Path]) -> None:
+def _print_summary(summary, output: str, review: Optional[str]) -> None:
     if SETTINGS.quiet:
         return
     methods = ", ".join(f"{m} {n}" for m, n in sorted(summary.by_method.items()))

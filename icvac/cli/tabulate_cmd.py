@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 import enum
-import json
-from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
 from . import app
-from ._common import TaxonomyOption, load_taxonomy_for_command, stdout_console, warn
+from ._common import ColumnOption, DelimiterOption, EncodingOption, HeaderRowOption, InputFormatOption, \
+    OutputOption, SheetOption, TaxonomyOption, load_taxonomy_for_command, output_format, read_options, \
+    stdout_console, warn
 
 
 class TableFormat(str, enum.Enum):
@@ -46,21 +46,14 @@ def tabulate_command(
     fmt: Annotated[Optional[TableFormat], typer.Option(
         "--format", "-f", show_default=False,
         help="table for people; csv, json or xlsx for files. Default: from the -o extension, else table.")] = None,
-    output: Annotated[str, typer.Option("--output", "-o", help="File to write, or - for stdout.")] = "-",
-    column: Annotated[Optional[list[str]], typer.Option(
-        "--column", "-c", metavar="ROLE=NAME", show_default=False,
-        help="Column of a role, e.g. icvac_code=Code or victim_sex=Sexe. Repeatable.")] = None,
+    output: OutputOption = "-",
+    column: ColumnOption = None,
     lang: Annotated[Lang, typer.Option("--lang", help="Language of category and value titles.")] = Lang.en,
-    input_format: Annotated[Optional[str], typer.Option("--input-format", metavar="csv|xlsx|jsonl",
-                                                        show_default=False, help="Input format, when the file "
-                                                        "extension does not say.")] = None,
-    encoding: Annotated[Optional[str], typer.Option("--encoding", show_default=False,
-                                                    help="CSV encoding (detected when omitted).")] = None,
-    delimiter: Annotated[Optional[str], typer.Option("--delimiter", show_default=False,
-                                                     help="CSV delimiter (sniffed when omitted).")] = None,
-    sheet: Annotated[Optional[str], typer.Option("--sheet", show_default=False,
-                                                 help="Excel sheet name or number.")] = None,
-    header_row: Annotated[int, typer.Option("--header-row", min=1, help="Row holding the column names.")] = 1,
+    input_format: InputFormatOption = None,
+    encoding: EncodingOption = None,
+    delimiter: DelimiterOption = None,
+    sheet: SheetOption = None,
+    header_row: HeaderRowOption = 1,
     taxonomy_file: TaxonomyOption = None,
 ) -> None:
     """Count acts (or victims) by ICVAC category, crossed with victim, perpetrator or context variables.
@@ -79,47 +72,24 @@ def tabulate_command(
     """
     from icvac.columns import parse_column_options
     from icvac.errors import UsageError
-    from icvac.readers import ReadOptions
-    from icvac.tabulate import tabulate
+    from icvac.tabulate import TABLE_FORMATS, tabulate, write_tabulation
     from icvac.writers import refuse_overwrite
 
-    fmt = fmt or _format_from_output(output)
-    if fmt is TableFormat.table and output != "-":
+    kind = fmt.value if fmt else output_format(output, TABLE_FORMATS, "table")
+    if kind == "table" and output != "-":
         raise UsageError("--format table prints to the terminal; write a file with --format csv, json or xlsx")
     refuse_overwrite(output, data, taxonomy_file)
     taxonomy = load_taxonomy_for_command(taxonomy_file)
     variables = tuple(v.strip() for v in (by or "").split(",") if v.strip())
-    options = ReadOptions(format=input_format, encoding=encoding, delimiter=delimiter, sheet=sheet,
-                          header_row=header_row)
     result = tabulate(data, taxonomy, level=level, by=variables, unit=unit.value, min_cell=min_cell,
-                      read_options=options, columns=parse_column_options(column), lang=lang.value)
+                      read_options=read_options(input_format, encoding, delimiter, sheet, header_row),
+                      columns=parse_column_options(column), lang=lang.value)
     for message in result.warnings:
         warn(message)
-    _render(result, fmt, output)
-
-
-def _format_from_output(output: str) -> TableFormat:
-    suffix = Path(output).suffix.lower().lstrip(".") if output != "-" else ""
-    return TableFormat(suffix) if suffix in ("csv", "json", "xlsx") else TableFormat.table
-
-
-def _render(result, fmt: TableFormat, output: str) -> None:
-    from icvac.writers import atomic_output, csv_writer, excel_safe, xlsx_writer
-
-    if fmt is TableFormat.table:
+    if kind == "table":
         _print_table(result)
-    elif fmt is TableFormat.json:
-        with atomic_output(output) as handle:
-            handle.write(json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n")
-    elif fmt is TableFormat.csv:
-        with atomic_output(output) as handle:
-            writer = csv_writer(handle)
-            for row in result.to_rows():
-                writer.writerow([excel_safe(v) for v in row])
     else:
-        with xlsx_writer(output, sheet="table") as write:
-            for row in result.to_rows():
-                write([excel_safe(v) for v in row])
+        write_tabulation(result, kind, output)
 
 
 def _print_table(result) -> None:

@@ -10,11 +10,12 @@ import typer
 from icvac.errors import ExitCode
 
 from . import app
-from ._common import (FormatOption, ReportFormat, TaxonomyOption, emit_json, error, info,
-                      load_taxonomy_for_command, stdout_console, warn)
+from ._common import (FormatOption, OutputOption, ReportFormat, TaxonomyOption, emit_json, error, info,
+                      load_taxonomy_for_command, problem_line, stdout_console, warn)
 
-taxonomy_app = typer.Typer(help="Browse, search, export and check the ICVAC taxonomy.", no_args_is_help=True,
-                           rich_markup_mode=None)
+taxonomy_app = typer.Typer(help="Browse, search, export and check the ICVAC taxonomy.\n\n"
+                                "Example: icvac taxonomy tree --level 1",
+                           no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(taxonomy_app, name="taxonomy")
 
 
@@ -57,7 +58,7 @@ def tree(
 
 @taxonomy_app.command("show")
 def show(
-    code: Annotated[str, typer.Argument(help="An ICVAC code, e.g. 03 or 0301.")],
+    code: Annotated[str, typer.Argument(metavar="CODE", help="An ICVAC code, e.g. 03 or 0301.")],
     fmt: FormatOption = ReportFormat.table,
     taxonomy_file: TaxonomyOption = None,
 ) -> None:
@@ -100,14 +101,16 @@ def _bullets(out, heading: str, items) -> None:
 
 @taxonomy_app.command("search")
 def search(
-    text: Annotated[str, typer.Argument(help="Words to look for, in English, French or Spanish.")],
+    text: Annotated[str, typer.Argument(metavar="TEXT", help="Words to look for, in English, French or Spanish.")],
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many matches to show.")] = 10,
     fmt: FormatOption = ReportFormat.table,
     taxonomy_file: TaxonomyOption = None,
 ) -> None:
     """Rank categories by fuzzy match over titles and synonyms in every language.
 
-    Accents, case and word order do not matter. Example: icvac taxonomy search "abus sexuel"
+    Accents, case and word order do not matter.
+
+    Example: icvac taxonomy search "abus sexuel"
     """
     taxonomy = load_taxonomy_for_command(taxonomy_file)
     hits = taxonomy.search(text, limit=limit)
@@ -151,7 +154,7 @@ def variables(
 @taxonomy_app.command("export")
 def export(
     fmt: Annotated[ExportFormat, typer.Option("--format", "-f", help="Output format.")] = ExportFormat.json,
-    output: Annotated[str, typer.Option("--output", "-o", help="File to write, or - for stdout.")] = "-",
+    output: OutputOption = "-",
     taxonomy_file: TaxonomyOption = None,
 ) -> None:
     """Export the whole taxonomy as CSV, JSON or Markdown.
@@ -170,14 +173,15 @@ def export(
 
 @taxonomy_app.command("check")
 def check(
-    file: Annotated[Optional[Path], typer.Argument(help="Taxonomy file; the bundled one when omitted.",
-                                                   show_default=False)] = None,
+    file: Annotated[Optional[Path], typer.Argument(metavar="FILE", help="Taxonomy file; the bundled one when "
+                                                   "omitted.", show_default=False)] = None,
     fmt: FormatOption = ReportFormat.table,
     taxonomy_file: TaxonomyOption = None,
 ) -> None:
     """Check a taxonomy file: schema, unique codes, parent/child codes, levels, references, synonyms.
 
     Every problem is reported at once with its path in the file. Exit 0 valid, 1 invalid, 3 unreadable.
+
     Example: icvac taxonomy check my-taxonomy.yaml
     """
     from icvac.taxonomy import check_taxonomy, resolve_taxonomy_path
@@ -190,7 +194,7 @@ def check(
                    "warnings": len(problems) - len(errors), "problems": [p.to_dict() for p in problems]})
     else:
         for p in problems:
-            (warn if p.severity == "warning" else error)(f"{path}: {p.format().split(': ', 1)[1]}")
+            (warn if p.severity == "warning" else error)(problem_line(path, p))
         if taxonomy is not None:
             info(f"{path}: valid, {len(taxonomy.categories)} categories, {len(taxonomy.variables)} variables"
                  + (f", {len(problems)} warning(s)" if problems else "") + f"; status {taxonomy.status}")

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import contextlib
-import enum
 from pathlib import Path
 from typing import Annotated, List, Optional
 
@@ -11,32 +10,20 @@ import typer
 from icvac.errors import ExitCode, UsageError
 
 from . import app
-from ._common import FormatOption, ReportFormat, TaxonomyOption, emit_json, info, load_taxonomy_for_command, \
-    stdout_console, warn
+from ._common import ColumnOption, DelimiterOption, EncodingOption, FormatOption, HeaderRowOption, \
+    InputFormatOption, ReportFormat, SheetOption, TaxonomyOption, emit_json, info, \
+    load_taxonomy_for_command, one_stdout, read_options, stdout_console, warn
 
 TABLE_ROWS = 20  # issues shown in the terminal; the rest go to --issues / --report / --format json
-
-
-class InputFormat(str, enum.Enum):
-    csv = "csv"
-    xlsx = "xlsx"
-    jsonl = "jsonl"
 
 
 @app.command("validate")
 def validate_command(
     data: Annotated[Optional[str], typer.Argument(metavar="DATA", show_default=False,
                                                   help="CSV, .xlsx or .jsonl file; - reads CSV from stdin.")] = None,
-    column: Annotated[Optional[List[str]], typer.Option("--column", "-c", metavar="ROLE=NAME",
-                      help="Column holding a role, e.g. victim_sex=Sexe (repeatable).")] = None,
+    column: ColumnOption = None,
     require: Annotated[Optional[List[str]], typer.Option("--require", metavar="ROLE",
                        help="Also require this role's column (repeatable); icvac_code is always required.")] = None,
-    encoding: Annotated[Optional[str], typer.Option(help="Text encoding; detected when omitted.")] = None,
-    delimiter: Annotated[Optional[str], typer.Option(help="CSV delimiter (, ; tab |); sniffed when omitted.")] = None,
-    sheet: Annotated[Optional[str], typer.Option(help="Excel sheet name or number (default: the first).")] = None,
-    header_row: Annotated[int, typer.Option("--header-row", min=1, help="Row holding the column names.")] = 1,
-    input_format: Annotated[Optional[InputFormat], typer.Option("--input-format",
-                            help="Read DATA as this format instead of guessing from its extension.")] = None,
     min_level: Annotated[Optional[int], typer.Option("--min-level", metavar="N",
                          help="Codes coarser than level N are errors (code-too-coarse).")] = None,
     pick: Annotated[Optional[List[str]], typer.Option("--pick", metavar="CHECK",
@@ -51,12 +38,20 @@ def validate_command(
                       help="Write a self-contained HTML report.")] = None,
     fmt: FormatOption = ReportFormat.table,
     list_checks: Annotated[bool, typer.Option("--list-checks", help="Print the catalogue of checks and exit.")] = False,
+    input_format: InputFormatOption = None,
+    encoding: EncodingOption = None,
+    delimiter: DelimiterOption = None,
+    sheet: SheetOption = None,
+    header_row: HeaderRowOption = 1,
     taxonomy_file: TaxonomyOption = None,
 ) -> None:
     """Check incident data against ICVAC: codes, ages, dates, variable codes, ids.
 
+    The report goes to stdout (a table, or JSON with --format json); --issues and --report write files.
     Exit 0 when there is no error (warnings allowed), 1 when there are errors, 2 for usage errors,
-    3 when DATA cannot be read. Example: icvac validate examples/incidents.csv --report report.html
+    3 when DATA cannot be read.
+
+    Example: icvac validate examples/incidents.csv --report report.html
     """
     if list_checks:
         _list_checks(fmt)
@@ -64,26 +59,18 @@ def validate_command(
     if data is None:
         raise UsageError("give a DATA file to validate (or - for CSV on stdin), or --list-checks")
     from icvac.columns import parse_column_options
-    from icvac.readers import ReadOptions
-    from icvac.report import issues_csv_writer, render_html
-    from icvac.validate import REQUIRED_ROLES, ValidateOptions, validate
-    from icvac.writers import atomic_output, refuse_overwrite, staged_outputs
+    from icvac.validate import REQUIRED_ROLES, ValidateOptions
+    from icvac.writers import refuse_overwrite
 
+    one_stdout(("the report", "-"), ("--issues", issues), ("--report", report))
     refuse_overwrite(issues, data, taxonomy_file)
     refuse_overwrite(report, data, taxonomy_file, issues)
     taxonomy = load_taxonomy_for_command(taxonomy_file)
     options = ValidateOptions(
-        read=ReadOptions(input_format.value if input_format else None, encoding, delimiter, sheet, header_row),
+        read=read_options(input_format, encoding, delimiter, sheet, header_row),
         columns=parse_column_options(column), required=tuple(dict.fromkeys((*REQUIRED_ROLES, *(require or ())))),
         min_level=min_level, pick=tuple(pick or ()), skip=tuple(skip or ()), max_issues=max_issues)
-    # the issue list and the HTML report appear together, or neither does (Ctrl-C, disk full)
-    with staged_outputs() as stage:
-        with contextlib.ExitStack() as stack:
-            sink = stack.enter_context(issues_csv_writer(issues, stage)) if issues else None
-            result = validate(data, taxonomy, options, on_issue=sink)
-        if report:
-            with atomic_output(report, stage=stage) as handle:
-                handle.write(render_html(result))
+    result = _validate(data, taxonomy, options, issues, report)
     if not result.stats.rows_read:
         warn(f"{result.source}: no data rows (only a header)")
     if fmt is ReportFormat.json:
@@ -95,6 +82,23 @@ def validate_command(
             info(f"wrote {what} to {path}")
     if not result.valid:
         raise typer.Exit(int(ExitCode.DATA_INVALID))
+
+
+def _validate(data: str, taxonomy, options, issues: Optional[Path], report: Optional[Path]):
+    """Run validate, streaming issues to the --issues file; the issue list and the HTML report appear
+    together, or neither does (Ctrl-C, disk full)."""
+    from icvac.report import issues_csv_writer, render_html
+    from icvac.validate import validate
+    from icvac.writers import atomic_output, staged_outputs
+
+    with staged_outputs() as stage:
+        with contextlib.ExitStack() as stack:
+            sink = stack.enter_context(issues_csv_writer(issues, stage)) if issues else None
+            result = validate(data, taxonomy, options, on_issue=sink)
+        if report:
+            with atomic_output(report, stage=stage) as handle:
+                handle.write(render_html(result))
+    return result
 
 
 def _list_checks(fmt: ReportFormat) -> None:
