@@ -20,7 +20,7 @@ from typing import IO, Iterator
 
 from .errors import InputError, UsageError
 
-__all__ = ["ReadOptions", "Table", "open_table", "DELIMITERS", "FORMATS"]
+__all__ = ["ReadOptions", "Table", "open_table", "csv_rows_from", "DELIMITERS", "FORMATS"]
 
 DELIMITERS = (",", ";", "\t", "|")
 FORMATS = ("csv", "xlsx", "jsonl")
@@ -320,6 +320,19 @@ def _csv_rows(name: str, reader, header_row: int, encoding: str) -> Iterator[tup
                 text = f"a field is larger than {FIELD_LIMIT // (1 << 20)} MB (unbalanced quotes?)"
             raise InputError(f"{name}: row {number}: cannot parse CSV ({text})") from None
         yield number, row
+
+
+def csv_rows_from(name: str, offset: int, number: int, encoding: str,
+                  delimiter: str) -> Iterator[tuple[int, list[str]]]:
+    """The records of CSV file ``name`` from byte ``offset`` on (a record boundary after the header), the first
+    numbered ``number + 1``; errors read as those of ``open_table``'s rows. For ``icvac.parallel``: where the
+    worker processes stop, the caller reads on with this, so an error is reported at its true row."""
+    # a byte-order mark is stripped at the start of the file only
+    data_encoding = "utf-8" if codecs.lookup(encoding).name == "utf-8-sig" else encoding
+    with open(name, "rb") as handle:
+        handle.seek(offset)
+        text = io.TextIOWrapper(handle, encoding=data_encoding, newline="")
+        yield from _csv_rows(name, csv.reader(text, delimiter=delimiter, strict=True), number, encoding)
 
 
 def _open_jsonl(name: str, handle, sample: bytes, options: ReadOptions) -> Table:

@@ -13,25 +13,30 @@ row longer than the header are kept after the ICVAC columns (in JSON Lines, as a
 ``icvac_extra_cells``), so nothing is lost, and the rows are listed in the summary. Empty
 cells beyond the header (a trailing delimiter) hold nothing and are dropped. An input column
 named like an added one (a file recoded before) is filled, never overwritten (see
-``_SharedColumns``). Provenance goes to a sidecar ``OUT.meta.json`` (no timestamp, so the
+``_SharedColumns``). A large CSV file is done in blocks by two processes (``icvac.parallel``), with
+the same output byte for byte. Provenance goes to a sidecar ``OUT.meta.json`` (no timestamp, so the
 same input and mapping give byte-identical files); with output on stdout it is only in the
 summary.
 """
 from __future__ import annotations
 
+import codecs
+import io
 import json
+import operator
 import os
-from collections import Counter
+from collections import Counter, defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import IO, Callable, Iterator
 
 from .ages import BAD, age_group, parse_age, record_age
 from .columns import VARIABLE_ROLES, resolve_columns
 from .errors import UsageError
 from .mapping import CategorySlot, Mapping
 from .matching import DEFAULT_MARGIN, DEFAULT_THRESHOLD, UNCLASSIFIED, Match, Matcher, resolve_conditions
+from .parallel import Source, blocks, plan
 from .readers import ReadOptions, open_table
 from .taxonomy import Taxonomy
 from .text import fold
@@ -47,6 +52,7 @@ ADDED = ("icvac_code", "icvac_level1", "icvac_title", "icvac_match", "icvac_scor
 EXTRA_CELLS_KEY = "icvac_extra_cells"  # JSON Lines: the cells of a row beyond the header
 RAGGED_SHOWN = 20                      # ragged row numbers listed in the summary
 CACHE_LIMIT = 10_000                   # distinct age cells remembered
+CODING_LIMIT = 100_000                 # distinct category cells (with condition inputs) remembered
 
 
 @dataclass(frozen=True)
@@ -59,6 +65,7 @@ class RecodeOptions:
     long: bool = False
     excel_safe: bool = False
     read: ReadOptions = ReadOptions()
+    jobs: int | None = None            # processes for a CSV file (icvac.parallel); None: chosen from its size
 
 
 @dataclass
@@ -131,8 +138,14 @@ def recode_file(data: str | os.PathLike, mapping: Mapping, taxonomy: Taxonomy, o
             layout = category_layout(table.header, mapping, options.columns)
             summary.missing_columns = layout.missing
             recoder = _Recoder(matcher, mapping, taxonomy, layout, summary)
-            with _writer(output, fmt, options.excel_safe, stage) as write:
-                _recode_rows(table, recoder, write, options.long, summary, progress)
+            shared = _SharedColumns(table, recoder.added_columns(options.long))
+            with _writer(output, fmt, options.excel_safe, stage, shared.header) as (write, handle):
+                source = plan(table, options.read.header_row, options.jobs)
+                if source is None or not _takes_utf8(handle):
+                    _recode_rows(table.rows(), recoder, shared, write, options.long, progress)
+                else:
+                    _recode_blocks(source, recoder, shared, write, handle, fmt, options, progress)
+            recoder.flush()
             input_name = Path(table.name).name
         summary.review = sorted(recoder.review.values(), key=lambda r: (-r.count, r.source_label, r.source_code))
         summary.provenance = _provenance(taxonomy, mapping, input_name, options)
@@ -153,11 +166,11 @@ def _refuse_overwrites(data, mapping: Mapping, taxonomy: Taxonomy, output, revie
         refuse_overwrite(review, *inputs, output)
 
 
-def _recode_rows(table, recoder: "_Recoder", write, long: bool, summary: RecodeSummary, progress) -> None:
-    width = len(table.header)
-    shared = _SharedColumns(table, recoder.added_columns(long))
-    write(shared.header)
-    for number, cells in table.rows():
+def _recode_rows(rows: Iterator[tuple[int, list[str]]], recoder: "_Recoder", shared: "_SharedColumns", write,
+                 long: bool, progress) -> None:
+    """The per-row work, the same whether one process reads the whole file or a worker a block of it."""
+    width, summary = shared.width, recoder.summary
+    for number, cells in rows:
         summary.rows_in += 1
         extra: list[str] = []
         if len(cells) != width:
@@ -176,6 +189,58 @@ def _recode_rows(table, recoder: "_Recoder", write, long: bool, summary: RecodeS
             progress(number)
 
 
+def _recode_blocks(source: Source, recoder: "_Recoder", shared: "_SharedColumns", write, handle: IO, fmt: str,
+                   options: RecodeOptions, progress) -> None:
+    """``_recode_rows`` over blocks of the file in worker processes (icvac.parallel), written in order."""
+    summary = recoder.summary
+
+    def work(rows) -> tuple[bytes, RecodeSummary, dict]:
+        # in a worker: ``recoder`` is the worker's own copy, its caches filling once per worker
+        part, data = RecodeSummary(), io.BytesIO()
+        text = io.TextIOWrapper(data, encoding="utf-8", errors=handle.errors, newline="")
+        recoder.start(part)
+        _recode_rows(rows, recoder, shared, _text_rows(text, fmt, options.excel_safe, shared.header),
+                     options.long, None)
+        recoder.flush()
+        text.flush()
+        return data.getvalue(), part, recoder.review
+
+    number = source.header_row  # the row before the block
+    with blocks(source, work) as results:
+        for offset, result in results:
+            if result is None:
+                _recode_rows(source.rows_from(offset, number), recoder, shared, write, options.long, progress)
+                return
+            data, part, review = result
+            handle.flush()
+            handle.buffer.write(data)
+            _add_summary(summary, part, number)
+            recoder.add_review(review)
+            if progress:
+                for n in range(number + 1, number + part.rows_in + 1):
+                    progress(n)
+            number += part.rows_in
+
+
+def _takes_utf8(handle: IO | None) -> bool:
+    """Whether UTF-8 bytes from the workers can go to ``handle`` as they are (not an xlsx output)."""
+    return handle is not None and hasattr(handle, "buffer") and codecs.lookup(handle.encoding).name == "utf-8"
+
+
+def _add_summary(total: RecodeSummary, part: RecodeSummary, before: int) -> None:
+    """Add the counts of a block whose rows are numbered from 1 and follow row ``before``."""
+    total.rows_in += part.rows_in
+    total.rows_out += part.rows_out
+    total.acts += part.acts
+    total.by_method.update(part.by_method)
+    total.unclassified_records += part.unclassified_records
+    total.ragged_rows += part.ragged_rows
+    room = RAGGED_SHOWN - len(total.ragged_row_numbers)
+    total.ragged_row_numbers += [before + n for n in part.ragged_row_numbers[:room]]
+    total.rows_with_extra_cells += part.rows_with_extra_cells
+    total.unmapped_values.update(part.unmapped_values)
+
+
 class _SharedColumns:
     """Input columns named like a column recode adds (a file recoded before, or one carrying its own
     ``icvac_code``). A record holds one value per name, so such a column is not added twice: recode writes
@@ -185,6 +250,7 @@ class _SharedColumns:
         width = len(table.header)
         position = {name: i for i, name in enumerate(table.header)}
         self.source = Path(table.name).name
+        self.width = width
         self.columns = [(position[name], width + k, name) for k, name in enumerate(added) if name in position]
         dropped = {j for _, j, _ in self.columns}
         self.keep = [i for i in range(width + len(added)) if i not in dropped]
@@ -261,8 +327,19 @@ def category_layout(header: list[str], mapping: Mapping, overrides: dict[str, st
                   missing, birth, incident)
 
 
+@dataclass(eq=False)  # hashed by identity: the tally's key
+class _Coding:
+    """What one record's category cells become: its acts, the cells added for them, the values to review."""
+
+    acts: tuple[tuple[str, str, str, str, str], ...]
+    wide: list[str]                       # one cell per added column, the acts joined with JOIN
+    long: tuple[list[str], ...]           # per act: its number and cells
+    reviews: tuple[tuple[str, str, Match], ...]
+
+
 class _Recoder:
-    """Per-row work, all of it dictionary look-ups on caches keyed by distinct values."""
+    """Per-row work, all of it dictionary look-ups on caches keyed by distinct values: a record's category
+    cells are coded once per distinct cells (and condition inputs), and counted into the summary in bulk."""
 
     def __init__(self, matcher: Matcher, mapping: Mapping, taxonomy: Taxonomy, layout: Layout,
                  summary: RecodeSummary):
@@ -271,11 +348,17 @@ class _Recoder:
         self.layout = layout
         self.summary = summary
         self.review: dict[tuple[str, str], ReviewItem] = {}
-        self.variables = {role: _ValueMap(taxonomy, role, mapping.values.get(role, {}))
-                          for role in layout.variables}
+        self.roles = list(layout.variables)
+        self.variables = [(column, _ValueMap(taxonomy, role, mapping.values.get(role, {})))
+                          for role, column in layout.variables.items()]
         has_age = layout.age is not None or layout.birth is not None
         self.ages = _Ages(taxonomy, layout) if has_age else None
-        self._conditioned: dict[tuple, tuple[str, tuple[str, ...]]] = {}
+        self.category_cells = operator.itemgetter(*[c for slot in layout.slots for c in slot if c is not None])
+        # the inputs any condition of the mapping tests: part of the key a coding is cached under
+        self.condition_roles = tuple(sorted({t.role for entry in mapping.entries for c in entry.conditions
+                                             for t in c.tests}))
+        self.codings: dict = {}
+        self.tally: dict[_Coding, int] = defaultdict(int)  # records per coding, not yet in the summary
 
     def added_columns(self, long: bool) -> list[str]:
         extra = [f"icvac_{role}" for role in self.layout.variables]
@@ -283,50 +366,74 @@ class _Recoder:
             extra.append("icvac_victim_age_group")
         return (["icvac_act"] if long else []) + list(ADDED) + extra
 
-    def rows(self, cells: list[str], long: bool) -> Iterator[list[str]]:
-        inputs = self._variables(cells)
-        acts = self._acts(cells, inputs)
-        tail = [inputs[role] for role in self.layout.variables]
-        if self.ages:
-            tail.append(inputs["_age_group"])
-        if long:
-            for n, act in enumerate(acts, 1):
-                yield cells + [str(n), *act] + tail
-        else:
-            yield cells + [JOIN.join(column) for column in zip(*acts)] + tail
+    def start(self, summary: RecodeSummary) -> None:
+        """Count from here on into ``summary``, with a review list of its own (a worker's block)."""
+        self.summary = summary
+        self.review = {}
 
-    def _variables(self, cells: list[str]) -> dict:
-        inputs: dict = {}
-        for role, column in self.layout.variables.items():
-            code = self.variables[role].get(cells[column])
-            if code == UNCLASSIFIED:
-                self.summary.unmapped_values[role] += 1
-            inputs[role] = code
+    def rows(self, cells: list[str], long: bool) -> list[list[str]]:
+        tail = [values[cells[column]] for column, values in self.variables]
+        if UNCLASSIFIED in tail:
+            for role, code in zip(self.roles, tail):
+                if code == UNCLASSIFIED:
+                    self.summary.unmapped_values[role] += 1
+        age = None
         if self.ages:
             age, group = self.ages.get(cells)
+            tail.append(group)
+        key = self.category_cells(cells)
+        inputs: dict = {}
+        if self.condition_roles:
+            inputs = dict(zip(self.roles, tail))
             inputs["victim_age"] = age
-            inputs["_age_group"] = group
-        return inputs
+            key = (key, tuple(inputs.get(role) for role in self.condition_roles))
+        coding = self.codings.get(key)
+        if coding is None:
+            coding = self._coding(key, cells, inputs)
+        self.tally[coding] += 1
+        if long:
+            return [cells + act + tail for act in coding.long]
+        return [cells + coding.wide + tail]
 
-    def _acts(self, cells: list[str], inputs: dict) -> list[tuple[str, str, str, str, str]]:
+    def flush(self) -> None:
+        """Count the tallied records into the summary."""
+        summary = self.summary
+        for coding, n in self.tally.items():
+            summary.acts += n * len(coding.acts)
+            for act in coding.acts:
+                summary.by_method[act[3]] += n
+            if any(act[0] == UNCLASSIFIED for act in coding.acts):
+                summary.unclassified_records += n
+            for code, label, match in coding.reviews:
+                self._note_review(code, label, match, n)
+        self.tally.clear()
+
+    def add_review(self, review: dict[tuple[str, str], ReviewItem]) -> None:
+        for (code, label), item in review.items():
+            self._note_review(code, label, item.match, item.count)
+
+    def _coding(self, key, cells: list[str], inputs: dict) -> _Coding:
+        if len(self.codings) >= CODING_LIMIT:
+            self.flush()  # the tally holds cached codings only: count them before forgetting them
+            self.codings.clear()
         acts: dict[str, tuple[str, str, str, str, str]] = {}
+        reviews = []
         for code_col, label_col in self.layout.slots:
             for code, label in self._values(cells, code_col, label_col):
                 match = self.matcher.match(code, label)
                 if match.needs_review:
-                    self._note_review(code if code_col != label_col else "", label or code, match)
-                method, targets = self._resolve(match, inputs)
+                    reviews.append((code if code_col != label_col else "", label or code, match))
+                method, targets = resolve_conditions(match, inputs)
                 score = "" if match.score is None else f"{match.score:.1f}"
                 for target in targets or (UNCLASSIFIED,):
                     acts.setdefault(target, self._act(target, method, score))
         if not acts:
             acts[UNCLASSIFIED] = self._act(UNCLASSIFIED, UNCLASSIFIED, "")
-        self.summary.acts += len(acts)
-        for act in acts.values():
-            self.summary.by_method[act[3]] += 1
-        if UNCLASSIFIED in acts:
-            self.summary.unclassified_records += 1
-        return list(acts.values())
+        found = tuple(acts.values())
+        coding = self.codings[key] = _Coding(found, [JOIN.join(column) for column in zip(*found)],
+                                             tuple([str(n), *act] for n, act in enumerate(found, 1)),
+                                             tuple(reviews))
+        return coding
 
     def _values(self, cells, code_col, label_col) -> Iterator[tuple[str, str]]:
         code = cells[code_col].strip() if code_col is not None else ""
@@ -343,49 +450,36 @@ class _Recoder:
             if c or lab:
                 yield c, lab
 
-    def _resolve(self, match: Match, inputs: dict) -> tuple[str, tuple[str, ...]]:
-        if match.entry is None or not match.entry.conditions:
-            return match.method, match.targets
-        key = (match.entry.index, match.method, tuple(inputs.get(t.role) for c in match.entry.conditions
-                                                      for t in c.tests))
-        found = self._conditioned.get(key)
-        if found is None:
-            found = self._conditioned[key] = resolve_conditions(match, inputs)
-        return found
-
     def _act(self, code: str, method: str, score: str) -> tuple[str, str, str, str, str]:
         if code == UNCLASSIFIED:
             return (UNCLASSIFIED, UNCLASSIFIED, "", method, score)
         return (code, code[:2], self.taxonomy.get(code).title_in("en"), method, score)
 
-    def _note_review(self, code: str, label: str, match: Match) -> None:
+    def _note_review(self, code: str, label: str, match: Match, count: int) -> None:
         key = (code, label)
         item = self.review.get(key)
         if item is None:
             item = self.review[key] = ReviewItem(code, label, match)
-        item.count += 1
+        item.count += count
 
 
-class _ValueMap:
+class _ValueMap(dict):
     """National values of one variable -> ICVAC variable codes: the mapping's ``values:`` first, then the
-    taxonomy's codes, titles and synonyms (``Variable.lookup``); cached per distinct value."""
+    taxonomy's codes, titles and synonyms (``Variable.lookup``); ``values[raw]``, cached per distinct value."""
 
     def __init__(self, taxonomy: Taxonomy, role: str, declared: dict[str, str]):
+        super().__init__()
         self.variable = taxonomy.variables[role]
         self.exact = {k.strip(): v for k, v in declared.items()}
         self.folded = {fold(k): v for k, v in declared.items()}
-        self.cache: dict[str, str] = {}
 
-    def get(self, raw: str) -> str:
-        code = self.cache.get(raw)
-        if code is None:
-            text = raw.strip()
-            if not text:
-                code = "unknown"
-            else:
-                code = (self.exact.get(text) or self.folded.get(fold(text)) or self.variable.lookup(text)
-                        or UNCLASSIFIED)
-            self.cache[raw] = code
+    def __missing__(self, raw: str) -> str:
+        text = raw.strip()
+        if not text:
+            code = "unknown"
+        else:
+            code = self.exact.get(text) or self.folded.get(fold(text)) or self.variable.lookup(text) or UNCLASSIFIED
+        self[raw] = code
         return code
 
 
@@ -424,27 +518,33 @@ class _Ages:
 
 
 @contextmanager
-def _writer(output, fmt: str, safe: bool, stage: Staging) -> Iterator[Callable[[list[str]], None]]:
+def _writer(output, fmt: str, safe: bool, stage: Staging, header: list[str]) -> Iterator[tuple[Callable, IO | None]]:
+    """Write ``header``; yield ``write(row)`` for the data rows, and the text handle they go to (None for xlsx)."""
     if fmt not in OUTPUT_FORMATS:
         raise UsageError(f"--format {fmt}: choose one of {', '.join(OUTPUT_FORMATS)}")
     if fmt == "xlsx":
         with xlsx_writer(output, stage=stage) as write:
-            yield (lambda row: write([excel_safe(v) for v in row])) if safe else write
+            if safe:
+                write = (lambda row, cells=write: cells([excel_safe(v) for v in row]))
+            write(header)
+            yield write, None
         return
     with atomic_output(output, stage=stage) as handle:
         if fmt == "csv":
-            writer = csv_writer(handle)
-            yield (lambda row: writer.writerow([excel_safe(v) for v in row])) if safe else writer.writerow
-        else:
-            header: list[str] = []
+            _text_rows(handle, fmt, safe, header)(header)
+        yield _text_rows(handle, fmt, safe, header), handle
 
-            def write_jsonl(row: list[str]) -> None:
-                if not header:
-                    header.extend(row)
-                    return
-                record = dict(zip(header, row))
-                if len(row) > len(header):
-                    record[EXTRA_CELLS_KEY] = row[len(header):]
-                handle.write(json.dumps(record, ensure_ascii=False) + "\n")
 
-            yield write_jsonl
+def _text_rows(handle: IO, fmt: str, safe: bool, header: list[str]) -> Callable[[list[str]], None]:
+    """``write(row)`` for data rows in CSV or JSON Lines (whose keys are ``header``), into a text handle."""
+    if fmt == "csv":
+        writer = csv_writer(handle)
+        return (lambda row: writer.writerow([excel_safe(v) for v in row])) if safe else writer.writerow
+
+    def write_jsonl(row: list[str]) -> None:
+        record = dict(zip(header, row))
+        if len(row) > len(header):
+            record[EXTRA_CELLS_KEY] = row[len(header):]
+        handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+    return write_jsonl

@@ -32,6 +32,7 @@ from .checks import CHECKS, ERROR
 from .codes import is_unclassified, split_codes
 from .columns import ROLES, VARIABLE_ROLES, resolve_columns
 from .errors import UsageError
+from .parallel import Source, blocks, plan
 from .readers import ReadOptions, open_table
 from .taxonomy import Taxonomy, load_taxonomy
 
@@ -113,6 +114,7 @@ class ValidateOptions:
     skip: tuple[str, ...] = ()
     max_issues: int = DEFAULT_MAX_ISSUES
     today: date | None = None  # injectable so "future date" is testable; date.today() when None
+    jobs: int | None = None    # processes for a CSV file (icvac.parallel); None: chosen from its size
 
 
 def validate(source: str | os.PathLike, taxonomy: Taxonomy | None = None,
@@ -128,11 +130,66 @@ def validate(source: str | os.PathLike, taxonomy: Taxonomy | None = None,
         for role in dict.fromkeys(options.required):
             if cmap.get(role) is None:
                 run.emit(None, None, "missing-required-column", None, {"role": role}, column=role)
-        _RowChecker(run, taxonomy, cmap.index, options).check_rows(table.rows())
+        checker = _RowChecker(run, taxonomy, cmap.index, options)
+        source = plan(table, options.read.header_row, options.jobs)
+        if source is None:
+            checker.check_rows(table.rows(), [])
+        else:
+            _check_blocks(source, checker)
         # the file's name, not the path as typed: reports are shared, and a path can name a person
         name, fmt = Path(table.name).name, table.format
     return run.report(name, fmt, f"{taxonomy.id} {taxonomy.version} ({taxonomy.status})",
                       {role: table.header[i] for role, i in cmap.index.items()})
+
+
+def _check_blocks(source: Source, checker: "_RowChecker") -> None:
+    """``check_rows`` over blocks of the file in worker processes (icvac.parallel); their issues replayed
+    here in file order, and the duplicate ids found here, across blocks."""
+    run = checker.run
+
+    def work(rows) -> _Log:
+        # in a worker: ``checker`` is the worker's own copy, its caches filling once per worker
+        log = checker.run = _Log(run.enabled)
+        log.trailing = checker.check_rows(rows, [])
+        return log
+
+    number, blank = source.header_row, []  # the row before the block; blank rows not yet reported
+    with blocks(source, work) as results:
+        for offset, log in results:
+            if log is None:
+                checker.check_rows(source.rows_from(offset, number), blank)
+                return
+            if log.rows_read:  # the block holds a record: the blank rows before it are rows
+                for empty in blank:
+                    run.blank_row(empty)
+                blank.clear()
+            _replay(run, log, number, checker.id_col)
+            blank += [number + n for n in log.trailing]
+            number += log.rows_read + len(log.trailing)
+
+
+def _replay(run: _Run, log: _Log, before: int, id_col: int | None) -> None:
+    """Count a block's rows and issues into ``run``, in the order one process reading the file finds them:
+    a row's duplicate id (the first check of a row) before its other issues."""
+    issues = [(log.id_rows[n], 0, (log.id_rows[n], id_col, "duplicate-id", log.ids[n], {}))
+              for n in run.seen_ids.add_many(log.id_hashes)]
+    if issues:
+        issues += [(event[0], 1, event) for event in log.events]
+        issues.sort(key=lambda issue: issue[:2])  # stable: a row's issues keep their order
+    else:
+        issues = [(event[0], 1, event) for event in log.events]
+    current = None
+    marked = 0  # rows with issues: ended here, with their error and warning flags
+    for row, _, (_, col, slug, row_id, fields) in issues:
+        if row != current:
+            if current is not None:
+                run.end_row()
+            current, marked = row, marked + 1
+        run.emit(before + row, col, slug, row_id, fields)
+    if current is not None:
+        run.end_row()
+    run.rows_read += log.rows_read - marked
+    run.rows_blank += log.rows_blank
 
 
 def _enabled_checks(options: ValidateOptions) -> tuple[str, ...]:
@@ -154,7 +211,17 @@ def _check_options(options: ValidateOptions, taxonomy: Taxonomy) -> None:
             raise UsageError(f"--require {role!r}: unknown role; roles are {', '.join(ROLES)}")
 
 
-class _Run:
+class _Rows:
+    """What ``_Run`` and a worker's ``_Log`` share."""
+
+    def blank_row(self, number: int) -> None:
+        """A blank row, once a record follows it (blank rows at the end of a file are not rows)."""
+        self.emit(number, None, "blank-row", None, {})
+        self.rows_blank += 1
+        self.end_row()
+
+
+class _Run(_Rows):
     """Counts every issue, keeps the first ``max_issues``, and tracks the current row's state."""
 
     def __init__(self, header, enabled, max_issues, on_issue):
@@ -169,6 +236,11 @@ class _Run:
         self.errors = self.warnings = 0
         self.rows_read = self.rows_with_errors = self.rows_with_warnings = self.rows_blank = 0
         self.row_error = self.row_warning = False
+        self.seen_ids = _IdSet()
+
+    def note_id(self, number: int, col: int, row_id: str) -> None:
+        if not self.seen_ids.add(_id_hash(row_id)):
+            self.emit(number, col, "duplicate-id", row_id, {})
 
     def emit(self, row, col, slug, row_id, fields, column=None) -> None:
         if slug not in self.enabled:
@@ -214,6 +286,33 @@ class _Run:
                       by_column, columns, self.checks)
 
 
+class _Log(_Rows):
+    """Stands in for ``_Run`` in a worker process: records a block's issues, for the caller to replay in
+    order (``_replay``), and its ids, for the caller to find the duplicates among."""
+
+    def __init__(self, enabled: frozenset[str]):
+        self.enabled = enabled
+        self.events: list[tuple] = []
+        self.rows_read = self.rows_blank = 0
+        self.trailing: list[int] = []
+        self.id_rows = array("q")
+        self.id_hashes = array("Q")
+        self.ids: list[str] = []
+
+    def emit(self, row, col, slug, row_id, fields, column=None) -> None:
+        if slug in self.enabled:
+            self.events.append((row, col, slug, row_id, fields))
+
+    def end_row(self) -> None:
+        self.rows_read += 1
+
+    def note_id(self, number: int, col: int, row_id: str) -> None:
+        # one block is not the file: the caller finds the duplicates
+        self.id_rows.append(number)
+        self.id_hashes.append(_id_hash(row_id))
+        self.ids.append(row_id)
+
+
 def _shown(value: str) -> str:
     return value if len(value) <= SHOWN_LENGTH else value[:SHOWN_LENGTH - 1] + "…"
 
@@ -224,35 +323,47 @@ def _id_hash(value: str) -> int:
 
 
 class _IdSet:
-    """64-bit id hashes in an open-addressing table: 8-16 bytes per id, where a Python set of ints
-    takes about 70, which is what keeps a million-row file well under the memory budget."""
+    """64-bit id hashes in open-addressing tables: 11 to 21 bytes per id, where a Python set of ints takes
+    about 70, which is what keeps a file of millions of rows well under the memory budget. The ids are
+    spread by the hash's top byte over 256 tables, so growing one (old and new array held at once,
+    at 3/4 load) costs little memory."""
 
-    def __init__(self, size: int = 1 << 12):
-        self._slots = array("Q", bytes(8 * size))
-        self._mask = size - 1
-        self._count = 0
+    def __init__(self, size: int = 1 << 8):
+        self._tables = [array("Q", bytes(8 * size)) for _ in range(256)]
+        self._counts = [0] * 256
 
     def add(self, key: int) -> bool:
         """Add ``key``; False when it was already there."""
         key = key or 1  # 0 marks an empty slot
-        slots, mask = self._slots, self._mask
+        shard = key >> 56
+        slots = self._tables[shard]
+        mask = len(slots) - 1
         i = key & mask
         while slots[i]:
             if slots[i] == key:
                 return False
             i = (i + 1) & mask
         slots[i] = key
-        self._count += 1
-        if self._count * 2 > mask:
-            self._grow()
+        self._counts[shard] += 1
+        if self._counts[shard] * 4 > len(slots) * 3:
+            self._grow(shard)
         return True
 
-    def _grow(self) -> None:
-        old = self._slots
-        self.__init__(len(old) * 2)
+    def add_many(self, keys) -> list[int]:
+        """Add ``keys`` in order; the positions in ``keys`` of those already there."""
+        add = self.add
+        return [n for n, key in enumerate(keys) if not add(key)]
+
+    def _grow(self, shard: int) -> None:
+        old = self._tables[shard]
+        slots = self._tables[shard] = array("Q", bytes(16 * len(old)))
+        mask = len(slots) - 1
         for key in old:
             if key:
-                self.add(key)
+                i = key & mask
+                while slots[i]:
+                    i = (i + 1) & mask
+                slots[i] = key
 
 
 class _RowChecker:
@@ -277,18 +388,17 @@ class _RowChecker:
                 self.cells.append((index[role], {}, self._variable_check(role)))
         self.dates = [(col, {}) for col in (self.incident_col, self.birth_col) if col is not None]
         self.age_cache: dict = {}
-        self.seen_ids = _IdSet()
 
-    def check_rows(self, rows) -> None:
-        run, width, blank = self.run, self.width, []
+    def check_rows(self, rows, blank: list[int]) -> list[int]:
+        """Check ``rows``, after the blank rows ``blank`` not yet reported; return the blank rows after the
+        last record (reported if a record follows, in another block)."""
+        run, width = self.run, self.width
         for number, row in rows:
-            if not "".join(row).strip():
+            if not (row and row[0].strip()) and not "".join(row).strip():  # the first cell decides most rows
                 blank.append(number)
                 continue
             for empty in blank:  # a blank row is reported only once a record follows it
-                run.emit(empty, None, "blank-row", None, {})
-                run.rows_blank += 1
-                run.end_row()
+                run.blank_row(empty)
             blank.clear()
             if len(row) != width:
                 # no id: in a misaligned row the id position may hold a neighbouring column's text
@@ -296,6 +406,7 @@ class _RowChecker:
             else:
                 self.check_row(number, row, row[self.id_col].strip() if self.id_col is not None else None)
             run.end_row()
+        return blank
 
     def check_row(self, number: int, row: list[str], row_id: str | None) -> None:
         run = self.run
@@ -312,33 +423,32 @@ class _RowChecker:
                 run.emit(number, col, slug, row_id, fields)
         parsed = []
         for col, cache in self.dates:
-            value, problems = self._cached(cache, row[col], self._date)
-            parsed.append(value)
-            for slug, fields in problems:
+            value = row[col]
+            hit = cache.get(value) or self._cache(cache, value, self._date)
+            parsed.append(hit[0])
+            for slug, fields in hit[1]:
                 run.emit(number, col, slug, row_id, fields)
         age = None
         if self.age_col is not None:
-            age, problems = self._cached(self.age_cache, row[self.age_col], self._age)
+            value = row[self.age_col]
+            age, problems = self.age_cache.get(value) or self._cache(self.age_cache, value, self._age)
             for slug, fields in problems:
                 run.emit(number, self.age_col, slug, row_id, fields)
         if len(parsed) == 2 and isinstance(parsed[0], date) and isinstance(parsed[1], date):
             self._check_dates(number, row_id, age, incident=parsed[0], birth=parsed[1])
 
     @staticmethod
-    def _cached(cache: dict, value: str, check: Callable):
-        hit = cache.get(value)
-        if hit is None:
-            hit = check(value)
-            if len(cache) < CACHE_LIMIT:
-                cache[value] = hit
+    def _cache(cache: dict, value: str, check: Callable) -> tuple:
+        hit = check(value)
+        if len(cache) < CACHE_LIMIT:
+            cache[value] = hit
         return hit
 
     def _check_id(self, number: int, row_id: str) -> None:
         if not row_id:
             self.run.emit(number, self.id_col, "missing-id", None, {})
-            return
-        if not self.seen_ids.add(_id_hash(row_id)):
-            self.run.emit(number, self.id_col, "duplicate-id", row_id, {})
+        else:
+            self.run.note_id(number, self.id_col, row_id)
 
     def _check_dates(self, number, row_id, age, incident: date, birth: date) -> None:
         run = self.run

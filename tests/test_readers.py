@@ -7,7 +7,7 @@ from datetime import date, datetime
 import pytest
 
 from icvac.errors import InputError, UsageError
-from icvac.readers import ReadOptions, open_table
+from icvac.readers import ReadOptions, csv_rows_from, open_table
 
 
 def read(path, **options):
@@ -65,6 +65,18 @@ def test_row_numbers_follow_records_and_header_row(tmp_path):
     header, rows, _ = read(put(tmp_path, "r.csv", data), header_row=2)
     assert header == ["id", "text"]
     assert rows == [(3, ["1", "two\nlines"]), (4, []), (5, ["3", "x"])]
+
+
+def test_rows_from_an_offset_go_on_as_the_whole_file_does(tmp_path):
+    head = "id;text\n1;é\n".encode("utf-8-sig")
+    path = put(tmp_path, "on.csv", head + '2;"b\nc"\n3;"bad"x\n'.encode("utf-8"))
+    with pytest.raises(InputError) as whole:
+        read(path)
+    rows = csv_rows_from(str(path), len(head), 2, "utf-8-sig", ";")
+    assert next(rows) == (3, ["2", "b\nc"])
+    with pytest.raises(InputError) as on:
+        next(rows)
+    assert str(on.value) == str(whole.value) and "row 4" in str(on.value)
 
 
 def test_decoding_error_names_the_row(tmp_path):
