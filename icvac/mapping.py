@@ -239,6 +239,11 @@ def _semantic_problems(doc: YamlDocument, taxonomy: Taxonomy) -> list[Problem]:
 _NOT_TEXT = {f"tag:yaml.org,2002:{kind}" for kind in ("int", "float", "bool", "null")}
 
 
+def _printable(text: str) -> str:
+    """A message stays on one line whatever the keys it quotes hold (``\n`` is shown escaped)."""
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+
+
 def _unquoted_problems(text: str, doc: YamlDocument) -> list[Problem]:
     """National codes, labels and values that YAML 1.1 reads as something else than the text written:
     ``01`` as 1, ``010`` as 8, ``0101`` as 65, ``yes``/``off`` as booleans, ``null`` as None. The data's
@@ -258,8 +263,8 @@ def _unquoted_problems(text: str, doc: YamlDocument) -> list[Problem]:
         if isinstance(node, yaml.ScalarNode) and node.tag in _NOT_TEXT and node.value:
             value = yaml.safe_load(node.value)
             kind = f"the number {value}" if isinstance(value, (int, float)) and not isinstance(value, bool) else value
-            found.append(Problem(format_path(parts), f"{node.value} is read by YAML as {kind}; quote it: "
-                                 f"{before}'{node.value}'{after}", "error", node.start_mark.line + 1))
+            message = f"{node.value} is read by YAML as {kind}; quote it: {before}'{node.value}'{after}"
+            found.append(Problem(format_path(parts), _printable(message), "error", node.start_mark.line + 1))
 
     for key, value in _pairs(root):
         if key.value == "categories" and isinstance(value, yaml.SequenceNode):
