@@ -95,3 +95,20 @@ def test_output_format_from_the_extension(output, expected):
 def test_output_format_with_an_extension_table():
     assert output_format("x.sssom.tsv", {".tsv": "sssom", ".md": "markdown"}, "csv") == "sssom"
     assert output_format("x.md", {".tsv": "sssom", ".md": "markdown"}, "csv") == "markdown"
+
+
+@pytest.mark.parametrize("command", ["recode", "validate"])
+def test_jobs_option_is_checked_and_gives_the_same_output(icvac, tmp_path, command):
+    from .conftest import EXAMPLES
+
+    data = EXAMPLES / ("national_export.csv" if command == "recode" else "incidents.csv")
+    extra = ["--mapping", "gbvims"] if command == "recode" else ["--format", "json"]
+    assert icvac(command, data, *extra, "--jobs", "0").exit_code == 2
+    outputs = []
+    for jobs in ("1", "2"):
+        out = tmp_path / f"out{jobs}.csv"
+        args = [command, data, *extra, "--jobs", jobs] + (["-o", out] if command == "recode" else [])
+        result = icvac(*args)
+        assert result.exit_code in (0, 1), result.stderr
+        outputs.append(out.read_bytes() if command == "recode" else result.stdout)
+    assert outputs[0] == outputs[1]

@@ -17,7 +17,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from icvac import writers
@@ -425,3 +425,19 @@ def test_xlsx_outputs_are_byte_identical_across_runs(tmp_path):
         paths.append(path)
         time.sleep(1.1)  # zip timestamps have a 2-second resolution, core.xml one second
     assert paths[0].read_bytes() == paths[1].read_bytes()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.one_of(st.text(alphabet=st.sampled_from(list('a,"\n\r ;\'=-1é')), max_size=6),
+                                   st.integers(), st.none()), max_size=5), max_size=6))
+def test_csv_writer_writes_what_csv_writes_except_lone_cr(rows):
+    from icvac.writers import csv_writer
+
+    ours, reference = io.StringIO(), io.StringIO()
+    writer = csv_writer(ours)
+    minimal = csv.writer(reference, lineterminator="\n")
+    quoted = csv.writer(reference, lineterminator="\n", quoting=csv.QUOTE_ALL)
+    for row in rows:
+        writer.writerow(row)
+        (quoted if any(isinstance(v, str) and "\r" in v for v in row) else minimal).writerow(row)
+    assert ours.getvalue() == reference.getvalue()

@@ -61,6 +61,10 @@ HeaderRowOption = Annotated[int, typer.Option("--header-row", min=1, help="Row h
 InputFormatOption = Annotated[Optional[InputFormat], typer.Option(
     "--input-format", show_default=False, help="Read the data as this format instead of guessing from its extension "
                                                "(stdin is read as CSV).")]
+JobsOption = Annotated[Optional[int], typer.Option(
+    "--jobs", metavar="N", min=1, show_default=False,
+    help="Worker processes for a large CSV file (default: automatic, 2 for files from 20 MB on Linux; "
+         "1 reads in one process). The output is the same either way.")]
 ColumnOption = Annotated[Optional[list[str]], typer.Option(
     "--column", "-c", metavar="ROLE=NAME", show_default=False,
     help="Point a role at a column of the data, e.g. victim_sex=Sexe (repeatable). Roles: "

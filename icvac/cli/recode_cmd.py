@@ -9,7 +9,7 @@ import typer
 from icvac.errors import ExitCode
 
 from . import app
-from ._common import SETTINGS, ColumnOption, DelimiterOption, EncodingOption, HeaderRowOption, \
+from ._common import SETTINGS, ColumnOption, DelimiterOption, EncodingOption, HeaderRowOption, JobsOption, \
     InputFormatOption, ReportFormat, SheetOption, TaxonomyOption, emit_json, info, \
     load_taxonomy_for_command, one_stdout, problem_line, read_options, show_progress, warn
 
@@ -49,6 +49,7 @@ def recode(
                                              "formulas with '.")] = False,
     fail_on_unclassified: Annotated[bool, typer.Option("--fail-on-unclassified", help="Exit 1 when any record "
                                                        "is unclassified.")] = False,
+    jobs: JobsOption = None,
     input_format: InputFormatOption = None,
     encoding: EncodingOption = None,
     delimiter: DelimiterOption = None,
@@ -80,7 +81,7 @@ def recode(
     options = RecodeOptions(
         format=fmt.value if fmt else None, columns=parse_column_options(column), threshold=threshold,
         margin=margin, fuzzy=not no_fuzzy, long=long, excel_safe=excel_safe,
-        read=read_options(input_format, encoding, delimiter, sheet, header_row))
+        read=read_options(input_format, encoding, delimiter, sheet, header_row), jobs=jobs)
     summary = recode_file(data, loaded, taxonomy, output, options, review=review, progress=_progress())
     if summary_format is ReportFormat.json:
         _emit_summary_json(summary, stdout_taken="-" in (output, review))

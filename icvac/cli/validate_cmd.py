@@ -10,7 +10,7 @@ import typer
 from icvac.errors import ExitCode, UsageError
 
 from . import app
-from ._common import ColumnOption, DelimiterOption, EncodingOption, FormatOption, HeaderRowOption, \
+from ._common import ColumnOption, DelimiterOption, EncodingOption, FormatOption, HeaderRowOption, JobsOption, \
     InputFormatOption, ReportFormat, SheetOption, TaxonomyOption, emit_json, info, \
     load_taxonomy_for_command, one_stdout, read_options, stdout_console, warn
 
@@ -38,6 +38,7 @@ def validate_command(
                       help="Write a self-contained HTML report.")] = None,
     fmt: FormatOption = ReportFormat.table,
     list_checks: Annotated[bool, typer.Option("--list-checks", help="Print the catalogue of checks and exit.")] = False,
+    jobs: JobsOption = None,
     input_format: InputFormatOption = None,
     encoding: EncodingOption = None,
     delimiter: DelimiterOption = None,
@@ -69,7 +70,7 @@ def validate_command(
     options = ValidateOptions(
         read=read_options(input_format, encoding, delimiter, sheet, header_row),
         columns=parse_column_options(column), required=tuple(dict.fromkeys((*REQUIRED_ROLES, *(require or ())))),
-        min_level=min_level, pick=tuple(pick or ()), skip=tuple(skip or ()), max_issues=max_issues)
+        min_level=min_level, pick=tuple(pick or ()), skip=tuple(skip or ()), max_issues=max_issues, jobs=jobs)
     result = _validate(data, taxonomy, options, issues, report)
     if not result.stats.rows_read:
         warn(f"{result.source}: no data rows (only a header)")
