@@ -16,7 +16,7 @@ import sys
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import IO, Iterator
+from typing import Iterator
 
 from .errors import InputError, UsageError
 

@@ -7,7 +7,6 @@ tmp_path, rather than committed.
 """
 from __future__ import annotations
 
-import copy
 import io
 import subprocess
 import sys

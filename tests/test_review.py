@@ -4,7 +4,6 @@ from __future__ import annotations
 import csv
 import shutil
 
-import pytest
 
 from icvac import load_taxonomy
 from icvac.mapping import load_mapping

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import csv
-import io
 import json
 from datetime import date
 from pathlib import Path
