@@ -27,6 +27,14 @@ class Settings:
 SETTINGS = Settings()
 
 
+class Lang(str, enum.Enum):
+    """Languages of the taxonomy's titles."""
+
+    en = "en"
+    fr = "fr"
+    es = "es"
+
+
 class ReportFormat(str, enum.Enum):
     table = "table"
     json = "json"

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from . import app
-from ._common import ColumnOption, DelimiterOption, EncodingOption, HeaderRowOption, InputFormatOption, \
+from ._common import ColumnOption, DelimiterOption, EncodingOption, HeaderRowOption, InputFormatOption, Lang, \
     OutputOption, SheetOption, TaxonomyOption, load_taxonomy_for_command, output_format, read_options, \
     stdout_console, warn
 
@@ -22,12 +22,6 @@ class TableFormat(str, enum.Enum):
 class Unit(str, enum.Enum):
     act = "act"
     victim = "victim"
-
-
-class Lang(str, enum.Enum):
-    en = "en"
-    fr = "fr"
-    es = "es"
 
 
 @app.command("tabulate")

@@ -10,19 +10,13 @@ import typer
 from icvac.errors import ExitCode
 
 from . import app
-from ._common import (FormatOption, OutputOption, ReportFormat, TaxonomyOption, emit_json, error, info,
+from ._common import (FormatOption, Lang, OutputOption, ReportFormat, TaxonomyOption, emit_json, error, info,
                       load_taxonomy_for_command, problem_line, stdout_console, warn)
 
 taxonomy_app = typer.Typer(help="Browse, search, export and check the ICVAC taxonomy.\n\n"
                                 "Example: icvac taxonomy tree --level 1",
                            no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(taxonomy_app, name="taxonomy")
-
-
-class Lang(str, enum.Enum):
-    en = "en"
-    fr = "fr"
-    es = "es"
 
 
 class ExportFormat(str, enum.Enum):
