@@ -169,7 +169,8 @@ def _refuse_overwrites(data, mapping: Mapping, taxonomy: Taxonomy, output, revie
 def _recode_rows(rows: Iterator[tuple[int, list[str]]], recoder: "_Recoder", shared: "_SharedColumns", write,
                  long: bool, progress) -> None:
     """The per-row work, the same whether one process reads the whole file or a worker a block of it."""
-    width, summary = shared.width, recoder.summary
+    width, summary, coded = shared.width, recoder.summary, recoder.rows
+    merge = shared.merge if shared.columns else None
     for number, cells in rows:
         summary.rows_in += 1
         extra: list[str] = []
@@ -180,9 +181,9 @@ def _recode_rows(rows: Iterator[tuple[int, list[str]]], recoder: "_Recoder", sha
                 extra.pop()
             summary.rows_with_extra_cells += bool(extra)
             cells = (cells + [""] * width)[:width]
-        for row in recoder.rows(cells, long):
-            if shared.columns:
-                row = shared.merge(row, number)
+        for row in coded(cells, long):
+            if merge:
+                row = merge(row, number)
             write(row + extra if extra else row)
             summary.rows_out += 1
         if progress:
@@ -196,14 +197,13 @@ def _recode_blocks(source: Source, recoder: "_Recoder", shared: "_SharedColumns"
 
     def work(rows) -> tuple[bytes, RecodeSummary, dict]:
         # in a worker: ``recoder`` is the worker's own copy, its caches filling once per worker
-        part, data = RecodeSummary(), io.BytesIO()
-        text = io.TextIOWrapper(data, encoding="utf-8", errors=handle.errors, newline="")
+        # text kept as text and encoded once per block: a text wrapper over bytes has a cost per write
+        part, text = RecodeSummary(), io.StringIO(newline="")
         recoder.start(part)
         _recode_rows(rows, recoder, shared, _text_rows(text, fmt, options.excel_safe, shared.header),
                      options.long, None)
         recoder.flush()
-        text.flush()
-        return data.getvalue(), part, recoder.review
+        return text.getvalue().encode("utf-8", handle.errors), part, recoder.review
 
     number = source.header_row  # the row before the block
     with blocks(source, work) as results:

@@ -19,7 +19,6 @@ Stats (see docs/checks.md for the whole JSON report):
 """
 from __future__ import annotations
 
-import hashlib
 import os
 from array import array
 from dataclasses import dataclass, field
@@ -171,16 +170,16 @@ def _check_blocks(source: Source, checker: "_RowChecker") -> None:
 def _replay(run: _Run, log: _Log, before: int, id_col: int | None) -> None:
     """Count a block's rows and issues into ``run``, in the order one process reading the file finds them:
     a row's duplicate id (the first check of a row) before its other issues."""
-    issues = [(log.id_rows[n], 0, (log.id_rows[n], id_col, "duplicate-id", log.ids[n], {}))
-              for n in run.seen_ids.add_many(log.id_hashes)]
-    if issues:
-        issues += [(event[0], 1, event) for event in log.events]
-        issues.sort(key=lambda issue: issue[:2])  # stable: a row's issues keep their order
-    else:
-        issues = [(event[0], 1, event) for event in log.events]
+    events = log.events
+    duplicates = run.seen_ids.add_many(log.id_hashes)
+    if duplicates:  # rare: most blocks replay their events as they are, with no list built around them
+        merged = [(log.id_rows[n], 0, (log.id_rows[n], id_col, "duplicate-id", log.ids[n], {})) for n in duplicates]
+        merged += [(event[0], 1, event) for event in events]
+        merged.sort(key=lambda issue: issue[:2])  # stable: a row's issues keep their order
+        events = [event for _, _, event in merged]
     current = None
     marked = 0  # rows with issues: ended here, with their error and warning flags
-    for row, _, (_, col, slug, row_id, fields) in issues:
+    for row, col, slug, row_id, fields in events:
         if row != current:
             if current is not None:
                 run.end_row()
@@ -318,8 +317,12 @@ def _shown(value: str) -> str:
 
 
 def _id_hash(value: str) -> int:
-    # a stable 64-bit digest (not hash(), which changes between runs) keeps the result reproducible
-    return int.from_bytes(hashlib.blake2b(value.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "big")
+    # Python's own hash of a str: 64 bits, at a fraction of the cost of a digest. It is salted per
+    # interpreter, which does no harm here: the table lives for one run, and all of a run's ids are hashed
+    # in one process or in workers forked from it, which share its salt. A false duplicate-id needs two
+    # ids of one file with the same 64 bits, as with a 64-bit digest: about 1 in 4 million for 3 million
+    # ids (n^2 / 2^65); only, where a digest would repeat it in every run, here a rerun would not.
+    return hash(value) & 0xFFFF_FFFF_FFFF_FFFF
 
 
 class _IdSet:
@@ -334,25 +337,32 @@ class _IdSet:
 
     def add(self, key: int) -> bool:
         """Add ``key``; False when it was already there."""
-        key = key or 1  # 0 marks an empty slot
-        shard = key >> 56
-        slots = self._tables[shard]
-        mask = len(slots) - 1
-        i = key & mask
-        while slots[i]:
-            if slots[i] == key:
-                return False
-            i = (i + 1) & mask
-        slots[i] = key
-        self._counts[shard] += 1
-        if self._counts[shard] * 4 > len(slots) * 3:
-            self._grow(shard)
-        return True
+        return not self.add_many((key,))
 
     def add_many(self, keys) -> list[int]:
         """Add ``keys`` in order; the positions in ``keys`` of those already there."""
-        add = self.add
-        return [n for n, key in enumerate(keys) if not add(key)]
+        # one loop with locals, no call per key: the caller adds every id of the file, one process for all
+        tables, counts = self._tables, self._counts
+        found = []
+        for n, key in enumerate(keys):
+            key = key or 1  # 0 marks an empty slot
+            shard = key >> 56
+            slots = tables[shard]
+            mask = len(slots) - 1
+            i = key & mask
+            while True:
+                slot = slots[i]
+                if not slot:
+                    slots[i] = key
+                    counts[shard] += 1
+                    if counts[shard] * 4 > (mask + 1) * 3:
+                        self._grow(shard)
+                    break
+                if slot == key:
+                    found.append(n)
+                    break
+                i = (i + 1) & mask
+        return found
 
     def _grow(self, shard: int) -> None:
         old = self._tables[shard]
@@ -392,33 +402,34 @@ class _RowChecker:
     def check_rows(self, rows, blank: list[int]) -> list[int]:
         """Check ``rows``, after the blank rows ``blank`` not yet reported; return the blank rows after the
         last record (reported if a record follows, in another block)."""
-        run, width = self.run, self.width
+        run, width, id_col, check_row = self.run, self.width, self.id_col, self.check_row
         for number, row in rows:
             if not (row and row[0].strip()) and not "".join(row).strip():  # the first cell decides most rows
                 blank.append(number)
                 continue
-            for empty in blank:  # a blank row is reported only once a record follows it
-                run.blank_row(empty)
-            blank.clear()
+            if blank:  # a blank row is reported only once a record follows it
+                for empty in blank:
+                    run.blank_row(empty)
+                blank.clear()
             if len(row) != width:
                 # no id: in a misaligned row the id position may hold a neighbouring column's text
                 run.emit(number, None, "wrong-field-count", None, {"count": len(row), "expected": width})
             else:
-                self.check_row(number, row, row[self.id_col].strip() if self.id_col is not None else None)
+                check_row(number, row, row[id_col].strip() if id_col is not None else None)
             run.end_row()
         return blank
 
     def check_row(self, number: int, row: list[str], row_id: str | None) -> None:
         run = self.run
-        if row_id is not None:
-            self._check_id(number, row_id)
+        if row_id:
+            run.note_id(number, self.id_col, row_id)
+        elif row_id is not None:
+            run.emit(number, self.id_col, "missing-id", None, {})
         for col, cache, check in self.cells:
             value = row[col]
             problems = cache.get(value)
             if problems is None:
-                problems = check(value)
-                if len(cache) < CACHE_LIMIT:
-                    cache[value] = problems
+                problems = self._cache(cache, value, check)
             for slug, fields in problems:
                 run.emit(number, col, slug, row_id, fields)
         parsed = []
@@ -443,12 +454,6 @@ class _RowChecker:
         if len(cache) < CACHE_LIMIT:
             cache[value] = hit
         return hit
-
-    def _check_id(self, number: int, row_id: str) -> None:
-        if not row_id:
-            self.run.emit(number, self.id_col, "missing-id", None, {})
-        else:
-            self.run.note_id(number, self.id_col, row_id)
 
     def _check_dates(self, number, row_id, age, incident: date, birth: date) -> None:
         run = self.run
