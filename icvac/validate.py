@@ -19,6 +19,7 @@ Stats (see docs/checks.md for the whole JSON report):
 """
 from __future__ import annotations
 
+import hashlib
 import os
 from array import array
 from dataclasses import dataclass, field
@@ -317,12 +318,10 @@ def _shown(value: str) -> str:
 
 
 def _id_hash(value: str) -> int:
-    # Python's own hash of a str: 64 bits, at a fraction of the cost of a digest. It is salted per
-    # interpreter, which does no harm here: the table lives for one run, and all of a run's ids are hashed
-    # in one process or in workers forked from it, which share its salt. A false duplicate-id needs two
-    # ids of one file with the same 64 bits, as with a 64-bit digest: about 1 in 4 million for 3 million
-    # ids (n^2 / 2^65); only, where a digest would repeat it in every run, here a rerun would not.
-    return hash(value) & 0xFFFF_FFFF_FFFF_FFFF
+    # A stable 64-bit digest, not Python's hash(), which is salted per interpreter: with it, the rare
+    # false duplicate-id (two ids sharing 64 bits, about 1 in 4 million for 3 million ids) would come and
+    # go between runs, and the same input must give the same report.
+    return int.from_bytes(hashlib.blake2b(value.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "big")
 
 
 class _IdSet:
