@@ -22,7 +22,6 @@ from __future__ import annotations
 import os
 from collections import Counter
 from dataclasses import dataclass, field, replace
-from itertools import zip_longest
 
 from .errors import UsageError
 from .mapping import Condition, Mapping, MappingEntry
@@ -329,20 +328,14 @@ def _unknown_values(mapping: Mapping, taxonomy: Taxonomy, data, options: ReadOpt
     rows = 0
     with open_table(data, options) as table:
         layout = category_layout(table.header, mapping, overrides, table.name)
-        slots, separator = layout.slots, layout.separator
-
-        def cell(values: list[str], index: int | None) -> list[str]:
-            text = values[index].strip() if index is not None and index < len(values) else ""
-            parts = text.split(separator) if separator and text else [text]
-            return [p.strip() for p in parts]
-
+        slots = layout.slots
         for _, values in table.rows():
             rows += 1
-            for n, (ci, li) in enumerate(slots):
-                for code, label in zip_longest(cell(values, ci), cell(values, li), fillvalue=""):
-                    if (code or label) and matcher.match(code, label).method == UNCLASSIFIED:
-                        # one column for both (a code or a label): report the value once, as a label
-                        counts[(n, code or None if ci != li else None, label or None)] += 1
+            for n, code, label in layout.category_values(values):
+                if matcher.match(code, label).method == UNCLASSIFIED:
+                    ci, li = slots[n]
+                    # one column for both (a code or a label): report the value once, as a label
+                    counts[(n, code or None if ci != li else None, label or None)] += 1
         header = table.header + [None]  # index -1 stands for "no such column"
     slots = [(-1 if ci is None else ci, -1 if li is None else li) for ci, li in slots]
     used = {f"category {n + 1}": " + ".join(header[i] for i in s if i >= 0) for n, s in enumerate(slots)}

@@ -117,6 +117,24 @@ class Layout:
     birth: int | None = None                          # birth and incident dates: both, or neither
     incident: int | None = None
 
+    def category_values(self, cells: list[str]) -> Iterator[tuple[int, str, str]]:
+        """``(slot number, code, label)`` of each national category a record holds: several values in one
+        cell are split at the separator and paired in order; blank ones are skipped."""
+        sep = self.separator
+        for n, (code_col, label_col) in enumerate(self.slots):
+            code = cells[code_col].strip() if code_col is not None and code_col < len(cells) else ""
+            label = cells[label_col].strip() if label_col is not None and label_col < len(cells) else ""
+            if sep is None or (sep not in code and sep not in label):
+                if code or label:
+                    yield n, code, label
+                continue
+            codes, labels = code.split(sep), label.split(sep)
+            for i in range(max(len(codes), len(labels))):
+                c = codes[i].strip() if i < len(codes) else ""
+                lab = labels[i].strip() if i < len(labels) else ""
+                if c or lab:
+                    yield n, c, lab
+
 
 def sidecar_path(output: str | os.PathLike) -> Path:
     return Path(f"{output}.meta.json")
@@ -418,15 +436,15 @@ class _Recoder:
             self.codings.clear()
         acts: dict[str, tuple[str, str, str, str, str]] = {}
         reviews = []
-        for code_col, label_col in self.layout.slots:
-            for code, label in self._values(cells, code_col, label_col):
-                match = self.matcher.match(code, label)
-                if match.needs_review:
-                    reviews.append((code if code_col != label_col else "", label or code, match))
-                method, targets = resolve_conditions(match, inputs)
-                score = "" if match.score is None else f"{match.score:.1f}"
-                for target in targets or (UNCLASSIFIED,):
-                    acts.setdefault(target, self._act(target, method, score))
+        for n, code, label in self.layout.category_values(cells):
+            match = self.matcher.match(code, label)
+            if match.needs_review:
+                code_col, label_col = self.layout.slots[n]
+                reviews.append((code if code_col != label_col else "", label or code, match))
+            method, targets = resolve_conditions(match, inputs)
+            score = "" if match.score is None else f"{match.score:.1f}"
+            for target in targets or (UNCLASSIFIED,):
+                acts.setdefault(target, self._act(target, method, score))
         if not acts:
             acts[UNCLASSIFIED] = self._act(UNCLASSIFIED, UNCLASSIFIED, "")
         found = tuple(acts.values())
@@ -435,25 +453,11 @@ class _Recoder:
                                              tuple(reviews))
         return coding
 
-    def _values(self, cells, code_col, label_col) -> Iterator[tuple[str, str]]:
-        code = cells[code_col].strip() if code_col is not None else ""
-        label = cells[label_col].strip() if label_col is not None else ""
-        sep = self.layout.separator
-        if sep is None or (sep not in code and sep not in label):
-            if code or label:
-                yield code, label
-            return
-        codes, labels = code.split(sep), label.split(sep)
-        for i in range(max(len(codes), len(labels))):
-            c = codes[i].strip() if i < len(codes) else ""
-            lab = labels[i].strip() if i < len(labels) else ""
-            if c or lab:
-                yield c, lab
-
     def _act(self, code: str, method: str, score: str) -> tuple[str, str, str, str, str]:
         if code == UNCLASSIFIED:
             return (UNCLASSIFIED, UNCLASSIFIED, "", method, score)
-        return (code, code[:2], self.taxonomy.get(code).title_in("en"), method, score)
+        category = self.taxonomy.get(code)
+        return (code, category.level1, category.title_in("en"), method, score)
 
     def _note_review(self, code: str, label: str, match: Match, count: int) -> None:
         key = (code, label)
