@@ -27,6 +27,7 @@ import contextlib
 import csv
 import functools
 import io
+import itertools
 import os
 import re
 import signal
@@ -39,11 +40,12 @@ from typing import IO, Any, Callable, Iterator
 from .errors import UsageError
 from .readers import Table, csv_rows_from
 
-__all__ = ["Source", "plan", "blocks", "cuts", "quotes_open_fields", "BLOCK_SIZE", "AUTO_MIN_BYTES"]
+__all__ = ["Source", "plan", "blocks", "cuts", "quotes_open_fields", "BLOCK_SIZE", "AUTO_MIN_BYTES", "CHUNK_LINES"]
 
 BLOCK_SIZE = 2 << 20       # bytes per block: handing one over costs little; a few in memory cost little
 AUTO_MIN_BYTES = 20 << 20  # a smaller file is done before the workers would have paid for themselves
 AUTO_JOBS = 2              # most of the gain; more would compete with the caller, who writes every result
+CHUNK_LINES = 512          # records a worker handles at a time: few enough to stay in the processor's cache
 IN_FLIGHT = 2              # blocks per worker handed out ahead of the one the caller waits for
 HEAD_BYTES = 1 << 20       # the header rows must end within this, or the file is read by one process
 # Encodings in which '"', CR and LF are single bytes no other character contains, and how a block
@@ -52,6 +54,7 @@ _BLOCK_ENCODINGS = {"utf-8": "utf-8", "utf-8-sig": "utf-8", "cp1252": "cp1252", 
                     "ascii": "ascii"}
 
 Rows = Iterator[tuple[int, list[str]]]
+Chunks = Iterator[list[list[str]]]
 
 
 @dataclass(frozen=True)
@@ -187,9 +190,10 @@ def _last_record_end(data: bytearray, n: int, quotes: int) -> int:
 
 
 @contextlib.contextmanager
-def blocks(source: Source, work: Callable[[Rows], Any]) -> Iterator[Iterator[tuple[int, Any]]]:
-    """Yield an iterator of ``(offset, result)`` in file order, ``result = work(rows)`` for the rows of the
-    block at byte ``offset``, numbered from 1, done in a worker process. A result of None: the block cannot
+def blocks(source: Source, work: Callable[[Chunks], Any]) -> Iterator[Iterator[tuple[int, Any]]]:
+    """Yield an iterator of ``(offset, result)`` in file order, ``result = work(chunks)`` for the records of
+    the block at byte ``offset``, in lists of a few hundred (the first record is row 1 of the block), done in
+    a worker process. A result of None: the block cannot
     be done apart; the caller reads on from ``offset`` itself (``source.rows_from``) and the iterator ends.
     ``work`` must not return None. The workers are ended when the block ends, whatever the reason."""
     import multiprocessing
@@ -262,7 +266,7 @@ def _in_order(pipes: list, source: Source, handle: IO[bytes]) -> Iterator[tuple[
 
 # ---------------------------------------------------------------- in a worker process
 
-def _serve(pipe, inherited: list, source: Source, work: Callable[[Rows], Any], fd: int) -> None:
+def _serve(pipe, inherited: list, source: Source, work: Callable[[Chunks], Any], fd: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C reaches the whole process group; the caller handles it
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the CLI's handler would print a traceback here
     signal.pthread_sigmask(signal.SIG_UNBLOCK, _HELD)
@@ -276,7 +280,7 @@ def _serve(pipe, inherited: list, source: Source, work: Callable[[Rows], Any], f
         return  # the caller has gone
 
 
-def _do_block(source: Source, work: Callable[[Rows], Any], fd: int, offset: int, length: int) -> Any:
+def _do_block(source: Source, work: Callable[[Chunks], Any], fd: int, offset: int, length: int) -> Any:
     try:
         data = b""
         while len(data) < length:
@@ -287,34 +291,80 @@ def _do_block(source: Source, work: Callable[[Rows], Any], fd: int, offset: int,
         if not quotes_open_fields(data, source.delimiter):
             return None
         text = data.decode(_BLOCK_ENCODINGS[codecs.lookup(source.encoding).name])
-        return work(enumerate(_records(text, source.delimiter), 1))
+        return work(_record_chunks(text, source.delimiter))
     except Exception:
         return None  # whatever it was, the caller meets it again reading this block itself, and reports it
 
 
-def _records(text: str, delimiter: str) -> Iterator[list[str]]:
-    """The records of a block that passed ``quotes_open_fields``, as ``csv.reader`` reads them, faster
-    where most lines hold no quote: a line with no quote is one record, which the reader would split at the
-    delimiter and nothing else, so ``str.split`` does it; a line with a quote, with the lines up to the one
-    that leaves an even number of quotes (the end of its record, by the check), goes to the reader."""
+def _record_chunks(text: str, delimiter: str, size: int = CHUNK_LINES) -> Chunks:
+    """The records of a block that passed ``quotes_open_fields``, as ``csv.reader`` reads them, in lists of
+    at most ``size``. Most lines are split without the reader: a line with no quote is one
+    record, which the reader would split at the delimiter and nothing else, so ``str.split`` does it; so is
+    a line whose quoted fields are simple (``_simple_quoted``). The reader reads any other line with an even
+    number of quotes (a whole record, by the check), and everything from a line with an odd number on (a
+    record over several lines)."""
     if "\r" in text or "\0" in text:  # a CR ends a record too; a NUL is refused before Python 3.11
-        yield from csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+        yield from _batched(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True), size)
         return
     lines = text.split("\n")
     if not lines[-1]:
         lines.pop()  # the line feed that ends the block ends its last record: no record after it
-    limit = csv.field_size_limit()  # a longer line goes to the reader, which refuses a field above it
-    pending: deque[str] = deque()   # lines for the reader, taken one at a time as it asks
-    reader = csv.reader(iter(pending.popleft, None), delimiter=delimiter, strict=True)
-    quotes = 0  # in the lines pending
-    for line in lines:
-        if not quotes and '"' not in line and len(line) <= limit:
-            yield line.split(delimiter) if line else []
+    limit = csv.field_size_limit()  # the reader refuses a longer field: a line above it goes to the reader
+    for start in range(0, len(lines), size):
+        part = lines[start:start + size]
+        rows = [line.split(delimiter) if '"' not in line else _simple_quoted(line, delimiter) for line in part]
+        if None in rows or not all(part) or max(map(len, part)) > limit:
+            done = _mend(part, rows, delimiter, limit)
+            if done < len(part):
+                if done:
+                    yield rows[:done]
+                rest = io.StringIO("\n".join(lines[start + done:]) + "\n", newline="")
+                yield from _batched(csv.reader(rest, delimiter=delimiter, strict=True), size)
+                return
+        yield rows
+
+
+def _mend(lines: list[str], rows: list, delimiter: str, limit: int) -> int:
+    """Read as the reader does the lines that were not split: blank lines (no record), lines with quoted
+    fields that are not simple, lines over the limit. Stop at a line with an odd number of quotes (it
+    opens a record of several lines) and return its index; else return ``len(lines)``."""
+    for i, line in enumerate(lines):
+        if rows[i] is not None and line and len(line) <= limit:
             continue
-        pending.append(line + "\n")
-        quotes += line.count('"')
-        if quotes % 2 == 0:
-            quotes = 0
-            yield next(reader)
-    if pending:
-        raise csv.Error("unexpected end of data")  # a quoted field left open at the end of the file
+        if not line:
+            rows[i] = []
+        elif line.count('"') % 2:
+            return i
+        else:
+            rows[i] = next(csv.reader([line], delimiter=delimiter, strict=True))
+    return len(lines)
+
+
+def _batched(rows: Iterator[list[str]], size: int) -> Chunks:
+    rows = iter(rows)
+    while chunk := list(itertools.islice(rows, size)):
+        yield chunk
+
+
+def _simple_quoted(line: str, delimiter: str) -> list[str] | None:
+    """The fields of ``line`` when each of its quoted fields is simple: it opens at the start of the line or
+    after a delimiter, holds no quote (no doubled quote) and closes at the end or before a delimiter. Then
+    splitting at the quotes gives text outside quotes and quoted fields in turn, and splitting the text
+    outside at the delimiter gives the other fields. None for any other line."""
+    parts = line.split('"')
+    if not len(parts) % 2:
+        return None  # an odd number of quotes: the record goes on in the next line
+    fields = parts[0].split(delimiter)
+    last = len(parts) - 1
+    for k in range(1, last, 2):
+        if fields[-1]:
+            return None  # text before the opening quote
+        fields[-1] = parts[k]
+        after = parts[k + 1]
+        if after:
+            if after[0] != delimiter:
+                return None  # text after the closing quote
+            fields += after.split(delimiter)[1:]
+        elif k + 1 != last:
+            return None  # a quote right after the closing one: a doubled quote
+    return fields

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import codecs
 import io
+import itertools
 import json
 import operator
 import os
@@ -213,11 +214,12 @@ def _recode_blocks(source: Source, recoder: "_Recoder", shared: "_SharedColumns"
     """``_recode_rows`` over blocks of the file in worker processes (icvac.parallel), written in order."""
     summary = recoder.summary
 
-    def work(rows) -> tuple[bytes, RecodeSummary, dict]:
+    def work(chunks) -> tuple[bytes, RecodeSummary, dict]:
         # in a worker: ``recoder`` is the worker's own copy, its caches filling once per worker
         # text kept as text and encoded once per block: a text wrapper over bytes has a cost per write
         part, text = RecodeSummary(), io.StringIO(newline="")
         recoder.start(part)
+        rows = enumerate(itertools.chain.from_iterable(chunks), 1)
         _recode_rows(rows, recoder, shared, _text_rows(text, fmt, options.excel_safe, shared.header),
                      options.long, None)
         recoder.flush()

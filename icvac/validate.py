@@ -19,20 +19,24 @@ Stats (see docs/checks.md for the whole JSON report):
 """
 from __future__ import annotations
 
+import functools
 import hashlib
+import operator
 import os
 from array import array
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import compress, count, islice, repeat
+from operator import itemgetter
 from pathlib import Path
-from typing import Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
-from .ages import BAD, completed_years, parse_age, parse_date
+from .ages import BAD, parse_age, parse_date
 from .checks import CHECKS, ERROR
 from .codes import is_unclassified, split_codes
 from .columns import ROLES, VARIABLE_ROLES, resolve_columns
 from .errors import UsageError
-from .parallel import Source, blocks, plan
+from .parallel import CHUNK_LINES, Source, blocks, plan
 from .readers import ReadOptions, open_table
 from .taxonomy import Taxonomy, load_taxonomy
 
@@ -41,6 +45,7 @@ __all__ = ["Issue", "Stats", "Report", "ValidateOptions", "validate", "DEFAULT_M
 DEFAULT_MAX_ISSUES = 100
 REQUIRED_ROLES = ("icvac_code",)
 CACHE_LIMIT = 10_000   # distinct values remembered per column; beyond it values are checked afresh
+CHUNK_ROWS = CHUNK_LINES  # rows checked together: few enough to stay in the processor's cache
 SHOWN_LENGTH = 40      # a coded value longer than this is cut in messages
 
 
@@ -130,34 +135,45 @@ def validate(source: str | os.PathLike, taxonomy: Taxonomy | None = None,
         for role in dict.fromkeys(options.required):
             if cmap.get(role) is None:
                 run.emit(None, None, "missing-required-column", None, {"role": role}, column=role)
-        checker = _RowChecker(run, taxonomy, cmap.index, options)
+        checker = _Checker(run.enabled, taxonomy, cmap.index, options, len(table.header))
         source = plan(table, options.read.header_row, options.jobs)
         if source is None:
-            checker.check_rows(table.rows(), [])
+            _check_here(run, checker, table.rows(), [])
         else:
-            _check_blocks(source, checker)
+            _check_blocks(source, checker, run)
         # the file's name, not the path as typed: reports are shared, and a path can name a person
         name, fmt = Path(table.name).name, table.format
     return run.report(name, fmt, f"{taxonomy.id} {taxonomy.version} ({taxonomy.status})",
                       {role: table.header[i] for role, i in cmap.index.items()})
 
 
-def _check_blocks(source: Source, checker: "_RowChecker") -> None:
-    """``check_rows`` over blocks of the file in worker processes (icvac.parallel); their issues replayed
-    here in file order, and the duplicate ids found here, across blocks."""
-    run = checker.run
+def _check_here(run: _Run, checker: "_Checker", rows, blank: list[int]) -> None:
+    """Check ``rows`` in this process, a chunk at a time, after the blank rows ``blank`` not yet reported."""
+    rows = iter(rows)
+    while chunk := list(islice(rows, CHUNK_ROWS)):
+        log = _Log(run.enabled)
+        numbers, cells = zip(*chunk)
+        checker.check(log, numbers, cells, blank)
+        _replay(run, log, 0, checker.id_col)
 
-    def work(rows) -> _Log:
+
+def _check_blocks(source: Source, checker: "_Checker", run: _Run) -> None:
+    """``checker.check`` over blocks of the file in worker processes (icvac.parallel); their issues replayed
+    here in file order, and the duplicate ids found here, across blocks."""
+
+    def work(chunks) -> _Log:
         # in a worker: ``checker`` is the worker's own copy, its caches filling once per worker
-        log = checker.run = _Log(run.enabled)
-        log.trailing = checker.check_rows(rows, [])
+        log, before = _Log(run.enabled), 0
+        for rows in chunks:
+            checker.check(log, range(before + 1, before + len(rows) + 1), rows, log.trailing)
+            before += len(rows)
         return log
 
     number, blank = source.header_row, []  # the row before the block; blank rows not yet reported
     with blocks(source, work) as results:
         for offset, log in results:
             if log is None:
-                checker.check_rows(source.rows_from(offset, number), blank)
+                _check_here(run, checker, source.rows_from(offset, number), blank)
                 return
             if log.rows_read:  # the block holds a record: the blank rows before it are rows
                 for empty in blank:
@@ -238,10 +254,6 @@ class _Run(_Rows):
         self.row_error = self.row_warning = False
         self.seen_ids = _IdSet()
 
-    def note_id(self, number: int, col: int, row_id: str) -> None:
-        if not self.seen_ids.add(_id_hash(row_id)):
-            self.emit(number, col, "duplicate-id", row_id, {})
-
     def emit(self, row, col, slug, row_id, fields, column=None) -> None:
         if slug not in self.enabled:
             return
@@ -306,22 +318,28 @@ class _Log(_Rows):
     def end_row(self) -> None:
         self.rows_read += 1
 
-    def note_id(self, number: int, col: int, row_id: str) -> None:
+    def note_ids(self, numbers, ids: list[str]) -> None:
         # one block is not the file: the caller finds the duplicates
-        self.id_rows.append(number)
-        self.id_hashes.append(_id_hash(row_id))
-        self.ids.append(row_id)
+        self.id_rows.extend(numbers)
+        self.id_hashes.frombytes(_id_digests(ids))
+        self.ids += ids
 
 
 def _shown(value: str) -> str:
     return value if len(value) <= SHOWN_LENGTH else value[:SHOWN_LENGTH - 1] + "…"
 
 
-def _id_hash(value: str) -> int:
-    # A stable 64-bit digest, not Python's hash(), which is salted per interpreter: with it, the rare
-    # false duplicate-id (two ids sharing 64 bits, about 1 in 4 million for 3 million ids) would come and
-    # go between runs, and the same input must give the same report.
-    return int.from_bytes(hashlib.blake2b(value.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "big")
+def _id_digests(ids: list[str]) -> bytes:
+    """A stable 64-bit digest of each id, end to end, for an ``array("Q")``."""
+    # Not Python's hash(), which is salted per interpreter: with it, the rare false duplicate-id (two ids
+    # sharing 64 bits, about 1 in 4 million for 3 million ids) would come and go between runs, and the
+    # same input must give the same report. Maps of C functions: no Python call per id.
+    encoded = map(str.encode, ids, repeat("utf-8"), repeat("surrogatepass"))
+    return b"".join(map(_DIGEST, map(_BLAKE2B_64, encoded)))
+
+
+_BLAKE2B_64 = functools.partial(hashlib.blake2b, digest_size=8)
+_DIGEST = operator.methodcaller("digest")
 
 
 class _IdSet:
@@ -375,15 +393,18 @@ class _IdSet:
                 slots[i] = key
 
 
-class _RowChecker:
-    """The per-row loop. Each cell check is a function of the cell alone, cached per distinct value."""
+class _Checker:
+    """Checks rows a chunk at a time, a column at a time: each cell check is a function of the cell alone,
+    done once per distinct value (and cached), and the rows whose value has a problem are found by a scan
+    of the column in C (``compress``). Only the dates and age of a record are compared row by row."""
 
-    def __init__(self, run: _Run, taxonomy: Taxonomy, index: dict[str, int], options: ValidateOptions):
-        self.run = run
+    def __init__(self, enabled: frozenset[str], taxonomy: Taxonomy, index: dict[str, int],
+                 options: ValidateOptions, width: int):
+        self.enabled = enabled
         self.taxonomy = taxonomy
         self.min_level = options.min_level
         self.today = options.today or date.today()
-        self.width = len(run.header)
+        self.width = width
         self.id_col = index.get("id")
         self.age_col = index.get("victim_age")
         self.birth_col = index.get("victim_birth_date")
@@ -398,76 +419,91 @@ class _RowChecker:
         self.dates = [(col, {}) for col in (self.incident_col, self.birth_col) if col is not None]
         self.age_cache: dict = {}
 
-    def check_rows(self, rows, blank: list[int]) -> list[int]:
-        """Check ``rows``, after the blank rows ``blank`` not yet reported; return the blank rows after the
-        last record (reported if a record follows, in another block)."""
-        run, width, id_col, check_row = self.run, self.width, self.id_col, self.check_row
-        for number, row in rows:
-            if not (row and row[0].strip()) and not "".join(row).strip():  # the first cell decides most rows
+    def check(self, log: _Log, numbers: Sequence[int], rows: Sequence[list[str]], blank: list[int]) -> None:
+        """Add to ``log`` the issues of ``rows``, numbered ``numbers``, after the blank rows ``blank`` not yet
+        reported; on return ``blank`` holds the blank rows after the last record (reported once a record
+        follows, in another chunk)."""
+        start = len(log.events)
+        width = self.width
+        # most chunks: every row has the header's width and a first cell, so none is blank
+        if blank or not (all(map(width.__eq__, map(len, rows))) and all(map(str.strip, map(_FIRST, rows)))):
+            numbers, rows = self._sort_out(log, numbers, rows, blank)
+        if rows:
+            self._check_records(log, numbers, rows)
+            log.rows_read += len(rows)
+            # by row, stable: each row's issues in the order of the checks
+            log.events[start:] = sorted(log.events[start:], key=_FIRST)
+
+    def _sort_out(self, log: _Log, numbers, rows, blank: list[int]) -> tuple[list[int], list[list[str]]]:
+        """Report the blank and ragged rows; return the others."""
+        chunk, numbers, rows = zip(numbers, rows), [], []
+        for number, row in chunk:
+            if not (row and row[0].strip()) and not "".join(row).strip():
                 blank.append(number)
                 continue
-            if blank:  # a blank row is reported only once a record follows it
-                for empty in blank:
-                    run.blank_row(empty)
-                blank.clear()
-            if len(row) != width:
-                # no id: in a misaligned row the id position may hold a neighbouring column's text
-                run.emit(number, None, "wrong-field-count", None, {"count": len(row), "expected": width})
+            for empty in blank:  # a blank row is reported only once a record follows it
+                log.blank_row(empty)
+            blank.clear()
+            if len(row) == self.width:
+                numbers.append(number)
+                rows.append(row)
             else:
-                check_row(number, row, row[id_col].strip() if id_col is not None else None)
-            run.end_row()
-        return blank
+                # no id: in a misaligned row the id position may hold a neighbouring column's text
+                log.emit(number, None, "wrong-field-count", None, {"count": len(row), "expected": self.width})
+                log.end_row()
+        return numbers, rows
 
-    def check_row(self, number: int, row: list[str], row_id: str | None) -> None:
-        run = self.run
-        if row_id:
-            run.note_id(number, self.id_col, row_id)
-        elif row_id is not None:
-            run.emit(number, self.id_col, "missing-id", None, {})
+    def _check_records(self, log: _Log, numbers, rows) -> None:
+        """Rows of the header's width, none blank. Issues are listed check by check, in the order a
+        row's issues come in; the caller sorts them by row."""
+        events = log.events
+        ids = self._ids(log, numbers, rows) if self.id_col is not None else [None] * len(rows)
         for col, cache, check in self.cells:
-            value = row[col]
-            problems = cache.get(value)
-            if problems is None:
-                problems = self._cache(cache, value, check)
-            for slug, fields in problems:
-                run.emit(number, col, slug, row_id, fields)
-        parsed = []
+            problems = _looked_up(cache, rows, col, check)
+            _add_events(events, col, problems, numbers, ids)
+        days = []
         for col, cache in self.dates:
-            value = row[col]
-            hit = cache.get(value) or self._cache(cache, value, self._date)
-            parsed.append(hit[0])
-            for slug, fields in hit[1]:
-                run.emit(number, col, slug, row_id, fields)
-        age = None
+            found = _looked_up(cache, rows, col, self._date)
+            _add_events(events, col, list(map(_SECOND, found)), numbers, ids)
+            days.append(list(map(_FIRST, found)))
+        ages = None
         if self.age_col is not None:
-            value = row[self.age_col]
-            age, problems = self.age_cache.get(value) or self._cache(self.age_cache, value, self._age)
-            for slug, fields in problems:
-                run.emit(number, self.age_col, slug, row_id, fields)
-        if len(parsed) == 2 and isinstance(parsed[0], date) and isinstance(parsed[1], date):
-            self._check_dates(number, row_id, age, incident=parsed[0], birth=parsed[1])
+            found = _looked_up(self.age_cache, rows, self.age_col, self._age)
+            _add_events(events, self.age_col, list(map(_SECOND, found)), numbers, ids)
+            ages = list(map(_FIRST, found))
+        if len(days) == 2:
+            self._compare_dates(events, numbers, ids, days[0], days[1], ages or [None] * len(rows))
 
-    @staticmethod
-    def _cache(cache: dict, value: str, check: Callable) -> tuple:
-        hit = check(value)
-        if len(cache) < CACHE_LIMIT:
-            cache[value] = hit
-        return hit
+    def _ids(self, log: _Log, numbers, rows) -> list[str]:
+        """The rows' ids (trimmed; blank where missing), handed to ``log`` to find the duplicates among."""
+        ids = list(map(str.strip, map(itemgetter(self.id_col), rows)))
+        if all(ids):
+            log.note_ids(numbers, ids)
+            return ids
+        present = list(map(bool, ids))
+        for i in compress(count(), map(operator.not_, present)):
+            log.events.append((numbers[i], self.id_col, "missing-id", None, {}))
+        log.note_ids(list(compress(numbers, present)), list(compress(ids, present)))
+        return ids
 
-    def _check_dates(self, number, row_id, age, incident: date, birth: date) -> None:
-        run = self.run
-        if birth > incident:
-            run.emit(number, self.birth_col, "birth-after-incident", row_id,
-                     {"birth": birth.isoformat(), "incident": incident.isoformat()})
-            return
-        expected = completed_years(birth, incident)
-        if isinstance(age, int):
-            if 0 <= age <= 17 and age != expected:
-                run.emit(number, self.age_col, "age-inconsistent", row_id,
-                         {"age": age, "birth": birth.isoformat(), "incident": incident.isoformat(),
-                          "expected": expected})
-        elif age is None and expected > 17:
-            run.emit(number, self.birth_col, "age-out-of-range", row_id, {"age": expected})
+    def _compare_dates(self, events, numbers, ids, incidents, births, ages) -> None:
+        """A record's birth and incident dates (``YYYYMMDD`` numbers) with each other and its age."""
+        for i, incident, birth, age in zip(count(), incidents, births, ages):
+            if incident is None or birth is None:
+                continue
+            if birth > incident:
+                events.append((numbers[i], self.birth_col, "birth-after-incident", ids[i],
+                               {"birth": _iso(birth), "incident": _iso(incident)}))
+                continue
+            # completed years, as icvac.ages.completed_years counts them: the month and day decide the last
+            expected = (incident - birth) // 10000
+            if age is None:
+                if expected > 17:
+                    events.append((numbers[i], self.birth_col, "age-out-of-range", ids[i], {"age": expected}))
+            elif age is not BAD and age <= 17 and age != expected:
+                events.append((numbers[i], self.age_col, "age-inconsistent", ids[i],
+                               {"age": age, "birth": _iso(birth), "incident": _iso(incident),
+                                "expected": expected}))
 
     # -- cell checks: value -> (parsed, problems) or problems; each is cached per distinct value
 
@@ -523,10 +559,41 @@ class _RowChecker:
         return age, ()
 
     def _date(self, value: str) -> tuple:
+        """(the date as a ``YYYYMMDD`` number, or None when there is none to compare, problems)."""
         day = parse_date(value)
         if day is BAD:
-            return BAD, (("invalid-date", {"value": _shown(value.strip())}),)
-        if day is not None and day > self.today:
+            return None, (("invalid-date", {"value": _shown(value.strip())}),)
+        if day is None:
+            return None, ()
+        if day > self.today:
             # a future date is wrong, so comparing it with the other date would only add noise
-            return BAD, (("future-date", {"value": day.isoformat(), "today": self.today.isoformat()}),)
-        return day, ()
+            return None, (("future-date", {"value": day.isoformat(), "today": self.today.isoformat()}),)
+        return day.year * 10000 + day.month * 100 + day.day, ()
+
+
+_FIRST, _SECOND = itemgetter(0), itemgetter(1)
+
+
+def _looked_up(cache: dict, rows, col: int, check: Callable[[str], Any]) -> list:
+    """``check(row[col])`` for each row, from ``cache`` where it holds the value."""
+    values = list(map(itemgetter(col), rows))
+    found = list(map(cache.get, values))
+    if None in found:  # values not seen before, or not cached (the cache is full)
+        for i in compress(count(), map(operator.is_, found, repeat(None))):
+            hit = found[i] = cache.get(values[i])
+            if hit is None:
+                hit = found[i] = check(values[i])
+                if len(cache) < CACHE_LIMIT:
+                    cache[values[i]] = hit
+    return found
+
+
+def _add_events(events: list, col: int, problems: list[tuple], numbers, ids) -> None:
+    """An issue for each problem of each row; ``problems`` holds a (mostly empty) tuple per row."""
+    for i in compress(count(), problems):
+        for slug, fields in problems[i]:
+            events.append((numbers[i], col, slug, ids[i], fields))
+
+
+def _iso(day: int) -> str:
+    return f"{day // 10000:04d}-{day // 100 % 100:02d}-{day % 100:02d}"

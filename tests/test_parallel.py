@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from icvac import load_taxonomy
 from icvac.errors import InputError, UsageError
 from icvac.mapping import load_mapping
-from icvac.parallel import _records, cuts, plan, quotes_open_fields
+from icvac.parallel import _record_chunks, cuts, plan, quotes_open_fields
 from icvac.readers import ReadOptions, open_table
 from icvac.recode import RecodeOptions, recode_file
 from icvac.validate import ValidateOptions, validate
@@ -267,9 +267,16 @@ def test_blocks_that_pass_the_check_are_read_as_the_whole_file(data, size):
     assert split == records(data)
 
 
-@settings(max_examples=500, deadline=None)
-@given(text=st.text(st.sampled_from('ab;,"\r\n\x00 é'), max_size=60), delimiter=st.sampled_from(",;"))
-def test_a_block_is_read_as_csv_reader_reads_it(text, delimiter):
+def _records(text: str, delimiter: str, size: int = 512) -> list[list[str]]:
+    chunks = list(_record_chunks(text, delimiter, size))
+    assert all(0 < len(chunk) <= size for chunk in chunks)
+    return [row for chunk in chunks for row in chunk]
+
+
+@settings(max_examples=1000, deadline=None)
+@given(text=st.text(st.sampled_from('ab;,"\r\n\x00 é'), max_size=60), delimiter=st.sampled_from(",;"),
+       size=st.integers(1, 4))
+def test_a_block_is_read_as_csv_reader_reads_it(text, delimiter, size):
     """Blocks that pass the check: records split without the reader where a line has no quote, the same
     records as the reader's, and an error wherever the reader has one."""
     if not quotes_open_fields(text.encode(), delimiter):
@@ -278,15 +285,15 @@ def test_a_block_is_read_as_csv_reader_reads_it(text, delimiter):
         expected = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True))
     except csv.Error:
         with pytest.raises(csv.Error):
-            list(_records(text, delimiter))
+            _records(text, delimiter, size)
         return
-    assert list(_records(text, delimiter)) == expected
+    assert _records(text, delimiter, size) == expected
 
 
 def test_a_line_longer_than_the_field_limit_is_left_to_the_reader():
     long = "x" * (csv.field_size_limit() + 1)
     with pytest.raises(csv.Error):
-        list(_records(f"a,b\n{long}\n", ","))
+        _records(f"a,b\n{long}\n", ",")
 
 
 def test_a_quote_inside_an_unquoted_field_fails_the_check():
