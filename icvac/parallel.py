@@ -26,6 +26,7 @@ import codecs
 import contextlib
 import csv
 import functools
+import gc
 import io
 import itertools
 import os
@@ -68,6 +69,7 @@ class Source:
     delimiter: str
     jobs: int
     block_size: int
+    size: int = 0   # of the file, when planned
 
     def rows_from(self, offset: int, number: int) -> Rows:
         """The rows from byte ``offset`` (a block's start) on, numbered from ``number + 1``."""
@@ -101,7 +103,7 @@ def plan(table: Table, header_row: int, jobs: int | None) -> Source | None:
     start = _data_start(table.path, header_row, encoding, table.delimiter)
     if start is None:
         return None
-    return Source(table.path, start, header_row, encoding, table.delimiter, jobs, BLOCK_SIZE)
+    return Source(table.path, start, header_row, encoding, table.delimiter, jobs, BLOCK_SIZE, info.st_size)
 
 
 def _cores() -> int:
@@ -270,6 +272,8 @@ def _serve(pipe, inherited: list, source: Source, work: Callable[[Chunks], Any],
     signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C reaches the whole process group; the caller handles it
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the CLI's handler would print a traceback here
     signal.pthread_sigmask(signal.SIG_UNBLOCK, _HELD)
+    # what the worker inherited lives as long as it does: the collector need not look at it again
+    gc.freeze()
     for other in inherited:  # the caller's ends of the pipes: they must close when the caller ends
         other.close()
     try:

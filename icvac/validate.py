@@ -179,6 +179,8 @@ def _check_blocks(source: Source, checker: "_Checker", run: _Run) -> None:
                 for empty in blank:
                     run.blank_row(empty)
                 blank.clear()
+            if number == source.header_row:  # the first block: as many ids in each block, more or less
+                run.seen_ids.reserve(log.rows_read * (source.size - source.start) // source.block_size)
             _replay(run, log, number, checker.id_col)
             blank += [number + n for n in log.trailing]
             number += log.rows_read + len(log.trailing)
@@ -348,9 +350,19 @@ class _IdSet:
     spread by the hash's top byte over 256 tables, so growing one (old and new array held at once,
     at 3/4 load) costs little memory."""
 
+    RESERVE_LIMIT = 1 << 14  # slots per table reserved on an estimate: 32 MB in all
+
     def __init__(self, size: int = 1 << 8):
         self._tables = [array("Q", bytes(8 * size)) for _ in range(256)]
         self._counts = [0] * 256
+
+    def reserve(self, expected: int) -> None:
+        """Make room for about ``expected`` ids at once, rather than growing the tables as they fill (up to
+        RESERVE_LIMIT slots a table: beyond that, an estimate off by much would cost too much memory)."""
+        for shard, slots in enumerate(self._tables):
+            while len(slots) < self.RESERVE_LIMIT and len(slots) * 3 < expected // 256 * 4:
+                self._grow(shard)
+                slots = self._tables[shard]
 
     def add(self, key: int) -> bool:
         """Add ``key``; False when it was already there."""
