@@ -26,18 +26,20 @@ import itertools
 import json
 import operator
 import os
-from collections import Counter, defaultdict
+from collections import Counter
+from itertools import compress, count, repeat
+from operator import itemgetter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Callable, Iterator
+from typing import IO, Callable, Iterator, Sequence
 
 from .ages import BAD, age_group, parse_age, record_age
 from .columns import VARIABLE_ROLES, resolve_columns
 from .errors import UsageError
 from .mapping import CategorySlot, Mapping
 from .matching import DEFAULT_MARGIN, DEFAULT_THRESHOLD, UNCLASSIFIED, Match, Matcher, resolve_conditions
-from .parallel import Source, blocks, plan
+from .parallel import CHUNK_LINES, Source, blocks, plan
 from .readers import ReadOptions, open_table
 from .taxonomy import Taxonomy
 from .text import fold
@@ -161,7 +163,7 @@ def recode_file(data: str | os.PathLike, mapping: Mapping, taxonomy: Taxonomy, o
             with _writer(output, fmt, options.excel_safe, stage, shared.header) as (write, handle):
                 source = plan(table, options.read.header_row, options.jobs)
                 if source is None or not _takes_utf8(handle):
-                    _recode_rows(table.rows(), recoder, shared, write, options.long, progress)
+                    _recode_chunks(_chunked(table.rows()), recoder, shared, write, options.long, progress)
                 else:
                     _recode_blocks(source, recoder, shared, write, handle, fmt, options, progress)
             recoder.flush()
@@ -185,9 +187,34 @@ def _refuse_overwrites(data, mapping: Mapping, taxonomy: Taxonomy, output, revie
         refuse_overwrite(review, *inputs, output)
 
 
+def _recode_chunks(chunks: Iterator[tuple[Sequence[int], Sequence[list[str]]]], recoder: "_Recoder",
+                   shared: "_SharedColumns", write, long: bool, progress) -> None:
+    """Recode chunks of rows ``(numbers, rows)``, the same whether one process reads the whole file or a
+    worker a block of it: a column at a time (``_Recoder.chunk``) where every row has the header's width and
+    the records are coded wide, with no condition and no column of the file to write into; else row by row."""
+    width, summary = shared.width, recoder.summary
+    whole = not long and not shared.columns and not recoder.condition_roles
+    for numbers, rows in chunks:
+        if whole and all(map(width.__eq__, map(len, rows))):
+            write(recoder.chunk(rows))
+            summary.rows_in += len(rows)
+            summary.rows_out += len(rows)
+            if progress:
+                for number in numbers:
+                    progress(number)
+        else:
+            _recode_rows(zip(numbers, rows), recoder, shared, write, long, progress)
+
+
+def _chunked(rows: Iterator[tuple[int, list[str]]]) -> Iterator[tuple[Sequence[int], Sequence[list[str]]]]:
+    rows = iter(rows)
+    while chunk := list(itertools.islice(rows, CHUNK_LINES)):
+        yield tuple(zip(*chunk))
+
+
 def _recode_rows(rows: Iterator[tuple[int, list[str]]], recoder: "_Recoder", shared: "_SharedColumns", write,
                  long: bool, progress) -> None:
-    """The per-row work, the same whether one process reads the whole file or a worker a block of it."""
+    """Row by row: ragged rows, long output, conditions, columns of the file written into."""
     width, summary, coded = shared.width, recoder.summary, recoder.rows
     merge = shared.merge if shared.columns else None
     for number, cells in rows:
@@ -203,7 +230,7 @@ def _recode_rows(rows: Iterator[tuple[int, list[str]]], recoder: "_Recoder", sha
         for row in coded(cells, long):
             if merge:
                 row = merge(row, number)
-            write(row + extra if extra else row)
+            write([row + extra if extra else row])
             summary.rows_out += 1
         if progress:
             progress(number)
@@ -219,9 +246,8 @@ def _recode_blocks(source: Source, recoder: "_Recoder", shared: "_SharedColumns"
         # text kept as text and encoded once per block: a text wrapper over bytes has a cost per write
         part, text = RecodeSummary(), io.StringIO(newline="")
         recoder.start(part)
-        rows = enumerate(itertools.chain.from_iterable(chunks), 1)
-        _recode_rows(rows, recoder, shared, _text_rows(text, fmt, options.excel_safe, shared.header),
-                     options.long, None)
+        _recode_chunks(_numbered(chunks), recoder, shared, _text_rows(text, fmt, options.excel_safe, shared.header),
+                       options.long, None)
         recoder.flush()
         return text.getvalue().encode("utf-8", handle.errors), part, recoder.review
 
@@ -229,7 +255,8 @@ def _recode_blocks(source: Source, recoder: "_Recoder", shared: "_SharedColumns"
     with blocks(source, work) as results:
         for offset, result in results:
             if result is None:
-                _recode_rows(source.rows_from(offset, number), recoder, shared, write, options.long, progress)
+                _recode_chunks(_chunked(source.rows_from(offset, number)), recoder, shared, write, options.long,
+                               progress)
                 return
             data, part, review = result
             handle.flush()
@@ -240,6 +267,14 @@ def _recode_blocks(source: Source, recoder: "_Recoder", shared: "_SharedColumns"
                 for n in range(number + 1, number + part.rows_in + 1):
                     progress(n)
             number += part.rows_in
+
+
+def _numbered(chunks: Iterator[list[list[str]]]) -> Iterator[tuple[range, list[list[str]]]]:
+    """A block's chunks of rows, with their numbers in the block (from 1)."""
+    before = 0
+    for rows in chunks:
+        yield range(before + 1, before + len(rows) + 1), rows
+        before += len(rows)
 
 
 def _takes_utf8(handle: IO | None) -> bool:
@@ -357,6 +392,9 @@ class _Coding:
     reviews: tuple[tuple[str, str, Match], ...]
 
 
+_WIDE = operator.attrgetter("wide")
+
+
 class _Recoder:
     """Per-row work, all of it dictionary look-ups on caches keyed by distinct values: a record's category
     cells are coded once per distinct cells (and condition inputs), and counted into the summary in bulk."""
@@ -378,7 +416,7 @@ class _Recoder:
         self.condition_roles = tuple(sorted({t.role for entry in mapping.entries for c in entry.conditions
                                              for t in c.tests}))
         self.codings: dict = {}
-        self.tally: dict[_Coding, int] = defaultdict(int)  # records per coding, not yet in the summary
+        self.tally: Counter[_Coding] = Counter()  # records per coding, not yet in the summary
 
     def added_columns(self, long: bool) -> list[str]:
         extra = [f"icvac_{role}" for role in self.layout.variables]
@@ -414,6 +452,26 @@ class _Recoder:
         if long:
             return [cells + act + tail for act in coding.long]
         return [cells + coding.wide + tail]
+
+    def chunk(self, rows: Sequence[list[str]]) -> list[list[str]]:
+        """What ``rows`` gives each of ``rows`` (wide, no condition), a column at a time: look-ups mapped over
+        each column, the records counted per coding in one go."""
+        tails = [list(map(values.__getitem__, map(itemgetter(column), rows))) for column, values in self.variables]
+        for role, tail in zip(self.roles, tails):
+            unmapped = tail.count(UNCLASSIFIED)
+            if unmapped:
+                self.summary.unmapped_values[role] += unmapped
+        if self.ages:
+            tails.append(self.ages.age_groups(rows))
+        keys = list(map(self.category_cells, rows))
+        codings = list(map(self.codings.get, keys))
+        for i in compress(count(), map(operator.is_, codings, repeat(None))):
+            codings[i] = self.codings.get(keys[i]) or self._coding(keys[i], rows[i], {})
+        self.tally.update(codings)
+        wide = map(_WIDE, codings)
+        if tails:
+            wide = map(operator.add, wide, map(list, zip(*tails)))
+        return list(map(operator.add, rows, wide))
 
     def flush(self) -> None:
         """Count the tallied records into the summary."""
@@ -499,6 +557,16 @@ class _Ages:
         # age cell -> its result; None when the cell says nothing and the dates decide
         self.cache: dict[str, tuple[float | None, str] | None] = {}
 
+    def age_groups(self, rows: Sequence[list[str]]) -> list[str]:
+        """The age group of each of ``rows``: looked up by age cell, the cells that say nothing (or are not yet
+        cached) one by one."""
+        if self.age is None:
+            return [self.get(cells)[1] for cells in rows]
+        found = list(map(self.cache.get, map(itemgetter(self.age), rows)))
+        for i in compress(count(), map(operator.not_, found)):
+            found[i] = self.get(rows[i])
+        return list(map(itemgetter(1), found))
+
     def get(self, cells: list[str]) -> tuple[float | None, str]:
         raw = "" if self.age is None else cells[self.age]
         if raw in self.cache:
@@ -525,32 +593,34 @@ class _Ages:
 
 @contextmanager
 def _writer(output, fmt: str, safe: bool, stage: Staging, header: list[str]) -> Iterator[tuple[Callable, IO | None]]:
-    """Write ``header``; yield ``write(row)`` for the data rows, and the text handle they go to (None for xlsx)."""
+    """Write ``header``; yield ``write(rows)`` for the data rows, and the text handle they go to (None for xlsx)."""
     if fmt not in OUTPUT_FORMATS:
         raise UsageError(f"--format {fmt}: choose one of {', '.join(OUTPUT_FORMATS)}")
     if fmt == "xlsx":
-        with xlsx_writer(output, stage=stage) as write:
+        with xlsx_writer(output, stage=stage) as write_one:
             if safe:
-                write = (lambda row, cells=write: cells([excel_safe(v) for v in row]))
-            write(header)
-            yield write, None
+                write_one = (lambda row, cells=write_one: cells([excel_safe(v) for v in row]))
+            write_one(header)
+            yield (lambda rows: [write_one(row) for row in rows]), None
         return
     with atomic_output(output, stage=stage) as handle:
         if fmt == "csv":
-            _text_rows(handle, fmt, safe, header)(header)
+            _text_rows(handle, fmt, safe, header)([header])
         yield _text_rows(handle, fmt, safe, header), handle
 
 
-def _text_rows(handle: IO, fmt: str, safe: bool, header: list[str]) -> Callable[[list[str]], None]:
-    """``write(row)`` for data rows in CSV or JSON Lines (whose keys are ``header``), into a text handle."""
+def _text_rows(handle: IO, fmt: str, safe: bool, header: list[str]) -> Callable[[list[list[str]]], None]:
+    """``write(rows)`` for data rows in CSV or JSON Lines (whose keys are ``header``), into a text handle."""
     if fmt == "csv":
         writer = csv_writer(handle)
-        return (lambda row: writer.writerow([excel_safe(v) for v in row])) if safe else writer.writerow
+        return (lambda rows: writer.writerows([excel_safe(v) for v in row] for row in rows)) if safe \
+            else writer.writerows
 
-    def write_jsonl(row: list[str]) -> None:
-        record = dict(zip(header, row))
-        if len(row) > len(header):
-            record[EXTRA_CELLS_KEY] = row[len(header):]
-        handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+    def write_jsonl(rows: list[list[str]]) -> None:
+        for row in rows:
+            record = dict(zip(header, row))
+            if len(row) > len(header):
+                record[EXTRA_CELLS_KEY] = row[len(header):]
+            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
 
     return write_jsonl

@@ -21,6 +21,8 @@ import stat
 import sys
 import tempfile
 import threading
+from io import StringIO
+from itertools import count
 from pathlib import Path
 from typing import IO, Iterator
 
@@ -67,28 +69,47 @@ class _CsvWriter:
 
     def __init__(self, handle: IO):
         self._write = handle.write
-        self._minimal = csv.writer(handle, lineterminator="\n")
-        self._quoted = csv.writer(handle, lineterminator="\n", quoting=csv.QUOTE_ALL)
+        self._scratch = StringIO(newline="")
+        # the line end decides what csv quotes: "\\n", the one written (and cut off the scratch copy)
+        self._minimal = csv.writer(self._scratch, lineterminator="\n")
+        self._quoted = csv.writer(self._scratch, lineterminator="\n", quoting=csv.QUOTE_ALL)
 
     def writerow(self, row) -> None:
-        try:
-            line = ",".join(row)
-        except TypeError:  # numbers or None among the cells
-            carriage = any(isinstance(v, str) and "\r" in v for v in row)
-            (self._quoted if carriage else self._minimal).writerow(row)
-            return
-        # Most rows need no quoting at all; writing them directly halves the cost of a large recode.
-        # The line is what csv would write when no cell holds a quote, a line break or a comma (the
-        # count of commas says so), and it is not the empty line csv writes as "" for one empty cell.
-        if line and line.count(",") == len(row) - 1 and '"' not in line and "\n" not in line \
-                and "\r" not in line:
-            self._write(line + "\n")
-        else:
-            (self._quoted if "\r" in line else self._minimal).writerow(row)
+        self.writerows((row,))
 
     def writerows(self, rows) -> None:
-        for row in rows:
-            self.writerow(row)
+        """The rows in one write: a large recode writes its rows a few hundred at a time."""
+        rows = list(rows)
+        if not rows:
+            return
+        try:
+            lines = list(map(",".join, rows))
+        except TypeError:  # numbers or None among the cells
+            lines = [self._csv_line(row) for row in rows]
+        else:
+            # Most lines are what csv would write: those where no cell holds a quote, a line break or a
+            # comma (the count of commas says so), except the empty line csv writes as "" for one empty cell.
+            for i in [i for i, line, row in zip(count(), lines, rows)
+                      if '"' in line or "\n" in line or "\r" in line or line.count(",") != len(row) - 1 or not line]:
+                line = lines[i]
+                if "\r" in line or not line:
+                    lines[i] = self._csv_line(rows[i])
+                else:
+                    # as csv's QUOTE_MINIMAL writes it, in half its time: the cells that hold a delimiter, a
+                    # quote or a line feed are quoted, their quotes doubled
+                    lines[i] = ",".join([_quote(v) if '"' in v or "," in v or "\n" in v else v for v in rows[i]])
+        self._write("\n".join(lines) + "\n")
+
+    def _csv_line(self, row) -> str:
+        carriage = any(isinstance(v, str) and "\r" in v for v in row)
+        self._scratch.seek(0)
+        self._scratch.truncate()
+        (self._quoted if carriage else self._minimal).writerow(row)
+        return self._scratch.getvalue()[:-1]
+
+
+def _quote(value: str) -> str:
+    return '"' + value.replace('"', '""') + '"'
 
 
 def csv_writer(handle: IO) -> _CsvWriter:
