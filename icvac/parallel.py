@@ -141,12 +141,18 @@ def quotes_open_fields(block: bytes, delimiter: str) -> bool:
 
 
 @functools.lru_cache(maxsize=None)
-def _fields_pattern(delimiter: str) -> re.Pattern:
+def _fields_pattern(delimiter: str, text: bool = False) -> re.Pattern:
     # unquoted text, then a quoted field (a pair of quotes) whose opening quote follows an allowed byte;
     # the quantifiers are possessive where Python has them (3.11): nothing to backtrack into
     more = "+" if sys.version_info >= (3, 11) else ""
     pattern = rf'(?:[^"]*{more}(?:^|(?<=[{re.escape(delimiter)}\r\n"]))"[^"]*{more}")*{more}[^"]*{more}'
-    return re.compile(pattern.encode("ascii"))
+    return re.compile(pattern if text else pattern.encode("ascii"))
+
+
+def _check_quotes(text: str, delimiter: str) -> None:
+    """``quotes_open_fields`` for text: raise csv.Error where it fails."""
+    if _fields_pattern(delimiter, text=True).fullmatch(text) is None:
+        raise csv.Error("a quote inside an unquoted field: not RFC 4180 CSV")
 
 
 def cuts(handle: IO[bytes], start: int, size: int) -> Iterator[tuple[int, int | None]]:
@@ -292,8 +298,6 @@ def _do_block(source: Source, work: Callable[[Chunks], Any], fd: int, offset: in
             if not more:
                 return None  # the file shrank: the caller reads on and sees what is there
             data += more
-        if not quotes_open_fields(data, source.delimiter):
-            return None
         text = data.decode(_BLOCK_ENCODINGS[codecs.lookup(source.encoding).name])
         return work(_record_chunks(text, source.delimiter))
     except Exception:
@@ -301,13 +305,16 @@ def _do_block(source: Source, work: Callable[[Chunks], Any], fd: int, offset: in
 
 
 def _record_chunks(text: str, delimiter: str, size: int = CHUNK_LINES) -> Chunks:
-    """The records of a block that passed ``quotes_open_fields``, as ``csv.reader`` reads them, in lists of
-    at most ``size``. Most lines are split without the reader: a line with no quote is one
-    record, which the reader would split at the delimiter and nothing else, so ``str.split`` does it; so is
-    a line whose quoted fields are simple (``_simple_quoted``). The reader reads any other line with an even
-    number of quotes (a whole record, by the check), and everything from a line with an odd number on (a
-    record over several lines)."""
+    """The records of a block cut by ``cuts``, as ``csv.reader`` reads them, in lists of at most ``size``, or
+    csv.Error where the block is not RFC 4180 CSV (the caller then reads on from the block by itself: the
+    cut may be wrong).
+
+    Most lines are whole records, split without the reader: a line with no quote at the delimiter; a line
+    with quotes by ``_simple_quoted``, which also checks it. A line with an odd number of quotes opens a
+    record of several lines: from there on the reader reads the block, once ``quotes_open_fields`` has
+    checked it, as it checks a block with a CR or a NUL."""
     if "\r" in text or "\0" in text:  # a CR ends a record too; a NUL is refused before Python 3.11
+        _check_quotes(text, delimiter)
         yield from _batched(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True), size)
         return
     lines = text.split("\n")
@@ -322,25 +329,29 @@ def _record_chunks(text: str, delimiter: str, size: int = CHUNK_LINES) -> Chunks
             if done < len(part):
                 if done:
                     yield rows[:done]
-                rest = io.StringIO("\n".join(lines[start + done:]) + "\n", newline="")
-                yield from _batched(csv.reader(rest, delimiter=delimiter, strict=True), size)
+                rest = "\n".join(lines[start + done:]) + "\n"
+                _check_quotes(rest, delimiter)
+                yield from _batched(csv.reader(io.StringIO(rest, newline=""), delimiter=delimiter, strict=True), size)
                 return
         yield rows
 
 
 def _mend(lines: list[str], rows: list, delimiter: str, limit: int) -> int:
-    """Read as the reader does the lines that were not split: blank lines (no record), lines with quoted
-    fields that are not simple, lines over the limit. Stop at a line with an odd number of quotes (it
-    opens a record of several lines) and return its index; else return ``len(lines)``."""
+    """Mend the rows of the lines that were not split: a blank line is no record; a line over the limit
+    goes to the reader (which refuses a field over it); a line with an even number of quotes that is not
+    RFC 4180 CSV fails the block. Stop at a line with an odd number of quotes (it opens a record of several
+    lines) and return its index; else return ``len(lines)``."""
     for i, line in enumerate(lines):
         if rows[i] is not None and line and len(line) <= limit:
             continue
         if not line:
             rows[i] = []
+        elif rows[i] is not None:
+            rows[i] = next(csv.reader([line], delimiter=delimiter, strict=True))
         elif line.count('"') % 2:
             return i
         else:
-            rows[i] = next(csv.reader([line], delimiter=delimiter, strict=True))
+            raise csv.Error("a quote inside an unquoted field, or text after a closing quote: not RFC 4180 CSV")
     return len(lines)
 
 
@@ -351,24 +362,29 @@ def _batched(rows: Iterator[list[str]], size: int) -> Chunks:
 
 
 def _simple_quoted(line: str, delimiter: str) -> list[str] | None:
-    """The fields of ``line`` when each of its quoted fields is simple: it opens at the start of the line or
-    after a delimiter, holds no quote (no doubled quote) and closes at the end or before a delimiter. Then
-    splitting at the quotes gives text outside quotes and quoted fields in turn, and splitting the text
-    outside at the delimiter gives the other fields. None for any other line."""
+    """The fields of ``line`` when it is a whole record of RFC 4180 CSV: each quoted field opens at the start
+    of the line or after a delimiter, and closes at the end or before a delimiter (a quote inside it is
+    doubled). Splitting at the quotes then gives text outside quotes and quoted text in turn, an empty
+    piece between quoted text standing for a doubled quote; splitting the text outside at the delimiter
+    gives the other fields. None for any other line."""
     parts = line.split('"')
     if not len(parts) % 2:
         return None  # an odd number of quotes: the record goes on in the next line
     fields = parts[0].split(delimiter)
     last = len(parts) - 1
-    for k in range(1, last, 2):
+    k = 1  # parts[k] is quoted text
+    while k < last:
         if fields[-1]:
             return None  # text before the opening quote
-        fields[-1] = parts[k]
+        value = parts[k]
+        while not parts[k + 1] and k + 1 < last:  # a doubled quote, and the field goes on
+            value += '"' + parts[k + 2]
+            k += 2
+        fields[-1] = value
         after = parts[k + 1]
         if after:
             if after[0] != delimiter:
                 return None  # text after the closing quote
             fields += after.split(delimiter)[1:]
-        elif k + 1 != last:
-            return None  # a quote right after the closing one: a doubled quote
+        k += 2
     return fields

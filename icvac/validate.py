@@ -26,7 +26,7 @@ import os
 from array import array
 from dataclasses import dataclass, field
 from datetime import date
-from itertools import compress, count, islice, repeat
+from itertools import accumulate, compress, count, islice, repeat
 from operator import itemgetter
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
@@ -192,7 +192,8 @@ def _replay(run: _Run, log: _Log, before: int, id_col: int | None) -> None:
     events = log.events
     duplicates = run.seen_ids.add_many(log.id_hashes)
     if duplicates:  # rare: most blocks replay their events as they are, with no list built around them
-        merged = [(log.id_rows[n], 0, (log.id_rows[n], id_col, "duplicate-id", log.ids[n], {})) for n in duplicates]
+        merged = [(log.id_rows[n], 0, (log.id_rows[n], id_col, "duplicate-id", row_id, {}))
+                  for n, row_id in zip(duplicates, log.ids_at(duplicates))]
         merged += [(event[0], 1, event) for event in events]
         merged.sort(key=lambda issue: issue[:2])  # stable: a row's issues keep their order
         events = [event for _, _, event in merged]
@@ -325,6 +326,20 @@ class _Log(_Rows):
         self.id_rows.extend(numbers)
         self.id_hashes.frombytes(_id_digests(ids))
         self.ids += ids
+
+    def ids_at(self, positions: list[int]) -> list[str]:
+        if "ids" in self.__dict__:
+            return [self.ids[n] for n in positions]
+        ends = list(accumulate(self.id_lengths))
+        return [self.id_text[ends[n] - self.id_lengths[n]:ends[n]] for n in positions]
+
+    def __getstate__(self) -> dict:
+        # to the caller, the ids as one string and their lengths: a list of strings costs more to send, and
+        # the caller needs only the few that are duplicates
+        state = dict(self.__dict__)
+        ids = state.pop("ids")
+        state["id_text"], state["id_lengths"] = "".join(ids), array("Q", map(len, ids))
+        return state
 
 
 def _shown(value: str) -> str:
