@@ -47,6 +47,7 @@ BLOCK_SIZE = 2 << 20       # bytes per block: handing one over costs little; a f
 AUTO_MIN_BYTES = 20 << 20  # a smaller file is done before the workers would have paid for themselves
 AUTO_JOBS = 2              # most of the gain; more would compete with the caller, who writes every result
 CHUNK_LINES = 512          # records a worker handles at a time: few enough to stay in the processor's cache
+CHUNK_CHARS = 32 << 10     # the same, in characters of text
 IN_FLIGHT = 2              # blocks per worker handed out ahead of the one the caller waits for
 HEAD_BYTES = 1 << 20       # the header rows must end within this, or the file is read by one process
 # Encodings in which '"', CR and LF are single bytes no other character contains, and how a block
@@ -304,36 +305,43 @@ def _do_block(source: Source, work: Callable[[Chunks], Any], fd: int, offset: in
         return None  # whatever it was, the caller meets it again reading this block itself, and reports it
 
 
-def _record_chunks(text: str, delimiter: str, size: int = CHUNK_LINES) -> Chunks:
-    """The records of a block cut by ``cuts``, as ``csv.reader`` reads them, in lists of at most ``size``, or
-    csv.Error where the block is not RFC 4180 CSV (the caller then reads on from the block by itself: the
-    cut may be wrong).
+def _record_chunks(text: str, delimiter: str, size: int = CHUNK_CHARS) -> Chunks:
+    """The records of a block cut by ``cuts``, as ``csv.reader`` reads them, in lists of the whole lines in
+    about ``size`` characters (one line at least), or csv.Error where the block is not RFC 4180 CSV (the
+    caller then reads on from the block by itself: the cut may be wrong). A chunk at a time, so that its
+    text, lines and cells stay in the processor's cache while they are split and checked.
 
     Most lines are whole records, split without the reader: a line with no quote at the delimiter; a line
     with quotes by ``_simple_quoted``, which also checks it. A line with an odd number of quotes opens a
     record of several lines: from there on the reader reads the block, once ``quotes_open_fields`` has
     checked it, as it checks a block with a CR or a NUL."""
     if "\r" in text or "\0" in text:  # a CR ends a record too; a NUL is refused before Python 3.11
-        _check_quotes(text, delimiter)
-        yield from _batched(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True), size)
+        yield from _read_rest(text, delimiter, size)
         return
-    lines = text.split("\n")
-    if not lines[-1]:
-        lines.pop()  # the line feed that ends the block ends its last record: no record after it
+    if text and not text.endswith("\n"):
+        text += "\n"  # the last line of a file may have no line feed
     limit = csv.field_size_limit()  # the reader refuses a longer field: a line above it goes to the reader
-    for start in range(0, len(lines), size):
-        part = lines[start:start + size]
-        rows = [line.split(delimiter) if '"' not in line else _simple_quoted(line, delimiter) for line in part]
-        if None in rows or not all(part) or max(map(len, part)) > limit:
-            done = _mend(part, rows, delimiter, limit)
-            if done < len(part):
+    start = 0
+    while start < len(text):
+        end = text.rfind("\n", start, start + size) + 1 or text.find("\n", start + size) + 1
+        lines = text[start:end].split("\n")
+        lines.pop()  # after the last line feed: nothing
+        rows = [line.split(delimiter) if '"' not in line else _simple_quoted(line, delimiter) for line in lines]
+        if None in rows or not all(lines) or max(map(len, lines)) > limit:
+            done = _mend(lines, rows, delimiter, limit)
+            if done < len(lines):
                 if done:
                     yield rows[:done]
-                rest = "\n".join(lines[start + done:]) + "\n"
-                _check_quotes(rest, delimiter)
-                yield from _batched(csv.reader(io.StringIO(rest, newline=""), delimiter=delimiter, strict=True), size)
+                yield from _read_rest(text[start + sum(map(len, lines[:done])) + done:], delimiter, size)
                 return
         yield rows
+        start = end
+
+
+def _read_rest(text: str, delimiter: str, size: int) -> Chunks:
+    _check_quotes(text, delimiter)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    yield from _batched(reader, max(1, size // 256))
 
 
 def _mend(lines: list[str], rows: list, delimiter: str, limit: int) -> int:
