@@ -8,17 +8,20 @@ memory stays flat whatever the size of the file.
 Cutting needs no parsing. In an ASCII-compatible encoding a quote and a line feed are single bytes
 that no other character contains, and RFC 4180 doubles a quote inside a quoted field, so a line feed
 after an even number of quotes ends a record. That holds for CSV that follows the RFC; a quote inside
-an unquoted field (``5'3"``) breaks the count. So each block is checked before it is parsed: a quote
-that the count says opens a field must follow a delimiter, a line break or another quote. From the
-first block that fails the check, or fails in any other way (an undecodable byte, a CSV error, an
-error of the caller's own code), the caller reads on by itself (``Source.rows_from``): results,
-errors and their row numbers are then those of one process reading the whole file.
+an unquoted field (``5'3"``) breaks the count. So each block is checked as it is parsed: each line's
+quoted fields must open after a delimiter or at the start and close before one or at the end
+(``_simple_quoted``); what csv.reader reads instead (records over several lines, blocks with a CR)
+is checked first by ``quotes_open_fields``. From the first block that fails the check, or fails in
+any other way (an undecodable byte, a CSV error, an error of the caller's own code), the caller reads
+on by itself (``Source.rows_from``): results, errors and their row numbers are then those of one
+process reading the whole file.
 
 Workers are forked (Linux only; elsewhere the caller reads alone), so they start with the caller's
 state: taxonomy, mapping, options. They ignore Ctrl-C, which the caller handles by terminating them,
-and end with the caller however it ends (their pipe to it closes). A worker cannot know how many
-records precede its block: it numbers the rows of a block from 1, and the caller adds the count of
-the records before.
+and end with the caller however it ends (their pipe to it closes). A worker hands its work the records
+of a block in chunks of about 32 KB of text, split and then checked or coded while they are in the
+processor's cache. A worker cannot know how many records precede its block: it numbers the rows of a
+block from 1, and the caller adds the count of the records before.
 """
 from __future__ import annotations
 
@@ -186,7 +189,8 @@ def cuts(handle: IO[bytes], start: int, size: int) -> Iterator[tuple[int, int | 
 def _last_record_end(data: bytearray, n: int, quotes: int) -> int:
     """The index after the last line feed of ``data[:n]`` with an even number of quotes before it, counting
     ``quotes`` before ``data``; 0 if none."""
-    quotes += data.count(b'"', 0, n)
+    # count() looks at the bytes one by one; replace() finds the quotes with memchr, in half the time
+    quotes += n - len((data if n == len(data) else data[:n]).replace(b'"', b""))
     end = n
     while True:
         line_feed = data.rfind(b"\n", 0, end)

@@ -4,10 +4,11 @@ Bad data is never an exception: every problem is an Issue (a check of the catalo
 icvac.checks, a row number, a column and the row's id) and the Report counts them all.
 Only a file that cannot be read, or options that cannot work, raise (InputError, UsageError).
 
-Memory stays flat whatever the number of rows: rows are read one at a time, checks are
-cached per distinct value (up to CACHE_LIMIT values per column), duplicate ids are found
-with a compact table of 64-bit hashes, and at most ``max_issues`` issues are kept (all are counted,
-and all are passed to ``on_issue``, which the CLI uses to write ``--issues FILE.csv``).
+Memory stays flat whatever the number of rows: rows are read a chunk of a few hundred at a time
+and checked a column at a time, checks are cached per distinct value (up to CACHE_LIMIT values per
+column), duplicate ids are found with a compact table of 64-bit hashes, and at most ``max_issues``
+issues are kept (all are counted, and all are passed to ``on_issue``, which the CLI uses to write
+``--issues FILE.csv``).
 
 Stats (see docs/checks.md for the whole JSON report):
 - rows_read: data rows after the header, blank rows included, except blank rows after the
