@@ -44,7 +44,8 @@ from typing import IO, Any, Callable, Iterator
 from .errors import UsageError
 from .readers import Table, csv_rows_from
 
-__all__ = ["Source", "plan", "blocks", "cuts", "quotes_open_fields", "BLOCK_SIZE", "AUTO_MIN_BYTES", "CHUNK_LINES"]
+__all__ = ["Source", "plan", "blocks", "cuts", "quotes_open_fields", "BLOCK_SIZE", "AUTO_MIN_BYTES", "CHUNK_LINES",
+           "numbered"]
 
 BLOCK_SIZE = 2 << 20       # bytes per block: handing one over costs little; a few in memory cost little
 AUTO_MIN_BYTES = 20 << 20  # a smaller file is done before the workers would have paid for themselves
@@ -365,6 +366,14 @@ def _mend(lines: list[str], rows: list, delimiter: str, limit: int) -> int:
         else:
             raise csv.Error("a quote inside an unquoted field, or text after a closing quote: not RFC 4180 CSV")
     return len(lines)
+
+
+def numbered(chunks: Chunks) -> Iterator[tuple[range, list[list[str]]]]:
+    """A block's chunks of records, each with the numbers of its rows in the block (from 1)."""
+    before = 0
+    for rows in chunks:
+        yield range(before + 1, before + len(rows) + 1), rows
+        before += len(rows)
 
 
 def _batched(rows: Iterator[list[str]], size: int) -> Chunks:

@@ -22,15 +22,14 @@ from __future__ import annotations
 
 import codecs
 import io
-import itertools
 import json
 import operator
 import os
 from collections import Counter
-from itertools import compress, count, repeat
-from operator import itemgetter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import compress, count, islice, repeat
+from operator import itemgetter
 from pathlib import Path
 from typing import IO, Callable, Iterator, Sequence
 
@@ -39,7 +38,7 @@ from .columns import VARIABLE_ROLES, resolve_columns
 from .errors import UsageError
 from .mapping import CategorySlot, Mapping
 from .matching import DEFAULT_MARGIN, DEFAULT_THRESHOLD, UNCLASSIFIED, Match, Matcher, resolve_conditions
-from .parallel import CHUNK_LINES, Source, blocks, plan
+from .parallel import CHUNK_LINES, Source, blocks, numbered, plan
 from .readers import ReadOptions, open_table
 from .taxonomy import Taxonomy
 from .text import fold
@@ -208,7 +207,7 @@ def _recode_chunks(chunks: Iterator[tuple[Sequence[int], Sequence[list[str]]]], 
 
 def _chunked(rows: Iterator[tuple[int, list[str]]]) -> Iterator[tuple[Sequence[int], Sequence[list[str]]]]:
     rows = iter(rows)
-    while chunk := list(itertools.islice(rows, CHUNK_LINES)):
+    while chunk := list(islice(rows, CHUNK_LINES)):
         yield tuple(zip(*chunk))
 
 
@@ -238,7 +237,7 @@ def _recode_rows(rows: Iterator[tuple[int, list[str]]], recoder: "_Recoder", sha
 
 def _recode_blocks(source: Source, recoder: "_Recoder", shared: "_SharedColumns", write, handle: IO, fmt: str,
                    options: RecodeOptions, progress) -> None:
-    """``_recode_rows`` over blocks of the file in worker processes (icvac.parallel), written in order."""
+    """``_recode_chunks`` over blocks of the file in worker processes (icvac.parallel), written in order."""
     summary = recoder.summary
 
     def work(chunks) -> tuple[bytes, RecodeSummary, dict]:
@@ -246,7 +245,7 @@ def _recode_blocks(source: Source, recoder: "_Recoder", shared: "_SharedColumns"
         # text kept as text and encoded once per block: a text wrapper over bytes has a cost per write
         part, text = RecodeSummary(), io.StringIO(newline="")
         recoder.start(part)
-        _recode_chunks(_numbered(chunks), recoder, shared, _text_rows(text, fmt, options.excel_safe, shared.header),
+        _recode_chunks(numbered(chunks), recoder, shared, _text_rows(text, fmt, options.excel_safe, shared.header),
                        options.long, None)
         recoder.flush()
         return text.getvalue().encode("utf-8", handle.errors), part, recoder.review
@@ -267,14 +266,6 @@ def _recode_blocks(source: Source, recoder: "_Recoder", shared: "_SharedColumns"
                 for n in range(number + 1, number + part.rows_in + 1):
                     progress(n)
             number += part.rows_in
-
-
-def _numbered(chunks: Iterator[list[list[str]]]) -> Iterator[tuple[range, list[list[str]]]]:
-    """A block's chunks of rows, with their numbers in the block (from 1)."""
-    before = 0
-    for rows in chunks:
-        yield range(before + 1, before + len(rows) + 1), rows
-        before += len(rows)
 
 
 def _takes_utf8(handle: IO | None) -> bool:
@@ -396,8 +387,9 @@ _WIDE = operator.attrgetter("wide")
 
 
 class _Recoder:
-    """Per-row work, all of it dictionary look-ups on caches keyed by distinct values: a record's category
-    cells are coded once per distinct cells (and condition inputs), and counted into the summary in bulk."""
+    """The work on each record, all of it dictionary look-ups on caches keyed by distinct values: a record's
+    category cells are coded once per distinct cells (and condition inputs), and counted into the summary in
+    bulk. ``chunk`` does a chunk of records a column at a time, ``rows`` one record."""
 
     def __init__(self, matcher: Matcher, mapping: Mapping, taxonomy: Taxonomy, layout: Layout,
                  summary: RecodeSummary):

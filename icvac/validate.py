@@ -38,7 +38,7 @@ from .checks import CHECKS, ERROR
 from .codes import is_unclassified, split_codes
 from .columns import ROLES, VARIABLE_ROLES, resolve_columns
 from .errors import UsageError
-from .parallel import CHUNK_LINES, Source, blocks, plan
+from .parallel import CHUNK_LINES, Source, blocks, numbered, plan
 from .readers import ReadOptions, open_table
 from .taxonomy import Taxonomy, load_taxonomy
 
@@ -165,10 +165,9 @@ def _check_blocks(source: Source, checker: "_Checker", run: _Run) -> None:
 
     def work(chunks) -> _Log:
         # in a worker: ``checker`` is the worker's own copy, its caches filling once per worker
-        log, before = _Log(run.enabled), 0
-        for rows in chunks:
-            checker.check(log, range(before + 1, before + len(rows) + 1), rows, log.trailing)
-            before += len(rows)
+        log = _Log(run.enabled)
+        for numbers, rows in numbered(chunks):
+            checker.check(log, numbers, rows, log.trailing)
         return log
 
     number, blank = source.header_row, []  # the row before the block; blank rows not yet reported
