@@ -118,17 +118,26 @@ def stdout_console():
 def info(message: str) -> None:
     """A message for people on stderr; silenced by --quiet."""
     if not SETTINGS.quiet:
-        stderr_console().print(message, markup=False)
+        _say(message, None)
 
 
 def warn(message: str) -> None:
     if not SETTINGS.quiet:
-        stderr_console().print(f"icvac: warning: {message}", style="yellow", markup=False)
+        _say(f"icvac: warning: {message}", "yellow")
 
 
 def error(message: str) -> None:
     """Errors are shown even with --quiet."""
-    stderr_console().print(f"icvac: error: {message}", style="red", markup=False)
+    _say(f"icvac: error: {message}", "red")
+
+
+def _say(message: str, style: Optional[str]) -> None:
+    # colour on a terminal only; elsewhere (pipelines, logs) plain text, without importing rich for it
+    if style and sys.stderr.isatty():
+        stderr_console().print(message, style=style, markup=False, emoji=False)
+    else:
+        sys.stderr.write(message + "\n")
+        sys.stderr.flush()
 
 
 def show_progress() -> bool:
