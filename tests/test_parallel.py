@@ -156,6 +156,22 @@ def test_validate_in_blocks_of_a_recoded_file(tmp_path, small_blocks):
     assert one.counts_by_slug["duplicate-id"] and one.stats.rows_read > 300
 
 
+@pytest.mark.parametrize("jobs", [1, 2])
+@pytest.mark.parametrize("options", [dict(max_issues=0), dict(max_issues=5), dict(max_issues=5, skip=("blank-row",)),
+                                     dict(max_issues=2, pick=("duplicate-id", "invalid-value", "wrong-field-count"))])
+def test_issues_counted_in_bulk_give_the_report_counted_one_by_one(tmp_path, small_blocks, jobs, options):
+    """Once max_issues are kept and no one asked for every issue, the rest are only counted, in bulk."""
+    data = write(tmp_path / "export.csv", export_rows(400))
+    columns = {"id": "incident_id", "victim_age": "survivor_age", "incident_date": "date_of_incident",
+               "victim_sex": "survivor_sex"}
+    options = ValidateOptions(jobs=jobs, columns=columns, required=(), **options)
+    every: list = []
+    one_by_one = validate(data, TAXONOMY, options, on_issue=every.append)
+    in_bulk = validate(data, TAXONOMY, options)
+    assert in_bulk == one_by_one and in_bulk.stats.issues == len(every) > in_bulk.stats.issues_kept
+    assert sum(in_bulk.counts_by_slug.values()) == in_bulk.stats.issues
+
+
 def test_blank_rows_that_end_a_block_count_once_a_record_follows(tmp_path, small_blocks):
     rows = [["id", "icvac_code"], *[[f"{n}", "0301"] for n in range(50)], *[[]] * 200, ["x", "0301"], *[[]] * 100]
     data = write(tmp_path / "blank.csv", rows)

@@ -241,3 +241,31 @@ def test_header_only_says_so(icvac, tmp_path):
     data.write_text("id,gbv_type\n", encoding="utf-8")
     result = icvac("recode", data, "--mapping", "gbvims", "-o", tmp_path / "o.csv")
     assert result.exit_code == 0 and "empty.csv: no data rows (only a header)" in result.stderr
+
+
+_export_cell = st.sampled_from(["", " ", "F", "m", "Female", "x", "12", "17", "30", "n/a", "unknown", "2015-03-04",
+                                "Rape", "rape ", "Sexual Assault", "Sexual asault", "Physical Assault", "zzzz",
+                                "Denial of Resources, Opportunities or Services", "Teacher", "Home", "School"])
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows=st.lists(st.lists(_export_cell, min_size=8, max_size=8), min_size=1, max_size=40))
+def test_a_chunk_coded_a_column_at_a_time_is_coded_as_row_by_row(rows):
+    """recode's two paths: a chunk of rows a column at a time (most files), one row at a time (the rest)."""
+    from icvac.matching import Matcher
+    from icvac.recode import RecodeSummary, _Recoder, category_layout
+
+    taxonomy = load_taxonomy()
+    mapping = load_mapping("gbvims", taxonomy)
+    header = ["incident_id", "gbv_type", "survivor_sex", "survivor_age", "survivor_birth_date",
+              "date_of_incident", "alleged_perpetrator_relationship", "gbv_type_2"]
+    layout = category_layout(header, mapping, {"victim_birth_date": "survivor_birth_date"})
+    assert layout.birth is not None and layout.age is not None  # ages from the age cell, else from the dates
+    coders = [_Recoder(Matcher(mapping, taxonomy), mapping, taxonomy, layout, RecodeSummary()) for _ in range(2)]
+    by_chunk = coders[0].chunk(rows)
+    by_row = [row for cells in rows for row in coders[1].rows(cells, False)]
+    assert by_chunk == by_row
+    for coder in coders:
+        coder.flush()
+    assert coders[0].summary.to_dict() == coders[1].summary.to_dict()
+    assert coders[0].review.keys() == coders[1].review.keys()
