@@ -50,8 +50,8 @@ __all__ = ["Source", "plan", "blocks", "cuts", "quotes_open_fields", "BLOCK_SIZE
 BLOCK_SIZE = 2 << 20       # bytes per block: handing one over costs little; a few in memory cost little
 AUTO_MIN_BYTES = 20 << 20  # a smaller file is done before the workers would have paid for themselves
 AUTO_JOBS = 2              # most of the gain; more would compete with the caller, who writes every result
-CHUNK_LINES = 512          # records a worker handles at a time: few enough to stay in the processor's cache
-CHUNK_CHARS = 32 << 10     # the same, in characters of text
+CHUNK_CHARS = 32 << 10     # text a worker splits and hands over at a time: it stays in the processor's cache
+CHUNK_LINES = 512          # records handled at a time where one process reads the file
 IN_FLIGHT = 2              # blocks per worker handed out ahead of the one the caller waits for
 HEAD_BYTES = 1 << 20       # the header rows must end within this, or the file is read by one process
 # Encodings in which '"', CR and LF are single bytes no other character contains, and how a block

@@ -47,7 +47,6 @@ __all__ = ["Issue", "Stats", "Report", "ValidateOptions", "validate", "DEFAULT_M
 DEFAULT_MAX_ISSUES = 100
 REQUIRED_ROLES = ("icvac_code",)
 CACHE_LIMIT = 10_000   # distinct values remembered per column; beyond it values are checked afresh
-CHUNK_ROWS = CHUNK_LINES  # rows checked together: few enough to stay in the processor's cache
 SHOWN_LENGTH = 40      # a coded value longer than this is cut in messages
 
 
@@ -152,7 +151,7 @@ def validate(source: str | os.PathLike, taxonomy: Taxonomy | None = None,
 def _check_here(run: _Run, checker: "_Checker", rows, blank: list[int]) -> None:
     """Check ``rows`` in this process, a chunk at a time, after the blank rows ``blank`` not yet reported."""
     rows = iter(rows)
-    while chunk := list(islice(rows, CHUNK_ROWS)):
+    while chunk := list(islice(rows, CHUNK_LINES)):
         log = _Log(run.enabled)
         numbers, cells = zip(*chunk)
         checker.check(log, numbers, cells, blank)

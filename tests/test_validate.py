@@ -359,6 +359,24 @@ def test_stats_always_add_up(tmp_path, rows, max_issues):
     assert sum(sum(per.values()) for per in report.counts_by_column.values()) <= s.issues
 
 
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.lists(cells, min_size=6, max_size=6) | st.just([]) | st.lists(cells, max_size=7), max_size=30),
+       max_issues=st.integers(0, 4), chunk=st.integers(1, 4))
+def test_the_report_does_not_depend_on_how_rows_are_chunked(tmp_path, monkeypatch, rows, max_issues, chunk):
+    """Rows are checked a chunk at a time; blank, ragged and duplicate rows across chunks change nothing."""
+    import icvac.validate
+
+    header = ["id", "icvac_code", "victim_age", "incident_date", "victim_birth_date", "victim_sex"]
+    path = write_csv(tmp_path / "c.csv", [header, *rows])
+    reports = []
+    for size in (512, chunk):
+        monkeypatch.setattr(icvac.validate, "CHUNK_LINES", size)
+        issues: list = []
+        reports.append((validate(path, options=ValidateOptions(max_issues=max_issues, today=TODAY)),
+                        validate(path, options=ValidateOptions(today=TODAY), on_issue=issues.append), issues))
+    assert reports[0] == reports[1]
+
+
 # -- the command line ----------------------------------------------------------------------------------
 
 def test_cli_json_on_the_example(icvac):
