@@ -20,7 +20,6 @@ Stats (see docs/checks.md for the whole JSON report):
 """
 from __future__ import annotations
 
-import hashlib
 import operator
 import os
 from array import array
@@ -38,6 +37,7 @@ from .checks import CHECKS, ERROR
 from .codes import is_unclassified, split_codes
 from .columns import ROLES, VARIABLE_ROLES, resolve_columns
 from .errors import UsageError
+from .ids import IdTable, id_digests
 from .parallel import CHUNK_LINES, Source, blocks, numbered, plan
 from .readers import ReadOptions, open_table
 from .taxonomy import Taxonomy, load_taxonomy
@@ -262,7 +262,7 @@ class _Run(_Rows):
         self.errors = self.warnings = 0
         self.rows_read = self.rows_with_errors = self.rows_with_warnings = self.rows_blank = 0
         self.row_error = self.row_warning = False
-        self.seen_ids = _IdSet()
+        self.seen_ids = IdTable()
 
     def emit(self, row, col, slug, row_id, fields, column=None) -> None:
         if slug not in self.enabled:
@@ -350,7 +350,7 @@ class _Log(_Rows):
     def note_ids(self, numbers, ids: list[str]) -> None:
         # one block is not the file: the caller finds the duplicates
         self.id_rows.extend(numbers)
-        self.id_hashes.frombytes(_id_digests(ids))
+        self.id_hashes.frombytes(id_digests(ids))
         self.ids += ids
 
     def ids_at(self, positions: list[int]) -> list[str]:
@@ -370,82 +370,6 @@ class _Log(_Rows):
 
 def _shown(value: str) -> str:
     return value if len(value) <= SHOWN_LENGTH else value[:SHOWN_LENGTH - 1] + "…"
-
-
-def _id_digests(ids: list[str]) -> bytes:
-    """A stable 64-bit digest of each id, end to end, for an ``array("Q")``."""
-    # Not Python's hash(), which is salted per interpreter: with it, the rare false duplicate-id (two ids
-    # sharing 64 bits, about 1 in 4 million for 3 million ids) would come and go between runs, and the
-    # same input must give the same report. Maps of C functions: no Python call per id.
-    encoded = map(str.encode, ids, repeat("utf-8"), repeat("surrogatepass"))
-    # the first 8 bytes of each 32-byte BLAKE2s digest: BLAKE2s without a digest_size argument is the
-    # quickest of hashlib's hashes on short input
-    digests = array("Q", b"".join(map(_DIGEST, map(hashlib.blake2s, encoded))))
-    return digests[::4].tobytes()
-
-
-_DIGEST = operator.methodcaller("digest")
-
-
-class _IdSet:
-    """64-bit id hashes in open-addressing tables: 11 to 21 bytes per id, where a Python set of ints takes
-    about 70, which is what keeps a file of millions of rows well under the memory budget. The ids are
-    spread by the hash's top byte over 256 tables, so growing one (old and new array held at once,
-    at 3/4 load) costs little memory."""
-
-    RESERVE_LIMIT = 1 << 14  # slots per table reserved on an estimate: 32 MB in all
-
-    def __init__(self, size: int = 1 << 8):
-        self._tables = [array("Q", bytes(8 * size)) for _ in range(256)]
-        self._counts = [0] * 256
-
-    def reserve(self, expected: int) -> None:
-        """Make room for about ``expected`` ids at once, rather than growing the tables as they fill (up to
-        RESERVE_LIMIT slots a table: beyond that, an estimate off by much would cost too much memory)."""
-        for shard, slots in enumerate(self._tables):
-            while len(slots) < self.RESERVE_LIMIT and len(slots) * 3 < expected // 256 * 4:
-                self._grow(shard)
-                slots = self._tables[shard]
-
-    def add(self, key: int) -> bool:
-        """Add ``key``; False when it was already there."""
-        return not self.add_many((key,))
-
-    def add_many(self, keys) -> list[int]:
-        """Add ``keys`` in order; the positions in ``keys`` of those already there."""
-        # one loop with locals, no call per key: the caller adds every id of the file, one process for all
-        tables, counts = self._tables, self._counts
-        found = []
-        for n, key in enumerate(keys):
-            key = key or 1  # 0 marks an empty slot
-            shard = key >> 56
-            slots = tables[shard]
-            mask = len(slots) - 1
-            i = key & mask
-            while True:
-                slot = slots[i]
-                if not slot:
-                    slots[i] = key
-                    counts[shard] += 1
-                    if counts[shard] * 4 > (mask + 1) * 3:
-                        self._grow(shard)
-                    break
-                if slot == key:
-                    found.append(n)
-                    break
-                i = (i + 1) & mask
-        return found
-
-    def _grow(self, shard: int) -> None:
-        old = self._tables[shard]
-        slots = self._tables[shard] = array("Q", bytes(16 * len(old)))
-        mask = len(slots) - 1
-        for key in old:
-            if key:
-                i = key & mask
-                while slots[i]:
-                    i = (i + 1) & mask
-                slots[i] = key
 
 
 class _Checker:

@@ -488,9 +488,9 @@ def test_cli_reads_excel_options(icvac, tmp_path):
 @settings(max_examples=50, deadline=None)
 @given(keys=st.lists(st.integers(0, 2**64 - 1) | st.integers(0, 50), max_size=3000))
 def test_id_set_agrees_with_a_python_set(keys):
-    from icvac.validate import _IdSet
+    from icvac.ids import IdTable
 
-    ids, reference = _IdSet(size=4), set()
+    ids, reference = IdTable(size=4), set()
     for key in keys:
         assert ids.add(key) == ((key or 1) not in reference)
         reference.add(key or 1)
