@@ -141,7 +141,7 @@ def _say(message: str, style: Optional[str]) -> None:
 
 
 def show_progress() -> bool:
-    return not SETTINGS.quiet and stderr_console().is_terminal
+    return not SETTINGS.quiet and sys.stderr.isatty()
 
 
 def emit_json(data: Any) -> None:
