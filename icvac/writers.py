@@ -22,7 +22,7 @@ import sys
 import tempfile
 import threading
 from io import StringIO
-from itertools import count
+from itertools import count, repeat
 from pathlib import Path
 from typing import IO, Iterator
 
@@ -82,6 +82,8 @@ class _CsvWriter:
         rows = list(rows)
         if not rows:
             return
+        if not all(map(isinstance, rows, repeat((list, tuple)))):
+            rows = [row if isinstance(row, (list, tuple)) else list(row) for row in rows]  # read twice below
         try:
             lines = list(map(",".join, rows))
         except TypeError:  # numbers or None among the cells

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -67,10 +68,14 @@ class _StrictLoader(_Constructor, yaml.SafeLoader):
 
 
 # libyaml's parser, where PyYAML was built with it, reads our files ten times faster (every command
-# loads the taxonomy); the values are built by the same Python constructor. It takes only files it
-# finds sound: anything it refuses, and any alias, is read again by _StrictLoader, whose messages and
-# line numbers are the ones users see.
+# loads the taxonomy); the values are built by the same Python constructor. libyaml and PyYAML's own
+# parser differ at the edges (a tab after a value, `!` tags, `?` keys, `|#`, document markers, unusual
+# line breaks: libyaml takes some that PyYAML refuses, or reads them otherwise), so libyaml gets only text
+# without any of those characters (_FAST_TEXT), and only the files it finds sound with no alias; anything
+# else is read by _StrictLoader, whose values, messages and line numbers are the ones users see.
 _FastLoader = type("_FastLoader", (_Constructor, yaml.CSafeLoader), {}) if yaml.__with_libyaml__ else None
+_NOT_FAST = re.compile("[\t!?|>%&*@`\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff\ud800-\udfff]|^(?:---|\\.\\.\\.)",
+                       re.MULTILINE)
 
 # Timestamps stay strings: a mapping's `date: 2024-01-31` must round-trip as written.
 _RESOLVERS = {
@@ -175,7 +180,7 @@ def parse_yaml(text: str, path: str, error: type[ConfigFileError]) -> YamlDocume
 
 def _parse_fast(text: str) -> tuple[Any, dict[tuple, int]] | None:
     """(data, lines) read by libyaml; None where it is missing or the text needs _StrictLoader's word."""
-    if _FastLoader is None:
+    if _FastLoader is None or _NOT_FAST.search(text):
         return None
     try:
         loader = _FastLoader(text)

@@ -444,3 +444,14 @@ def test_csv_writer_writes_what_csv_writes_except_lone_cr(rows):
         writer.writerow(row)
         (quoted if any(isinstance(v, str) and "\r" in v for v in row) else minimal).writerow(row)
     assert ours.getvalue() == reference.getvalue()
+
+
+def test_csv_writer_takes_rows_that_are_iterators_as_csv_does():
+    from icvac.writers import csv_writer
+
+    ours, reference = io.StringIO(), io.StringIO()
+    rows = [["a", "b,c"], ["d", 1, None, 'e"f']]
+    csv_writer(ours).writerows(iter(row) for row in rows)
+    csv_writer(ours).writerow(iter(rows[1]))
+    csv.writer(reference, lineterminator="\n").writerows([*rows, rows[1]])
+    assert ours.getvalue() == reference.getvalue()
