@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .codes import UNCLASSIFIED
 from .mapping import Mapping, MappingEntry
 from .taxonomy import Taxonomy
 from .text import fold, normalise
@@ -29,7 +30,6 @@ __all__ = ["Matcher", "Match", "Candidate", "METHODS", "UNCLASSIFIED", "DEFAULT_
            "NEGATIONS", "resolve_conditions"]
 
 METHODS = ("exact-code", "exact-label", "normalised-label", "fuzzy", "condition", "review", "unclassified")
-UNCLASSIFIED = "unclassified"
 DEFAULT_THRESHOLD = 85.0
 DEFAULT_MARGIN = 5.0
 MIN_FUZZY_LETTERS = 4
