@@ -70,7 +70,8 @@ class _CsvWriter:
     def __init__(self, handle: IO):
         self._write = handle.write
         self._scratch = StringIO(newline="")
-        # the line end decides what csv quotes: "\\n", the one written (and cut off the scratch copy)
+        # csv quotes a cell holding a character of the line end: so the line end is \n, as in the file,
+        # and is cut off the scratch copy
         self._minimal = csv.writer(self._scratch, lineterminator="\n")
         self._quoted = csv.writer(self._scratch, lineterminator="\n", quoting=csv.QUOTE_ALL)
 

@@ -71,7 +71,7 @@ class _StrictLoader(_Constructor, yaml.SafeLoader):
 # loads the taxonomy); the values are built by the same Python constructor. libyaml and PyYAML's own
 # parser differ at the edges (a tab after a value, `!` tags, `?` keys, `|#`, document markers, unusual
 # line breaks: libyaml takes some that PyYAML refuses, or reads them otherwise), so libyaml gets only text
-# without any of those characters (_FAST_TEXT), and only the files it finds sound with no alias; anything
+# without any of those characters (_NOT_FAST), and only the files it finds sound with no alias; anything
 # else is read by _StrictLoader, whose values, messages and line numbers are the ones users see.
 _FastLoader = type("_FastLoader", (_Constructor, yaml.CSafeLoader), {}) if yaml.__with_libyaml__ else None
 _NOT_FAST = re.compile("[\t!?|>%&*@`\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff\ud800-\udfff]|^(?:---|\\.\\.\\.)",
