@@ -45,7 +45,7 @@ from .errors import UsageError
 from .readers import Table, csv_rows_from
 
 __all__ = ["Source", "plan", "blocks", "cuts", "quotes_open_fields", "BLOCK_SIZE", "AUTO_MIN_BYTES", "CHUNK_LINES",
-           "numbered"]
+           "chunked", "numbered"]
 
 BLOCK_SIZE = 2 << 20       # bytes per block: handing one over costs little; a few in memory cost little
 AUTO_MIN_BYTES = 20 << 20  # a smaller file is done before the workers would have paid for themselves
@@ -366,6 +366,14 @@ def _mend(lines: list[str], rows: list, delimiter: str, limit: int) -> int:
         else:
             raise csv.Error("a quote inside an unquoted field, or text after a closing quote: not RFC 4180 CSV")
     return len(lines)
+
+
+def chunked(rows: Rows, size: int = CHUNK_LINES) -> Iterator[tuple[tuple[int, ...], tuple[list[str], ...]]]:
+    """Numbered rows (a reader's ``(number, cells)``) as chunks ``(numbers, rows)``, as ``numbered`` gives a
+    block's: where one process reads the file."""
+    rows = iter(rows)
+    while chunk := list(itertools.islice(rows, size)):
+        yield tuple(zip(*chunk))
 
 
 def numbered(chunks: Chunks) -> Iterator[tuple[range, list[list[str]]]]:

@@ -28,7 +28,7 @@ import os
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from itertools import compress, count, islice, repeat
+from itertools import compress, count, repeat
 from operator import itemgetter
 from pathlib import Path
 from typing import IO, Callable, Iterator, Sequence
@@ -38,7 +38,7 @@ from .columns import VARIABLE_ROLES, resolve_columns
 from .errors import UsageError
 from .mapping import CategorySlot, Mapping
 from .matching import DEFAULT_MARGIN, DEFAULT_THRESHOLD, UNCLASSIFIED, Match, Matcher, resolve_conditions
-from .parallel import CHUNK_LINES, Source, blocks, numbered, plan
+from .parallel import Source, blocks, chunked, numbered, plan
 from .readers import ReadOptions, open_table
 from .taxonomy import Taxonomy
 from .text import fold
@@ -162,7 +162,7 @@ def recode_file(data: str | os.PathLike, mapping: Mapping, taxonomy: Taxonomy, o
             with _writer(output, fmt, options.excel_safe, stage, shared.header) as (write, handle):
                 source = plan(table, options.read.header_row, options.jobs)
                 if source is None or not _takes_utf8(handle):
-                    _recode_chunks(_chunked(table.rows()), recoder, shared, write, options.long, progress)
+                    _recode_chunks(chunked(table.rows()), recoder, shared, write, options.long, progress)
                 else:
                     _recode_blocks(source, recoder, shared, write, handle, fmt, options, progress)
             recoder.flush()
@@ -203,12 +203,6 @@ def _recode_chunks(chunks: Iterator[tuple[Sequence[int], Sequence[list[str]]]], 
                     progress(number)
         else:
             _recode_rows(zip(numbers, rows), recoder, shared, write, long, progress)
-
-
-def _chunked(rows: Iterator[tuple[int, list[str]]]) -> Iterator[tuple[Sequence[int], Sequence[list[str]]]]:
-    rows = iter(rows)
-    while chunk := list(islice(rows, CHUNK_LINES)):
-        yield tuple(zip(*chunk))
 
 
 def _recode_rows(rows: Iterator[tuple[int, list[str]]], recoder: "_Recoder", shared: "_SharedColumns", write,
@@ -254,7 +248,7 @@ def _recode_blocks(source: Source, recoder: "_Recoder", shared: "_SharedColumns"
     with blocks(source, work) as results:
         for offset, result in results:
             if result is None:
-                _recode_chunks(_chunked(source.rows_from(offset, number)), recoder, shared, write, options.long,
+                _recode_chunks(chunked(source.rows_from(offset, number)), recoder, shared, write, options.long,
                                progress)
                 return
             data, part, review = result

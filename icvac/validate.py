@@ -27,7 +27,7 @@ from bisect import bisect_left
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
-from itertools import accumulate, compress, count, islice, repeat
+from itertools import accumulate, compress, count, repeat
 from operator import itemgetter
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
@@ -38,7 +38,7 @@ from .codes import is_unclassified, split_codes
 from .columns import ROLES, VARIABLE_ROLES, resolve_columns
 from .errors import UsageError
 from .ids import IdTable, id_digests
-from .parallel import CHUNK_LINES, Source, blocks, numbered, plan
+from .parallel import CHUNK_LINES, Source, blocks, chunked, numbered, plan
 from .readers import ReadOptions, open_table
 from .taxonomy import Taxonomy, load_taxonomy
 
@@ -150,10 +150,8 @@ def validate(source: str | os.PathLike, taxonomy: Taxonomy | None = None,
 
 def _check_here(run: _Run, checker: "_Checker", rows, blank: list[int]) -> None:
     """Check ``rows`` in this process, a chunk at a time, after the blank rows ``blank`` not yet reported."""
-    rows = iter(rows)
-    while chunk := list(islice(rows, CHUNK_LINES)):
+    for numbers, cells in chunked(rows, CHUNK_LINES):
         log = _Log(run.enabled)
-        numbers, cells = zip(*chunk)
         checker.check(log, numbers, cells, blank)
         _replay(run, log, 0, checker.id_col)
 
