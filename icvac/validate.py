@@ -6,7 +6,7 @@ Only a file that cannot be read, or options that cannot work, raise (InputError,
 
 Memory stays flat whatever the number of rows: rows are read a chunk of a few hundred at a time
 and checked a column at a time, checks are cached per distinct value (up to CACHE_LIMIT values per
-column), duplicate ids are found with a compact table of 64-bit hashes, and at most ``max_issues``
+column), duplicate ids are found in compact runs of ids or 64-bit hashes (icvac.ids), and at most ``max_issues``
 issues are kept (all are counted, and all are passed to ``on_issue``, which the CLI uses to write
 ``--issues FILE.csv``).
 
@@ -37,7 +37,7 @@ from .checks import CHECKS, ERROR
 from .codes import is_unclassified, split_codes
 from .columns import ROLES, VARIABLE_ROLES, resolve_columns
 from .errors import UsageError
-from .ids import IdTable, id_digests
+from .ids import BlockIds, IdIndex
 from .parallel import CHUNK_LINES, Source, blocks, chunked, numbered, plan
 from .readers import ReadOptions, open_table
 from .taxonomy import Taxonomy, load_taxonomy
@@ -165,6 +165,8 @@ def _check_blocks(source: Source, checker: "_Checker", run: _Run) -> None:
         log = _Log(run.enabled)
         for numbers, rows in numbered(chunks):
             checker.check(log, numbers, rows, log.trailing)
+        if checker.id_col is not None:
+            log.id_late, log.id_digests = checker.block_ids.prepare(log.ids)
         return log
 
     number, blank = source.header_row, []  # the row before the block; blank rows not yet reported
@@ -188,11 +190,15 @@ def _replay(run: _Run, log: _Log, before: int, id_col: int | None) -> None:
     """Count a block's rows and issues into ``run``, in the order one process reading the file finds them:
     a row's duplicate id (the first check of a row) before its other issues."""
     events = log.events
-    duplicates = run.seen_ids.add_many(log.id_hashes)
+    if run.seen_ids.by_digest and log.id_digests is not None:
+        duplicates = run.seen_ids.add_digests(log.id_digests)
+    else:
+        duplicates = run.seen_ids.add(log.block_ids(), log.id_late, log.id_digests)
     if duplicates and "duplicate-id" in run.enabled:
+        ids = log.block_ids()
         # into the events, sorted by row, each before the other issues of its row
         rows, merged, done = list(map(_FIRST, events)), [], 0
-        for n, row_id in zip(duplicates, log.ids_at(duplicates)):
+        for n, row_id in zip(duplicates, map(ids.__getitem__, duplicates)):
             at = bisect_left(rows, log.id_rows[n], done)
             merged += events[done:at]
             merged.append((log.id_rows[n], id_col, "duplicate-id", row_id, {}))
@@ -260,7 +266,7 @@ class _Run(_Rows):
         self.errors = self.warnings = 0
         self.rows_read = self.rows_with_errors = self.rows_with_warnings = self.rows_blank = 0
         self.row_error = self.row_warning = False
-        self.seen_ids = IdTable()
+        self.seen_ids = IdIndex()
 
     def emit(self, row, col, slug, row_id, fields, column=None) -> None:
         if slug not in self.enabled:
@@ -335,8 +341,8 @@ class _Log(_Rows):
         self.rows_read = self.rows_blank = 0
         self.trailing: list[int] = []
         self.id_rows = array("q")
-        self.id_hashes = array("Q")
         self.ids: list[str] = []
+        self.id_late = self.id_digests = None  # in a worker: see BlockIds
 
     def emit(self, row, col, slug, row_id, fields, column=None) -> None:
         if slug in self.enabled:
@@ -348,21 +354,31 @@ class _Log(_Rows):
     def note_ids(self, numbers, ids: list[str]) -> None:
         # one block is not the file: the caller finds the duplicates
         self.id_rows.extend(numbers)
-        self.id_hashes.frombytes(id_digests(ids))
         self.ids += ids
 
-    def ids_at(self, positions: list[int]) -> list[str]:
-        if "ids" in self.__dict__:
-            return [self.ids[n] for n in positions]
-        ends = list(accumulate(self.id_lengths))
-        return [self.id_text[ends[n] - self.id_lengths[n]:ends[n]] for n in positions]
+    def block_ids(self) -> list[str]:
+        """The ids noted, in order."""
+        if "ids" not in self.__dict__:  # sent by a worker
+            if not self.id_rows:
+                self.ids = []
+            elif self.id_lengths is None:
+                self.ids = self.id_text.split("\n")
+            else:
+                ends = list(accumulate(self.id_lengths))
+                starts = map(operator.sub, ends, self.id_lengths)
+                self.ids = list(map(self.id_text.__getitem__, map(slice, starts, ends)))
+        return self.ids
 
     def __getstate__(self) -> dict:
-        # to the caller, the ids as one string and their lengths: a list of strings costs more to send, and
-        # the caller needs only the few that are duplicates
+        # to the caller, the ids as one string, a line each (a list of strings costs more to send), or with
+        # their lengths where an id holds a line feed
         state = dict(self.__dict__)
         ids = state.pop("ids")
-        state["id_text"], state["id_lengths"] = "".join(ids), array("Q", map(len, ids))
+        text = "\n".join(ids)
+        state["id_lengths"] = None
+        if text.count("\n") != len(ids) - 1:
+            text, state["id_lengths"] = "".join(ids), array("Q", map(len, ids))
+        state["id_text"] = text
         return state
 
 
@@ -396,6 +412,7 @@ class _Checker:
                 self.cells.append((index[role], {}, self._variable_check(role)))
         self.dates = [(col, {}) for col in (self.incident_col, self.birth_col) if col is not None]
         self.age_cache: dict = {}
+        self.block_ids = BlockIds()
 
     def check(self, log: _Log, numbers: Sequence[int], rows: Sequence[list[str]], blank: list[int]) -> None:
         """Add to ``log`` the issues of ``rows``, numbered ``numbers``, after the blank rows ``blank`` not yet
