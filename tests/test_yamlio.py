@@ -131,3 +131,36 @@ def test_a_billion_laughs_is_refused_at_once():
     with pytest.raises(ConfigFileError) as caught:
         yamlio.parse_yaml("\n".join(rows) + "\n", "f.yaml", ConfigFileError)
     assert "aliases" in caught.value.problems[0].message and caught.value.problems[0].line == 2
+
+
+# -- bundled files known to pass their schema (icvac/schemas/known-valid.json)
+
+def test_the_known_valid_digests_are_up_to_date():
+    # Out of date after an edit of a bundled file or a schema: every command then checks that file with
+    # jsonschema again (some 80 ms). Run `python -m icvac.yamlio > icvac/schemas/known-valid.json`.
+    recorded = (ROOT / "icvac" / "schemas" / yamlio.KNOWN_VALID).read_text("utf-8")
+    assert recorded == yamlio.known_valid_json()
+    assert set(yamlio._known_valid()) == {f"{folder}/{p.name}" for folder in ("taxonomy", "mappings")
+                                          for p in (ROOT / folder).glob("*.yaml")}
+
+
+def test_the_bundled_files_are_loaded_without_jsonschema():
+    import subprocess
+    import sys
+
+    code = ("import sys; from icvac.taxonomy import load_taxonomy; from icvac.mapping import load_mapping; "
+            "t = load_taxonomy(); load_mapping('gbvims', t); load_mapping('iccs', t); "
+            "print('jsonschema' in sys.modules)")
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True).stdout.strip() == "False"
+
+
+def test_a_file_is_trusted_only_as_it_was_checked_and_against_its_own_schema(tmp_path):
+    text = (ROOT / "taxonomy" / "icvac.yaml").read_text("utf-8")
+    doc = yamlio.parse_yaml(text, "icvac.yaml", ConfigFileError)
+    assert yamlio.schema_problems(doc, "taxonomy.schema.json") == []
+    assert yamlio.schema_problems(doc, "mapping.schema.json")  # the same text, another schema: checked
+    edited = text.replace("\ncategories:", "\ncategoriez:", 1)
+    assert edited != text
+    problems = yamlio.schema_problems(yamlio.parse_yaml(edited, "icvac.yaml", ConfigFileError), "taxonomy.schema.json")
+    assert any("categoriez" in p.message or p.path == "categories" for p in problems)
