@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from icvac import load_taxonomy
@@ -185,6 +185,9 @@ _LABELS = st.lists(st.one_of(_TRICKY, st.text(max_size=4)), min_size=1, max_size
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(label=_LABELS, newline=st.booleans())
 def test_labels_round_trip_through_write_entries(tmp_path, taxonomy, label, newline):
+    from icvac.text import normalise
+
+    assume(normalise(label) != normalise("Rape"))  # "RAPE" would be a second entry for the label, refused
     path = tmp_path / "m.yaml"
     path.write_text(HEAD + "categories:\n" + entry("Rape", '["0301"]').rstrip("\n") + "\n" * newline,
                     encoding="utf-8")
