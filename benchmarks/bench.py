@@ -20,12 +20,12 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from generate import COLUMNS, GENERATOR_VERSION, write_distinct_labels, write_export, write_probe  # noqa: E402
+from generate import (COLUMNS, GENERATOR_VERSION, ID_ORDERS, write_distinct_labels, write_export,  # noqa: E402
+                      write_probe)
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_ROWS = (100_000, 1_000_000, 3_000_000)
@@ -237,15 +237,19 @@ def duckdb_argv(*args) -> list[str]:
 
 # ---------------------------------------------------------------- inputs, prepared once
 
-def export_file(workdir: Path, rows: int, seed: int) -> Path:
+def export_file(workdir: Path, rows: int, seed: int, ids: str = "in-order") -> Path:
     """The synthetic export of ``rows`` rows, generated on first use and kept in the work folder."""
-    path = workdir / f"export-{rows}-s{seed}-g{GENERATOR_VERSION}.csv"
+    path = workdir / f"export-{rows}-s{seed}-g{GENERATOR_VERSION}{_suffix(ids)}.csv"
     if not path.exists():
         print(f"generating {path.name} ...", file=sys.stderr)
         part = path.with_suffix(".part")
-        write_export(part, rows, seed)
+        write_export(part, rows, seed, ids)
         part.replace(path)
     return path
+
+
+def _suffix(ids: str) -> str:
+    return "" if ids == "in-order" else f"-{ids}"
 
 
 def build_lookups(workdir: Path, seed: int) -> dict:
@@ -341,9 +345,10 @@ def same_rows(a: Path, b: Path) -> str | None:
 # ---------------------------------------------------------------- the timed runs
 
 def bench_rows(rows: int, args, recode_spec: dict, results: list[Result], notes: list[str]) -> None:
-    export = export_file(args.workdir, rows, args.seed)
-    coded, duck_coded = args.workdir / f"coded-{rows}.csv", args.workdir / f"coded-{rows}-duckdb.csv"
-    report, duck_report = args.workdir / f"report-{rows}.json", args.workdir / f"report-{rows}-duckdb.json"
+    export = export_file(args.workdir, rows, args.seed, args.ids)
+    name = f"{rows}{_suffix(args.ids)}"
+    coded, duck_coded = args.workdir / f"coded-{name}.csv", args.workdir / f"coded-{name}-duckdb.csv"
+    report, duck_report = args.workdir / f"report-{name}.json", args.workdir / f"report-{name}-duckdb.json"
     tools = {name: Result(rows, name) for name in ("icvac recode", "duckdb recode", "icvac validate",
                                                    "duckdb validate")}
     spec = None
@@ -448,6 +453,8 @@ def parse_args(argv: list[str] | None = None):
     parser.add_argument("--workdir", type=Path, default=HERE / "_work", help="generated files (default %(default)s)")
     parser.add_argument("--only", default=",".join(TASKS), help=f"comma list among {','.join(TASKS)}")
     parser.add_argument("--seed", type=int, default=6)
+    parser.add_argument("--ids", choices=ID_ORDERS, default="in-order",
+                        help="case ids in order, as registers number them (default), or shuffled")
     parser.add_argument("--json", type=Path, help="also write the results to this JSON file")
     args = parser.parse_args(argv)
     args.rows = sorted({int(x.replace("_", "")) for item in args.rows or [] for x in item.split(",") if x.strip()}

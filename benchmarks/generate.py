@@ -49,6 +49,8 @@ MAX_AGE = 40
 AGE_JUNK = ("?", "twelve", "-1", "7.5")
 FILLER = ("the", "child", "reported", "was", "seen", "at", "by", "after", "and", "staff", "visit", "family",
           "referred", "case", "worker", "noted", "follow-up", "school", "home", "clinic", "on", "week")
+# Case numbers under 10**8 as they are, or each multiplied by a number prime to 10**8 (a one-to-one map).
+ID_ORDERS = {"in-order": lambda n: n, "shuffled": lambda n: n * 2654435761 % 10**8}
 _FIRST_DAY = date(2015, 1, 1)
 _DAYS = (date(2024, 12, 31) - _FIRST_DAY).days + 1
 
@@ -115,8 +117,13 @@ def _iso_dates(first: date, days: int) -> list[str]:
     return [(first + timedelta(days=d)).isoformat() for d in range(days)]
 
 
-def write_export(path: str | Path, rows: int, seed: int = 6) -> None:
-    """Write the 10-column export, streaming. About 1 in 100 rows carries a data error of some kind."""
+def write_export(path: str | Path, rows: int, seed: int = 6, ids: str = "in-order") -> None:
+    """Write the 10-column export, streaming. About 1 in 100 rows carries a data error of some kind.
+    ``ids``: "in-order" (case numbers as a register gives them, 1 in 2000 a repeat of an earlier one) or
+    "shuffled" (the same numbers, each one mapped to another, so that they come in no order)."""
+    if ids not in ID_ORDERS:
+        raise ValueError(f"ids: one of {', '.join(ID_ORDERS)}")
+    scramble = ID_ORDERS[ids]
     rnd = random.Random(seed)
     labels = noisy_labels(DISTINCT_LABELS, seed)
     # A few labels are very common (the GBVIMS types), most are rare: Zipf-like weights.
@@ -132,7 +139,7 @@ def write_export(path: str | Path, rows: int, seed: int = 6) -> None:
         writer.writerow(COLUMNS)
         chunk = []
         for n in range(1, rows + 1):
-            chunk.append(_row(n, rnd, labels, cum, births, incidents, offset, narratives))
+            chunk.append(_row(n, rnd, labels, cum, births, incidents, offset, narratives, scramble))
             if len(chunk) == 10000:
                 writer.writerows(chunk)
                 chunk.clear()
@@ -156,9 +163,9 @@ def _narrative(rnd: random.Random) -> str:
     return " ".join(words)
 
 
-def _row(n, rnd, labels, cum, births, incidents, offset, narratives) -> tuple:
+def _row(n, rnd, labels, cum, births, incidents, offset, narratives, scramble) -> tuple:
     r = rnd.random
-    incident_id = f"INC-{n:08d}" if r() > 0.0005 or n < 10 else f"INC-{rnd.randrange(1, n):08d}"
+    incident_id = f"INC-{scramble(n if r() > 0.0005 or n < 10 else rnd.randrange(1, n)):08d}"
     day = rnd.randrange(_DAYS)
     age = rnd.randrange(18)
     birth_index = day + offset - age * 365 - rnd.randrange(365)
@@ -225,13 +232,14 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100000)
     parser.add_argument("--seed", type=int, default=6)
     parser.add_argument("--out", required=True)
+    parser.add_argument("--ids", choices=ID_ORDERS, default="in-order")
     parser.add_argument("--distinct-labels", action="store_true",
                         help="write --rows distinct labels (for `icvac mapping draft`) instead of an export")
     args = parser.parse_args()
     if args.distinct_labels:
         write_distinct_labels(args.out, args.rows, args.seed)
     else:
-        write_export(args.out, args.rows, args.seed)
+        write_export(args.out, args.rows, args.seed, args.ids)
 
 
 if __name__ == "__main__":

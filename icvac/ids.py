@@ -20,7 +20,7 @@ from bisect import bisect_left
 from itertools import accumulate, compress, count, islice, repeat
 from typing import Sequence
 
-__all__ = ["IdIndex", "IdTable", "BlockIds", "id_digests", "late_positions"]
+__all__ = ["IdIndex", "IdTable", "NotedIds", "WorkerIds", "id_digests", "late_positions"]
 
 
 def late_positions(ids: Sequence[str]) -> list[int]:
@@ -30,7 +30,48 @@ def late_positions(ids: Sequence[str]) -> list[int]:
     return list(compress(count(1), map(operator.le, islice(ids, 1, None), peaks)))
 
 
-class BlockIds:
+class NotedIds:
+    """A block's ids in file order, and their row numbers, as a worker notes them and sends them on: the ids
+    as one string, a line each (a list of strings costs more to send), or with their lengths where an id
+    holds a line feed; with what ``WorkerIds.prepare`` worked out."""
+
+    def __init__(self):
+        self.rows = array("q")
+        self.late: list[int] | None = None
+        self.digests: bytes | None = None
+        self._ids: list[str] | None = []
+        self._sent: tuple[str, array | None] | None = None
+
+    def note(self, numbers: Sequence[int], ids: list[str]) -> None:
+        self.rows.extend(numbers)
+        self._ids += ids
+
+    def values(self) -> list[str]:
+        """The ids noted, in order."""
+        if self._ids is None:
+            text, lengths = self._sent
+            if not self.rows:
+                self._ids = []
+            elif lengths is None:
+                self._ids = text.split("\n")
+            else:
+                ends = list(accumulate(lengths))
+                self._ids = list(map(text.__getitem__, map(slice, map(operator.sub, ends, lengths), ends)))
+        return self._ids
+
+    def __getstate__(self) -> tuple:
+        ids = self.values()
+        text, lengths = "\n".join(ids), None
+        if text.count("\n") != len(ids) - 1:
+            text, lengths = "".join(ids), array("Q", map(len, ids))
+        return self.rows, self.late, self.digests, text, lengths
+
+    def __setstate__(self, state: tuple) -> None:
+        self.rows, self.late, self.digests, *sent = state
+        self._ids, self._sent = None, tuple(sent)
+
+
+class WorkerIds:
     """In a worker process: what ``IdIndex.add`` will need of each block's ids, worked out beside the other
     workers. Digests, for a block whose ids are out of order (below the greatest of the worker's earlier
     blocks, or of their own block), as a file that has them is likely to be looked up by digest."""
@@ -38,17 +79,22 @@ class BlockIds:
     def __init__(self):
         self.peak: str | None = None
 
-    def prepare(self, ids: Sequence[str]) -> tuple[list[int] | None, bytes | None]:
-        """``(late_positions(ids), None)``, or ``(None, id_digests(ids))`` for ids out of order."""
+    def prepare(self, noted: NotedIds) -> None:
+        """Set ``noted.late`` to ``late_positions`` of its ids or, for ids out of order, ``noted.digests``
+        to their digests."""
+        ids = noted.values()
         if not ids:
-            return [], None
+            noted.late = []
+            return
         peak, self.peak = self.peak, max(ids) if self.peak is None else max(self.peak, max(ids))
         if peak is not None and ids[0] <= peak and sum(map(peak.__ge__, ids)) * IdIndex.LOOKUP_SHARE > len(ids):
-            return None, id_digests(ids)
+            noted.digests = id_digests(ids)
+            return
         late = late_positions(ids)
         if len(late) * IdIndex.LOOKUP_SHARE > len(ids):
-            return None, id_digests(ids)
-        return late, None
+            noted.digests = id_digests(ids)
+        else:
+            noted.late = late
 
 
 class IdIndex:
@@ -80,13 +126,15 @@ class IdIndex:
 
     @property
     def by_digest(self) -> bool:
-        """Whether ids are looked up by digest now: ``add_digests`` then does what ``add`` does."""
+        """Whether ids are looked up by digest now."""
         return self._table is not None
 
-    def add_digests(self, digests: bytes) -> list[int]:
-        """``add(ids)`` given ``id_digests(ids)``, once ``by_digest``."""
-        self.seen += len(digests) // 8
-        return self._table.add_many(array("Q", digests))
+    def add_noted(self, noted: NotedIds) -> list[int]:
+        """``add`` for the ids of a block, with what a worker worked out of them."""
+        if self._table is not None and noted.digests is not None:
+            self.seen += len(noted.rows)
+            return self._table.add_many(array("Q", noted.digests))
+        return self.add(noted.values(), noted.late, noted.digests)
 
     def add(self, ids: Sequence[str], late: Sequence[int] | None = None, digests: bytes | None = None) -> list[int]:
         """Add ``ids``, the next in file order; return the positions in ``ids`` of those seen before

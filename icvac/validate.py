@@ -22,12 +22,11 @@ from __future__ import annotations
 
 import operator
 import os
-from array import array
 from bisect import bisect_left
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
-from itertools import accumulate, compress, count, repeat
+from itertools import compress, count, repeat
 from operator import itemgetter
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
@@ -37,7 +36,7 @@ from .checks import CHECKS, ERROR
 from .codes import is_unclassified, split_codes
 from .columns import ROLES, VARIABLE_ROLES, resolve_columns
 from .errors import UsageError
-from .ids import BlockIds, IdIndex
+from .ids import IdIndex, NotedIds, WorkerIds
 from .parallel import CHUNK_LINES, Source, blocks, chunked, numbered, plan
 from .readers import ReadOptions, open_table
 from .taxonomy import Taxonomy, load_taxonomy
@@ -165,8 +164,8 @@ def _check_blocks(source: Source, checker: "_Checker", run: _Run) -> None:
         log = _Log(run.enabled)
         for numbers, rows in numbered(chunks):
             checker.check(log, numbers, rows, log.trailing)
-        if checker.id_col is not None:
-            log.id_late, log.id_digests = checker.block_ids.prepare(log.ids)
+        if checker.track_ids:
+            checker.worker_ids.prepare(log.ids)
         return log
 
     number, blank = source.header_row, []  # the row before the block; blank rows not yet reported
@@ -190,18 +189,15 @@ def _replay(run: _Run, log: _Log, before: int, id_col: int | None) -> None:
     """Count a block's rows and issues into ``run``, in the order one process reading the file finds them:
     a row's duplicate id (the first check of a row) before its other issues."""
     events = log.events
-    if run.seen_ids.by_digest and log.id_digests is not None:
-        duplicates = run.seen_ids.add_digests(log.id_digests)
-    else:
-        duplicates = run.seen_ids.add(log.block_ids(), log.id_late, log.id_digests)
+    duplicates = run.seen_ids.add_noted(log.ids)
     if duplicates and "duplicate-id" in run.enabled:
-        ids = log.block_ids()
+        ids, id_rows = log.ids.values(), log.ids.rows
         # into the events, sorted by row, each before the other issues of its row
         rows, merged, done = list(map(_FIRST, events)), [], 0
         for n, row_id in zip(duplicates, map(ids.__getitem__, duplicates)):
-            at = bisect_left(rows, log.id_rows[n], done)
+            at = bisect_left(rows, id_rows[n], done)
             merged += events[done:at]
-            merged.append((log.id_rows[n], id_col, "duplicate-id", row_id, {}))
+            merged.append((id_rows[n], id_col, "duplicate-id", row_id, {}))
             done = at
         events = merged + events[done:]
     if run.on_issue is None and len(run.kept) >= run.max_issues:
@@ -340,9 +336,7 @@ class _Log(_Rows):
         self.events: list[tuple] = []
         self.rows_read = self.rows_blank = 0
         self.trailing: list[int] = []
-        self.id_rows = array("q")
-        self.ids: list[str] = []
-        self.id_late = self.id_digests = None  # in a worker: see BlockIds
+        self.ids = NotedIds()  # for the caller to find the duplicates among
 
     def emit(self, row, col, slug, row_id, fields, column=None) -> None:
         if slug in self.enabled:
@@ -350,36 +344,6 @@ class _Log(_Rows):
 
     def end_row(self) -> None:
         self.rows_read += 1
-
-    def note_ids(self, numbers, ids: list[str]) -> None:
-        # one block is not the file: the caller finds the duplicates
-        self.id_rows.extend(numbers)
-        self.ids += ids
-
-    def block_ids(self) -> list[str]:
-        """The ids noted, in order."""
-        if "ids" not in self.__dict__:  # sent by a worker
-            if not self.id_rows:
-                self.ids = []
-            elif self.id_lengths is None:
-                self.ids = self.id_text.split("\n")
-            else:
-                ends = list(accumulate(self.id_lengths))
-                starts = map(operator.sub, ends, self.id_lengths)
-                self.ids = list(map(self.id_text.__getitem__, map(slice, starts, ends)))
-        return self.ids
-
-    def __getstate__(self) -> dict:
-        # to the caller, the ids as one string, a line each (a list of strings costs more to send), or with
-        # their lengths where an id holds a line feed
-        state = dict(self.__dict__)
-        ids = state.pop("ids")
-        text = "\n".join(ids)
-        state["id_lengths"] = None
-        if text.count("\n") != len(ids) - 1:
-            text, state["id_lengths"] = "".join(ids), array("Q", map(len, ids))
-        state["id_text"] = text
-        return state
 
 
 def _shown(value: str) -> str:
@@ -400,6 +364,7 @@ class _Checker:
         self.today = options.today or date.today()
         self.width = width
         self.id_col = index.get("id")
+        self.track_ids = self.id_col is not None and "duplicate-id" in enabled
         self.age_col = index.get("victim_age")
         self.birth_col = index.get("victim_birth_date")
         self.incident_col = index.get("incident_date")
@@ -412,7 +377,7 @@ class _Checker:
                 self.cells.append((index[role], {}, self._variable_check(role)))
         self.dates = [(col, {}) for col in (self.incident_col, self.birth_col) if col is not None]
         self.age_cache: dict = {}
-        self.block_ids = BlockIds()
+        self.worker_ids = WorkerIds()
         self.checked = sorted({*(col for col, _, _ in self.cells), *(col for col, _ in self.dates),
                                *(col for col in (self.id_col, self.age_col) if col is not None)})
         self.pick = itemgetter(*self.checked) if len(self.checked) > 1 else None
@@ -484,15 +449,18 @@ class _Checker:
         return dict(zip(self.checked, zip(*map(self.pick, rows))))
 
     def _ids(self, log: _Log, numbers, cells: Sequence[str]) -> list[str]:
-        """The rows' ids (trimmed; blank where missing), handed to ``log`` to find the duplicates among."""
+        """The rows' ids (trimmed; blank where missing), handed to ``log`` to find the duplicates among
+        (unless that check is off)."""
         ids = list(map(str.strip, cells))
         if all(ids):
-            log.note_ids(numbers, ids)
+            if self.track_ids:
+                log.ids.note(numbers, ids)
             return ids
         present = list(map(bool, ids))
         for i in compress(count(), map(operator.not_, present)):
             log.events.append((numbers[i], self.id_col, "missing-id", None, {}))
-        log.note_ids(list(compress(numbers, present)), list(compress(ids, present)))
+        if self.track_ids:
+            log.ids.note(list(compress(numbers, present)), list(compress(ids, present)))
         return ids
 
     def _compare_dates(self, events, numbers, ids, incidents, births, ages) -> None:

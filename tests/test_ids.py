@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from icvac.ids import BlockIds, IdIndex, late_positions
+from icvac.ids import IdIndex, NotedIds, WorkerIds, late_positions
 
 
 def _reference(blocks):
@@ -52,14 +52,16 @@ _ids = st.text(alphabet="ab1\n é", min_size=1, max_size=4)
        min_lookups=st.sampled_from([0, 3, 4096]), text_limit=st.sampled_from([200, 1 << 20]),
        prepared=st.booleans())
 def test_the_same_repeats_as_a_set(ids, sizes, min_lookups, text_limit, prepared):
-    blocks, index, workers = _cut(ids, sizes), _index(min_lookups, text_limit), [BlockIds(), BlockIds()]
+    blocks, index, workers = _cut(ids, sizes), _index(min_lookups, text_limit), [WorkerIds(), WorkerIds()]
     found = []
     for k, block in enumerate(blocks):
-        late, digests = workers[k % 2].prepare(block) if prepared else (None, None)
-        if index.by_digest and digests is not None:
-            found.append(index.add_digests(digests))
-        else:
-            found.append(index.add(block, late, digests))
+        if not prepared:
+            found.append(index.add(block))
+            continue
+        noted = NotedIds()
+        noted.note(range(len(block)), block)
+        workers[k % 2].prepare(noted)  # as two workers taking every other block
+        found.append(index.add_noted(pickle.loads(pickle.dumps(noted))))
     assert found == _reference(blocks)
 
 
@@ -108,11 +110,13 @@ def test_late_positions(ids):
     assert late_positions(ids) == [n for n in range(1, len(ids)) if ids[n] <= max(ids[:n])]
 
 
-def test_ids_travel_from_a_worker_whole(tmp_path):
-    from icvac.validate import _Log
-
+def test_ids_travel_from_a_worker_whole():
     ids = ["A-1", "B\n2", "C 3", "é4"]
     for sent in (ids, ids[:1] + ids[2:], []):
-        log = _Log(frozenset())
-        log.note_ids(range(1, len(sent) + 1), list(sent))
-        assert pickle.loads(pickle.dumps(log)).block_ids() == sent
+        noted = NotedIds()
+        noted.note(range(1, len(sent) + 1), list(sent))
+        WorkerIds().prepare(noted)
+        received = pickle.loads(pickle.dumps(noted))
+        assert received.values() == sent
+        assert list(received.rows) == list(range(1, len(sent) + 1))
+        assert (received.late, received.digests) == (noted.late, noted.digests)
