@@ -4,7 +4,8 @@ Most registers number their cases in order and export them in that order, so an 
 every id before it, and such an id is new: it needs no look-up. While ids come so, ``IdIndex`` keeps
 them as text, in runs in increasing order, and looks up by bisection only the few that are not above
 all before them (a repeated id, a case entered late). When many ids come out of order, or their text
-would take too much memory, it keeps every id from then on as a 64-bit digest in an ``IdTable``.
+would take too much memory, it moves every id to an ``IdTable`` of 64-bit digests, and looks up every id
+after it there.
 
 There, two different ids share a digest with a probability of about 1 in 4 million for 3 million
 ids; then the later one is reported as a duplicate. The digest is stable, so that such a rare false
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import operator
+import os
 import sys
 from array import array
 from bisect import bisect_left
@@ -74,20 +76,24 @@ class NotedIds:
 class WorkerIds:
     """In a worker process: what ``IdIndex.add`` will need of each block's ids, worked out beside the other
     workers. Digests, for a block whose ids are out of order (below the greatest of the worker's earlier
-    blocks, or of their own block), as a file that has them is likely to be looked up by digest."""
+    blocks, or of their own block) or in order but sharing a short prefix, as a file that has them is
+    likely to be looked up by digest."""
 
     def __init__(self):
         self.peak: str | None = None
 
     def prepare(self, noted: NotedIds) -> None:
-        """Set ``noted.late`` to ``late_positions`` of its ids or, for ids out of order, ``noted.digests``
-        to their digests."""
+        """Set ``noted.late`` to ``late_positions`` of its ids or ``noted.digests`` to their digests."""
         ids = noted.values()
         if not ids:
             noted.late = []
             return
         peak, self.peak = self.peak, max(ids) if self.peak is None else max(self.peak, max(ids))
         if peak is not None and ids[0] <= peak and sum(map(peak.__ge__, ids)) * IdIndex.LOOKUP_SHARE > len(ids):
+            noted.digests = id_digests(ids)
+            return
+        if len(ids[-1]) - len(os.path.commonprefix([ids[0], ids[-1]])) > IdIndex.SHORT_REST:
+            # ids that share a short prefix (out of order, or such as sorted UUIDs): digests would take over
             noted.digests = id_digests(ids)
             return
         late = late_positions(ids)
@@ -100,21 +106,31 @@ class WorkerIds:
 class IdIndex:
     """The ids of a file, added a block at a time in file order, to find those seen before.
 
-    The runs of ids kept in order hold text, a run per block; the ids out of order that were new are
-    kept in a set. Digests (``IdTable``) take over once more than one id in LOOKUP_SHARE (and over
-    MIN_LOOKUPS) had to be looked up, or once the runs would pass TEXT_LIMIT bytes."""
+    The ids kept in order are held as text, in runs of RUN_SIZE ids (the prefix their ids share, then the rest
+    of each); the ids out of order that were new, in a set. Digests (``IdTable``) take over, for every id
+    from there on and for those before it too, at the first id past one look-up in LOOKUP_SHARE (once
+    over MIN_LOOKUPS), or after a run that takes the runs past TEXT_LIMIT bytes or that takes more than
+    SHORT_REST + 4 bytes an id. Both are counted in
+    the ids of the file, not of a block, so that the place is the same however the file is cut into
+    blocks: one process or several, the same ids are compared as text, the same by digest, and the report
+    is the same."""
 
     LOOKUP_SHARE = 32
     MIN_LOOKUPS = 4096
-    TEXT_LIMIT = 48 << 20
+    TEXT_LIMIT = 16 << 20
+    RUN_SIZE = 4096  # ids kept in order, a run: counted in the ids of the file, not of a block
+    SHORT_REST = 8   # characters after the shared prefix, beyond which a worker sends digests all the same
 
     def __init__(self):
         self.seen = self.looked_up = 0
+        self.size = 0                    # bytes the runs take
+        self.switched_at: int | None = None  # the ids before the first one looked up by digest
         self._top: str | None = None     # the greatest id so far
         self._lasts: list[str] = []      # the last (greatest) id of each run
-        self._runs: list[tuple[str, int | array, int]] = []  # (text, width or ends of the ids, count)
+        self._runs: list[_Run] = []
+        self._pending: list[str] = []    # ids kept in order, not yet RUN_SIZE of them for a run
+        self._full = False               # a run has closed past a limit: digests take over
         self._late: set[str] = set()
-        self._size = 0                   # bytes the runs take
         self._expected = 0
         self._table: IdTable | None = None
 
@@ -140,90 +156,122 @@ class IdIndex:
         """Add ``ids``, the next in file order; return the positions in ``ids`` of those seen before
         (earlier in ``ids`` or in an earlier call). ``late``: ``late_positions(ids)``, and ``digests``:
         ``id_digests(ids)``, if at hand."""
+        found, done = [], 0
         if self._table is None:
-            found = self._add_in_order(ids, late_positions(ids) if late is None else late)
-            if found is not None:
+            found, done = self._add_in_order(ids, late_positions(ids) if late is None else late)
+            if done == len(ids) and not self._full:
                 return found
             self._to_table()
-        self.seen += len(ids)
-        return self._table.add_many(array("Q", id_digests(ids) if digests is None else digests))
+        rest = id_digests(ids[done:]) if digests is None else digests[8 * done:]
+        self.seen += len(ids) - done
+        return found + [done + n for n in self._table.add_many(array("Q", rest))]
 
-    def _add_in_order(self, ids: Sequence[str], late: Sequence[int]) -> list[int] | None:
-        """``add`` with the runs; None (and nothing added) where digests should take over."""
+    def _add_in_order(self, ids: Sequence[str], late: Sequence[int]) -> tuple[list[int], int]:
+        """``add`` with the runs, for the ids before the first past a limit: (found, how many ids done)."""
         head = 0  # the ids at the start not above the greatest so far
         if self._top is not None:
             while head < len(ids) and ids[head] <= self._top:
                 head += 1
-        lookups = sorted({*range(head), *late}) if head else late
-        if self.looked_up + len(lookups) > max(self.MIN_LOOKUPS, (self.seen + len(ids)) // self.LOOKUP_SHARE):
-            return None
-        in_order = ids
-        if lookups:
-            keep = bytearray(b"\1") * len(ids)
-            for n in lookups:
-                keep[n] = 0
-            in_order = list(compress(ids, keep))
-        run = _run(in_order) if in_order else None
-        if run is not None and self._size + run[3] > self.TEXT_LIMIT:
-            return None
+        lookups = sorted({*range(head), *late}) if head else list(late)
+        done = len(ids)
+        for k, n in enumerate(lookups):
+            if self.looked_up + k + 1 > max(self.MIN_LOOKUPS, (self.seen + n + 1) // self.LOOKUP_SHARE):
+                done, lookups = n, lookups[:k]
+                break
+        keep = bytearray(b"\1") * done
+        for n in lookups:
+            keep[n] = 0
+        in_order = ids if done == len(ids) and not lookups else list(compress(ids, keep))
+        runs, size, pending = [], self.size, self._pending + in_order
+        step = self.RUN_SIZE
+        for start in range(0, len(pending) - step + 1, step):
+            runs.append(_Run.of(pending[start:start + step]))
+            size += runs[-1].size
+            # digests from the id after the one that closed this run, if the runs take too much memory or
+            # this one takes more than digests would (ids that share a short prefix, such as sorted UUIDs)
+            if size > self.TEXT_LIMIT or runs[-1].size > (self.SHORT_REST + 4) * step:
+                ended = start + step - len(self._pending)
+                done = list(compress(count(), keep))[ended - 1] + 1
+                in_order, lookups, pending = in_order[:ended], [n for n in lookups if n < done], []
+                self._full = True
+                break
         found = []
         for n in lookups:
             if ids[n] in self._late or self._in_runs(ids[n]) or _in_sorted(in_order, ids[n]):
                 found.append(n)
             else:
                 self._late.add(ids[n])
-        if run is not None:
-            self._runs.append(run[:3])
-            self._size += run[3]
+        self._runs += runs
+        self._lasts += [run.last for run in runs]
+        self._pending = pending[len(runs) * step:]
+        if in_order:
             self._top = in_order[-1]
-            self._lasts.append(self._top)
-        self.seen += len(ids)
+        self.seen += done
         self.looked_up += len(lookups)
-        return found
+        self.size = size
+        return found, done
 
     def _in_runs(self, value: str) -> bool:
         r = bisect_left(self._lasts, value)  # the runs are in increasing order, one after the other
-        if r == len(self._lasts):
-            return False
-        ids = _RunIds(*self._runs[r])
-        n = bisect_left(ids, value)
-        return n < len(ids) and ids[n] == value
+        return value in self._runs[r] if r < len(self._lasts) else _in_sorted(self._pending, value)
 
     def _to_table(self) -> None:
+        self.switched_at = self.seen
         table = IdTable()
         table.reserve(max(self._expected, self.seen))
-        for text, shape, size in self._runs:
-            table.add_many(array("Q", id_digests(list(_RunIds(text, shape, size)))))
-        table.add_many(array("Q", id_digests(sorted(self._late))))
-        self._table, self._runs, self._lasts, self._late = table, [], [], set()
+        while self._runs:  # a run at a time, each let go once in the table
+            table.add_many(array("Q", id_digests(self._runs.pop().values())))
+        table.add_many(array("Q", id_digests(self._pending + sorted(self._late))))
+        self._table, self._lasts, self._late, self._pending = table, [], set(), []
 
 
-def _run(ids: Sequence[str]) -> tuple[str, int | array, int, int]:
-    """(text, width or ends, count, size) for ids in increasing order: one string and, for ids not all of
-    the same length, where each ends."""
-    lengths = list(map(len, ids))
-    text = "".join(ids)
-    if lengths.count(lengths[0]) == len(lengths):
-        return text, lengths[0], len(ids), sys.getsizeof(text)
-    ends = array("I", accumulate(lengths))
-    return text, ends, len(ids), sys.getsizeof(text) + sys.getsizeof(ends)
+class _Run:
+    """Ids in increasing order, in little memory: the prefix they share (ids in order often differ only
+    at the end), then the rest of each id in one string, with where each ends unless all are as long."""
 
+    def __init__(self, prefix: str, text: str, ends: int | array, count: int, last: str):
+        self.prefix, self.text, self.ends, self.count, self.last = prefix, text, ends, count, last
+        # what it takes in memory, from its content alone (so the same however the file was cut)
+        self.size = sys.getsizeof(text) + (0 if isinstance(ends, int) else sys.getsizeof(ends))
 
-class _RunIds:
-    """The ids of a run, as a sequence for ``bisect``."""
-
-    def __init__(self, text: str, shape: int | array, size: int):
-        self.text, self.shape, self.size = text, shape, size
+    @classmethod
+    def of(cls, ids: Sequence[str]) -> _Run:
+        prefix = os.path.commonprefix([ids[0], ids[-1]])  # of them all, as they are in order
+        rests = list(map(operator.getitem, ids, repeat(slice(len(prefix), None)))) if prefix else ids
+        lengths = list(map(len, rests))
+        text = "".join(rests)
+        if lengths.count(lengths[0]) == len(lengths):
+            return cls(prefix, text, lengths[0], len(ids), ids[-1])
+        ends = array("H" if len(text) < 1 << 16 else "I", accumulate(lengths))
+        return cls(prefix, text, ends, len(ids), ids[-1])
 
     def __len__(self) -> int:
-        return self.size
+        return self.count
 
     def __getitem__(self, n: int) -> str:
-        if n < 0 or n >= self.size:
+        """The rest of the ``n``th id, after the prefix (a sequence for ``bisect``)."""
+        if n < 0 or n >= self.count:
             raise IndexError(n)
-        if isinstance(self.shape, int):
-            return self.text[n * self.shape:(n + 1) * self.shape]
-        return self.text[self.shape[n - 1] if n else 0:self.shape[n]]
+        if isinstance(self.ends, int):
+            return self.text[n * self.ends:(n + 1) * self.ends]
+        return self.text[self.ends[n - 1] if n else 0:self.ends[n]]
+
+    def __contains__(self, value: str) -> bool:
+        if not value.startswith(self.prefix):
+            return False
+        rest = value[len(self.prefix):]
+        n = bisect_left(self, rest)
+        return n < self.count and self[n] == rest
+
+    def values(self) -> list[str]:
+        if isinstance(self.ends, int):
+            width = self.ends
+            starts = range(0, width * self.count, width) if width else [0] * self.count
+            rests = map(self.text.__getitem__, map(slice, starts, map(width.__add__, starts)))
+        else:
+            ends = list(self.ends)
+            rests = map(self.text.__getitem__, map(slice, [0] + ends[:-1], ends))
+        return list(map(self.prefix.__add__, rests))
 
 
 def _in_sorted(ids: Sequence[str], value: str) -> bool:
