@@ -106,14 +106,13 @@ class WorkerIds:
 class IdIndex:
     """The ids of a file, added a block at a time in file order, to find those seen before.
 
-    The ids kept in order are held as text, in runs of RUN_SIZE ids (the prefix their ids share, then the rest
-    of each); the ids out of order that were new, in a set. Digests (``IdTable``) take over, for every id
-    from there on and for those before it too, at the first id past one look-up in LOOKUP_SHARE (once
-    over MIN_LOOKUPS), or after a run that takes the runs past TEXT_LIMIT bytes or that takes more than
-    SHORT_REST + 4 bytes an id. Both are counted in
-    the ids of the file, not of a block, so that the place is the same however the file is cut into
-    blocks: one process or several, the same ids are compared as text, the same by digest, and the report
-    is the same."""
+    The ids kept in order are held as text, in runs of RUN_SIZE ids (the prefix they share, then the
+    rest of each); the ids out of order that were new, in a set. Digests (``IdTable``) take over, for
+    every id from there on and for those before it too, at the first id past one look-up in
+    LOOKUP_SHARE (once over MIN_LOOKUPS), or after a run that takes the runs past TEXT_LIMIT bytes or
+    that takes more than SHORT_REST + 4 bytes an id. Both are counted in the ids of the file, not of a
+    block, so that the place is the same however the file is cut into blocks: one process or several,
+    the same ids are compared as text, the same by digest, and the report is the same."""
 
     LOOKUP_SHARE = 32
     MIN_LOOKUPS = 4096
