@@ -27,7 +27,7 @@ from .errors import UsageError
 from .mapping import Condition, Mapping, MappingEntry
 from .matching import UNCLASSIFIED, Matcher
 from .readers import ReadOptions, open_table
-from .recode import category_layout
+from .layout import category_layout
 from .taxonomy import Category, Taxonomy
 
 __all__ = ["Link", "Crosswalk", "Coverage", "Cardinality", "Unlinked", "UnknownValue", "DIRECTIONS",
