@@ -256,11 +256,7 @@ class _Run:
         return self.text[self.ends[n - 1] if n else 0:self.ends[n]]
 
     def __contains__(self, value: str) -> bool:
-        if not value.startswith(self.prefix):
-            return False
-        rest = value[len(self.prefix):]
-        n = bisect_left(self, rest)
-        return n < self.count and self[n] == rest
+        return value.startswith(self.prefix) and _in_sorted(self, value[len(self.prefix):])
 
     def values(self) -> list[str]:
         if isinstance(self.ends, int):
