@@ -371,8 +371,7 @@ def _mend(lines: list[str], rows: list, delimiter: str, limit: int) -> int:
 def chunked(rows: Rows, size: int = CHUNK_LINES) -> Iterator[tuple[tuple[int, ...], tuple[list[str], ...]]]:
     """Numbered rows (a reader's ``(number, cells)``) as chunks ``(numbers, rows)``, as ``numbered`` gives a
     block's: where one process reads the file."""
-    rows = iter(rows)
-    while chunk := list(itertools.islice(rows, size)):
+    for chunk in _batched(rows, size):
         yield tuple(zip(*chunk))
 
 
@@ -384,7 +383,7 @@ def numbered(chunks: Chunks) -> Iterator[tuple[range, list[list[str]]]]:
         before += len(rows)
 
 
-def _batched(rows: Iterator[list[str]], size: int) -> Chunks:
+def _batched(rows: Iterator, size: int) -> Iterator[list]:
     rows = iter(rows)
     while chunk := list(itertools.islice(rows, size)):
         yield chunk
