@@ -43,7 +43,7 @@ from .readers import ReadOptions, open_table
 from .taxonomy import Taxonomy
 from .text import fold
 from .writers import (Staging, atomic_output, csv_writer, excel_safe, is_stdio, refuse_overwrite, staged_outputs,
-                      xlsx_writer)
+                      writes_through, xlsx_writer)
 
 __all__ = ["RecodeOptions", "RecodeSummary", "ReviewItem", "recode_file", "OUTPUT_FORMATS", "JOIN",
            "sidecar_path", "EXTRA_CELLS_KEY"]
@@ -107,7 +107,11 @@ class RecodeSummary:
         }
 
 
-def sidecar_path(output: str | os.PathLike) -> Path:
+def sidecar_path(output: str | os.PathLike | None) -> Path | None:
+    """Where the provenance of ``output`` goes: ``OUT.meta.json`` beside it (beside the link, for a symlink);
+    None for an output written through (stdout, /dev/null, a FIFO), which has no folder of its own."""
+    if writes_through(output):
+        return None
     return Path(f"{output}.meta.json")
 
 
@@ -138,7 +142,7 @@ def recode_file(data: str | os.PathLike, mapping: Mapping, taxonomy: Taxonomy, o
             input_name = Path(table.name).name
         summary.review = sorted(recoder.review.values(), key=lambda r: (-r.count, r.source_label, r.source_code))
         summary.provenance = _provenance(taxonomy, mapping, input_name, options)
-        if not is_stdio(output):
+        if sidecar_path(output) is not None:
             with atomic_output(sidecar_path(output), stage=stage) as handle:
                 handle.write(json.dumps(summary.to_dict(), ensure_ascii=False, indent=2) + "\n")
         if review is not None:
@@ -149,7 +153,7 @@ def recode_file(data: str | os.PathLike, mapping: Mapping, taxonomy: Taxonomy, o
 def _refuse_overwrites(data, mapping: Mapping, taxonomy: Taxonomy, output, review) -> None:
     inputs = (data, mapping.path, taxonomy.path)
     refuse_overwrite(output, *inputs)
-    if not is_stdio(output):
+    if sidecar_path(output) is not None:
         refuse_overwrite(sidecar_path(output), *inputs, review)
     if review is not None:
         refuse_overwrite(review, *inputs, output)

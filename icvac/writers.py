@@ -8,6 +8,11 @@ several files (recode: data, sidecar, review file) stages them with
 
 A new file is created readable by its owner only (0600: the data are about
 children); a file that is replaced keeps the permissions it had.
+
+Only regular files are replaced. A symlink is followed and its final target replaced, so the link
+stays. Anything else that already exists (``/dev/null``, a FIFO, a terminal, ``/dev/stdout``) is
+opened and written through as it is, while the command runs: renaming a file over it would turn
+a shared device into a regular file (as root) or fail (as anyone else, in a folder such as /dev).
 """
 from __future__ import annotations
 
@@ -29,7 +34,7 @@ from typing import IO, Iterator
 from .errors import OutputError
 
 __all__ = ["atomic_output", "refuse_overwrite", "excel_safe", "undo_excel_safe", "is_stdio", "xlsx_writer",
-           "staged_outputs", "Staging", "csv_writer", "FORMULA_PREFIXES"]
+           "staged_outputs", "Staging", "csv_writer", "FORMULA_PREFIXES", "writes_through", "is_stdout"]
 
 # Characters that make a spreadsheet cell a formula (OWASP "CSV injection").
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -40,6 +45,37 @@ _NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:[.,][0-9]*)?|[.,][0-9]+)(?:[eE][+-]?[0-9
 
 def is_stdio(path: str | os.PathLike | None) -> bool:
     return path is None or str(path) == "-"
+
+
+# Paths that name one of this process's open descriptors rather than a file: on Linux they are
+# symlinks to whatever the descriptor holds (a pipe, a terminal, the file a shell redirected to).
+_DESCRIPTOR_PATH = re.compile(r"/(?:dev/fd|proc/self/fd|proc/thread-self/fd)/([0-9]+)")
+_STD_PATHS = {"/dev/stdin": 0, "/dev/stdout": 1, "/dev/stderr": 2}
+
+
+def _descriptor(path: str | os.PathLike) -> int | None:
+    text = os.path.normpath(str(path))
+    match = _DESCRIPTOR_PATH.fullmatch(text)
+    return int(match.group(1)) if match else _STD_PATHS.get(text)
+
+
+def is_stdout(path: str | os.PathLike | None) -> bool:
+    """``-``, or a name of this process's standard output (``/dev/stdout``, ``/dev/fd/1``)."""
+    return is_stdio(path) or _descriptor(path) == 1
+
+
+def writes_through(path: str | os.PathLike | None) -> bool:
+    """True when ``path`` is written as it is rather than replaced: stdout, a descriptor path
+    (``/dev/stderr``, ``/dev/fd/N``), or an existing file that is not a regular one after
+    following symlinks (a character device such as /dev/null, a FIFO, a socket). Nothing is ever
+    written next to such an output (no temporary file, no sidecar)."""
+    if is_stdio(path) or _descriptor(path) is not None:
+        return True
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:  # not there yet (or a dangling link): a new file is created
+        return False
+    return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)
 
 
 def excel_safe(value):
@@ -121,8 +157,10 @@ def csv_writer(handle: IO) -> _CsvWriter:
 
 
 def refuse_overwrite(output: str | os.PathLike | None, *inputs: str | os.PathLike | None) -> None:
-    """Raise OutputError when ``output`` is one of the input files (same file, any spelling)."""
-    if is_stdio(output):
+    """Raise OutputError when ``output`` is one of the input files (same file, any spelling).
+
+    An output written through (/dev/null, a FIFO) replaces nothing: several outputs may share it."""
+    if writes_through(output):
         return
     out = Path(output)
     for inp in inputs:
@@ -198,18 +236,25 @@ def _replace(tmp: str, target: Path) -> None:
 @contextlib.contextmanager
 def atomic_output(path: str | os.PathLike | None, *, binary: bool = False, newline: str | None = "",
                   encoding: str = "utf-8", stage: Staging | None = None) -> Iterator[IO]:
-    """Yield a file to write; on success it replaces ``path`` (or joins ``stage``). ``-`` or None: stdout."""
-    if is_stdio(path):
+    """Yield a file to write; on success it replaces ``path`` (or joins ``stage``). ``-`` or None: stdout.
+
+    A symlink's final target is replaced (the link stays); a device, FIFO or descriptor path is
+    written through (see ``writes_through``)."""
+    if is_stdout(path):
         stream = sys.stdout.buffer if binary else sys.stdout
         yield stream
         stream.flush()
         return
-    target = Path(path)
+    if writes_through(path):
+        with _written_through(path, binary=binary, newline=newline, encoding=encoding) as handle:
+            yield handle
+        return
+    target = _final_target(Path(path))
     if target.is_dir():
-        raise OutputError(f"output {target} is a directory; give a file name")
-    folder = target.parent if str(target.parent) else Path(".")
+        raise OutputError(f"output {path} is a directory; give a file name")
+    folder = target.parent
     if not folder.is_dir():
-        raise OutputError(f"output folder {folder} does not exist; create it first")
+        raise OutputError(f"output folder {Path(path).parent} does not exist; create it first")
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     try:
         if binary:
@@ -228,6 +273,42 @@ def atomic_output(path: str | os.PathLike | None, *, binary: bool = False, newli
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def _final_target(path: Path) -> Path:
+    """Where the bytes of ``path`` live: its symlinks followed (a dangling one to the file it names)."""
+    return Path(os.path.realpath(path)) if path.is_symlink() else path.absolute()
+
+
+@contextlib.contextmanager
+def _written_through(path: str | os.PathLike, *, binary: bool, newline: str | None,
+                     encoding: str) -> Iterator[IO]:
+    """Open an existing device, FIFO or descriptor path and write into it, as a shell's ``>`` would."""
+    number = _descriptor(path)
+    if number is not None:
+        # the descriptor itself, so that its offset is shared with whoever opened it (a `>>` stays an
+        # append); Python's own buffers go first
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        fd = os.dup(number)
+    else:
+        # no O_CREAT, no O_TRUNC: the file exists and is not a regular one; a FIFO waits for its reader
+        fd = os.open(path, os.O_WRONLY | getattr(os, "O_CLOEXEC", 0))
+    if binary:
+        handle: IO = os.fdopen(fd, "wb")
+    else:
+        handle = io.open(fd, "w", encoding=encoding, newline=newline)
+    with handle:
+        yield handle
+
+
+def scratch_folder(path: str | os.PathLike) -> Path | None:
+    """The folder for temporary files on the way to ``path``: its own, or the system's (None) for an
+    output written through, whose folder (/dev) is no place for them."""
+    if writes_through(path):
+        return None
+    return _final_target(Path(path)).parent
 
 
 @contextlib.contextmanager
@@ -265,7 +346,7 @@ def xlsx_writer(path: str | os.PathLike, sheet: str = "data", validations: dict[
     try:
         yield write
         with atomic_output(path, binary=True, stage=stage) as handle:
-            _save_reproducibly(workbook, handle, Path(path).parent)
+            _save_reproducibly(workbook, handle, scratch_folder(path))
     except BaseException:
         _discard_sheet(ws)
         raise
@@ -275,7 +356,7 @@ _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 _CORE_DATES = re.compile(rb"(<dcterms:(?:created|modified)\b[^>]*>)[^<]*(</dcterms:)")
 
 
-def _save_reproducibly(workbook, handle: IO, folder: Path) -> None:
+def _save_reproducibly(workbook, handle: IO, folder: Path | None) -> None:
     """Save with fixed zip timestamps and document dates, so the same rows give the same bytes.
 
     openpyxl stamps the current time into docProps/core.xml and into every zip entry; the

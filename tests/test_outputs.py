@@ -455,3 +455,173 @@ def test_csv_writer_takes_rows_that_are_iterators_as_csv_does():
     csv_writer(ours).writerow(iter(rows[1]))
     csv.writer(reference, lineterminator="\n").writerows([*rows, rows[1]])
     assert ours.getvalue() == reference.getvalue()
+
+
+# ---------------------------------------------------------------- special files are written through (issue 14)
+
+class _Drain:
+    """Reads a FIFO in a thread until its writer closes it, as `cat FIFO` would."""
+
+    def __init__(self, fifo: Path):
+        import threading
+
+        self.data = b""
+        self._thread = threading.Thread(target=self._read, args=(fifo,), daemon=True)
+        self._thread.start()
+
+    def _read(self, fifo: Path) -> None:
+        with open(fifo, "rb") as f:
+            self.data = f.read()
+
+    def result(self) -> bytes:
+        self._thread.join(timeout=60)
+        assert not self._thread.is_alive(), "the FIFO was never opened and closed for writing"
+        return self.data
+
+
+def _fifo(folder: Path, name: str = "fifo") -> Path:
+    path = folder / name
+    os.mkfifo(path)
+    return path
+
+
+def _device(folder: Path) -> Path:
+    """A character device standing in for /dev/null (major 1, minor 3: the same null device), in a
+    temporary folder, so that no test touches the real /dev/null."""
+    path = folder / "null"
+    try:
+        os.mknod(path, stat.S_IFCHR | 0o666, os.makedev(1, 3))
+    except (PermissionError, OSError) as exc:
+        pytest.skip(f"cannot make a character device here: {exc}")
+    return path
+
+
+def _is_fifo(path: Path) -> bool:
+    return stat.S_ISFIFO(os.lstat(path).st_mode)
+
+
+def test_recode_writes_through_a_fifo_and_leaves_no_sidecar(icvac, tmp_path):
+    out, review = _fifo(tmp_path, "out"), _fifo(tmp_path, "review")
+    drains = _Drain(out), _Drain(review)
+    r = icvac("recode", EXPORT, "-m", "gbvims", "-o", out, "--review", review)
+    assert r.exit_code == 0, r.stderr
+    data, listed = (d.result().decode() for d in drains)
+    assert len(list(csv.reader(io.StringIO(data)))) == 301
+    assert listed.startswith("source_code,source_label,count")
+    assert _is_fifo(out) and _is_fifo(review)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "review"]  # no sidecar, no temporary file
+    assert "meta.json" not in r.stderr
+
+
+CODED = ROOT / "tests/fixtures/tabulate/coded.csv"
+
+
+@pytest.mark.parametrize("args", [
+    ("validate", EXAMPLES / "incidents.csv", "--issues", "{F}"),
+    ("validate", EXAMPLES / "incidents.csv", "--report", "{F}"),
+    ("tabulate", CODED, "-f", "csv", "-o", "{F}"),
+    ("tabulate", CODED, "-f", "xlsx", "-o", "{F}"),
+    ("crosswalk", "-m", "gbvims", "-o", "{F}"),
+    ("crosswalk", "-m", "gbvims", "-f", "sql", "-o", "{F}"),
+    ("crosswalk", "-m", "gbvims", "-f", "xlsx", "-o", "{F}"),
+    ("taxonomy", "export", "-f", "csv", "-o", "{F}"),
+    ("recode", EXPORT, "-m", "gbvims", "-f", "xlsx", "-o", "{F}"),
+], ids=lambda a: " ".join(str(x) for x in a[:1] + a[-3:-1]))
+def test_every_output_option_writes_through_a_fifo(icvac, tmp_path, args):
+    fifo = _fifo(tmp_path)
+    drain = _Drain(fifo)
+    r = icvac(*[fifo if a == "{F}" else a for a in args])
+    assert r.exit_code in (0, 1), r.stderr  # validate finds errors in the example: exit 1
+    assert drain.result(), "nothing was written into the FIFO"
+    assert _is_fifo(fifo)
+    assert [p.name for p in tmp_path.iterdir()] == ["fifo"]
+
+
+def test_a_character_device_stays_a_device(icvac, tmp_path):
+    """`-o /dev/null` as root, on a device of its own: no rename over it, no sidecar next to it."""
+    null = _device(tmp_path)
+    r = icvac("recode", EXPORT, "-m", "gbvims", "-o", null, "--review", null)
+    assert r.exit_code == 0, r.stderr
+    r = icvac("recode", EXPORT, "-m", "gbvims", "-o", null, "-f", "xlsx")
+    assert r.exit_code == 0, r.stderr
+    assert stat.S_ISCHR(os.lstat(null).st_mode) and os.lstat(null).st_rdev == os.makedev(1, 3)
+    assert [p.name for p in tmp_path.iterdir()] == ["null"]
+
+
+def test_a_special_file_in_a_folder_one_cannot_write_is_written_through(icvac, tmp_path, monkeypatch):
+    """A normal user cannot create files in /dev: nothing may be staged next to a device. As root the
+    folder's permissions do not stop anyone, so the refusal is simulated there."""
+    fifo = _fifo(tmp_path)
+    if os.geteuid() == 0:
+        real = writers.tempfile.mkstemp
+
+        def mkstemp(*args, dir=None, **kw):
+            if dir is not None and Path(dir).resolve() == tmp_path.resolve():
+                raise PermissionError(errno.EACCES, "Permission denied", str(dir))
+            return real(*args, dir=dir, **kw)
+
+        monkeypatch.setattr(writers.tempfile, "mkstemp", mkstemp)
+    else:
+        tmp_path.chmod(0o555)
+    try:
+        drain = _Drain(fifo)
+        r = icvac("recode", EXPORT, "-m", "gbvims", "-o", fifo)
+        assert r.exit_code == 0, r.stderr
+        assert len(drain.result().splitlines()) == 301
+    finally:
+        tmp_path.chmod(0o700)
+
+
+def test_a_symlink_stays_and_its_target_is_replaced(icvac, tmp_path):
+    target = tmp_path / "data" / "recoded.csv"
+    target.parent.mkdir()
+    target.write_text("old\n")
+    target.chmod(0o640)
+    link = tmp_path / "latest.csv"
+    link.symlink_to(Path("data") / "recoded.csv")
+    inode = os.stat(target).st_ino
+    r = icvac("recode", EXPORT, "-m", "gbvims", "-o", link)
+    assert r.exit_code == 0, r.stderr
+    assert link.is_symlink() and os.readlink(link) == str(Path("data") / "recoded.csv")
+    assert len(target.read_text().splitlines()) == 301
+    assert os.stat(target).st_ino != inode  # replaced by a rename, not rewritten in place
+    assert stat.S_IMODE(os.stat(target).st_mode) == 0o640
+    assert (tmp_path / "latest.csv.meta.json").is_file()
+    assert leftovers(tmp_path) == [] and leftovers(target.parent) == []
+
+
+def test_a_dangling_symlink_creates_its_target(icvac, tmp_path):
+    link = tmp_path / "table.csv"
+    link.symlink_to(tmp_path / "new.csv")
+    assert icvac("tabulate", CODED, "-f", "csv", "-o", link).exit_code == 0
+    assert link.is_symlink() and (tmp_path / "new.csv").read_text().startswith("code")
+
+
+def test_a_symlink_to_a_fifo_is_written_through(icvac, tmp_path):
+    fifo = _fifo(tmp_path)
+    link = tmp_path / "issues.csv"
+    link.symlink_to(fifo)
+    drain = _Drain(fifo)
+    r = icvac("validate", EXAMPLES / "incidents.csv", "--issues", link)
+    assert r.exit_code == 1, r.stderr
+    assert drain.result().startswith(b"row,")
+    assert link.is_symlink() and _is_fifo(fifo)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fifo", "issues.csv"]
+
+
+def test_a_descriptor_path_writes_into_the_descriptor(tmp_path):
+    """`-o /dev/fd/1` with stdout redirected to a file: the file is written, not renamed over (its inode
+    stays), and nothing is created beside it. /dev/fd rather than /dev/stdout: were this to regress, a
+    rename into /dev/fd fails, while one over /dev/stdout (as root) would replace the system's link."""
+    out = tmp_path / "out.csv"
+    with open(out, "wb") as stdout:
+        inode = os.fstat(stdout.fileno()).st_ino
+        proc = subprocess.run([sys.executable, "-m", "icvac", "recode", str(EXPORT), "-m", "gbvims", "-o",
+                               "/dev/fd/1", "--summary", "json"], stdout=stdout, stderr=subprocess.PIPE,
+                              cwd=tmp_path, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert os.stat(out).st_ino == inode
+    assert len(out.read_text().splitlines()) == 301
+    assert [p.name for p in tmp_path.iterdir()] == ["out.csv"]
+    # stdout holds the data, so the summary went to stderr
+    assert b'"rows_in": 300' in proc.stderr

@@ -98,7 +98,9 @@ def output_format(output: Optional[str], extensions: Mapping[str, str] | Iterabl
 
 def one_stdout(*outputs: tuple[str, Optional[object]]) -> None:
     """Refuse two outputs on stdout (``("-o", output), ("--review", review)``): they would interleave."""
-    on_stdout = [name for name, value in outputs if value is not None and str(value) == "-"]
+    from icvac.writers import is_stdout
+
+    on_stdout = [name for name, value in outputs if value is not None and is_stdout(value)]
     if len(on_stdout) > 1:
         raise UsageError(f"{' and '.join(on_stdout)} would both go to stdout; write all but one to a file")
 

@@ -72,6 +72,7 @@ def recode(
     from icvac.columns import parse_column_options
     from icvac.mapping import load_mapping
     from icvac.recode import RecodeOptions, recode_file
+    from icvac.writers import is_stdout
 
     one_stdout(("-o", output), ("--review", review))
     taxonomy = load_taxonomy_for_command(taxonomy_file)
@@ -84,7 +85,7 @@ def recode(
         read=read_options(input_format, encoding, delimiter, sheet, header_row), jobs=jobs)
     summary = recode_file(data, loaded, taxonomy, output, options, review=review, progress=_progress())
     if summary_format is ReportFormat.json:
-        _emit_summary_json(summary, stdout_taken="-" in (output, review))
+        _emit_summary_json(summary, stdout_taken=is_stdout(output) or is_stdout(review))
     else:
         _print_summary(summary, output, review)
     if fail_on_unclassified and summary.unclassified_records:
@@ -138,7 +139,9 @@ def _print_summary(summary, output: str, review: Optional[str]) -> None:
     for role, count in sorted(summary.unmapped_values.items()):
         warn(f"{count} record(s) have a {role} value that the mapping and the taxonomy do not know "
              "(coded unclassified); add it under `values:` in the mapping")
-    prov = summary.provenance
+    from icvac.recode import sidecar_path
+
+    prov, sidecar = summary.provenance, sidecar_path(output)
     info(f"mapping {prov['mapping']['id']} {prov['mapping']['version']} sha256 {prov['mapping']['sha256'][:12]}; "
          f"taxonomy {prov['taxonomy']['id']} {prov['taxonomy']['version']}"
-         + ("" if output == "-" else f"; provenance in {output}.meta.json"))
+         + ("" if sidecar is None else f"; provenance in {sidecar}"))
