@@ -9,7 +9,6 @@ import csv
 import io
 import json
 import os
-import re
 from urllib.parse import quote
 
 from .crosswalk import Crosswalk, Link
@@ -162,20 +161,15 @@ def _sssom(cw: Crosswalk) -> str:
 # ---------------------------------------------------------------- SQL
 
 def _sql_text(value: str | None) -> str:
-    """A string literal read the same by DuckDB, PostgreSQL and Spark SQL.
+    """A standard SQL string literal: quotes doubled, every other character (backslash too) as it is.
 
-    Spark reads a backslash as an escape and (before 4.1) ``'a''b'`` as ``'a' 'b'`` = "ab", while the
-    others read both literally; so quotes and backslashes are spliced in with CHR(), which all three have.
+    SQLite, DuckDB and PostgreSQL (standard_conforming_strings, on by default) read it so; an earlier
+    ``|| CHR(39) ||`` for a quote did not load in SQLite, which has no CHR. Spark SQL reads a backslash
+    as an escape and is not a target.
     """
     if value is None:
         return "NULL"
-    pieces = []
-    for part in re.split(r"(['\\])", value):
-        if part in ("'", "\\"):
-            pieces.append(f"CHR({ord(part)})")
-        elif part:
-            pieces.append(f"'{part}'")
-    return " || ".join(pieces) or "''"
+    return "'" + value.replace("'", "''") + "'"
 
 
 def _sql(cw: Crosswalk) -> str:

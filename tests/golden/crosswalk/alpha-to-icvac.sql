@@ -18,8 +18,8 @@ INSERT INTO icvac_crosswalk (subject_system, subject_code, subject_label, relati
   ('alpha', 'A3', 'Serious assault', 'exact', 'xw', '02011', 'Serious hitting', NULL, NULL, 'Same act.', 'Reviewer Two'),
   ('alpha', 'A4', 'Rape or sexual assault | any', 'close', 'xw', '0301', 'Rape', NULL, NULL, 'Two acts in one national code; the national code also counts attempts.', 'Reviewer Two'),
   ('alpha', 'A4', 'Rape or sexual assault | any', 'close', 'xw', '0302', 'Sexual assault', NULL, NULL, 'Two acts in one national code; the national code also counts attempts.', 'Reviewer Two'),
-  ('alpha', NULL, 'Child' || CHR(39) || 's sexual abuse', 'related', 'xw', '03', 'Sexual violence', NULL, NULL, 'Covers abuse that is not always sexual violence.', 'Reviewer One'),
-  ('alpha', NULL, 'Child' || CHR(39) || 's sexual abuse', 'related', 'xw', '0301', 'Rape', NULL, 'victim_age < 13', 'Below the age of consent, recorded abuse is treated as rape.', 'Reviewer One'),
-  ('alpha', 'A6', 'Burns' || CHR(92) || 'scalds', 'exact', 'xw', '0202', 'Burning', NULL, NULL, 'Same act.', 'Reviewer One'),
+  ('alpha', NULL, 'Child''s sexual abuse', 'related', 'xw', '03', 'Sexual violence', NULL, NULL, 'Covers abuse that is not always sexual violence.', 'Reviewer One'),
+  ('alpha', NULL, 'Child''s sexual abuse', 'related', 'xw', '0301', 'Rape', NULL, 'victim_age < 13', 'Below the age of consent, recorded abuse is treated as rape.', 'Reviewer One'),
+  ('alpha', 'A6', 'Burns\scalds', 'exact', 'xw', '0202', 'Burning', NULL, NULL, 'Same act.', 'Reviewer One'),
   ('alpha', 'A7', 'Hurting', 'exact', 'xw', '02', 'Hurting', NULL, NULL, 'Any physical harm.', 'Reviewer One'),
   ('alpha', 'A9', '=Other offence', 'no-match', 'xw', NULL, NULL, NULL, NULL, 'Not violence against a child.', 'Reviewer One');
