@@ -237,7 +237,7 @@ def test_dash_writes_the_data_alone_on_stdout(icvac, args, parse):
         assert yaml.safe_load(out)["categories"]
     assert "icvac:" not in out and "recoded" not in out
     if "--summary" in args:
-        assert json.loads(r.stderr[r.stderr.index("{"):])["rows_in"] == 300
+        assert json.loads(r.stderr)["rows_in"] == 300
 
 
 def test_an_xlsx_output_cannot_go_to_stdout(icvac):
@@ -625,3 +625,76 @@ def test_a_descriptor_path_writes_into_the_descriptor(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["out.csv"]
     # stdout holds the data, so the summary went to stderr
     assert b'"rows_in": 300' in proc.stderr
+
+
+# ---------------------------------------------------------------- machine output stays machine-readable (issue 14)
+
+PROVISIONAL = "is provisional"
+
+
+def test_a_json_summary_on_stderr_is_all_there_is_on_it(tmp_path):
+    """`icvac recode - -m gbvims -o - --summary json 2>s.json < export > /dev/null`: s.json parses."""
+    with open(EXPORT, "rb") as stdin:
+        proc = subprocess.run([sys.executable, "-m", "icvac", "recode", "-", "-m", "gbvims", "-o", "-",
+                               "--summary", "json"], stdin=stdin, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, cwd=tmp_path, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads(proc.stderr)
+    assert summary["rows_in"] == 300
+    assert any(PROVISIONAL in w for w in summary["warnings"])
+
+
+def test_the_recode_warnings_go_into_the_json_summary(icvac, tmp_path):
+    ragged = write_csv(tmp_path / "ragged.csv", [HEADER, ["INC-1", "2024-01-02", "9", "F", "Rape"],
+                                                 ["INC-2", "2024-01-02", "9", "F", "Rape", "", "", "extra"]])
+    r = icvac("recode", ragged, "-m", "gbvims", "-o", "-", "--summary", "json")
+    assert r.exit_code == 0, r.stderr
+    warnings = json.loads(r.stderr)["warnings"]
+    assert any("different number of cells" in w for w in warnings) and any(PROVISIONAL in w for w in warnings)
+    # with the summary on stdout, people still see the warnings on stderr as well
+    r = icvac("recode", ragged, "-m", "gbvims", "-o", tmp_path / "out.csv", "--summary", "json")
+    assert "different number of cells" in r.stderr and "different number of cells" in r.stdout
+
+
+def test_quiet_keeps_the_warnings_of_a_json_report(icvac):
+    r = icvac("-q", "validate", EXAMPLES / "incidents.csv", "-f", "json")
+    assert r.stderr == ""
+    assert any(PROVISIONAL in w for w in json.loads(r.stdout)["warnings"])
+
+
+def test_a_table_after_a_json_report_in_one_process_prints_its_warnings(icvac):
+    icvac("validate", EXAMPLES / "incidents.csv", "-f", "json")
+    r = icvac("validate", EXAMPLES / "incidents.csv")
+    assert PROVISIONAL in r.stderr and "{" not in r.stdout
+
+
+# (command, whether it is a report of its own that loads the taxonomy and so carries its warnings)
+JSON_COMMANDS = [
+    (("validate", EXAMPLES / "incidents.csv", "-f", "json"), True),
+    (("validate", "--list-checks", "-f", "json"), False),
+    (("recode", EXPORT, "-m", "gbvims", "-o", "{TMP}/out.csv", "--summary", "json"), True),
+    (("tabulate", CODED, "-f", "json"), False),
+    (("taxonomy", "tree", "-f", "json"), False),
+    (("taxonomy", "show", "03", "-f", "json"), True),
+    (("taxonomy", "search", "abus sexuel", "-f", "json"), False),
+    (("taxonomy", "variables", "-f", "json"), False),
+    (("taxonomy", "export", "-f", "json", "-o", "-"), False),
+    (("taxonomy", "check", TAXONOMY, "-f", "json"), False),
+    (("crosswalk", "-m", "gbvims", "-f", "json", "-o", "-"), False),
+    (("crosswalk", "coverage", "-m", "gbvims", "-f", "json"), True),
+    (("mapping", "check", MAPPINGS / "gbvims.yaml", "-f", "json"), True),
+    (("mapping", "list", "-f", "json"), False),
+]
+
+
+@pytest.mark.parametrize("args,report", JSON_COMMANDS, ids=lambda a: " ".join(map(str, a[:2])) if isinstance(a, tuple)
+                         else str(a))
+def test_every_json_output_parses_and_holds_its_warnings(icvac, tmp_path, args, report):
+    r = icvac(*[str(a).replace("{TMP}", str(tmp_path)) for a in args])
+    assert r.exit_code in (0, 1), r.stderr
+    data = json.loads(r.stdout)
+    if report:
+        # the check reports count their problems' warnings under `warnings`: messages go beside them
+        messages = data["warnings"] if isinstance(data["warnings"], list) else data["messages"]
+        assert any(PROVISIONAL in w for w in messages), messages
+        assert "icvac: warning" not in r.stdout

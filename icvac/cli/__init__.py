@@ -91,8 +91,7 @@ def _main(
     version: Annotated[Optional[bool], typer.Option("--version", callback=_version, is_eager=True,
                                                     help="Print the icvac and taxonomy versions.")] = None,
 ) -> None:
-    SETTINGS.quiet = quiet
-    SETTINGS.debug = debug
+    SETTINGS.reset(quiet, debug)
 
 
 # Each module adds its commands to `app`; imported last because they import `app` from here.

@@ -2,6 +2,10 @@
 
 httpie's manners: results on stdout, messages on stderr, colour only on a
 terminal, nothing but errors with --quiet.
+
+A JSON report (``--format json``, ``recode --summary json``) keeps its warnings, the
+provisional-taxonomy line among them, in its own ``warnings`` list; when the JSON itself goes
+to stderr, nothing else is printed there, so that stderr stays parseable.
 """
 from __future__ import annotations
 
@@ -22,6 +26,14 @@ from icvac.errors import UsageError
 class Settings:
     quiet: bool = False
     debug: bool = False
+    # the warnings of this command, kept for its JSON report; None when it prints no JSON report
+    collected: Optional[list[str]] = None
+    # the JSON report goes to stderr: no other message may be printed there
+    json_on_stderr: bool = False
+
+    def reset(self, quiet: bool, debug: bool) -> None:
+        """At the start of each command (CliRunner runs several in one process)."""
+        self.quiet, self.debug, self.collected, self.json_on_stderr = quiet, debug, None, False
 
 
 SETTINGS = Settings()
@@ -45,9 +57,17 @@ TaxonomyOption = Annotated[
     typer.Option("--taxonomy", envvar="ICVAC_TAXONOMY", metavar="FILE", show_default=False,
                  help="Taxonomy YAML file to use instead of the bundled ICVAC taxonomy."),
 ]
+def _report_format(value: Optional[ReportFormat]) -> Optional[ReportFormat]:
+    # parsed before the command runs, so the provisional-taxonomy line is kept for the JSON too
+    if value is ReportFormat.json:
+        machine_output(on_stderr=False)
+    return value
+
+
 FormatOption = Annotated[
     ReportFormat,
-    typer.Option("--format", "-f", help="table for people, json for pipelines."),
+    typer.Option("--format", "-f", callback=_report_format,
+                 help="table for people, json for pipelines (warnings go into its `warnings` list)."),
 ]
 OutputOption = Annotated[str, typer.Option("--output", "-o", metavar="FILE", help="File to write, or - for stdout.")]
 
@@ -117,14 +137,24 @@ def stdout_console():
     return Console(highlight=False, soft_wrap=True)
 
 
+def machine_output(on_stderr: bool) -> None:
+    """This command prints a JSON report: keep its warnings for it (``emit_json`` adds them) and, when it
+    goes to stderr, print no other message there."""
+    SETTINGS.collected = [] if SETTINGS.collected is None else SETTINGS.collected
+    SETTINGS.json_on_stderr = on_stderr
+
+
 def info(message: str) -> None:
-    """A message for people on stderr; silenced by --quiet."""
-    if not SETTINGS.quiet:
+    """A message for people on stderr; silenced by --quiet, and when stderr carries the JSON report."""
+    if not SETTINGS.quiet and not SETTINGS.json_on_stderr:
         _say(message, None)
 
 
 def warn(message: str) -> None:
-    if not SETTINGS.quiet:
+    """A warning on stderr, and in the JSON report's ``warnings`` when there is one."""
+    if SETTINGS.collected is not None:
+        SETTINGS.collected.append(message)
+    if not SETTINGS.quiet and not SETTINGS.json_on_stderr:
         _say(f"icvac: warning: {message}", "yellow")
 
 
@@ -143,11 +173,17 @@ def _say(message: str, style: Optional[str]) -> None:
 
 
 def show_progress() -> bool:
-    return not SETTINGS.quiet and sys.stderr.isatty()
+    return not SETTINGS.quiet and not SETTINGS.json_on_stderr and sys.stderr.isatty()
 
 
-def emit_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False) + "\n")
+def emit_json(data: Any, stream=None) -> None:
+    """Print a JSON result (on stdout unless ``stream``); a report (an object) gets the command's warnings
+    in its ``warnings`` list (in ``messages`` where ``warnings`` is already a count, as in the check reports)."""
+    if isinstance(data, dict) and SETTINGS.collected is not None:
+        kept = data.get("warnings", [])
+        key = "warnings" if isinstance(kept, list) else "messages"
+        data = {**data, key: [*(kept if key == "warnings" else ()), *SETTINGS.collected]}
+    (stream or sys.stdout).write(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False) + "\n")
 
 
 def load_taxonomy_for_command(path: Optional[Path]):
@@ -156,6 +192,8 @@ def load_taxonomy_for_command(path: Optional[Path]):
 
     taxonomy = load_taxonomy(path)
     if taxonomy.provisional:
+        if SETTINGS.collected is not None:
+            SETTINGS.collected.append(taxonomy.status_line())
         info(f"icvac: {taxonomy.status_line()}")
     return taxonomy
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import enum
+import sys
 from typing import Annotated, Optional
 
 import typer
@@ -11,7 +12,7 @@ from icvac.errors import ExitCode
 from . import app
 from ._common import SETTINGS, ColumnOption, DelimiterOption, EncodingOption, HeaderRowOption, JobsOption, \
     InputFormatOption, ReportFormat, SheetOption, TaxonomyOption, emit_json, info, \
-    load_taxonomy_for_command, one_stdout, problem_line, read_options, show_progress, warn
+    load_taxonomy_for_command, machine_output, one_stdout, problem_line, read_options, show_progress, warn
 
 
 class OutputFormat(str, enum.Enum):
@@ -35,8 +36,8 @@ def recode(
                                                         help="Output data format; from the output's extension "
                                                         "when omitted, else csv.")] = None,
     summary_format: Annotated[ReportFormat, typer.Option(
-        "--summary", help="The summary as a table on stderr, or as json on stdout (on stderr when the data or the "
-                          "review file goes to stdout).")] = ReportFormat.table,
+        "--summary", help="The summary as a table on stderr, or as json on stdout (on stderr, alone, when the data "
+                          "or the review file goes to stdout); warnings go into its `warnings` list.")] = ReportFormat.table,
     column: ColumnOption = None,
     threshold: Annotated[float, typer.Option("--threshold", min=0, max=100, help="Lowest fuzzy score "
                                              "accepted.")] = 85.0,
@@ -75,6 +76,10 @@ def recode(
     from icvac.writers import is_stdout
 
     one_stdout(("-o", output), ("--review", review))
+    stdout_taken = is_stdout(output) or (review is not None and is_stdout(review))
+    if summary_format is ReportFormat.json:
+        # with the data on stdout the summary goes to stderr, and must be all there is on it
+        machine_output(on_stderr=stdout_taken)
     taxonomy = load_taxonomy_for_command(taxonomy_file)
     loaded = load_mapping(mapping, taxonomy)
     for problem in loaded.warnings:
@@ -85,22 +90,13 @@ def recode(
         read=read_options(input_format, encoding, delimiter, sheet, header_row), jobs=jobs)
     summary = recode_file(data, loaded, taxonomy, output, options, review=review, progress=_progress())
     if summary_format is ReportFormat.json:
-        _emit_summary_json(summary, stdout_taken=is_stdout(output) or is_stdout(review))
+        for message in _summary_warnings(summary):
+            warn(message)
+        emit_json(summary.to_dict(), stream=sys.stderr if stdout_taken else None)
     else:
         _print_summary(summary, output, review)
     if fail_on_unclassified and summary.unclassified_records:
         raise typer.Exit(int(ExitCode.DATA_INVALID))
-
-
-def _emit_summary_json(summary, stdout_taken: bool) -> None:
-    if not stdout_taken:
-        emit_json(summary.to_dict())
-        return
-    import json
-    import sys
-
-    # the data (or the review file) holds stdout: the summary must not be mistaken for a row
-    sys.stderr.write(json.dumps(summary.to_dict(), ensure_ascii=False, indent=2) + "\n")
 
 
 def _progress():
@@ -117,6 +113,28 @@ def _progress():
     return tick
 
 
+def _summary_warnings(summary) -> list[str]:
+    """What the recode warns about, for the table on stderr or the JSON summary's ``warnings``."""
+    messages = []
+    if not summary.rows_in:
+        messages.append(f"{summary.provenance['input']}: no data rows (only a header)")
+    if summary.ragged_rows:
+        rows = ", ".join(map(str, summary.ragged_row_numbers))
+        more = ", …" if summary.ragged_rows > len(summary.ragged_row_numbers) else ""
+        messages.append(
+            f"{summary.ragged_rows} row(s) had a different number of cells than the header (rows {rows}{more}): "
+            "short rows were padded with blank cells"
+            + (f"; the cells beyond the header of {summary.rows_with_extra_cells} row(s) were kept after the "
+               "ICVAC columns (in JSON Lines, under icvac_extra_cells)" if summary.rows_with_extra_cells else ""))
+    if summary.missing_columns:
+        messages.append(f"the mapping names column(s) {', '.join(map(repr, summary.missing_columns))}, not in the "
+                        "input; those variables are not recoded (point them elsewhere with --column ROLE=NAME)")
+    for role, count in sorted(summary.unmapped_values.items()):
+        messages.append(f"{count} record(s) have a {role} value that the mapping and the taxonomy do not know "
+                        "(coded unclassified); add it under `values:` in the mapping")
+    return messages
+
+
 def _print_summary(summary, output: str, review: Optional[str]) -> None:
     if SETTINGS.quiet:
         return
@@ -124,21 +142,8 @@ def _print_summary(summary, output: str, review: Optional[str]) -> None:
     info(f"recoded {summary.rows_in} rows into {summary.rows_out} rows ({summary.acts} acts: {methods})")
     info(f"unclassified records: {summary.unclassified_records}; values to review: {len(summary.review)}"
          + (f" (written to {review})" if review else " (pass --review FILE to list them)"))
-    if not summary.rows_in:
-        warn(f"{summary.provenance['input']}: no data rows (only a header)")
-    if summary.ragged_rows:
-        rows = ", ".join(map(str, summary.ragged_row_numbers))
-        more = ", …" if summary.ragged_rows > len(summary.ragged_row_numbers) else ""
-        warn(f"{summary.ragged_rows} row(s) had a different number of cells than the header (rows {rows}{more}): "
-             "short rows were padded with blank cells"
-             + (f"; the cells beyond the header of {summary.rows_with_extra_cells} row(s) were kept after the "
-                "ICVAC columns (in JSON Lines, under icvac_extra_cells)" if summary.rows_with_extra_cells else ""))
-    if summary.missing_columns:
-        warn(f"the mapping names column(s) {', '.join(map(repr, summary.missing_columns))}, not in the input; "
-             "those variables are not recoded (point them elsewhere with --column ROLE=NAME)")
-    for role, count in sorted(summary.unmapped_values.items()):
-        warn(f"{count} record(s) have a {role} value that the mapping and the taxonomy do not know "
-             "(coded unclassified); add it under `values:` in the mapping")
+    for message in _summary_warnings(summary):
+        warn(message)
     from icvac.recode import sidecar_path
 
     prov, sidecar = summary.provenance, sidecar_path(output)
