@@ -37,7 +37,8 @@ def recode(
                                                         "when omitted, else csv.")] = None,
     summary_format: Annotated[ReportFormat, typer.Option(
         "--summary", help="The summary as a table on stderr, or as json on stdout (on stderr, alone, when the data "
-                          "or the review file goes to stdout); warnings go into its `warnings` list.")] = ReportFormat.table,
+                          "or the review file goes to stdout); warnings go into its `warnings` list.")
+    ] = ReportFormat.table,
     column: ColumnOption = None,
     threshold: Annotated[float, typer.Option("--threshold", min=0, max=100, help="Lowest fuzzy score "
                                              "accepted.")] = 85.0,
