@@ -15,7 +15,8 @@ def test_the_checkout_copies_are_found_when_the_package_has_none(tmp_path, monke
     monkeypatch.setattr(resources, "PACKAGE_DATA", tmp_path / "_data")  # as in an editable install
     assert bundled_path("taxonomy", "icvac.yaml") == default_taxonomy_path() == TAXONOMY
     assert bundled_dirs("mappings") == [MAPPINGS]
-    assert bundled_mappings() == {"gbvims": MAPPINGS / "gbvims.yaml", "iccs": MAPPINGS / "iccs.yaml"}
+    assert bundled_mappings() == {path.stem: path for path in sorted(MAPPINGS.glob("*.yaml"))}
+    assert {"gbvims", "iccs", "ncands", "england-cin", "icd10", "aihw", "primero"} <= set(bundled_mappings())
     assert bundled_path("taxonomy", "nope.yaml") is None and bundled_dirs("nope") == []
 
 

@@ -31,7 +31,7 @@ class CrosswalkFormat(str, enum.Enum):
     sql = "sql"
 
 
-_MAPPING_HELP = "Mapping YAML file, or the name of a bundled mapping (gbvims, iccs)."
+_MAPPING_HELP = "Mapping YAML file, or the name of a bundled mapping (see `icvac mapping list`)."
 MappingOption = Annotated[Optional[list[str]], typer.Option("--mapping", "-m", metavar="FILE", show_default=False,
                                                             help=_MAPPING_HELP)]
 MappingsOption = Annotated[Optional[list[str]], typer.Option(
@@ -43,7 +43,7 @@ def _load_mappings(names: list[str] | None, taxonomy, most: int):
     from icvac.mapping import load_mapping
 
     if not names:
-        raise UsageError("give a mapping with --mapping FILE (or a bundled name: gbvims, iccs)")
+        raise UsageError("give a mapping with --mapping FILE (or a bundled name from `icvac mapping list`)")
     if len(names) > most:
         raise UsageError(f"give at most {most} --mapping here; got {len(names)}")
     mappings = [load_mapping(name, taxonomy) for name in names]

@@ -23,7 +23,7 @@ MappingOption = Annotated[str, typer.Option("--mapping", "-m", metavar="FILE", h
 @mapping_app.command("check")
 def check(
     file: Annotated[str, typer.Argument(metavar="FILE", help="Mapping YAML file, or the name of a bundled "
-                                        "mapping (gbvims, iccs).")],
+                                        "mapping (see `icvac mapping list`).")],
     fmt: FormatOption = ReportFormat.table,
     taxonomy_file: TaxonomyOption = None,
 ) -> None:
@@ -55,19 +55,25 @@ def check(
 
 
 @mapping_app.command("list")
-def list_mappings(fmt: FormatOption = ReportFormat.table) -> None:
-    """List the bundled mappings, usable by name with --mapping.
+def list_mappings(fmt: FormatOption = ReportFormat.table, taxonomy_file: TaxonomyOption = None) -> None:
+    """List the bundled mappings, usable by name with --mapping: system, version, status and entry count.
 
     Example: icvac mapping list
     """
-    from icvac.mapping import bundled_mappings
+    from icvac.mapping import bundled_mappings, load_mapping
 
-    found = bundled_mappings()
+    taxonomy = load_taxonomy_for_command(taxonomy_file)
+    found = [(name, path, load_mapping(path, taxonomy)) for name, path in bundled_mappings().items()]
     if fmt is ReportFormat.json:
-        emit_json([{"name": name, "path": str(path)} for name, path in found.items()])
+        emit_json([{"name": name, "path": str(path), "source_system": m.source_system, "version": m.version,
+                    "status": m.status, "entries": len(m.entries)} for name, path, m in found])
         return
-    for name, path in found.items():
-        stdout_console().print(f"{name}  {path}", markup=False)
+    from rich.table import Table
+
+    table = Table("name", "system", "version", "status", "entries", box=None, pad_edge=False)
+    for name, _, m in found:
+        table.add_row(name, m.source_system, m.version, m.status, str(len(m.entries)))
+    stdout_console().print(table)
 
 
 @mapping_app.command("review-import")

@@ -26,7 +26,7 @@ def recode(
     data: Annotated[str, typer.Argument(metavar="DATA", help="Data file (.csv, .xlsx, .jsonl), or - for CSV on "
                                         "stdin.")],
     mapping: Annotated[str, typer.Option("--mapping", "-m", metavar="FILE", help="Mapping YAML file, or the name "
-                                         "of a bundled mapping (gbvims, iccs).")],
+                                         "of a bundled mapping (see `icvac mapping list`).")],
     output: Annotated[str, typer.Option("--output", "-o", metavar="FILE", help="Output file, or - for stdout. A "
                                         "sidecar OUT.meta.json records taxonomy, mapping hash and counts.")] = "-",
     review: Annotated[Optional[str], typer.Option("--review", "-r", metavar="FILE", show_default=False,
