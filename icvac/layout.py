@@ -2,7 +2,7 @@
 with ``--column`` overrides, resolved against the file's header (for recode and the crosswalk's coverage)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Iterator
 
 from .columns import VARIABLE_ROLES, resolve_columns
@@ -10,7 +10,9 @@ from .errors import UsageError
 from .mapping import DEFAULT_SEPARATORS, CategorySlot, Mapping
 from .text import fold
 
-__all__ = ["Layout", "category_layout"]
+__all__ = ["Layout", "category_layout", "RECORDED_ROLES"]
+
+RECORDED_ROLES = ("id", "victim_age", "victim_birth_date", "incident_date")  # read back as they are
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,15 @@ class Layout:
     birth: int | None = None                          # birth and incident dates: both, or neither
     incident: int | None = None
     whole: frozenset[str] = frozenset()               # folded codes and labels of the mapping that hold a separator
+    roles: dict[str, str] = field(default_factory=dict)  # role -> column name, every role found
+
+    def recorded_columns(self) -> dict[str, str]:
+        """Role -> column of recode's output, for validate and tabulate to read it back (``recoded_columns``):
+        the id, age and date columns as found, each variable as the ``icvac_<role>`` column recode adds."""
+        kept = {role: name for role, name in self.roles.items() if role in RECORDED_ROLES}
+        kept.update({role: f"icvac_{role}" for role in self.variables})
+        kept["icvac_code"] = "icvac_code"
+        return dict(sorted(kept.items()))
 
     def category_values(self, cells: list[str]) -> Iterator[tuple[int, str, str]]:
         """``(slot number, code, label)`` of each national category a record holds: several values in one
@@ -92,4 +103,4 @@ def category_layout(header: list[str], mapping: Mapping, overrides: dict[str, st
     whole = frozenset(fold(value) for entry in mapping.entries for value in (entry.source_code, *entry.labels)
                       if value and any(sep in value for sep in separators))
     return Layout(tuple(resolved), separators, variables, columns.get("victim_age"), missing, birth, incident,
-                  whole)
+                  whole, {role: header[i] for role, i in columns.index.items()})
