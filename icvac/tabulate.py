@@ -25,7 +25,8 @@ Counting rules (documented in ``icvac tabulate --help`` and the README):
   has it, so the shape of the table does not depend on the data. A blank value
   is ``unknown``; a value that is neither a code, a title nor a synonym of the
   variable goes to an ``invalid`` column, which appears only when needed.
-  ``victim_age_group`` is derived from ``victim_age``, else from
+  ``victim_age_group`` is read from ``icvac_victim_age_group`` (as ``icvac recode``
+  writes it) when the file has that column, else derived from ``victim_age``, else from
   ``victim_birth_date`` and ``incident_date`` (see :mod:`icvac.ages`); blank gives
   ``unknown``, an age outside every group or an unreadable age or date ``invalid``.
 * Suppression: see :mod:`icvac.suppression`. Withheld cells are shown as ``x``
@@ -46,7 +47,7 @@ from typing import Iterable, Iterator, Sequence
 
 from .ages import BAD, age_group, record_age
 from .codes import UNCLASSIFIED, is_unclassified, split_codes
-from .columns import resolve_columns
+from .columns import recoded_columns, resolve_columns
 from .errors import UsageError
 from .readers import ReadOptions, open_table
 from .suppression import suppress
@@ -61,6 +62,8 @@ UNITS = ("act", "victim")
 MAX_BY = 2
 TABLE_FORMATS = ("csv", "json", "xlsx")
 INVALID = "invalid"
+RECODED_AGE_GROUP = "icvac_victim_age_group"  # written by `icvac recode`
+_AGE_ROLES = ("victim_age", "victim_birth_date", "incident_date")
 UNKNOWN = "unknown"
 
 
@@ -124,10 +127,14 @@ def tabulate(path: str | Path, taxonomy: Taxonomy, *, level: int = 1, by: Sequen
     """Read a coded data file and tabulate it. Raises InputError / UsageError when it cannot run."""
     _check_options(taxonomy, level, by, unit, min_cell)
     with open_table(path, read_options) as table:
-        colmap = resolve_columns(table.header, columns, source=table.name)
+        # recode output as it is: the columns its sidecar records, then the default names
+        colmap = resolve_columns(table.header, {**recoded_columns(path, table.header).roles, **(columns or {})},
+                                 source=table.name)
         if colmap.get("icvac_code") is None:
             raise UsageError(f"{table.name}: no icvac_code column; name it with --column icvac_code=COLUMN")
-        getters = [_value_getter(taxonomy, var, colmap, table.name) for var in by]
+        # the age group recode derived, unless --column points at the ages or dates to derive it from
+        group_at = None if set(columns or ()) & set(_AGE_ROLES) else _find(table.header, RECODED_AGE_GROUP)
+        getters = [_value_getter(taxonomy, var, colmap, table.name, group_at) for var in by]
         read = Counter()
         records = _records(table.rows(), len(table.header), colmap.get("icvac_code"), getters, read)
         result = tabulate_records(records, taxonomy, level=level, by=by, unit=unit, min_cell=min_cell, lang=lang)
@@ -325,9 +332,16 @@ def _columns(taxonomy: Taxonomy, by: Sequence[str], matchers: list[_ValueMatcher
     return cols + [TableColumn("total", (), "Total")]
 
 
-def _value_getter(taxonomy: Taxonomy, var: str, colmap, source: str):
-    """A function from a record's values to the raw value of ``var`` (derived for the age group)."""
+def _find(header: Sequence[str], name: str) -> int | None:
+    return header.index(name) if name in header else None
+
+
+def _value_getter(taxonomy: Taxonomy, var: str, colmap, source: str, group_at: int | None = None):
+    """A function from a record's values to the raw value of ``var`` (for the age group: as ``icvac recode``
+    wrote it in ``group_at``, else derived)."""
     if var == "victim_age_group":
+        if group_at is not None:
+            return lambda values: _cell(values, group_at)
         return _age_group_getter(taxonomy.variables[var], colmap, source)
     index = colmap.get(var)
     if index is None:

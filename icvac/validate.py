@@ -248,15 +248,15 @@ def _replay(run: _Run, log: _Log, before: int, id_col: int | None) -> None:
     """Count a block's rows and issues into ``run``, in the order one process reading the file finds them:
     a row's duplicate id (the first check of a row) before its other issues."""
     events = log.events
-    duplicates = run.seen_ids.add_noted(log.ids)
+    duplicates = run.seen_ids.add_noted(log.ids, before)
     if duplicates and "duplicate-id" in run.enabled:
-        ids, id_rows = log.ids.values(), log.ids.rows
+        ids, id_rows, first = log.ids.values(), log.ids.rows, run.seen_ids.earlier
         # into the events, sorted by row, each before the other issues of its row
         rows, merged, done = list(map(_FIRST, events)), [], 0
-        for n, row_id in zip(duplicates, map(ids.__getitem__, duplicates)):
+        for n, row_id, earlier in zip(duplicates, map(ids.__getitem__, duplicates), first):
             at = bisect_left(rows, id_rows[n], done)
             merged += events[done:at]
-            merged.append((id_rows[n], id_col, "duplicate-id", row_id, {}))
+            merged.append((id_rows[n], id_col, "duplicate-id", row_id, {"first": earlier}))
             done = at
         events = merged + events[done:]
     if run.on_issue is None and len(run.kept) >= run.max_issues:

@@ -2,6 +2,7 @@
 validate and tabulate, checks that could not run, draft-coded acts, and the small rough edges."""
 from __future__ import annotations
 
+import collections
 import csv
 import json
 
@@ -103,3 +104,89 @@ def test_layout_splits_at_every_declared_separator():
     layout = category_layout(["incident_id", "gbv_type"], mapping, {})
     values = list(layout.category_values(["1", " Rape ;; Denial of Resources | "]))
     assert values == [(0, "Rape", "Rape"), (0, "Denial of Resources", "Denial of Resources")]
+
+
+# ---------------------------------------------------------------- recode output is valid input
+
+def _recoded(icvac, tmp_path, *extra, name="recoded.csv"):
+    out = tmp_path / name
+    result = icvac("recode", NATIONAL, "--mapping", "gbvims", "-o", out, *extra)
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def _duplicate_first_record(path, at=4):
+    """Copy the first record to row ``at`` (numbered as in a spreadsheet, the header being row 1)."""
+    with open(path, encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    rows.insert(at - 1, rows[1])
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle, lineterminator="\n").writerows(rows)
+
+
+def test_validate_recode_output_finds_the_export_columns_and_names_both_rows(icvac, tmp_path):
+    out = _recoded(icvac, tmp_path)
+    _duplicate_first_record(out)
+    result, report = icvac.json("validate", out, "--format", "json")
+    assert result.exit_code == 1
+    assert report["columns"]["id"] == "incident_id" and report["columns"]["victim_age"] == "survivor_age"
+    assert report["columns"]["incident_date"] == "date_of_incident"
+    assert report["columns"]["victim_sex"] == "icvac_victim_sex"
+    duplicates = [(i["row"], i["id"], i["message"]) for i in report["issues"] if i["slug"] == "duplicate-id"]
+    assert duplicates == [(4, "INC-0001", "the id is already used by row 2")]
+    assert {"duplicate-id", "age-out-of-range", "invalid-date"} <= set(report["checks"])
+    table = icvac("validate", out)
+    assert "the id is already used by row 2" in " ".join(table.stdout.split())
+
+
+def test_duplicate_id_names_the_first_row_in_blocks(tmp_path):
+    from icvac.validate import ValidateOptions, validate
+
+    path = tmp_path / "big.csv"
+    lines = ["id,icvac_code"] + [f"C{n:06d},0301" for n in range(3000)] + ["C000010,0301", "C002500,0202"]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    for jobs in (1, 2):
+        report = validate(path, options=ValidateOptions(jobs=jobs))
+        assert [(i.row, i.message) for i in report.issues if i.slug == "duplicate-id"] == [
+            (3002, "the id is already used by row 12"), (3003, "the id is already used by row 2502")], jobs
+
+
+def test_validate_long_recode_output_does_not_take_repeated_ids_for_duplicates(icvac, tmp_path):
+    data = write(tmp_path / "export.csv", "incident_id,survivor_age,gbv_type\nINC-1,12,Rape; Physical Assault\n")
+    out = tmp_path / "long.csv"
+    assert icvac("recode", data, "--mapping", "gbvims", "-o", out, "--long").exit_code == 0
+    result, report = icvac.json("validate", out, "--format", "json")
+    assert result.exit_code == 0
+    not_run = {item["slug"]: item["reason"] for item in report["not_run"]}
+    assert "--long" in not_run["duplicate-id"] and "duplicate-id" not in report["checks"]
+
+
+def test_tabulate_recode_output_by_sex_and_age_group(icvac, tmp_path):
+    out = _recoded(icvac, tmp_path)
+    table = tmp_path / "table.xlsx"
+    result = icvac("tabulate", out, "--level", "2", "--by", "victim_sex,victim_age_group", "-o", table)
+    assert result.exit_code == 0, result.output
+    result, data = icvac.json("tabulate", out, "--by", "victim_age_group", "--format", "json", "--min-cell", "0")
+    with open(out, encoding="utf-8", newline="") as handle:
+        groups = [row["icvac_victim_age_group"] for row in csv.DictReader(handle)]
+    columns = [c["key"] for c in data["columns"]]
+    total = next(r for r in data["rows"] if r["key"] == "total")["counts"]
+    assert {key: n for key, n in zip(columns[:-1], total) if n} == dict(collections.Counter(groups))
+
+
+# ---------------------------------------------------------------- checks that could not run
+
+def test_checks_without_their_column_are_reported_as_not_run(icvac, tmp_path):
+    data = write(tmp_path / "codes.csv", "icvac_code\n0301\n0202\n")
+    html = tmp_path / "report.html"
+    result, report = icvac.json("validate", data, "--format", "json", "--report", html)
+    assert result.exit_code == 0
+    not_run = {item["slug"]: item["reason"] for item in report["not_run"]}
+    for slug in ("missing-id", "duplicate-id", "age-out-of-range", "invalid-date", "invalid-value"):
+        assert slug in not_run and slug not in report["checks"] and slug not in report["counts_by_slug"]
+    assert not_run["duplicate-id"] == "needs an id column"
+    assert "unknown-code" in report["checks"] and "unknown-code" not in not_run
+    page = html.read_text(encoding="utf-8")
+    assert "Checks not run" in page and "<code>duplicate-id</code>" in page
+    text = icvac("validate", data).stdout
+    assert "not run (needs an id column): missing-id, duplicate-id" in text
