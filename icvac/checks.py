@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Check", "CHECKS", "ERROR", "WARNING", "check", "checks_markdown"]
+from .columns import VARIABLE_ROLES
+
+__all__ = ["Check", "CHECKS", "ERROR", "WARNING", "NEEDS", "check", "checks_markdown", "checks_not_run"]
 
 ERROR = "error"
 WARNING = "warning"
@@ -129,6 +131,51 @@ a blank age or `unknown` is allowed. Dates are `YYYY-MM-DD`; a blank date is all
 """
 
 CHECKS: dict[str, Check] = {c.slug: c for c in _CATALOGUE}
+
+
+# the roles each check reads: it runs when one of the sets is all there (checks not listed always run)
+NEEDS: dict[str, tuple[tuple[str, ...], ...]] = {
+    **{slug: (("icvac_code",),) for slug in ("missing-code", "unknown-code", "unclassified-code", "code-too-coarse")},
+    "missing-id": (("id",),), "duplicate-id": (("id",),),
+    "age-not-a-number": (("victim_age",),),
+    "age-out-of-range": (("victim_age",), ("victim_birth_date", "incident_date")),
+    "invalid-date": (("incident_date",), ("victim_birth_date",)),
+    "future-date": (("incident_date",), ("victim_birth_date",)),
+    "birth-after-incident": (("victim_birth_date", "incident_date"),),
+    "age-inconsistent": (("victim_age", "victim_birth_date", "incident_date"),),
+    "invalid-value": tuple((role,) for role in VARIABLE_ROLES),
+    "missing-value": tuple((role,) for role in VARIABLE_ROLES),
+    "noncanonical-value": (("icvac_code",), *((role,) for role in VARIABLE_ROLES)),
+}
+_ANY_VARIABLE = "a variable column (victim_sex, perpetrator_relationship, …)"
+
+
+def checks_not_run(present: set[str], min_level: bool, long: bool = False) -> dict[str, str]:
+    """The checks that cannot run on a file whose columns hold the roles ``present``, each with why, in
+    catalogue order. ``min_level``: whether --min-level was given; ``long``: the file is recode's output with
+    one row per act, whose ids repeat by design."""
+    out = {}
+    for slug in CHECKS:
+        needs = NEEDS.get(slug)
+        if needs is None or any(present.issuperset(roles) for roles in needs):
+            if slug == "code-too-coarse" and not min_level:
+                out[slug] = "only with --min-level"
+        elif needs[0] == ("id",) and long:
+            out[slug] = ("the file has one row per act (icvac recode --long): an id repeats by design; name the "
+                         "id column with --column id=NAME to check it")
+        elif slug in ("invalid-value", "missing-value"):
+            out[slug] = f"needs {_ANY_VARIABLE}"
+        elif slug == "noncanonical-value":
+            out[slug] = f"needs an icvac_code column or {_ANY_VARIABLE}"
+        else:
+            out[slug] = "needs " + ", or ".join(map(_columns_named, needs))
+    return out
+
+
+def _columns_named(roles: tuple[str, ...]) -> str:
+    if len(roles) == 1:
+        return f"{'an' if roles[0][0] in 'aeiou' else 'a'} {roles[0]} column"
+    return f"{', '.join(roles[:-1])} and {roles[-1]} columns"
 
 
 def check(slug: str) -> Check:

@@ -14,7 +14,7 @@ from .errors import UsageError
 from .text import fold
 
 __all__ = ["ROLES", "VARIABLE_ROLES", "CODED_ROLES", "ColumnMap", "Recoded", "parse_column_options",
-           "resolve_columns", "recoded_columns"]
+           "resolve_columns", "recoded_columns", "resolve_recoded"]
 
 VARIABLE_ROLES = (
     "victim_sex", "victim_disability", "victim_migration_status", "perpetrator_relationship",
@@ -124,3 +124,16 @@ def recoded_columns(source: str | os.PathLike, header: list[str]) -> Recoded:
     roles = {role: name for role, name in declared.items()
              if role in ROLES and isinstance(name, str) and name in present}
     return Recoded(roles, long, os.path.basename(path))
+
+
+def resolve_recoded(source: str | os.PathLike, header: list[str], overrides: dict[str, str] | None = None,
+                    name: str = "") -> tuple[ColumnMap, Recoded]:
+    """``resolve_columns`` for a file that may be ``icvac recode`` output: --column first, then the columns its
+    sidecar records (the export's own id, age and date columns), then the default names. In recode's
+    one-row-per-act output an id repeats by design, so there it is an id only when named with --column."""
+    overrides = overrides or {}
+    recoded = recoded_columns(source, header)
+    cmap = resolve_columns(header, {**recoded.roles, **overrides}, source=name)
+    if recoded.long and "id" not in overrides and "id" in cmap.index:
+        cmap = ColumnMap(cmap.header, {role: i for role, i in cmap.index.items() if role != "id"})
+    return cmap, recoded

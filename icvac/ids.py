@@ -365,7 +365,7 @@ class IdTable:
         # one loop with locals, no call per key: the caller adds every id of the file, one process for all
         tables, all_rows, counts = self._tables, self._rows, self._counts
         found, earlier = [], []
-        for n, key, row in zip(count(), keys, rows):
+        for n, key in enumerate(keys):
             key = key or 1  # 0 marks an empty slot
             shard = key >> 56
             slots = tables[shard]
@@ -375,7 +375,7 @@ class IdTable:
                 slot = slots[i]
                 if not slot:
                     slots[i] = key
-                    all_rows[shard][i] = row
+                    all_rows[shard][i] = rows[n]
                     counts[shard] += 1
                     if counts[shard] * 4 > (mask + 1) * 3:
                         self._grow(shard)

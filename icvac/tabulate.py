@@ -47,7 +47,7 @@ from typing import Iterable, Iterator, Sequence
 
 from .ages import BAD, age_group, record_age
 from .codes import UNCLASSIFIED, is_unclassified, split_codes
-from .columns import recoded_columns, resolve_columns
+from .columns import resolve_recoded
 from .errors import UsageError
 from .readers import ReadOptions, open_table
 from .suppression import suppress
@@ -128,8 +128,7 @@ def tabulate(path: str | Path, taxonomy: Taxonomy, *, level: int = 1, by: Sequen
     _check_options(taxonomy, level, by, unit, min_cell)
     with open_table(path, read_options) as table:
         # recode output as it is: the columns its sidecar records, then the default names
-        colmap = resolve_columns(table.header, {**recoded_columns(path, table.header).roles, **(columns or {})},
-                                 source=table.name)
+        colmap, _ = resolve_recoded(path, table.header, columns, table.name)
         if colmap.get("icvac_code") is None:
             raise UsageError(f"{table.name}: no icvac_code column; name it with --column icvac_code=COLUMN")
         # the age group recode derived, unless --column points at the ages or dates to derive it from

@@ -32,9 +32,9 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 from .ages import BAD, parse_age, parse_date
-from .checks import CHECKS, ERROR
+from .checks import CHECKS, ERROR, checks_not_run
 from .codes import is_unclassified, split_codes
-from .columns import ROLES, VARIABLE_ROLES, ColumnMap, Recoded, recoded_columns, resolve_columns
+from .columns import ROLES, VARIABLE_ROLES, resolve_recoded
 from .errors import UsageError
 from .ids import IdIndex, NotedIds, WorkerIds
 from .parallel import CHUNK_LINES, Source, blocks, chunked, numbered, plan
@@ -134,9 +134,10 @@ def validate(source: str | os.PathLike, taxonomy: Taxonomy | None = None,
     enabled = _enabled_checks(options)
     _check_options(options, taxonomy)
     with open_table(source, options.read) as table:
-        cmap, recoded = _find_columns(source, table, options)
+        cmap, recoded = resolve_recoded(source, table.header, dict(options.columns), table.name)
         run = _Run(table.header, enabled, options.max_issues, on_issue)
-        run.not_run = _not_run(cmap.index, options, taxonomy, recoded.long)
+        present = {role for role in cmap.index if role not in VARIABLE_ROLES or role in taxonomy.variables}
+        run.not_run = checks_not_run(present, options.min_level is not None, recoded.long)
         for role in dict.fromkeys(options.required):
             if cmap.get(role) is None:
                 run.emit(None, None, "missing-required-column", None, {"role": role}, column=role)
@@ -150,60 +151,6 @@ def validate(source: str | os.PathLike, taxonomy: Taxonomy | None = None,
         name, fmt = Path(table.name).name, table.format
     return run.report(name, fmt, f"{taxonomy.id} {taxonomy.version} ({taxonomy.status})",
                       {role: table.header[i] for role, i in cmap.index.items()})
-
-
-def _find_columns(source, table, options: ValidateOptions) -> tuple[ColumnMap, Recoded]:
-    """The roles' columns: --column first, then those ``icvac recode`` recorded in the file's sidecar (the
-    export's own id, age and date columns), then the default names. In recode's one-row-per-act output an
-    id repeats by design, so it is an id only when named with --column."""
-    recoded = recoded_columns(source, table.header)
-    cmap = resolve_columns(table.header, {**recoded.roles, **options.columns}, source=table.name)
-    if recoded.long and "id" not in options.columns and "id" in cmap.index:
-        cmap = ColumnMap(cmap.header, {role: i for role, i in cmap.index.items() if role != "id"})
-    return cmap, recoded
-
-
-# the roles each check reads: it runs when one of the sets is all there
-_NEEDS: dict[str, tuple[tuple[str, ...], ...]] = {
-    **{slug: (("icvac_code",),) for slug in ("missing-code", "unknown-code", "unclassified-code", "code-too-coarse")},
-    "missing-id": (("id",),), "duplicate-id": (("id",),),
-    "age-not-a-number": (("victim_age",),),
-    "age-out-of-range": (("victim_age",), ("victim_birth_date", "incident_date")),
-    "invalid-date": (("incident_date",), ("victim_birth_date",)),
-    "future-date": (("incident_date",), ("victim_birth_date",)),
-    "birth-after-incident": (("victim_birth_date", "incident_date"),),
-    "age-inconsistent": (("victim_age", "victim_birth_date", "incident_date"),),
-    "invalid-value": tuple((role,) for role in VARIABLE_ROLES),
-    "missing-value": tuple((role,) for role in VARIABLE_ROLES),
-    "noncanonical-value": (("icvac_code",), *((role,) for role in VARIABLE_ROLES)),
-}
-
-
-def _not_run(index: dict[str, int], options: ValidateOptions, taxonomy: Taxonomy, long: bool) -> dict[str, str]:
-    """The checks that cannot run on this file, each with why, in catalogue order."""
-    present = {role for role in index if role not in VARIABLE_ROLES or role in taxonomy.variables}
-    out = {}
-    for slug in CHECKS:
-        needs = _NEEDS.get(slug)
-        if needs is None or any(present.issuperset(roles) for roles in needs):
-            if slug == "code-too-coarse" and options.min_level is None:
-                out[slug] = "only with --min-level"
-            continue
-        if needs[0] == ("id",) and long:
-            out[slug] = "the file has one row per act (icvac recode --long): an id repeats by design; " \
-                        "name the id column with --column id=NAME to check it"
-        elif slug in ("invalid-value", "missing-value", "noncanonical-value"):
-            out[slug] = ("needs an icvac_code column or " if slug == "noncanonical-value" else "needs ") + \
-                "a variable column (victim_sex, perpetrator_relationship, …)"
-        else:
-            out[slug] = "needs " + ", or ".join(_columns_named(roles) for roles in needs)
-    return out
-
-
-def _columns_named(roles: tuple[str, ...]) -> str:
-    if len(roles) == 1:
-        return f"{'an' if roles[0][0] in 'aeiou' else 'a'} {roles[0]} column"
-    return f"{', '.join(roles[:-1])} and {roles[-1]} columns"
 
 
 def _check_here(run: _Run, checker: "_Checker", rows, blank: list[int]) -> None:
