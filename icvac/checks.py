@@ -172,6 +172,22 @@ def checks_not_run(present: set[str], min_level: bool, long: bool = False) -> di
     return out
 
 
+def file_notes(review_acts: int, header_hint: int | None, wrong_rows: int, rows_read: int,
+               header_row: int) -> list[str]:
+    """Warnings about a file as a whole, for the report's ``notes``."""
+    notes = []
+    if review_acts:
+        notes.append(f"{review_acts} act(s) were coded from draft mapping entries not yet reviewed "
+                     "(icvac_match=review): review the draft (icvac mapping review-import) before publishing")
+    if header_hint is not None and header_hint != header_row:
+        notes.append(f"row {header_hint} holds column names, but the header was read from row {header_row}: "
+                     f"if the column names are on row {header_hint}, pass --header-row {header_hint}")
+    elif wrong_rows >= 3 and wrong_rows * 2 > rows_read:
+        notes.append(f"most rows have another number of fields than the header (row {header_row}): if the column "
+                     "names are on another row (a title above them), pass --header-row N")
+    return notes
+
+
 def _columns_named(roles: tuple[str, ...]) -> str:
     if len(roles) == 1:
         return f"{'an' if roles[0][0] in 'aeiou' else 'a'} {roles[0]} column"

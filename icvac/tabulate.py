@@ -63,6 +63,7 @@ MAX_BY = 2
 TABLE_FORMATS = ("csv", "json", "xlsx")
 INVALID = "invalid"
 RECODED_AGE_GROUP = "icvac_victim_age_group"  # written by `icvac recode`
+MATCH_COLUMN = "icvac_match"                  # written by `icvac recode`: how each act was coded
 _AGE_ROLES = ("victim_age", "victim_birth_date", "incident_date")
 UNKNOWN = "unknown"
 
@@ -135,7 +136,8 @@ def tabulate(path: str | Path, taxonomy: Taxonomy, *, level: int = 1, by: Sequen
         group_at = None if set(columns or ()) & set(_AGE_ROLES) else _find(table.header, RECODED_AGE_GROUP)
         getters = [_value_getter(taxonomy, var, colmap, table.name, group_at) for var in by]
         read = Counter()
-        records = _records(table.rows(), len(table.header), colmap.get("icvac_code"), getters, read)
+        records = _records(table.rows(), len(table.header), colmap.get("icvac_code"), getters, read,
+                           _find(table.header, MATCH_COLUMN))
         result = tabulate_records(records, taxonomy, level=level, by=by, unit=unit, min_cell=min_cell, lang=lang)
     source = "<stdin>" if str(path) == "-" else Path(path).name
     notes = []
@@ -144,6 +146,11 @@ def tabulate(path: str | Path, taxonomy: Taxonomy, *, level: int = 1, by: Sequen
     if read["ragged"]:
         notes.append(f"{read['ragged']} row(s) had a different number of cells than the header; missing cells "
                      "were read as blank and cells beyond the header ignored (`icvac validate` lists them)")
+    if read["review"]:
+        # the count only where no cell is withheld: acts coded from drafts may all sit in one withheld cell
+        count = f"{read['review']} act(s)" if not result.metadata["suppressed_cells"] else "acts"
+        notes.append(f"{count} in this table were coded from draft mapping entries not yet reviewed "
+                     "(icvac_match=review): review the draft before publishing; `icvac validate` counts them")
     return replace(result, metadata={"source": source, **result.metadata}, warnings=(*notes, *result.warnings))
 
 
@@ -167,13 +174,22 @@ def write_tabulation(tab: Tabulation, fmt: str, output: str | os.PathLike | None
 
 
 def _records(rows: Iterable[tuple[int, list[str]]], width: int, code_at: int, getters,
-             read: Counter) -> Iterator[tuple[str, tuple[str, ...]]]:
+             read: Counter, match_at: int | None = None) -> Iterator[tuple[str, tuple[str, ...]]]:
+    drafts: dict[str, int] = {}  # icvac_match cell -> its acts coded from a draft entry (few distinct cells)
     for _, values in rows:
         if not "".join(values).strip():
             continue  # a blank line or an empty formatted spreadsheet row is not a record
         read["records"] += 1
         if len(values) != width:
             read["ragged"] += 1
+        if match_at is not None:
+            method = _cell(values, match_at)
+            found = drafts.get(method)
+            if found is None:
+                found = method.split("|").count("review")
+                if len(drafts) < 1000:
+                    drafts[method] = found
+            read["review"] += found
         yield _cell(values, code_at), tuple(get(values) for get in getters)
 
 

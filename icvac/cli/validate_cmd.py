@@ -74,6 +74,8 @@ def validate_command(
     result = _validate(data, taxonomy, options, issues, report)
     if not result.stats.rows_read:
         warn(f"{result.source}: no data rows (only a header)")
+    for note in result.notes:
+        warn(f"{result.source}: {note}")
     if fmt is ReportFormat.json:
         emit_json(result.to_dict())
     else:
