@@ -118,7 +118,9 @@ Columns are found by role. Each role has a default column name (`id`, `icvac_cod
 `victim_birth_date`, `incident_date`, `victim_sex`, `victim_disability`, `victim_migration_status`,
 `perpetrator_relationship`, `perpetrator_sex`, `perpetrator_age_group`, `setting`, `technology_facilitated`,
 `armed_conflict`), matched exactly or ignoring case and accents; `--column ROLE=NAME` points a role at another
-column. Only `icvac_code` is required (`--require ROLE` adds others); a role without a column is not checked.
+column; in the output of `icvac recode`, the columns its sidecar `OUT.meta.json` records are used. Only
+`icvac_code` is required (`--require ROLE` adds others); a role without a column is not checked, and the
+checks that need it are listed under "not run" with the reason (`not_run` in the JSON report), never as checked.
 Columns with no role are opaque: they are never checked and their values are never shown. Rows are
 identified by their number (as a spreadsheet numbers them, the header being row 1) and their id.
 
