@@ -335,12 +335,13 @@ _DIGEST = operator.methodcaller("digest")
 
 
 class IdTable:
-    """64-bit id hashes in open-addressing tables: 11 to 21 bytes per id, where a Python set of ints takes
-    about 70, which is what keeps a file of millions of rows well under the memory budget. The ids are
+    """64-bit id hashes in open-addressing tables, each with the row it was first seen at: 16 to 32 bytes per
+    id, where a Python dict of ints takes over 100, which is what keeps a file of millions of rows well under
+    the memory budget. The ids are
     spread by the hash's top byte over 256 tables, so growing one (old and new array held at once,
     at 3/4 load) costs little memory."""
 
-    RESERVE_LIMIT = 1 << 14  # slots per table reserved on an estimate: 32 MB in all
+    RESERVE_LIMIT = 1 << 14  # slots per table reserved on an estimate: 48 MB in all
 
     def __init__(self, size: int = 1 << 8):
         self._tables = [array("Q", bytes(8 * size)) for _ in range(256)]
