@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Check", "CHECKS", "ERROR", "WARNING", "check", "checks_markdown"]
+from .columns import VARIABLE_ROLES
+
+__all__ = ["Check", "CHECKS", "ERROR", "WARNING", "NEEDS", "check", "checks_markdown", "checks_not_run"]
 
 ERROR = "error"
 WARNING = "warning"
@@ -47,9 +49,11 @@ _CATALOGUE = (
           "the id is blank",
           "The id column exists but this row has no id: it can only be found again by its row number."),
     Check("duplicate-id", ERROR, "Duplicate id",
-          "the id is already used by an earlier row",
-          "Two rows share an id. Ids are compared as written (after trimming spaces). To stay within "
-          "constant memory only a 64-bit hash of each id is kept, so the earlier row is not named."),
+          "the id is already used by row {first}",
+          "Two rows share an id: reported on the later row, naming the row where the id first appears. Ids "
+          "are compared as written (after trimming spaces). In a file of millions of rows ids may be compared "
+          "by a 64-bit hash; two different ids then share one with a probability of about 1 in 4 million "
+          "for 3 million ids (and are reported, the same in every run)."),
     Check("missing-code", ERROR, "Missing ICVAC code",
           "the ICVAC code is blank",
           "Every incident needs an ICVAC code; use a level-1 code or a residual `…9` code when the act is "
@@ -114,7 +118,9 @@ Columns are found by role. Each role has a default column name (`id`, `icvac_cod
 `victim_birth_date`, `incident_date`, `victim_sex`, `victim_disability`, `victim_migration_status`,
 `perpetrator_relationship`, `perpetrator_sex`, `perpetrator_age_group`, `setting`, `technology_facilitated`,
 `armed_conflict`), matched exactly or ignoring case and accents; `--column ROLE=NAME` points a role at another
-column. Only `icvac_code` is required (`--require ROLE` adds others); a role without a column is not checked.
+column; in the output of `icvac recode`, the columns its sidecar `OUT.meta.json` records are used. Only
+`icvac_code` is required (`--require ROLE` adds others); a role without a column is not checked, and the
+checks that need it are listed under "not run" with the reason (`not_run` in the JSON report), never as checked.
 Columns with no role are opaque: they are never checked and their values are never shown. Rows are
 identified by their number (as a spreadsheet numbers them, the header being row 1) and their id.
 
@@ -127,6 +133,67 @@ a blank age or `unknown` is allowed. Dates are `YYYY-MM-DD`; a blank date is all
 """
 
 CHECKS: dict[str, Check] = {c.slug: c for c in _CATALOGUE}
+
+
+# the roles each check reads: it runs when one of the sets is all there (checks not listed always run)
+NEEDS: dict[str, tuple[tuple[str, ...], ...]] = {
+    **{slug: (("icvac_code",),) for slug in ("missing-code", "unknown-code", "unclassified-code", "code-too-coarse")},
+    "missing-id": (("id",),), "duplicate-id": (("id",),),
+    "age-not-a-number": (("victim_age",),),
+    "age-out-of-range": (("victim_age",), ("victim_birth_date", "incident_date")),
+    "invalid-date": (("incident_date",), ("victim_birth_date",)),
+    "future-date": (("incident_date",), ("victim_birth_date",)),
+    "birth-after-incident": (("victim_birth_date", "incident_date"),),
+    "age-inconsistent": (("victim_age", "victim_birth_date", "incident_date"),),
+    "invalid-value": tuple((role,) for role in VARIABLE_ROLES),
+    "missing-value": tuple((role,) for role in VARIABLE_ROLES),
+    "noncanonical-value": (("icvac_code",), *((role,) for role in VARIABLE_ROLES)),
+}
+_ANY_VARIABLE = "a variable column (victim_sex, perpetrator_relationship, …)"
+
+
+def checks_not_run(present: set[str], min_level: bool, long: bool = False) -> dict[str, str]:
+    """The checks that cannot run on a file whose columns hold the roles ``present``, each with why, in
+    catalogue order. ``min_level``: whether --min-level was given; ``long``: the file is recode's output with
+    one row per act, whose ids repeat by design."""
+    out = {}
+    for slug in CHECKS:
+        needs = NEEDS.get(slug)
+        if needs is None or any(present.issuperset(roles) for roles in needs):
+            if slug == "code-too-coarse" and not min_level:
+                out[slug] = "only with --min-level"
+        elif needs[0] == ("id",) and long:
+            out[slug] = ("the file has one row per act (icvac recode --long): an id repeats by design; name the "
+                         "id column with --column id=NAME to check it")
+        elif slug in ("invalid-value", "missing-value"):
+            out[slug] = f"needs {_ANY_VARIABLE}"
+        elif slug == "noncanonical-value":
+            out[slug] = f"needs an icvac_code column or {_ANY_VARIABLE}"
+        else:
+            out[slug] = "needs " + ", or ".join(map(_columns_named, needs))
+    return out
+
+
+def file_notes(review_acts: int, header_hint: int | None, wrong_rows: int, rows_read: int,
+               header_row: int) -> list[str]:
+    """Warnings about a file as a whole, for the report's ``notes``."""
+    notes = []
+    if review_acts:
+        notes.append(f"{review_acts} act(s) were coded from draft mapping entries not yet reviewed "
+                     "(icvac_match=review): review the draft (icvac mapping review-import) before publishing")
+    if header_hint is not None and header_hint != header_row:
+        notes.append(f"row {header_hint} holds column names, but the header was read from row {header_row}: "
+                     f"if the column names are on row {header_hint}, pass --header-row {header_hint}")
+    elif wrong_rows >= 3 and wrong_rows * 2 > rows_read:
+        notes.append(f"most rows have another number of fields than the header (row {header_row}): if the column "
+                     "names are on another row (a title above them), pass --header-row N")
+    return notes
+
+
+def _columns_named(roles: tuple[str, ...]) -> str:
+    if len(roles) == 1:
+        return f"{'an' if roles[0][0] in 'aeiou' else 'a'} {roles[0]} column"
+    return f"{', '.join(roles[:-1])} and {roles[-1]} columns"
 
 
 def check(slug: str) -> Check:

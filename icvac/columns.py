@@ -6,12 +6,15 @@ but never shows their values (they may hold names or narratives).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+import os
+from dataclasses import dataclass, field
 
 from .errors import UsageError
 from .text import fold
 
-__all__ = ["ROLES", "VARIABLE_ROLES", "CODED_ROLES", "ColumnMap", "parse_column_options", "resolve_columns"]
+__all__ = ["ROLES", "VARIABLE_ROLES", "CODED_ROLES", "ColumnMap", "Recoded", "parse_column_options",
+           "resolve_columns", "recoded_columns", "resolve_recoded"]
 
 VARIABLE_ROLES = (
     "victim_sex", "victim_disability", "victim_migration_status", "perpetrator_relationship",
@@ -87,3 +90,50 @@ def resolve_columns(header: list[str], overrides: dict[str, str] | None = None, 
             if found is not None:
                 index[role] = found
     return ColumnMap(tuple(header), index)
+
+
+@dataclass(frozen=True)
+class Recoded:
+    """What the sidecar ``OUT.meta.json`` of a file ``icvac recode`` wrote says of its columns."""
+
+    roles: dict[str, str] = field(default_factory=dict)  # role -> column, those present in the file
+    long: bool = False                                     # one row per act: an id repeats by design
+    sidecar: str | None = None                             # the sidecar's file name, when one was read
+
+
+def recoded_columns(source: str | os.PathLike, header: list[str]) -> Recoded:
+    """The roles ``icvac recode`` used for ``source``, from its sidecar when there is one: the export's id,
+    age and date columns (under their national names, which the default names would not find) and the
+    ``icvac_<variable>`` columns. A sidecar that does not fit the file (no ``icvac_code`` column, unreadable
+    or of another shape) is ignored: the default names apply, as for any file."""
+    if str(source) == "-" or "icvac_code" not in header:
+        return Recoded()
+    path = f"{os.fspath(source)}.meta.json"
+    if not os.path.isfile(path):  # nor a FIFO or device someone named so: nothing to block on
+        return Recoded()
+    try:
+        with open(path, encoding="utf-8") as handle:
+            provenance = json.load(handle).get("provenance") or {}
+        declared = provenance.get("columns") or {}
+        long = bool((provenance.get("options") or {}).get("long"))
+    except (OSError, ValueError, AttributeError):
+        return Recoded()
+    if not isinstance(declared, dict):
+        return Recoded()
+    present = set(header)
+    roles = {role: name for role, name in declared.items()
+             if role in ROLES and isinstance(name, str) and name in present}
+    return Recoded(roles, long, os.path.basename(path))
+
+
+def resolve_recoded(source: str | os.PathLike, header: list[str], overrides: dict[str, str] | None = None,
+                    name: str = "") -> tuple[ColumnMap, Recoded]:
+    """``resolve_columns`` for a file that may be ``icvac recode`` output: --column first, then the columns its
+    sidecar records (the export's own id, age and date columns), then the default names. In recode's
+    one-row-per-act output an id repeats by design, so there it is an id only when named with --column."""
+    overrides = overrides or {}
+    recoded = recoded_columns(source, header)
+    cmap = resolve_columns(header, {**recoded.roles, **overrides}, source=name)
+    if recoded.long and "id" not in overrides and "id" in cmap.index:
+        cmap = ColumnMap(cmap.header, {role: i for role, i in cmap.index.items() if role != "id"})
+    return cmap, recoded

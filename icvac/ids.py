@@ -7,6 +7,9 @@ all before them (a repeated id, a case entered late). When many ids come out of 
 would take too much memory, it moves every id to an ``IdTable`` of 64-bit digests, and looks up every id
 after it there.
 
+Each id is kept with the row it was first seen at (4 bytes more an id), so that a repeat can name the
+earlier row: ``IdIndex.earlier`` after each ``add``.
+
 There, two different ids share a digest with a probability of about 1 in 4 million for 3 million
 ids; then the later one is reported as a duplicate. The digest is stable, so that such a rare false
 duplicate is the same in every run: the same input gives the same report.
@@ -129,9 +132,12 @@ class IdIndex:
         self._runs: list[_Run] = []
         self._pending: list[str] = []    # ids kept in order, not yet RUN_SIZE of them for a run
         self._full = False               # a run has closed past a limit: digests take over
-        self._late: set[str] = set()
+        self._late: dict[str, int] = {}  # -> row
         self._expected = 0
         self._table: IdTable | None = None
+        self._run_rows = array("I")      # the row of each id in the runs, run after run
+        self._pending_rows: list[int] = []
+        self.earlier: list[int] = []     # after ``add``: the row each id found was first seen at
 
     def reserve(self, expected: int) -> None:
         """About ``expected`` ids are coming in all (for the digests' table, if there is one)."""
@@ -144,28 +150,36 @@ class IdIndex:
         """Whether ids are looked up by digest now."""
         return self._table is not None
 
-    def add_noted(self, noted: NotedIds) -> list[int]:
-        """``add`` for the ids of a block, with what a worker worked out of them."""
+    def add_noted(self, noted: NotedIds, before: int = 0) -> list[int]:
+        """``add`` for the ids of a block, with what a worker worked out of them; its rows follow row ``before``."""
+        rows = array("I", map(before.__add__, noted.rows)) if before else array("I", noted.rows)
         if self._table is not None and noted.digests is not None:
             self.seen += len(noted.rows)
-            return self._table.add_many(array("Q", noted.digests))
-        return self.add(noted.values(), noted.late, noted.digests)
+            found, self.earlier = self._table.add_many(array("Q", noted.digests), rows)
+            return found
+        return self.add(noted.values(), noted.late, noted.digests, rows)
 
-    def add(self, ids: Sequence[str], late: Sequence[int] | None = None, digests: bytes | None = None) -> list[int]:
-        """Add ``ids``, the next in file order; return the positions in ``ids`` of those seen before
-        (earlier in ``ids`` or in an earlier call). ``late``: ``late_positions(ids)``, and ``digests``:
-        ``id_digests(ids)``, if at hand."""
-        found, done = [], 0
+    def add(self, ids: Sequence[str], late: Sequence[int] | None = None, digests: bytes | None = None,
+            rows: Sequence[int] | None = None) -> list[int]:
+        """Add ``ids``, the next in file order, at ``rows`` (by default numbered on from the ids before, from
+        1); return the positions in ``ids`` of those seen before (earlier in ``ids`` or in an earlier call),
+        and set ``earlier`` to the rows they were first seen at. ``late``: ``late_positions(ids)``, and
+        ``digests``: ``id_digests(ids)``, if at hand."""
+        if rows is None:
+            rows = range(self.seen + 1, self.seen + 1 + len(ids))
+        found, done, self.earlier = [], 0, []
         if self._table is None:
-            found, done = self._add_in_order(ids, late_positions(ids) if late is None else late)
+            found, done = self._add_in_order(ids, late_positions(ids) if late is None else late, rows)
             if done == len(ids) and not self._full:
                 return found
             self._to_table()
         rest = id_digests(ids[done:]) if digests is None else digests[8 * done:]
         self.seen += len(ids) - done
-        return found + [done + n for n in self._table.add_many(array("Q", rest))]
+        more, earlier = self._table.add_many(array("Q", rest), array("I", rows[done:]))
+        self.earlier += earlier
+        return found + [done + n for n in more]
 
-    def _add_in_order(self, ids: Sequence[str], late: Sequence[int]) -> tuple[list[int], int]:
+    def _add_in_order(self, ids: Sequence[str], late: Sequence[int], rows: Sequence[int]) -> tuple[list[int], int]:
         """``add`` with the runs, for the ids before the first past a limit: (found, how many ids done)."""
         head = 0  # the ids at the start not above the greatest so far
         if self._top is not None:
@@ -181,6 +195,7 @@ class IdIndex:
         for n in lookups:
             keep[n] = 0
         in_order = ids if done == len(ids) and not lookups else list(compress(ids, keep))
+        in_order_rows = list(compress(rows, keep))
         runs, size, pending = [], self.size, self._pending + in_order
         step = self.RUN_SIZE
         for start in range(0, len(pending) - step + 1, step):
@@ -192,17 +207,29 @@ class IdIndex:
                 ended = start + step - len(self._pending)
                 done = list(compress(count(), keep))[ended - 1] + 1
                 in_order, lookups, pending = in_order[:ended], [n for n in lookups if n < done], []
+                in_order_rows = in_order_rows[:ended]
                 self._full = True
                 break
-        found = []
+        found, earlier = [], []
         for n in lookups:
-            if ids[n] in self._late or self._in_runs(ids[n]) or _in_sorted(in_order, ids[n]):
-                found.append(n)
+            row = self._late.get(ids[n])
+            if row is None:
+                row = self._in_runs(ids[n])
+            if row is None:
+                at = _position(in_order, ids[n])
+                row = None if at is None else in_order_rows[at]
+            if row is None:
+                self._late[ids[n]] = rows[n]
             else:
-                self._late.add(ids[n])
+                found.append(n)
+                earlier.append(row)
+        self.earlier = earlier
+        pending_rows = self._pending_rows + in_order_rows
+        self._run_rows.extend(pending_rows[:len(runs) * step])
         self._runs += runs
         self._lasts += [run.last for run in runs]
         self._pending = pending[len(runs) * step:]
+        self._pending_rows = [] if self._full else pending_rows[len(runs) * step:]
         if in_order:
             self._top = in_order[-1]
         self.seen += done
@@ -210,18 +237,28 @@ class IdIndex:
         self.size = size
         return found, done
 
-    def _in_runs(self, value: str) -> bool:
+    def _in_runs(self, value: str) -> int | None:
+        """The row ``value`` was seen at, if it is in the runs or the ids pending for one."""
         r = bisect_left(self._lasts, value)  # the runs are in increasing order, one after the other
-        return value in self._runs[r] if r < len(self._lasts) else _in_sorted(self._pending, value)
+        if r < len(self._lasts):
+            at = self._runs[r].position(value)
+            return None if at is None else self._run_rows[r * self.RUN_SIZE + at]
+        at = _position(self._pending, value)
+        return None if at is None else self._pending_rows[at]
 
     def _to_table(self) -> None:
         self.switched_at = self.seen
         table = IdTable()
         table.reserve(max(self._expected, self.seen))
+        step = self.RUN_SIZE
         while self._runs:  # a run at a time, each let go once in the table
-            table.add_many(array("Q", id_digests(self._runs.pop().values())))
-        table.add_many(array("Q", id_digests(self._pending + sorted(self._late))))
-        self._table, self._lasts, self._late, self._pending = table, [], set(), []
+            r = len(self._runs) - 1
+            table.add_many(array("Q", id_digests(self._runs.pop().values())), self._run_rows[r * step:(r + 1) * step])
+            del self._run_rows[r * step:]
+        late = sorted(self._late)
+        table.add_many(array("Q", id_digests(self._pending + late)),
+                       array("I", self._pending_rows[:len(self._pending)] + [self._late[i] for i in late]))
+        self._table, self._lasts, self._late, self._pending, self._pending_rows = table, [], {}, [], []
 
 
 class _Run:
@@ -256,7 +293,11 @@ class _Run:
         return self.text[self.ends[n - 1] if n else 0:self.ends[n]]
 
     def __contains__(self, value: str) -> bool:
-        return value.startswith(self.prefix) and _in_sorted(self, value[len(self.prefix):])
+        return self.position(value) is not None
+
+    def position(self, value: str) -> int | None:
+        """Where ``value`` is in the run, if it is."""
+        return _position(self, value[len(self.prefix):]) if value.startswith(self.prefix) else None
 
     def values(self) -> list[str]:
         if isinstance(self.ends, int):
@@ -270,8 +311,12 @@ class _Run:
 
 
 def _in_sorted(ids: Sequence[str], value: str) -> bool:
+    return _position(ids, value) is not None
+
+
+def _position(ids: Sequence[str], value: str) -> int | None:
     n = bisect_left(ids, value)
-    return n < len(ids) and ids[n] == value
+    return n if n < len(ids) and ids[n] == value else None
 
 
 def id_digests(ids: list[str]) -> bytes:
@@ -290,15 +335,17 @@ _DIGEST = operator.methodcaller("digest")
 
 
 class IdTable:
-    """64-bit id hashes in open-addressing tables: 11 to 21 bytes per id, where a Python set of ints takes
-    about 70, which is what keeps a file of millions of rows well under the memory budget. The ids are
+    """64-bit id hashes in open-addressing tables, each with the row it was first seen at: 16 to 32 bytes per
+    id, where a Python dict of ints takes over 100, which is what keeps a file of millions of rows well under
+    the memory budget. The ids are
     spread by the hash's top byte over 256 tables, so growing one (old and new array held at once,
     at 3/4 load) costs little memory."""
 
-    RESERVE_LIMIT = 1 << 14  # slots per table reserved on an estimate: 32 MB in all
+    RESERVE_LIMIT = 1 << 14  # slots per table reserved on an estimate: 48 MB in all
 
     def __init__(self, size: int = 1 << 8):
         self._tables = [array("Q", bytes(8 * size)) for _ in range(256)]
+        self._rows = [array("I", bytes(4 * size)) for _ in range(256)]  # the row of each key, slot for slot
         self._counts = [0] * 256
 
     def reserve(self, expected: int) -> None:
@@ -309,15 +356,16 @@ class IdTable:
                 self._grow(shard)
                 slots = self._tables[shard]
 
-    def add(self, key: int) -> bool:
+    def add(self, key: int, row: int = 0) -> bool:
         """Add ``key``; False when it was already there."""
-        return not self.add_many((key,))
+        return not self.add_many((key,), (row,))[0]
 
-    def add_many(self, keys) -> list[int]:
-        """Add ``keys`` in order; the positions in ``keys`` of those already there."""
+    def add_many(self, keys, rows) -> tuple[list[int], list[int]]:
+        """Add ``keys`` in order, seen at ``rows``; the positions in ``keys`` of those already there, and the
+        rows they were first seen at."""
         # one loop with locals, no call per key: the caller adds every id of the file, one process for all
-        tables, counts = self._tables, self._counts
-        found = []
+        tables, all_rows, counts = self._tables, self._rows, self._counts
+        found, earlier = [], []
         for n, key in enumerate(keys):
             key = key or 1  # 0 marks an empty slot
             shard = key >> 56
@@ -328,23 +376,27 @@ class IdTable:
                 slot = slots[i]
                 if not slot:
                     slots[i] = key
+                    all_rows[shard][i] = rows[n]
                     counts[shard] += 1
                     if counts[shard] * 4 > (mask + 1) * 3:
                         self._grow(shard)
                     break
                 if slot == key:
                     found.append(n)
+                    earlier.append(all_rows[shard][i])
                     break
                 i = (i + 1) & mask
-        return found
+        return found, earlier
 
     def _grow(self, shard: int) -> None:
-        old = self._tables[shard]
+        old, old_rows = self._tables[shard], self._rows[shard]
         slots = self._tables[shard] = array("Q", bytes(16 * len(old)))
+        rows = self._rows[shard] = array("I", bytes(8 * len(old)))
         mask = len(slots) - 1
-        for key in old:
+        for key, row in zip(old, old_rows):
             if key:
                 i = key & mask
                 while slots[i]:
                     i = (i + 1) & mask
                 slots[i] = key
+                rows[i] = row

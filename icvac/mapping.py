@@ -27,7 +27,7 @@ from .text import normalise
 from .yamlio import YamlDocument, format_path, parse_yaml, read_text, schema_problems, short_value
 
 __all__ = [
-    "Mapping", "MappingEntry", "MappingColumns", "CategorySlot", "Condition", "Test",
+    "Mapping", "MappingEntry", "MappingColumns", "CategorySlot", "DEFAULT_SEPARATORS", "Condition", "Test",
     "RELATIONS", "SKOS_PREDICATES", "CONDITION_ROLES", "load_mapping", "check_mapping",
     "resolve_mapping_path", "bundled_mappings", "write_entries", "entry_block", "yaml_scalar",
 ]
@@ -48,6 +48,7 @@ RELATIONS = tuple(SKOS_PREDICATES)
 CONDITION_ROLES = ("victim_age", *VARIABLE_ROLES)
 NUMERIC_OPERATORS = {"lt": float.__lt__, "le": float.__le__, "gt": float.__gt__, "ge": float.__ge__}
 CODE_OPERATORS = ("eq", "ne", "in", "not_in")
+DEFAULT_SEPARATORS = (";", "|")  # split a category cell into acts unless the mapping declares its own
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
 
@@ -115,7 +116,9 @@ class CategorySlot:
 class MappingColumns:
     id: str | None = None
     categories: tuple[CategorySlot, ...] = ()
-    separator: str | None = None
+    # what splits a category cell into several acts: `separators` (or the older single `separator`) as
+    # declared, else DEFAULT_SEPARATORS; `separators: []` keeps every cell whole
+    separators: tuple[str, ...] = DEFAULT_SEPARATORS
     variables: dict[str, str] = field(default_factory=dict)  # role -> column name
 
 
@@ -374,7 +377,13 @@ def _columns(raw) -> MappingColumns | None:
         return None
     slots = tuple(CategorySlot(code=s, label=s) if isinstance(s, str) else CategorySlot(s.get("code"), s.get("label"))
                   for s in raw.get("categories") or [])
-    return MappingColumns(id=raw.get("id"), categories=slots, separator=raw.get("separator"),
+    if "separators" in raw:
+        separators = tuple(raw["separators"])
+    elif raw.get("separator"):
+        separators = (raw["separator"],)
+    else:
+        separators = DEFAULT_SEPARATORS
+    return MappingColumns(id=raw.get("id"), categories=slots, separators=separators,
                           variables=dict(raw.get("variables") or {}))
 
 

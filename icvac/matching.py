@@ -29,7 +29,8 @@ from .text import fold, normalise
 __all__ = ["Matcher", "Match", "Candidate", "METHODS", "UNCLASSIFIED", "DEFAULT_THRESHOLD", "DEFAULT_MARGIN",
            "NEGATIONS", "resolve_conditions"]
 
-METHODS = ("exact-code", "exact-label", "normalised-label", "fuzzy", "condition", "review", "unclassified")
+METHODS = ("exact-code", "exact-label", "normalised-label", "fuzzy", "condition", "review", "no-match",
+           "unclassified")
 DEFAULT_THRESHOLD = 85.0
 DEFAULT_MARGIN = 5.0
 MIN_FUZZY_LETTERS = 4
@@ -185,6 +186,10 @@ class Matcher:
 
     @staticmethod
     def _from_entry(method: str, entry: MappingEntry) -> Match:
+        # a reviewed no-match entry is a decision that the value has no ICVAC category: its own method, so
+        # that the records it leaves unclassified are counted as such, not as exact matches
+        if not entry.review and entry.relation == "no-match":
+            method = "no-match"
         return Match("review" if entry.review else method, entry.targets, 100.0, entry)
 
     def _fuzzable(self, text: str) -> bool:

@@ -142,6 +142,7 @@ def recode_file(data: str | os.PathLike, mapping: Mapping, taxonomy: Taxonomy, o
             input_name = Path(table.name).name
         summary.review = sorted(recoder.review.values(), key=lambda r: (-r.count, r.source_label, r.source_code))
         summary.provenance = _provenance(taxonomy, mapping, input_name, options)
+        summary.provenance["columns"] = layout.recorded_columns()
         if sidecar_path(output) is not None:
             with atomic_output(sidecar_path(output), stage=stage) as handle:
                 handle.write(json.dumps(summary.to_dict(), ensure_ascii=False, indent=2) + "\n")

@@ -40,6 +40,8 @@ One JSON object on stdout:
 | `counts_by_column` | column name -> check -> issues, for issues tied to a column |
 | `columns` | role -> the column of the file that holds it |
 | `checks` | the checks that ran (after `--pick` and `--skip`) |
+| `not_run[]` | the checks that could not run, each `slug` with its `reason` (a column the file lacks, `--min-level` not given): never listed under `checks` |
+| `notes[]` | warnings about the file as a whole (acts coded from draft entries awaiting review, a header row that is not row 1) |
 | `issues[]` | `row` (as numbered in a spreadsheet, header = row 1; `null` for file-level), `id`, `column`, `slug`, `severity`, `message` |
 
 Messages quote a value only from coded columns (codes, numbers, dates); values of columns with no role
@@ -112,6 +114,7 @@ def render_html(report: Report) -> str:
         ("Rows read", s.rows_read), ("Rows valid", s.rows_valid), ("Rows with errors", s.rows_with_errors),
         ("Valid rows with warnings", s.rows_with_warnings), ("Blank rows", s.rows_blank),
         ("Errors", s.errors), ("Warnings", s.warnings))], {1})
+    parts += _not_run_section(report)
     parts.append("<h2>Issues per check</h2>")
     parts += _table(["check", "severity", "title", "issues"],
                     [[f"<code>{_e(slug)}</code>", f'<span class="{_e(CHECKS[slug].severity)}">'
@@ -131,6 +134,19 @@ def render_html(report: Report) -> str:
               "are never shown. Check descriptions: <code>icvac validate --list-checks</code>.</p>",
               "</body>", "</html>", ""]
     return "\n".join(parts)
+
+
+def _not_run_section(report: Report) -> list[str]:
+    """The checks that did not run and why, and the notes on the file: a reader must not take a check that
+    could not run for one that found nothing."""
+    out = []
+    if report.notes:
+        out += ["<h2>Notes</h2>", "<ul>", *(f'<li class="warning">{_e(note)}</li>' for note in report.notes), "</ul>"]
+    if report.not_run:
+        out.append("<h2>Checks not run</h2>")
+        out += _table(["check", "title", "why"], [[f"<code>{_e(slug)}</code>", _e(CHECKS[slug].title), _e(reason)]
+                                                  for slug, reason in report.not_run.items()])
+    return out
 
 
 def _issues_section(report: Report) -> list[str]:

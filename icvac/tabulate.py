@@ -25,7 +25,8 @@ Counting rules (documented in ``icvac tabulate --help`` and the README):
   has it, so the shape of the table does not depend on the data. A blank value
   is ``unknown``; a value that is neither a code, a title nor a synonym of the
   variable goes to an ``invalid`` column, which appears only when needed.
-  ``victim_age_group`` is derived from ``victim_age``, else from
+  ``victim_age_group`` is read from ``icvac_victim_age_group`` (as ``icvac recode``
+  writes it) when the file has that column, else derived from ``victim_age``, else from
   ``victim_birth_date`` and ``incident_date`` (see :mod:`icvac.ages`); blank gives
   ``unknown``, an age outside every group or an unreadable age or date ``invalid``.
 * Suppression: see :mod:`icvac.suppression`. Withheld cells are shown as ``x``
@@ -46,7 +47,7 @@ from typing import Iterable, Iterator, Sequence
 
 from .ages import BAD, age_group, record_age
 from .codes import UNCLASSIFIED, is_unclassified, split_codes
-from .columns import resolve_columns
+from .columns import resolve_recoded
 from .errors import UsageError
 from .readers import ReadOptions, open_table
 from .suppression import suppress
@@ -61,6 +62,9 @@ UNITS = ("act", "victim")
 MAX_BY = 2
 TABLE_FORMATS = ("csv", "json", "xlsx")
 INVALID = "invalid"
+RECODED_AGE_GROUP = "icvac_victim_age_group"  # written by `icvac recode`
+MATCH_COLUMN = "icvac_match"                  # written by `icvac recode`: how each act was coded
+_AGE_ROLES = ("victim_age", "victim_birth_date", "incident_date")
 UNKNOWN = "unknown"
 
 
@@ -124,12 +128,16 @@ def tabulate(path: str | Path, taxonomy: Taxonomy, *, level: int = 1, by: Sequen
     """Read a coded data file and tabulate it. Raises InputError / UsageError when it cannot run."""
     _check_options(taxonomy, level, by, unit, min_cell)
     with open_table(path, read_options) as table:
-        colmap = resolve_columns(table.header, columns, source=table.name)
+        # recode output as it is: the columns its sidecar records, then the default names
+        colmap, _ = resolve_recoded(path, table.header, columns, table.name)
         if colmap.get("icvac_code") is None:
             raise UsageError(f"{table.name}: no icvac_code column; name it with --column icvac_code=COLUMN")
-        getters = [_value_getter(taxonomy, var, colmap, table.name) for var in by]
+        # the age group recode derived, unless --column points at the ages or dates to derive it from
+        group_at = None if set(columns or ()) & set(_AGE_ROLES) else _find(table.header, RECODED_AGE_GROUP)
+        getters = [_value_getter(taxonomy, var, colmap, table.name, group_at) for var in by]
         read = Counter()
-        records = _records(table.rows(), len(table.header), colmap.get("icvac_code"), getters, read)
+        records = _records(table.rows(), len(table.header), colmap.get("icvac_code"), getters, read,
+                           _find(table.header, MATCH_COLUMN))
         result = tabulate_records(records, taxonomy, level=level, by=by, unit=unit, min_cell=min_cell, lang=lang)
     source = "<stdin>" if str(path) == "-" else Path(path).name
     notes = []
@@ -138,6 +146,11 @@ def tabulate(path: str | Path, taxonomy: Taxonomy, *, level: int = 1, by: Sequen
     if read["ragged"]:
         notes.append(f"{read['ragged']} row(s) had a different number of cells than the header; missing cells "
                      "were read as blank and cells beyond the header ignored (`icvac validate` lists them)")
+    if read["review"]:
+        # the count only where no cell is withheld: acts coded from drafts may all sit in one withheld cell
+        count = f"{read['review']} act(s)" if not result.metadata["suppressed_cells"] else "acts"
+        notes.append(f"{count} in this table were coded from draft mapping entries not yet reviewed "
+                     "(icvac_match=review): review the draft before publishing; `icvac validate` counts them")
     return replace(result, metadata={"source": source, **result.metadata}, warnings=(*notes, *result.warnings))
 
 
@@ -161,13 +174,22 @@ def write_tabulation(tab: Tabulation, fmt: str, output: str | os.PathLike | None
 
 
 def _records(rows: Iterable[tuple[int, list[str]]], width: int, code_at: int, getters,
-             read: Counter) -> Iterator[tuple[str, tuple[str, ...]]]:
+             read: Counter, match_at: int | None = None) -> Iterator[tuple[str, tuple[str, ...]]]:
+    drafts: dict[str, int] = {}  # icvac_match cell -> its acts coded from a draft entry (few distinct cells)
     for _, values in rows:
         if not "".join(values).strip():
             continue  # a blank line or an empty formatted spreadsheet row is not a record
         read["records"] += 1
         if len(values) != width:
             read["ragged"] += 1
+        if match_at is not None:
+            method = _cell(values, match_at)
+            found = drafts.get(method)
+            if found is None:
+                found = method.split("|").count("review")
+                if len(drafts) < 1000:
+                    drafts[method] = found
+            read["review"] += found
         yield _cell(values, code_at), tuple(get(values) for get in getters)
 
 
@@ -325,9 +347,16 @@ def _columns(taxonomy: Taxonomy, by: Sequence[str], matchers: list[_ValueMatcher
     return cols + [TableColumn("total", (), "Total")]
 
 
-def _value_getter(taxonomy: Taxonomy, var: str, colmap, source: str):
-    """A function from a record's values to the raw value of ``var`` (derived for the age group)."""
+def _find(header: Sequence[str], name: str) -> int | None:
+    return header.index(name) if name in header else None
+
+
+def _value_getter(taxonomy: Taxonomy, var: str, colmap, source: str, group_at: int | None = None):
+    """A function from a record's values to the raw value of ``var`` (for the age group: as ``icvac recode``
+    wrote it in ``group_at``, else derived)."""
     if var == "victim_age_group":
+        if group_at is not None:
+            return lambda values: _cell(values, group_at)
         return _age_group_getter(taxonomy.variables[var], colmap, source)
     index = colmap.get(var)
     if index is None:

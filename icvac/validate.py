@@ -32,9 +32,9 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 from .ages import BAD, parse_age, parse_date
-from .checks import CHECKS, ERROR
+from .checks import CHECKS, ERROR, checks_not_run, file_notes
 from .codes import is_unclassified, split_codes
-from .columns import ROLES, VARIABLE_ROLES, resolve_columns
+from .columns import ROLES, VARIABLE_ROLES, resolve_recoded
 from .errors import UsageError
 from .ids import IdIndex, NotedIds, WorkerIds
 from .parallel import CHUNK_LINES, Source, blocks, chunked, numbered, plan
@@ -47,6 +47,9 @@ DEFAULT_MAX_ISSUES = 100
 REQUIRED_ROLES = ("icvac_code",)
 CACHE_LIMIT = 10_000   # distinct values remembered per column; beyond it values are checked afresh
 SHOWN_LENGTH = 40      # a coded value longer than this is cut in messages
+MATCH_COLUMN = "icvac_match"  # written by `icvac recode`: how each act was coded
+JOIN = "|"             # between the acts of a record in recode's cells
+HEADER_SEARCH = 50     # rows searched for column names when the header row seems wrong
 
 
 @dataclass(frozen=True)
@@ -92,7 +95,9 @@ class Report:
     counts_by_slug: dict[str, int]          # every check that ran, in catalogue order, zeros included
     counts_by_column: dict[str, dict[str, int]]  # column name -> slug -> count (row-level issues only)
     columns: dict[str, str]                 # role -> column name, for the roles found
-    checks: tuple[str, ...]
+    checks: tuple[str, ...]                 # the checks that ran
+    not_run: dict[str, str] = field(default_factory=dict)  # check -> why it did not run (a column missing)
+    notes: tuple[str, ...] = ()             # warnings about the file as a whole (draft-coded acts, header row)
 
     @property
     def truncated(self) -> bool:
@@ -105,6 +110,8 @@ class Report:
             "counts_by_slug": dict(self.counts_by_slug),
             "counts_by_column": {c: dict(s) for c, s in self.counts_by_column.items()},
             "columns": dict(self.columns), "checks": list(self.checks),
+            "not_run": [{"slug": slug, "reason": reason} for slug, reason in self.not_run.items()],
+            "notes": list(self.notes),
             "issues": [i.to_dict() for i in self.issues],
         }
 
@@ -130,12 +137,19 @@ def validate(source: str | os.PathLike, taxonomy: Taxonomy | None = None,
     enabled = _enabled_checks(options)
     _check_options(options, taxonomy)
     with open_table(source, options.read) as table:
-        cmap = resolve_columns(table.header, dict(options.columns), source=table.name)
+        cmap, recoded = resolve_recoded(source, table.header, dict(options.columns), table.name)
         run = _Run(table.header, enabled, options.max_issues, on_issue)
+        present = {role for role in cmap.index if role not in VARIABLE_ROLES or role in taxonomy.variables}
+        run.not_run = checks_not_run(present, options.min_level is not None, recoded.long)
         for role in dict.fromkeys(options.required):
             if cmap.get(role) is None:
                 run.emit(None, None, "missing-required-column", None, {"role": role}, column=role)
-        checker = _Checker(run.enabled, taxonomy, cmap.index, options, len(table.header))
+        header = table.header
+        # recode's icvac_match column, to count the acts coded from draft entries awaiting review
+        index = {**cmap.index, **({MATCH_COLUMN: header.index(MATCH_COLUMN)} if MATCH_COLUMN in header else {})}
+        checker = _Checker(run.enabled, taxonomy, index, options, len(header))
+        checker.names = frozenset(n.casefold() for n in (*ROLES, *(f"icvac_{r}" for r in VARIABLE_ROLES),
+                                                          *options.columns.values(), *recoded.roles.values()))
         source = plan(table, options.read.header_row, options.jobs)
         if source is None:
             _check_here(run, checker, table.rows(), [])
@@ -143,6 +157,8 @@ def validate(source: str | os.PathLike, taxonomy: Taxonomy | None = None,
             _check_blocks(source, checker, run)
         # the file's name, not the path as typed: reports are shared, and a path can name a person
         name, fmt = Path(table.name).name, table.format
+    run.notes = file_notes(run.review_acts, run.header_hint, run.counts.get("wrong-field-count", 0), run.rows_read,
+                           options.read.header_row)
     return run.report(name, fmt, f"{taxonomy.id} {taxonomy.version} ({taxonomy.status})",
                       {role: table.header[i] for role, i in cmap.index.items()})
 
@@ -189,15 +205,15 @@ def _replay(run: _Run, log: _Log, before: int, id_col: int | None) -> None:
     """Count a block's rows and issues into ``run``, in the order one process reading the file finds them:
     a row's duplicate id (the first check of a row) before its other issues."""
     events = log.events
-    duplicates = run.seen_ids.add_noted(log.ids)
+    duplicates = run.seen_ids.add_noted(log.ids, before)
     if duplicates and "duplicate-id" in run.enabled:
-        ids, id_rows = log.ids.values(), log.ids.rows
+        ids, id_rows, first = log.ids.values(), log.ids.rows, run.seen_ids.earlier
         # into the events, sorted by row, each before the other issues of its row
         rows, merged, done = list(map(_FIRST, events)), [], 0
-        for n, row_id in zip(duplicates, map(ids.__getitem__, duplicates)):
+        for n, row_id, earlier in zip(duplicates, map(ids.__getitem__, duplicates), first):
             at = bisect_left(rows, id_rows[n], done)
             merged += events[done:at]
-            merged.append((id_rows[n], id_col, "duplicate-id", row_id, {}))
+            merged.append((id_rows[n], id_col, "duplicate-id", row_id, {"first": earlier}))
             done = at
         events = merged + events[done:]
     if run.on_issue is None and len(run.kept) >= run.max_issues:
@@ -216,6 +232,9 @@ def _replay(run: _Run, log: _Log, before: int, id_col: int | None) -> None:
         run.rows_read -= marked
     run.rows_read += log.rows_read
     run.rows_blank += log.rows_blank
+    run.review_acts += log.review_acts
+    if log.header_hint is not None and run.header_hint is None and before + log.header_hint <= HEADER_SEARCH:
+        run.header_hint = before + log.header_hint
 
 
 def _enabled_checks(options: ValidateOptions) -> tuple[str, ...]:
@@ -263,6 +282,10 @@ class _Run(_Rows):
         self.rows_read = self.rows_with_errors = self.rows_with_warnings = self.rows_blank = 0
         self.row_error = self.row_warning = False
         self.seen_ids = IdIndex()
+        self.not_run: dict[str, str] = {}
+        self.notes: list[str] = []
+        self.review_acts = 0
+        self.header_hint: int | None = None  # a ragged row near the top that holds column names
 
     def emit(self, row, col, slug, row_id, fields, column=None) -> None:
         if slug not in self.enabled:
@@ -323,8 +346,12 @@ class _Run(_Rows):
                       self.rows_with_warnings, self.rows_blank, issues, self.errors, self.warnings, len(self.kept))
         by_column = {c: {s: n for s, n in sorted(per.items(), key=lambda kv: self.checks.index(kv[0]))}
                      for c, per in sorted(self.by_column.items(), key=lambda kv: self.header.index(kv[0]))}
-        return Report(self.errors == 0, source, fmt, taxonomy, stats, tuple(self.kept), dict(self.counts),
-                      by_column, columns, self.checks)
+        # a check that could not run is listed with its reason, never as checked (nor counted as 0 issues)
+        not_run = {slug: why for slug, why in self.not_run.items() if slug in self.enabled}
+        ran = tuple(slug for slug in self.checks if slug not in not_run)
+        counts = {slug: self.counts[slug] for slug in ran}
+        return Report(self.errors == 0, source, fmt, taxonomy, stats, tuple(self.kept), counts,
+                      by_column, columns, ran, not_run, tuple(self.notes))
 
 
 class _Log(_Rows):
@@ -337,6 +364,8 @@ class _Log(_Rows):
         self.rows_read = self.rows_blank = 0
         self.trailing: list[int] = []
         self.ids = NotedIds()  # for the caller to find the duplicates among
+        self.review_acts = 0
+        self.header_hint: int | None = None
 
     def emit(self, row, col, slug, row_id, fields, column=None) -> None:
         if slug in self.enabled:
@@ -366,6 +395,9 @@ class _Checker:
         self.id_col = index.get("id")
         self.track_ids = self.id_col is not None and "duplicate-id" in enabled
         self.age_col = index.get("victim_age")
+        self.match_col = index.get(MATCH_COLUMN)
+        self.match_cache: dict[str, int] = {}
+        self.names: frozenset[str] = frozenset()  # column names, casefolded: to tell a header row
         self.birth_col = index.get("victim_birth_date")
         self.incident_col = index.get("incident_date")
         # (column, cache, check) for the cells whose check needs nothing but the cell
@@ -379,7 +411,7 @@ class _Checker:
         self.age_cache: dict = {}
         self.worker_ids = WorkerIds()
         self.checked = sorted({*(col for col, _, _ in self.cells), *(col for col, _ in self.dates),
-                               *(col for col in (self.id_col, self.age_col) if col is not None)})
+                               *(col for col in (self.id_col, self.age_col, self.match_col) if col is not None)})
         self.pick = itemgetter(*self.checked) if len(self.checked) > 1 else None
 
     def check(self, log: _Log, numbers: Sequence[int], rows: Sequence[list[str]], blank: list[int]) -> None:
@@ -416,6 +448,9 @@ class _Checker:
             else:
                 # no id: in a misaligned row the id position may hold a neighbouring column's text
                 log.emit(number, None, "wrong-field-count", None, {"count": len(row), "expected": self.width})
+                if log.header_hint is None and number <= HEADER_SEARCH and \
+                        any(cell.strip().casefold() in self.names for cell in row):
+                    log.header_hint = number
                 log.end_row()
         return numbers, rows
 
@@ -424,6 +459,8 @@ class _Checker:
         row's issues come in; the caller sorts them by row."""
         events = log.events
         column = self._columns(rows)
+        if self.match_col is not None:
+            log.review_acts += sum(_looked_up(self.match_cache, column[self.match_col], _review_acts))
         ids = self._ids(log, numbers, column[self.id_col]) if self.id_col is not None else [None] * len(rows)
         for col, cache, check in self.cells:
             problems = _looked_up(cache, column[col], check)
@@ -546,6 +583,11 @@ class _Checker:
             # a future date is wrong, so comparing it with the other date would only add noise
             return None, (("future-date", {"value": day.isoformat(), "today": self.today.isoformat()}),)
         return day.year * 10000 + day.month * 100 + day.day, ()
+
+
+def _review_acts(cell: str) -> int:
+    """The acts of an ``icvac_match`` cell coded from a draft entry awaiting review."""
+    return cell.split(JOIN).count("review")
 
 
 _FIRST, _SECOND, _THIRD = itemgetter(0), itemgetter(1), itemgetter(2)

@@ -9,16 +9,22 @@ from hypothesis import strategies as st
 from icvac.ids import IdIndex, NotedIds, WorkerIds, late_positions
 
 
-def _reference(blocks):
-    """The positions of repeated ids in each block, with a set."""
-    seen, found = set(), []
+def _reference(blocks, first=None):
+    """The positions of repeated ids in each block, with a set (and in ``first``, if given, the rows they were
+    first seen at, the ids numbered from 1 across the blocks)."""
+    seen, found, row = {}, [], 0
     for ids in blocks:
-        here = []
+        here, earlier = [], []
         for n, value in enumerate(ids):
+            row += 1
             if value in seen:
                 here.append(n)
-            seen.add(value)
+                earlier.append(seen[value])
+            else:
+                seen[value] = row
         found.append(here)
+        if first is not None:
+            first.append(earlier)
     return found
 
 
@@ -54,16 +60,20 @@ _ids = st.text(alphabet="ab1\n é", min_size=1, max_size=4)
 def test_the_same_repeats_as_a_set(ids, sizes, min_lookups, text_limit, run_size, prepared):
     blocks, workers = _cut(ids, sizes), [WorkerIds(), WorkerIds()]
     index = _index(min_lookups, text_limit, run_size)
-    found = []
+    found, earlier, before = [], [], 0
     for k, block in enumerate(blocks):
         if not prepared:
             found.append(index.add(block))
-            continue
-        noted = NotedIds()
-        noted.note(range(len(block)), block)
-        workers[k % 2].prepare(noted)  # as two workers taking every other block
-        found.append(index.add_noted(pickle.loads(pickle.dumps(noted))))
-    assert found == _reference(blocks)
+        else:
+            noted = NotedIds()
+            noted.note(range(1, len(block) + 1), block)
+            workers[k % 2].prepare(noted)  # as two workers taking every other block
+            found.append(index.add_noted(pickle.loads(pickle.dumps(noted)), before))
+        earlier.append(index.earlier)
+        before += len(block)
+    first = []
+    assert found == _reference(blocks, first)
+    assert earlier == first  # the row each repeat was first seen at, whichever way the ids were kept
 
 
 @pytest.mark.parametrize("share", [0, 0.0005, 0.02])

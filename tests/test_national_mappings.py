@@ -113,10 +113,16 @@ def test_ncands_four_maltreatment_columns_are_four_acts(icvac, tmp_path):
 
 def test_primero_multi_select_cell_gives_every_act(icvac, tmp_path):
     data = tmp_path / "incidents.csv"
-    data.write_text("cp_incident_violence_type\nrape;physical_assault\nsexual_assault\n", encoding="utf-8")
+    data.write_text('cp_incident_violence_type\nrape;physical_assault\nsexual_assault\n'
+                    '"forced_marriage,psychological_emotional_abuse"\n'
+                    '"Denial of Resources, Opportunities or Services"\n'
+                    '"Rape, Forced Marriage"\n', encoding="utf-8")
     out = tmp_path / "out.csv"
     assert icvac("recode", data, "--mapping", "primero", "-o", out).exit_code == 0
-    assert [r["icvac_code"] for r in _rows(out)] == ["0301|0202", "0302"]
+    rows = _rows(out)
+    assert [r["icvac_code"] for r in rows[:4]] == ["0301|0202", "0302", "0901|04", "05"]
+    assert rows[3]["icvac_match"] == "exact-label"  # matched whole, not split at its commas
+    assert rows[4]["icvac_code"] == "0301|0901"
 
 
 def test_crosswalk_between_two_national_systems(icvac):

@@ -21,10 +21,7 @@ README = ROOT / "README.md"
 
 # Lines that fail today because of bugs other engineers are fixing on their branches (issue 14); remove an
 # entry once its fix is merged (strict: an entry whose line passes fails the suite, so none is forgotten).
-KNOWN_FAILURES = {
-    "icvac tabulate recoded.csv --level 2 --by victim_sex,victim_age_group -o table.xlsx":
-        "issue 14: tabulate does not use the icvac_victim_age_group column recode wrote (exit 2)",
-}
+KNOWN_FAILURES: dict[str, str] = {}
 
 
 def tour_commands(text: str) -> list[tuple[str, int]]:

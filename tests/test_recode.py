@@ -75,7 +75,7 @@ def test_conditions_separator_and_no_match(icvac, tmp_path):
     col = {name: i for i, name in enumerate(rows[0])}
     got = [(r[0], r[col["icvac_code"]], r[col["icvac_match"]]) for r in rows[1:]]
     assert got[:5] == [("1", "03012", "condition"), ("2", "03011", "exact-code"), ("3", "0202", "exact-code"),
-                       ("4", "0202|04", "exact-code|exact-code"), ("5", "unclassified", "exact-code")]
+                       ("4", "0202|04", "exact-code|exact-code"), ("5", "unclassified", "no-match")]
 
 
 def test_summary_json_exit_codes_and_stdout(icvac, tmp_path):

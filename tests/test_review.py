@@ -53,7 +53,7 @@ def test_round_trip(icvac, tmp_path):
     assert icvac("recode", DATA, "--mapping", mapping, "-o", out, "--review", tmp_path / "r2.csv").exit_code == 0
     coded = {r["gbv_type"]: r for r in read_dicts(out)}
     assert (coded["Sexual asault"]["icvac_code"], coded["Sexual asault"]["icvac_match"]) == ("0302", "exact-label")
-    assert (coded["n/a"]["icvac_code"], coded["n/a"]["icvac_match"]) == ("unclassified", "exact-label")
+    assert (coded["n/a"]["icvac_code"], coded["n/a"]["icvac_match"]) == ("unclassified", "no-match")
     remaining = {r["source_label"] for r in read_dicts(tmp_path / "r2.csv")}
     assert remaining == {"unknown", "see notes", "zzzz", "Forced marrige"}
 

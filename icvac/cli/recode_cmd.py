@@ -62,7 +62,7 @@ def recode(
     """Code every record of DATA into ICVAC with a mapping; rows keep their order and columns.
 
     Added columns: icvac_code, icvac_level1, icvac_title, icvac_match (exact-code, exact-label,
-    normalised-label, fuzzy, condition, review, unclassified), icvac_score, and icvac_<variable>
+    normalised-label, fuzzy, condition, review, no-match, unclassified), icvac_score, and icvac_<variable>
     (icvac_victim_age_group from the age, else the birth and incident dates). Cells beyond the
     header are kept after them. An input column already named like an added one is filled, never
     overwritten: a different value stops the recode (exit 2). --column overrides the columns the
@@ -140,7 +140,8 @@ def _print_summary(summary, output: str, review: Optional[str]) -> None:
     if SETTINGS.quiet:
         return
     methods = ", ".join(f"{m} {n}" for m, n in sorted(summary.by_method.items()))
-    info(f"recoded {summary.rows_in} rows into {summary.rows_out} rows ({summary.acts} acts: {methods})")
+    info(f"recoded {summary.rows_in} rows into {summary.rows_out} rows ({summary.acts} acts"
+         + (f": {methods})" if methods else ")"))
     info(f"unclassified records: {summary.unclassified_records}; values to review: {len(summary.review)}"
          + (f" (written to {review})" if review else " (pass --review FILE to list them)"))
     for message in _summary_warnings(summary):

@@ -74,6 +74,8 @@ def validate_command(
     result = _validate(data, taxonomy, options, issues, report)
     if not result.stats.rows_read:
         warn(f"{result.source}: no data rows (only a header)")
+    for note in result.notes:
+        warn(f"{result.source}: {note}")
     if fmt is ReportFormat.json:
         emit_json(result.to_dict())
     else:
@@ -127,6 +129,8 @@ def _print_table(result) -> None:
     out.print(f"{result.source}: {verdict}: {s.rows_read} rows read, {s.rows_valid} valid, "
               f"{s.rows_with_errors} with errors; {s.errors} errors, {s.warnings} warnings",
               style="green" if result.valid else "red", markup=False)
+    for reason, slugs in _by_reason(result.not_run).items():
+        out.print(f"not run ({reason}): {', '.join(slugs)}", style="yellow", markup=False)
     if s.issues:
         counts = Table("check", "severity", "issues", box=None)
         for slug, n in result.counts_by_slug.items():
@@ -141,6 +145,14 @@ def _print_table(result) -> None:
             table.add_row(*(Text(v) for v in ("file" if i.row is None else str(i.row), i.id or "", i.column or "",
                                               i.slug, i.message)))
         out.print(table)
+
+
+def _by_reason(not_run: dict[str, str]) -> dict[str, list[str]]:
+    """The checks that did not run, grouped by why."""
+    grouped: dict[str, list[str]] = {}
+    for slug, reason in not_run.items():
+        grouped.setdefault(reason, []).append(slug)
+    return grouped
 
 
 def _severity(slug: str) -> str:
