@@ -61,6 +61,8 @@ class Figure:
     title: str
     chart: str        # bars: one bar per row | grouped: rows x columns | line: rows over time
     table: Tabulation
+    # cells that show a figure another table of the page shows too: ((row, column), name of that figure)
+    shared: tuple[tuple[tuple[int, int], tuple], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -217,7 +219,7 @@ class _Draft:
                     "suppressed_cells": sum(map(sum, mask))}
         table = Tabulation(tuple(self.rows), tuple(self.columns), tuple(map(tuple, self.counts)),
                            tuple(map(tuple, mask)), metadata, tuple(self.warnings))
-        return Figure(self.key, self.title, self.chart, table)
+        return Figure(self.key, self.title, self.chart, table, tuple(sorted(self.shared.items())))
 
 
 def _draft(key: str, title: str, chart: str, records: list[tuple[Record, int]], taxonomy: Taxonomy, *,
@@ -240,7 +242,7 @@ def _draft(key: str, title: str, chart: str, records: list[tuple[Record, int]], 
     counts.append([totals[c.values] for c in cols[:-1]] + [sum(totals.values())])
     rows.append(TableRow(_TOTAL, _TOTAL, "Total"))
     last = len(cols) - 1
-    shared = {(i, last): (unit, r.key) for i, r in enumerate(rows) if level == 1}
+    shared = {(i, last): _shared(r.key) for i, r in enumerate(rows) if level == 1}
     warnings = index.warnings() + [w for m in matchers for w in m.warnings()]
     return _Draft(key, title, chart, rows, cols, counts, shared, {"level": level, "unit": unit, "by": list(by)},
                   warnings)
@@ -273,7 +275,7 @@ def _branch_draft(records: list[tuple[Record, int]], taxonomy: Taxonomy, branch:
             if r.kind == _TOTAL or (r.key in taxonomy and taxonomy.get(r.key).level1 == branch)]
     draft.rows = [draft.rows[i] for i in keep]
     draft.counts = [draft.counts[i] for i in keep]
-    draft.shared = {(len(keep) - 1, 0): ("act", branch)}
+    draft.shared = {(len(keep) - 1, 0): _shared(branch)}
     draft.meta["branch"] = branch
     return draft
 
@@ -315,7 +317,7 @@ def _method_draft(records: list[tuple[Record, int]]) -> _Draft:
     rows = [TableRow(k, "method", labels.get(k, k)) for k in keys]
     draft = _one_way("method", "Acts by coding method (icvac_match)", "bars", rows, [acts[k] for k in keys],
                      {"unit": "act"})
-    draft.shared[keys.index("unclassified"), 0] = ("act", UNCLASSIFIED)
+    draft.shared[keys.index("unclassified"), 0] = _shared(UNCLASSIFIED)
     return draft
 
 
@@ -323,7 +325,14 @@ def _one_way(key: str, title: str, chart: str, rows: list[TableRow], counts: lis
     rows = rows + [TableRow(_TOTAL, _TOTAL, "Total")]
     table = [[c] for c in counts] + [[sum(counts)]]
     return _Draft(key, title, chart, rows, [TableColumn(_TOTAL, (), "Total")], table,
-                  {(len(rows) - 1, 0): ("act", _TOTAL)}, meta)
+                  {(len(rows) - 1, 0): _shared(_TOTAL)}, meta)
+
+
+def _shared(row_key: str) -> tuple[str, str]:
+    """The name of a category's total (or the grand total) wherever it is shown. Acts and victims share it:
+    where every record has one act they are the same number, and a count withheld as acts but published
+    as victims (or the other way round) would be published after all."""
+    return ("row", row_key)
 
 
 def _suppress_together(drafts: list[_Draft], min_cell: int) -> list[list[list[bool]]]:
