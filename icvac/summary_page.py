@@ -12,13 +12,14 @@ the same published figures, ``x`` for withheld ones, for screen readers and for 
 from __future__ import annotations
 
 import html
-from typing import Callable
+import threading
 
 from .errors import UsageError
 from .summary_report import Figure, Summary
-from .tabulate import SUPPRESSED_MARKER
+from .tabulate import SUPPRESSED_MARKER, TableColumn, TableRow, Tabulation
 
-__all__ = ["render_page", "write_summary", "chart_spec", "chart_svgs", "REPORT_FORMATS", "VEGA_LITE_VERSION", "EXTRA_HINT", "require_charts"]
+__all__ = ["render_page", "write_summary", "chart_spec", "chart_svgs", "REPORT_FORMATS", "VEGA_LITE_VERSION", "EXTRA_HINT",
+           "require_charts", "ChartRenderer"]
 
 VEGA_LITE_VERSION = "5.21"   # pinned: the same figures give the same SVG, whatever vl-convert's default
 EXTRA_HINT = "icvac report draws its charts with vl-convert-python: pip install 'icvac[report]'"
@@ -96,17 +97,42 @@ def _line_spec(values: list[dict], unit: str, title: str) -> dict:
             "config": {"view": {"stroke": None}}}
 
 
-def require_charts() -> Callable[[dict], str]:
-    try:
-        import vl_convert
-    except ImportError:
-        raise UsageError(f"{EXTRA_HINT} (or write the figures with --format json)") from None
-    return lambda spec: vl_convert.vegalite_to_svg(spec, vl_version=VEGA_LITE_VERSION, allowed_base_urls=[])
+_WARM_UP_TABLE = Tabulation((TableRow("a", "category", "a"), TableRow("total", "total", "Total")),
+                            (TableColumn("b", ("b",), "b"), TableColumn("total", (), "Total")),
+                            ((1, 1), (1, 1)), ((False, True), (True, True)), {"unit": "act"})
+
+
+class ChartRenderer:
+    """Vega-Lite to SVG through vl-convert. Its JavaScript engine takes about a second to start: it starts
+    in a thread as soon as the renderer is made (the conversion runs outside the GIL), while the data is
+    read, so the page costs little more than the reading."""
+
+    def __init__(self) -> None:
+        try:
+            import vl_convert
+        except ImportError:
+            raise UsageError(f"{EXTRA_HINT} (or write the figures with --format json)") from None
+        self._convert = vl_convert.vegalite_to_svg
+        # a small chart of each kind, so that the first real one finds everything compiled
+        warm_up = Figure("warm", "", "grouped", _WARM_UP_TABLE)
+        self._warm = threading.Thread(target=self.svg, args=(chart_spec(warm_up),), daemon=True)
+        self._warm.start()
+
+    def svg(self, spec: dict) -> str:
+        return self._convert(spec, vl_version=VEGA_LITE_VERSION, allowed_base_urls=[])
+
+    def svgs(self, summary: Summary) -> list[str]:
+        self._warm.join()
+        return [_accessible(self.svg(chart_spec(f)), f.title) for f in summary.figures]
+
+
+def require_charts() -> ChartRenderer:
+    """The renderer, or a UsageError that says what to install."""
+    return ChartRenderer()
 
 
 def chart_svgs(summary: Summary) -> list[str]:
-    convert = require_charts()
-    return [_accessible(convert(chart_spec(f)), f.title) for f in summary.figures]
+    return require_charts().svgs(summary)
 
 
 def _accessible(svg: str, title: str) -> str:
@@ -177,7 +203,7 @@ def _table(figure: Figure) -> list[str]:
 REPORT_FORMATS = ("html", "json")
 
 
-def write_summary(summary: Summary, fmt: str, output: str | None) -> None:
+def write_summary(summary: Summary, fmt: str, output: str | None, charts: ChartRenderer | None = None) -> None:
     """Write the page (``html``) or its figures (``json``) atomically to ``output`` (``-``: stdout)."""
     import json
 
@@ -186,6 +212,6 @@ def write_summary(summary: Summary, fmt: str, output: str | None) -> None:
     if fmt not in REPORT_FORMATS:
         raise UsageError(f"cannot write a report as {fmt!r}; use one of {', '.join(REPORT_FORMATS)}")
     # charts first: a missing extra stops the command before any file is begun
-    text = render_page(summary) if fmt == "html" else json.dumps(summary.to_dict(), ensure_ascii=False, indent=2)
+    text = render_page(summary, (charts or ChartRenderer()).svgs(summary)) if fmt == "html" else json.dumps(summary.to_dict(), ensure_ascii=False, indent=2)
     with atomic_output(output) as handle:
         handle.write(text.rstrip("\n") + "\n")

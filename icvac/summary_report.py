@@ -28,10 +28,11 @@ import json
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
+from operator import itemgetter
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import Iterable, Sequence
 
-from .ages import BAD, parse_date
+from .ages import BAD, parse_age, parse_date
 from .codes import UNCLASSIFIED, split_codes
 from .columns import resolve_columns
 from .errors import UsageError
@@ -43,13 +44,15 @@ from .tabulate import SUPPRESSED_MARKER, TableColumn, TableRow, Tabulation
 from .tabulate import _cell, _check_options, _columns, _RowIndex, _value_getter, _ValueMatcher
 from .taxonomy import Taxonomy
 
-__all__ = ["Figure", "Summary", "summarise", "summarise_records", "REPORT_VARIABLES", "PERIODS", "METHODS"]
+__all__ = ["Figure", "Summary", "Counts", "summarise", "summarise_records", "REPORT_VARIABLES", "PERIODS", "METHODS"]
 
 REPORT_VARIABLES = ("victim_sex", "victim_age_group", "victim_disability", "victim_migration_status")
-PERIODS = ("month", "year")
+PERIODS = ("auto", "month", "year")
+AUTO_MONTHS = 36  # auto: by month up to three years of incidents, by year beyond (a readable line)
 # recode's icvac_match values, in the order of the README; anything else in such a column is "other"
 METHODS = ("exact-code", "exact-label", "normalised-label", "fuzzy", "condition", "review", "unclassified")
 MATCH_COLUMN = "icvac_match"
+AGE_GROUP = "victim_age_group"  # derived from ages or dates, as tabulate derives it
 UNKNOWN = "unknown"
 OTHER = "other"
 _TOTAL = "total"
@@ -84,10 +87,32 @@ class Summary:
                             for f in self.figures]}
 
 
-Record = tuple[str, str, str, tuple[str, ...]]  # code cell, method, period, values of the variables
+Record = tuple[str, str, str, tuple[str, ...]]  # code cell, icvac_match cell, period, values of the variables
 
 
-def summarise(path: str | Path, taxonomy: Taxonomy, *, branch: str | None = None, period: str = "month",
+@dataclass
+class Counts:
+    """Records counted per distinct combination of the cells each figure needs (never per row)."""
+
+    variables: tuple[str, ...]
+    codes: Counter = field(default_factory=Counter)       # code cell -> records
+    values: dict = field(default_factory=dict)            # variable -> Counter of (code cell, raw value)
+    periods: Counter = field(default_factory=Counter)     # (code cell, period) -> records
+    methods: Counter = field(default_factory=Counter)     # (code cell, icvac_match cell) -> records
+
+    def __post_init__(self):
+        self.values = {v: self.values.get(v, Counter()) for v in self.variables}
+
+    def add(self, record: Record, n: int = 1) -> None:
+        code, method, when, values = record
+        self.codes[code] += n
+        for var, value in zip(self.variables, values):
+            self.values[var][code, value] += n
+        self.periods[code, when] += n
+        self.methods[code, method] += n
+
+
+def summarise(path: str | Path, taxonomy: Taxonomy, *, branch: str | None = None, period: str = "auto",
               min_cell: int = 5, read_options: ReadOptions = ReadOptions(), columns: dict[str, str] | None = None,
               lang: str = "en") -> Summary:
     """Read a coded file once and compute every figure. Raises InputError / UsageError when it cannot run."""
@@ -102,13 +127,12 @@ def summarise(path: str | Path, taxonomy: Taxonomy, *, branch: str | None = None
         variables = tuple(v for v in REPORT_VARIABLES if _has_variable(v, colmap))
         getters = [_value_getter(taxonomy, v, colmap, table.name) for v in variables]
         match_at = table.header.index(MATCH_COLUMN) if MATCH_COLUMN in table.header else None
-        read: Counter = Counter()
-        weights = Counter(_gather(table.rows(), len(table.header), colmap.get("icvac_code"), match_at,
-                                  colmap.get("incident_date"), getters, period, read))
+        counts, read = _gather(table.rows(), len(table.header), colmap, match_at, dict(zip(variables, getters)),
+                               period)
     source = "<stdin>" if str(path) == "-" else Path(path).name
-    summary = summarise_records(weights.items(), taxonomy, variables=variables, branch=branch,
-                                has_method=match_at is not None, has_dates=colmap.get("incident_date") is not None,
-                                period=period, min_cell=min_cell, lang=lang)
+    summary = _summarise_counts(counts, taxonomy, branch=branch, has_method=match_at is not None,
+                                has_dates=colmap.get("incident_date") is not None, period=period,
+                                min_cell=min_cell, lang=lang)
     notes = [f"{source}: no data rows (only a header)"] if not read["records"] else []
     if read["ragged"]:
         notes.append(f"{read['ragged']} row(s) had a different number of cells than the header; missing cells "
@@ -117,28 +141,69 @@ def summarise(path: str | Path, taxonomy: Taxonomy, *, branch: str | None = None
                    (*notes, *summary.warnings))
 
 
-def _gather(rows, width: int, code_at: int | None, match_at: int | None, date_at: int | None, getters,
-            period: str, read: Counter) -> Iterator[Record]:
-    periods: dict[str, str] = {}
+def _gather(rows, width: int, colmap, match_at: int | None, getters: dict, period: str) -> tuple[Counts, Counter]:
+    counts, read = Counts(tuple(getters)), Counter()
+    codes, periods, methods = counts.codes, counts.periods, counts.methods
+    derived = [(counts.values[v], _by_age_text(get, colmap.get("victim_age"), width))
+               for v, get in getters.items() if v == AGE_GROUP]
+    plain = [(counts.values[v], colmap.get(v)) for v in getters if v != AGE_GROUP]
+    # one itemgetter takes every cell a record needs (code, date, method, variables): no call per cell
+    date_at, at = colmap.get("incident_date"), [colmap.get("icvac_code")]
+    at += [i for i in (date_at, match_at) if i is not None] + [i for _, i in plain]
+    take = itemgetter(*at, at[0])  # at least two indices, so it always returns a tuple
+    date_pos = 1 if date_at is not None else None
+    match_pos = (2 if date_at is not None else 1) if match_at is not None else None
+    first_plain = 1 + (date_at is not None) + (match_at is not None)
+    period_of: dict[str, str] = {"": UNKNOWN}
     for _, values in rows:
         if not "".join(values).strip():
             continue  # as in tabulate: a blank line is not a record
         read["records"] += 1
-        if len(values) != width:
+        if len(values) == width:
+            cells = [c.strip() for c in take(values)]
+        else:
             read["ragged"] += 1
-        day = _cell(values, date_at)
-        when = periods.get(day)
+            cells = [_cell(values, i) for i in at]
+        code = cells[0]
+        codes[code] += 1
+        for k, (counter, _) in enumerate(plain, first_plain):
+            counter[code, cells[k]] += 1
+        for counter, get in derived:
+            counter[code, get(values)] += 1
+        day = cells[date_pos] if date_pos else ""
+        when = period_of.get(day)
         if when is None:
-            when = periods[day] = _period_of(day, period)
-            if len(periods) > 1 << 16:  # dates with times of day are many: keep the cache bounded
-                periods.clear()
-        yield _cell(values, code_at), _method(_cell(values, match_at)), when, tuple(g(values) for g in getters)
+            if len(period_of) > 1 << 16:  # dates with times of day are many: keep the cache bounded
+                period_of.clear()
+            when = period_of[day] = _period_of(day, period)
+        periods[code, when] += 1
+        methods[code, cells[match_pos] if match_pos else ""] += 1
+    return counts, read
+
+
+def _by_age_text(get, age_at: int | None, width: int):
+    """tabulate's age-group getter, cached per age cell: a record with an age is grouped by it alone."""
+    if age_at is None:
+        return get
+    cache: dict[str, str] = {}
+
+    def group(values: list[str]) -> str:
+        text = values[age_at] if len(values) == width else ""
+        found = cache.get(text)
+        if found is None:
+            found = get(values)
+            if parse_age(text) is not None:  # else the dates decide: not a function of this cell
+                cache[text] = found
+        return found
+
+    return group
 
 
 def _period_of(text: str, period: str) -> str:
     day = parse_date(text)
     if day is None or day is BAD:
         return UNKNOWN
+    # auto counts by month: the span, and so the period shown, is known only at the end
     return f"{day.year:04d}" if period == "year" else f"{day.year:04d}-{day.month:02d}"
 
 
@@ -152,25 +217,35 @@ def _method(cell: str) -> str:
 
 def summarise_records(records: Iterable[tuple[Record, int]], taxonomy: Taxonomy, *,
                       variables: Sequence[str] = (), branch: str | None = None, has_method: bool = True,
-                      has_dates: bool = True, period: str = "month", min_cell: int = 5,
+                      has_dates: bool = True, period: str = "auto", min_cell: int = 5,
                       lang: str = "en") -> Summary:
-    """The figures of ``(record, number of records like it)`` pairs (see ``Record``)."""
+    """The figures of ``(record, number of records like it)`` pairs (see ``Record``; the period is
+    ``YYYY-MM``, ``YYYY`` or ``unknown``)."""
     _check_period(period)
-    records = list(records)
-    drafts = [_draft("acts", "Acts by ICVAC level-1 category", "bars", records, taxonomy, unit="act", lang=lang),
-              _draft("victims", "Victims by ICVAC level-1 category", "bars", records, taxonomy, unit="victim",
+    counts = Counts(tuple(variables))
+    for record, n in records:
+        counts.add(record, n)
+    return _summarise_counts(counts, taxonomy, branch=branch, has_method=has_method, has_dates=has_dates,
+                             period=period, min_cell=min_cell, lang=lang)
+
+
+def _summarise_counts(counts: Counts, taxonomy: Taxonomy, *, branch: str | None, has_method: bool,
+                      has_dates: bool, period: str, min_cell: int, lang: str) -> Summary:
+    by_code = [((code, ()), n) for code, n in counts.codes.items()]
+    drafts = [_draft("acts", "Acts by ICVAC level-1 category", "bars", by_code, taxonomy, unit="act", lang=lang),
+              _draft("victims", "Victims by ICVAC level-1 category", "bars", by_code, taxonomy, unit="victim",
                      lang=lang)]
     branch = _branch(taxonomy, branch, drafts[0], lang)
     if branch is not None:
-        drafts.append(_branch_draft(records, taxonomy, branch, lang))
-    for i, var in enumerate(variables):
-        title = f"Victims by ICVAC level-1 category and {taxonomy.variables[var].id.replace('_', ' ')}"
-        drafts.append(_draft(var, title, "grouped", [((c, m, p, (v[i],)), n) for (c, m, p, v), n in records],
-                             taxonomy, unit="victim", by=(var,), lang=lang))
+        drafts.append(_branch_draft(counts.codes, taxonomy, branch, lang))
+    for var, pairs in counts.values.items():
+        title = f"Victims by ICVAC level-1 category and {var.replace('_', ' ')}"
+        drafts.append(_draft(var, title, "grouped", [((c, (v,)), n) for (c, v), n in pairs.items()], taxonomy,
+                             unit="victim", by=(var,), lang=lang))
     if has_dates:
-        drafts.append(_time_draft(records, period))
+        drafts.append(_time_draft(counts.periods, period))
     if has_method:
-        drafts.append(_method_draft(records))
+        drafts.append(_method_draft(counts.methods))
     masks = _suppress_together(drafts, min_cell)
     figures = tuple(d.finish(mask, taxonomy, min_cell) for d, mask in zip(drafts, masks))
     acts, victims = figures[0].table, figures[1].table
@@ -179,8 +254,9 @@ def summarise_records(records: Iterable[tuple[Record, int]], taxonomy: Taxonomy,
         warnings.append(f"small-cell suppression is off (--min-cell {min_cell}): do not publish this page")
     metadata = {
         "taxonomy": {"id": taxonomy.id, "version": taxonomy.version, "status": taxonomy.status},
-        "min_cell": min_cell, "suppressed_marker": SUPPRESSED_MARKER, "branch": branch, "period": period,
-        "variables": list(variables),
+        "min_cell": min_cell, "suppressed_marker": SUPPRESSED_MARKER, "branch": branch,
+        "period": next((f.table.metadata["period"] for f in figures if f.key == "time"), period),
+        "variables": list(counts.variables),
         # both are grand totals of a figure: publishing them would undo its suppression
         "records_read": victims.cell(len(victims.rows) - 1, 0), "acts_counted": acts.cell(len(acts.rows) - 1, 0),
     }
@@ -222,14 +298,15 @@ class _Draft:
         return Figure(self.key, self.title, self.chart, table, tuple(sorted(self.shared.items())))
 
 
-def _draft(key: str, title: str, chart: str, records: list[tuple[Record, int]], taxonomy: Taxonomy, *,
+def _draft(key: str, title: str, chart: str, records: list[tuple[tuple[str, tuple[str, ...]], int]],
+           taxonomy: Taxonomy, *,
            unit: str, level: int = 1, by: Sequence[str] = (), lang: str = "en") -> _Draft:
     """``tabulate_records`` with a weight per record: the same rows, columns, totals and warnings."""
     index = _RowIndex(taxonomy, level, lang)
     matchers = [_ValueMatcher(taxonomy.variables[v]) for v in by]
     cells: Counter = Counter()
     totals: Counter = Counter()
-    for (code_cell, _, _, raw), n in records:
+    for (code_cell, raw), n in records:
         column = tuple(m.match(v) for m, v in zip(matchers, raw))
         keys = [index.key_for(code) for code in split_codes(code_cell) or (UNCLASSIFIED,)]
         for row_key in (keys if unit == "act" else dict.fromkeys(keys)):
@@ -262,12 +339,12 @@ def _branch(taxonomy: Taxonomy, branch: str | None, acts: _Draft, lang: str) -> 
     return min(candidates)[2] if candidates else None
 
 
-def _branch_draft(records: list[tuple[Record, int]], taxonomy: Taxonomy, branch: str, lang: str) -> _Draft:
-    inside: list[tuple[Record, int]] = []
-    for (code_cell, method, when, raw), n in records:
-        codes = [c for c in split_codes(code_cell) if c in taxonomy and taxonomy.get(c).level1 == branch]
-        if codes:
-            inside.append((("|".join(codes), method, when, raw), n))
+def _branch_draft(codes: Counter, taxonomy: Taxonomy, branch: str, lang: str) -> _Draft:
+    inside: list[tuple[tuple[str, tuple], int]] = []
+    for code_cell, n in codes.items():
+        kept = [c for c in split_codes(code_cell) if c in taxonomy and taxonomy.get(c).level1 == branch]
+        if kept:
+            inside.append((("|".join(kept), ()), n))
     title = f"Acts by level-2 category within {branch} {taxonomy.get(branch).title_in(lang)}"
     draft = _draft("branch", title, "bars", inside, taxonomy, unit="act", level=2, lang=lang)
     # the other branches' rows are empty here: drop them, and the unclassified row, which cannot occur
@@ -280,9 +357,19 @@ def _branch_draft(records: list[tuple[Record, int]], taxonomy: Taxonomy, branch:
     return draft
 
 
-def _time_draft(records: list[tuple[Record, int]], period: str) -> _Draft:
+def _time_draft(periods: Counter, period: str) -> _Draft:
+    """Acts by month (periods are counted by month, or by year when asked for by year)."""
+    if period == "auto":
+        months = sorted(p for _, p in periods if p != UNKNOWN)
+        long = bool(months) and len(_every_period(months[0], months[-1], "month")) > AUTO_MONTHS
+        period = "year" if long else "month"
+        if long:
+            by_year: Counter = Counter()
+            for (code_cell, when), n in periods.items():
+                by_year[code_cell, when[:4] if when != UNKNOWN else UNKNOWN] += n
+            periods = by_year
     acts: Counter = Counter()
-    for (code_cell, _, when, _), n in records:
+    for (code_cell, when), n in periods.items():
         acts[when] += n * max(1, len(split_codes(code_cell)))
     known = sorted(p for p in acts if p != UNKNOWN)
     keys = _every_period(known[0], known[-1], period) if known else []
@@ -304,11 +391,11 @@ def _every_period(first: str, last: str, period: str) -> list[str]:
     return out
 
 
-def _method_draft(records: list[tuple[Record, int]]) -> _Draft:
+def _method_draft(methods: Counter) -> _Draft:
     acts: Counter = Counter()
-    for (code_cell, method, _, _), n in records:
+    for (code_cell, cell), n in methods.items():
         n_acts = max(1, len(split_codes(code_cell)))
-        pieces = method.split("|")
+        pieces = _method(cell).split("|")
         # one method per act when recode wrote one per code, else the record's method for each act
         for piece in (pieces if len(pieces) == n_acts else [pieces[0]] * n_acts):
             acts[piece] += n

@@ -17,6 +17,7 @@ class PageFormat(str, enum.Enum):
 
 
 class Period(str, enum.Enum):
+    auto = "auto"
     month = "month"
     year = "year"
 
@@ -33,8 +34,9 @@ def report_command(
     branch: Annotated[Optional[str], typer.Option(
         "--branch", metavar="CODE", show_default=False,
         help="Level-1 category broken down by level 2 (default: the one with the most acts).")] = None,
-    period: Annotated[Period, typer.Option("--period", help="Acts over time by month or year of "
-                                                            "incident_date.")] = Period.month,
+    period: Annotated[Period, typer.Option(
+        "--period", help="Acts over time by month or year of incident_date; auto: by month up to 36 months, "
+                         "else by year.")] = Period.auto,
     min_cell: Annotated[int, typer.Option("--min-cell", "-k", min=0, help="Withhold counts from 1 to K-1, and "
                                           "enough others that none can be recomputed; 0 or 1 turns it off.")] = 5,
     column: ColumnOption = None,
@@ -60,20 +62,19 @@ def report_command(
     Example: icvac report recoded.csv -o summary.html
     """
     from icvac.columns import parse_column_options
-    from icvac.summary_page import REPORT_FORMATS, write_summary
+    from icvac.summary_page import REPORT_FORMATS, require_charts, write_summary
     from icvac.summary_report import summarise
     from icvac.writers import refuse_overwrite
 
     kind = fmt.value if fmt else output_format(output, REPORT_FORMATS, "html")
     refuse_overwrite(output, data, taxonomy_file)
     taxonomy = load_taxonomy_for_command(taxonomy_file)
-    if kind == "html":
-        from icvac.summary_page import require_charts
-
-        require_charts()  # the extra is missing: say so before reading a large file
+    # made first: a missing extra is said before a large file is read, and the charts' engine starts
+    # while the file is read
+    charts = require_charts() if kind == "html" else None
     summary = summarise(data, taxonomy, branch=branch, period=period.value, min_cell=min_cell,
                         read_options=read_options(input_format, encoding, delimiter, sheet, header_row),
                         columns=parse_column_options(column), lang=lang.value)
     for message in summary.warnings:
         warn(message)
-    write_summary(summary, kind, output)
+    write_summary(summary, kind, output, charts)
