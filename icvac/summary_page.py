@@ -18,12 +18,13 @@ from .errors import UsageError
 from .summary_report import Figure, Summary
 from .tabulate import SUPPRESSED_MARKER, TableColumn, TableRow, Tabulation
 
-__all__ = ["render_page", "write_summary", "chart_spec", "chart_svgs", "REPORT_FORMATS", "VEGA_LITE_VERSION", "EXTRA_HINT",
-           "require_charts", "ChartRenderer"]
+__all__ = ["render_page", "write_summary", "chart_spec", "chart_svgs", "issue_charts", "require_charts",
+           "ChartRenderer", "REPORT_FORMATS", "VEGA_LITE_VERSION", "EXTRA_HINT"]
 
 VEGA_LITE_VERSION = "5.21"   # pinned: the same figures give the same SVG, whatever vl-convert's default
 EXTRA_HINT = "icvac report draws its charts with vl-convert-python: pip install 'icvac[report]'"
 _WIDTH = 520
+_NAMESPACES = (' xmlns="http://www.w3.org/2000/svg"', ' xmlns:xlink="http://www.w3.org/1999/xlink"')
 _CSP = "default-src 'none'; style-src 'unsafe-inline'"
 
 _CSS = """
@@ -137,7 +138,11 @@ def chart_svgs(summary: Summary) -> list[str]:
 
 def _accessible(svg: str, title: str) -> str:
     # the table beside it is what a screen reader reads; the picture is named by its figure
-    return svg.replace("<svg ", f'<svg role="img" aria-label="{_e(title)}" ', 1)
+    svg = svg.replace("<svg ", f'<svg role="img" aria-label="{_e(title)}" ', 1)
+    # inline in HTML an <svg> needs no namespace declarations, and without them the page holds no URL at all
+    for declaration in _NAMESPACES:
+        svg = svg.replace(declaration, "", 1)
+    return svg
 
 
 def render_page(summary: Summary, svgs: list[str] | None = None) -> str:
@@ -212,6 +217,34 @@ def write_summary(summary: Summary, fmt: str, output: str | None, charts: ChartR
     if fmt not in REPORT_FORMATS:
         raise UsageError(f"cannot write a report as {fmt!r}; use one of {', '.join(REPORT_FORMATS)}")
     # charts first: a missing extra stops the command before any file is begun
-    text = render_page(summary, (charts or ChartRenderer()).svgs(summary)) if fmt == "html" else json.dumps(summary.to_dict(), ensure_ascii=False, indent=2)
+    if fmt == "html":
+        text = render_page(summary, (charts or ChartRenderer()).svgs(summary))
+    else:
+        text = json.dumps(summary.to_dict(), ensure_ascii=False, indent=2)
     with atomic_output(output) as handle:
         handle.write(text.rstrip("\n") + "\n")
+
+
+def issue_charts(report) -> list[str]:
+    """For the validation report (:mod:`icvac.report`): issues per check and per column, as bar charts in the
+    style of the summary page. Nothing when the report extra is missing: the validation report does not
+    need it, its tables say the same."""
+    try:
+        charts = ChartRenderer()
+    except UsageError:
+        return []
+    from .checks import CHECKS
+
+    per_check = [{"category": slug, "series": CHECKS[slug].severity, "count": n, "withheld": False}
+                 for slug, n in report.counts_by_slug.items() if n]
+    per_column = [{"category": column, "series": "issues", "count": sum(per.values()), "withheld": False}
+                  for column, per in report.counts_by_column.items()]
+    out = []
+    for title, values in (("Issues per check", per_check), ("Issues per column", per_column)):
+        if values:
+            spec = _bars_spec(values, "issues", title, grouped=False)
+            if title == "Issues per check":  # errors and warnings told apart by colour, as in the table
+                spec["layer"][0]["encoding"]["color"] = {"field": "series", "type": "nominal", "title": None,
+                                                         "legend": {"orient": "bottom"}}
+            out.append(f'<div class="chart">{_accessible(charts.svg(spec), title)}</div>')
+    return out

@@ -12,15 +12,16 @@ withheld by the same small-cell suppression (:func:`icvac.suppression.suppress`)
 
 The page publishes these tables together, and they share totals: the victims of a category are the row
 total of every variable's table and a cell of ``victims``; the acts of the branch are the total of
-``branch`` and a cell of ``acts``; the grand total of acts closes ``acts``, ``time`` and ``method``. A
+``branch`` and a cell of ``acts``; the grand total of acts closes ``acts``, ``time`` and ``method``; and
+acts and victims of a category are treated as one figure (where each record has one act they are equal). A
 total withheld in one table is withheld in every table that shows it (suppression is run again, with the
 total withheld from the start, until no table withholds a shared total another one shows), so no table
 publishes what another one withholds. This is not a full audit of the tables as one system (see
 :mod:`icvac.suppression`, "Limitations").
 
-The file is read once. Each record is reduced to the cells the figures need (code cell, method, period,
-variable values) and counted per distinct combination, so memory grows with the distinct combinations,
-not with the rows; every table is then counted from those combinations with their weights.
+The file is read once. Each record adds one to a few counters (its code cell with each variable's value,
+with its period, with its method), so memory grows with the distinct combinations, not with the rows;
+every table is then counted from those combinations with their weights.
 """
 from __future__ import annotations
 

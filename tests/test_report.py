@@ -73,6 +73,38 @@ def test_figures_count_as_tabulate_does(taxonomy):
         assert (got.rows, got.columns, got.counts) == (expected.rows, expected.columns, expected.counts), key
 
 
+def test_a_file_reports_as_tabulate_tabulates_it(taxonomy, tmp_path):
+    """Read from a file: ages, or birth and incident dates where the age is blank, give the age group as
+    tabulate derives it; a ragged row and a blank line count as tabulate counts them."""
+    from icvac.tabulate import tabulate
+
+    path = tmp_path / "ages.csv"
+    rows = [["id", "icvac_code", "victim_sex", "victim_age", "victim_birth_date", "incident_date"]]
+    for n in range(60):
+        age = "" if n % 3 == 0 else ["4", "7", "12", "16", "abc", "40"][n % 6]
+        rows.append([f"R{n}", ["0301", "0202|04", "05", ""][n % 4], ["F", "M", ""][n % 3], age,
+                     f"20{10 + n % 9}-0{1 + n % 9}-1{n % 9}", f"2024-0{1 + n % 9}-2{n % 9}"])
+    rows += [["R99", "03"], []]
+    path.write_text("\n".join(",".join(r) for r in rows) + "\n", encoding="utf-8")
+    summary = summarise(path, taxonomy, min_cell=3)
+    for var in ("victim_sex", "victim_age_group"):
+        expected = tabulate(path, taxonomy, by=(var,), unit="victim", min_cell=0)
+        got = summary.figure(var).table
+        assert (got.rows, got.columns, got.counts) == (expected.rows, expected.columns, expected.counts), var
+    assert summary.metadata["period"] == "month"
+    assert [r.key for r in summary.figure("time").table.rows][:3] == ["2024-01", "2024-02", "2024-03"]
+
+
+def test_a_long_span_is_shown_by_year(taxonomy):
+    records = [(("0301", "exact-label", f"{2000 + n // 12:04d}-{1 + n % 12:02d}", ()), 6) for n in range(48)]
+    summary = summarise_records(records, taxonomy)
+    assert summary.metadata["period"] == "year"
+    time = summary.figure("time").table
+    assert [r.key for r in time.rows] == ["2000", "2001", "2002", "2003", "total"]
+    assert [c[0] for c in time.counts] == [72, 72, 72, 72, 288]
+    assert summarise_records(records, taxonomy, period="month").figure("time").table.counts[0] == (6,)
+
+
 def test_the_readme_example_gives_every_section(icvac, recoded):
     out = recoded.parent / "summary.html"
     r = icvac("report", recoded, "-o", out)
@@ -86,6 +118,7 @@ def test_the_readme_example_gives_every_section(icvac, recoded):
     # self-contained: nothing to load, and a policy that would refuse it anyway
     assert "default-src 'none'" in page and "<script" not in page
     assert re.findall(r'(?:src|href)\s*=\s*"(?!#)[^"]*"', page) == []
+    assert "http://" not in page and "https://" not in page
     # same input, same bytes
     r = icvac("report", recoded, "-o", recoded.parent / "again.html")
     assert (recoded.parent / "again.html").read_bytes() == out.read_bytes()

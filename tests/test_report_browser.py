@@ -58,10 +58,12 @@ def page(tmp_path_factory):
     runner = CliRunner()
     recoded, html = folder / "recoded.csv", folder / "summary.html"
     for args in (["recode", EXAMPLES / "national_export.csv", "-m", "gbvims", "-o", recoded],
-                 ["report", recoded, "-o", html], ["report", recoded, "-o", folder / "summary.json"]):
+                 ["report", recoded, "-o", html], ["report", recoded, "-o", folder / "summary.json"],
+                 ["validate", recoded, "--report", folder / "validation.html", "--format", "json"]):
         r = runner.invoke(app, [str(a) for a in args])
-        assert r.exit_code == 0, r.output
-    return html, json.loads((folder / "summary.json").read_text(encoding="utf-8")), folder
+        assert r.exit_code in (0, 1), r.output  # validate: 1 when the data has errors
+    validation = json.loads(r.stdout)
+    return html, json.loads((folder / "summary.json").read_text(encoding="utf-8")), folder, validation
 
 
 def test_the_control_page_shows_that_the_log_sees_a_request(tmp_path):
@@ -73,7 +75,7 @@ def test_the_control_page_shows_that_the_log_sees_a_request(tmp_path):
 
 
 def test_the_page_renders_every_chart_with_no_request(page):
-    html, figures, folder = page
+    html, figures, folder, _ = page
     dom, requests = _chromium(html, folder, "--dump-dom")
     assert _from_page(requests) == []
     sections = re.findall(r'<section id="([^"]+)">(.*?)</section>', dom, re.S)
@@ -93,7 +95,7 @@ def test_the_page_renders_every_chart_with_no_request(page):
 
 
 def test_a_screenshot_of_the_whole_page(page):
-    html, _, folder = page
+    html, _, folder, _ = page
     shot = folder / "summary.png"
     _, requests = _chromium(html, folder, f"--screenshot={shot}", "--window-size=1200,6000")
     assert _from_page(requests) == []
@@ -102,3 +104,13 @@ def test_a_screenshot_of_the_whole_page(page):
     width, height = int.from_bytes(header[16:20], "big"), int.from_bytes(header[20:24], "big")
     assert (width, height) == (1200, 6000)
     print(f"screenshot: {shot}")
+
+
+def test_the_validation_report_shows_its_charts(page):
+    _, _, folder, validation = page
+    dom, requests = _chromium(folder / "validation.html", folder, "--dump-dom")
+    assert _from_page(requests) == []
+    charts = dom.split("Issues at a glance", 1)[1]
+    assert charts.count("<svg") == 2
+    expected = sum(1 for n in validation["counts_by_slug"].values() if n) + len(validation["counts_by_column"])
+    assert expected and charts.count('aria-roledescription="bar"') == expected
