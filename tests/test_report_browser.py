@@ -3,12 +3,13 @@
 The browser loads the page from a file, with a network log: no request of the page's own may appear in it
 (a control page that does load an image proves the log would show one). Its DOM, as rendered, must hold
 every chart with one bar per published cell. A screenshot is kept in pytest's temporary folder
-(``pytest --basetemp=DIR`` to choose it), never in the repository. Skipped where chromium is missing
+(or in ``$ICVAC_ARTEFACTS`` when set), never in the repository. Skipped where chromium is missing
 (`.ci/run` installs it).
 """
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -96,7 +97,7 @@ def test_the_page_renders_every_chart_with_no_request(page):
 
 def test_a_screenshot_of_the_whole_page(page):
     html, _, folder, _ = page
-    shot = folder / "summary.png"
+    shot = Path(os.environ.get("ICVAC_ARTEFACTS") or folder) / "summary.png"
     _, requests = _chromium(html, folder, f"--screenshot={shot}", "--window-size=1200,6000")
     assert _from_page(requests) == []
     header = shot.read_bytes()[:24]
