@@ -24,6 +24,7 @@ __all__ = ["render_page", "write_summary", "chart_spec", "chart_svgs", "issue_ch
 VEGA_LITE_VERSION = "5.21"   # pinned: the same figures give the same SVG, whatever vl-convert's default
 EXTRA_HINT = "icvac report draws its charts with vl-convert-python: pip install 'icvac[report]'"
 _WIDTH = 520
+_COUNT_AXIS = {"format": "d", "tickMinStep": 1}  # counts: whole numbers on the axis, never 0.5
 _NAMESPACES = (' xmlns="http://www.w3.org/2000/svg"', ' xmlns:xlink="http://www.w3.org/1999/xlink"')
 _CSP = "default-src 'none'; style-src 'unsafe-inline'"
 
@@ -75,7 +76,8 @@ def _bars_spec(values: list[dict], unit: str, title: str, grouped: bool) -> dict
     colour = {"color": {"field": "series", "type": "nominal", "sort": None, "title": None,
                         "legend": {"orient": "bottom"}}} if grouped else {}
     bars = {"mark": {"type": "bar"}, "transform": [{"filter": "!datum.withheld"}],
-            "encoding": {"y": y, **offset, **colour, "x": {"field": "count", "type": "quantitative", "title": unit},
+            "encoding": {"y": y, **offset, **colour, "x": {"field": "count", "type": "quantitative", "title": unit,
+                                                          "axis": dict(_COUNT_AXIS)},
                          "tooltip": None}}
     withheld = {"mark": {"type": "text", "text": SUPPRESSED_MARKER, "align": "left", "dx": 3, "fontWeight": "bold",
                          "fontSize": 11}, "transform": [{"filter": "datum.withheld"}],
@@ -89,7 +91,7 @@ def _bars_spec(values: list[dict], unit: str, title: str, grouped: bool) -> dict
 def _line_spec(values: list[dict], unit: str, title: str) -> dict:
     x = {"field": "category", "type": "ordinal", "sort": None, "title": None}
     shown = [{"filter": "!datum.withheld"}]
-    y = {"field": "count", "type": "quantitative", "title": unit}
+    y = {"field": "count", "type": "quantitative", "title": unit, "axis": dict(_COUNT_AXIS)}
     return {"description": f"{title}; x = withheld", "width": _WIDTH, "height": 220, "data": {"values": values},
             "layer": [{"mark": {"type": "line"}, "transform": shown, "encoding": {"x": x, "y": y}},
                       {"mark": {"type": "point", "filled": True}, "transform": shown, "encoding": {"x": x, "y": y}},
@@ -242,9 +244,10 @@ def issue_charts(report) -> list[str]:
     out = []
     for title, values in (("Issues per check", per_check), ("Issues per column", per_column)):
         if values:
-            spec = _bars_spec(values, "issues", title, grouped=False)
-            if title == "Issues per check":  # errors and warnings told apart by colour, as in the table
-                spec["layer"][0]["encoding"]["color"] = {"field": "series", "type": "nominal", "title": None,
-                                                         "legend": {"orient": "bottom"}}
+            spec = {**_bars_spec(values, "issues", title, grouped=False), "title": title}
+            if title == "Issues per check":  # errors and warnings in the colours of the table
+                spec["layer"][0]["encoding"]["color"] = {
+                    "field": "series", "type": "nominal", "title": None, "legend": {"orient": "bottom"},
+                    "scale": {"domain": ["error", "warning"], "range": ["#8a1111", "#c08a00"]}}
             out.append(f'<div class="chart">{_accessible(charts.svg(spec), title)}</div>')
     return out

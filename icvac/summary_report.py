@@ -300,8 +300,7 @@ class _Draft:
 
 
 def _draft(key: str, title: str, chart: str, records: list[tuple[tuple[str, tuple[str, ...]], int]],
-           taxonomy: Taxonomy, *,
-           unit: str, level: int = 1, by: Sequence[str] = (), lang: str = "en") -> _Draft:
+           taxonomy: Taxonomy, *, unit: str, level: int = 1, by: Sequence[str] = (), lang: str = "en") -> _Draft:
     """``tabulate_records`` with a weight per record: the same rows, columns, totals and warnings."""
     index = _RowIndex(taxonomy, level, lang)
     matchers = [_ValueMatcher(taxonomy.variables[v]) for v in by]
