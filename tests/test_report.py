@@ -252,3 +252,21 @@ def test_bad_options_exit_2(icvac, recoded, args, message):
 def test_output_over_the_input_is_refused(icvac, recoded):
     r = icvac("report", recoded, "-o", recoded)
     assert r.exit_code == 2
+
+
+def test_suppress_withholds_the_cells_it_is_given_and_protects_them():
+    from icvac.suppression import suppress
+
+    table = [[20, 30, 50], [25, 35, 60], [45, 65, 110]]
+    assert not any(map(any, suppress(table, 5)))
+    mask = suppress(table, 5, withheld=[(0, 2)])
+    assert mask[0][2]
+    # a withheld row total alone in its row and column would be recomputed: others are withheld with it
+    assert sum(mask[0]) >= 2 and sum(row[2] for row in mask) >= 2
+
+
+def test_no_suppression_is_said_on_the_page(icvac, recoded):
+    out = recoded.parent / "open.html"
+    r = icvac("report", recoded, "-o", out, "--min-cell", "0")
+    assert r.exit_code == 0 and "suppression is off" in r.stderr
+    assert "do not publish this page" in out.read_text(encoding="utf-8")
