@@ -30,6 +30,7 @@ _EXPORTS = {
     "crosswalk_formats": ("write_crosswalk",),
     "tabulate": ("Tabulation",),
     "suppression": ("suppress",),
+    "summary_report": ("Figure", "Summary", "summarise"),
 }
 # Functions named like their module get a distinct public name: once ``icvac.validate`` (the module)
 # is imported, Python binds that name on the package to the module, not to the function.

@@ -129,6 +129,7 @@ def render_html(report: Report) -> str:
                          for col, per in report.counts_by_column.items()], {1})
     else:
         parts.append("<p>No column has a problem.</p>")
+    parts += _charts(report)
     parts += _issues_section(report)
     parts += ["<p class=\"muted\">Values are shown only for coded columns (codes, numbers, dates); other columns "
               "are never shown. Check descriptions: <code>icvac validate --list-checks</code>.</p>",
@@ -162,3 +163,11 @@ def _issues_section(report: Report) -> list[str]:
                     f'<span class="{_e(i.severity)}">{_e(i.severity)}</span>', _e(i.message)]
                    for i in report.issues], {0})
     return out
+
+
+def _charts(report: Report) -> list[str]:
+    """Issues per check and per column as bar charts (issue 21), when the report extra is installed."""
+    from .summary_page import issue_charts
+
+    charts = issue_charts(report)
+    return ["<h2>Issues at a glance</h2>", *charts] if charts else []

@@ -46,7 +46,7 @@ Limitations (stated honestly)
 from __future__ import annotations
 
 import heapq
-from typing import Sequence
+from typing import Iterable, Sequence
 
 __all__ = ["suppress", "primary_mask"]
 
@@ -59,10 +59,13 @@ def primary_mask(table: Sequence[Sequence[int]], k: int) -> Mask:
     return [[0 < value < k for value in row] for row in table]
 
 
-def suppress(table: Sequence[Sequence[int]], k: int) -> Mask:
+def suppress(table: Sequence[Sequence[int]], k: int, *,
+             withheld: Iterable[tuple[int, int]] = ()) -> Mask:
     """Withheld cells of the full table (margins included): primary, then complementary.
 
     ``k <= 1`` withholds nothing. The table must be rectangular with non-negative counts.
+    ``withheld`` names cells (row, column) to withhold from the start, protected like primary ones:
+    a total that another table of the same data withholds must be withheld in this one too.
     """
     rows = [list(r) for r in table]
     width = len(rows[0]) if rows else 0
@@ -73,6 +76,8 @@ def suppress(table: Sequence[Sequence[int]], k: int) -> Mask:
     mask = primary_mask(rows, k)
     if k <= 1:
         return mask
+    for i, j in withheld:
+        mask[i][j] = True
     graph = _Graph(rows)
     while True:
         bridge = graph.first_bridge(mask)

@@ -71,7 +71,11 @@ def runs(tmp_path_factory):
         ["tabulate", f("recoded.csv"), "-o", f("table.csv")],
         ["tabulate", f("recoded.csv"), "-f", "json"],
         ["tabulate", f("recoded.csv"), "-o", f("table.xlsx"), "--by", "victim_sex", "--unit", "victim"],
+        ["report", f("recoded.csv"), "-o", f("figures.json")],
     ]
+    import importlib.util
+    if importlib.util.find_spec("vl_convert"):  # the page needs the report extra
+        commands.append(["report", f("recoded.csv"), "-o", f("summary.html")])
     runner = CliRunner()
     results = []
     for args in commands:
@@ -99,7 +103,8 @@ def test_no_file_written_holds_an_opaque_value(runs):
     _, folder = runs
     written = sorted(p.name for p in folder.iterdir() if p.name not in EXEMPT)
     assert {"review.csv", "review.xlsx", "recoded.csv.meta.json", "recoded.xlsx.meta.json", "issues.csv",
-            "report.html", "issues-raw.csv", "raw.html", "draft.yaml", "table.csv", "table.xlsx"} <= set(written)
+            "report.html", "issues-raw.csv", "raw.html", "draft.yaml", "table.csv", "table.xlsx",
+            "figures.json"} <= set(written)
     assert [name for name in written if MARKER in _file_text(folder / name)] == []
 
 
