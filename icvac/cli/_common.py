@@ -87,13 +87,29 @@ def read_options(input_format: Optional[InputFormat], encoding: Optional[str], d
     return ReadOptions(input_format.value if input_format else None, encoding, delimiter, sheet, header_row)
 
 
-def output_format(output: Optional[str], extensions: Mapping[str, str] | Iterable[str], default: str) -> str:
+def output_format(output: Optional[str], extensions: Mapping[str, str] | Iterable[str],
+                  default: Optional[str]) -> Optional[str]:
     """The format the extension of ``-o`` implies. ``extensions`` maps ``.md`` to ``markdown``, or lists
     formats named like their extension; stdout and any other extension give ``default``."""
     table = extensions if isinstance(extensions, Mapping) else {f".{name}": name for name in extensions}
     if output is None or str(output) == "-":
         return default
     return table.get(Path(str(output)).suffix.lower(), default)
+
+
+def chosen_format(given: Optional[str], output: Optional[str], extensions: Mapping[str, str] | Iterable[str],
+                  default: str) -> str:
+    """``--format`` when given, else the format the extension of ``-o`` implies, else ``default``.
+
+    ``--format csv -o t.json`` is refused: one of the two is a mistake, and writing CSV into a ``.json``
+    file (or the reverse) only moves the surprise to whoever opens it."""
+    implied = output_format(output, extensions, None)
+    if given is None:
+        return implied or default
+    if implied is not None and implied != given:
+        raise UsageError(f"--format {given} but -o {output} names a {implied} file; give one of them only, "
+                         "or make them agree")
+    return given
 
 
 def one_stdout(*outputs: tuple[str, Optional[object]]) -> None:

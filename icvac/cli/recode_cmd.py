@@ -8,9 +8,9 @@ import typer
 
 from icvac.errors import ExitCode
 
-from . import app
+from . import CHOICE_HINTS, app
 from ._common import SETTINGS, ColumnOption, DelimiterOption, EncodingOption, HeaderRowOption, JobsOption, \
-    InputFormatOption, ReportFormat, SheetOption, TaxonomyOption, emit_json, info, \
+    InputFormatOption, ReportFormat, SheetOption, TaxonomyOption, chosen_format, emit_json, info, \
     load_taxonomy_for_command, one_stdout, problem_line, read_options, show_progress, warn
 
 
@@ -18,6 +18,10 @@ class OutputFormat(str, enum.Enum):
     csv = "csv"
     xlsx = "xlsx"
     jsonl = "jsonl"
+
+
+CHOICE_HINTS[("recode", "fmt")] = ("For JSON Lines data write --format jsonl; for the summary as JSON, "
+                                   "--summary json.")
 
 
 @app.command("recode")
@@ -74,6 +78,9 @@ def recode(
     from icvac.recode import RecodeOptions, recode_file
 
     one_stdout(("-o", output), ("--review", review))
+    if fmt is not None:  # without --format, recode_file takes it from the extension
+        chosen_format(fmt.value, output, {".csv": "csv", ".xlsx": "xlsx", ".jsonl": "jsonl", ".ndjson": "jsonl"},
+                      fmt.value)
     taxonomy = load_taxonomy_for_command(taxonomy_file)
     loaded = load_mapping(mapping, taxonomy)
     for problem in loaded.warnings:

@@ -1,0 +1,78 @@
+"""Issue 14, "Why" 8: the small seams a new user trips over, one test (at least) each."""
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+
+from .conftest import EXAMPLES
+
+RECODED_INPUT = EXAMPLES / "national_export.csv"
+
+
+# a. the format of -o comes from its extension when --format is not given; a contradiction is refused
+
+@pytest.mark.parametrize("name, first", [("t.csv", "code,level,parent"), ("t.md", "# "), ("t.json", "{")])
+def test_taxonomy_export_takes_the_format_from_the_extension(icvac, tmp_path, name, first):
+    result = icvac("taxonomy", "export", "-o", tmp_path / name)
+    assert result.exit_code == 0, result.stderr
+    assert (tmp_path / name).read_text(encoding="utf-8").startswith(first)
+
+
+def test_taxonomy_export_to_stdout_and_unknown_extensions_stay_json(icvac, tmp_path):
+    assert json.loads(icvac("taxonomy", "export").stdout)["categories"]
+    assert icvac("taxonomy", "export", "-o", tmp_path / "t.txt").exit_code == 0
+    assert json.loads((tmp_path / "t.txt").read_text(encoding="utf-8"))["categories"]
+
+
+@pytest.mark.parametrize("args", [
+    ("taxonomy", "export", "--format", "csv", "-o", "t.json"),
+    ("crosswalk", "--mapping", "gbvims", "--format", "csv", "-o", "t.xlsx"),
+    ("tabulate", "RECODED", "--format", "json", "-o", "t.csv"),
+    ("recode", "RECODED", "--mapping", "gbvims", "--format", "csv", "-o", "t.jsonl"),
+])
+def test_a_format_that_contradicts_the_extension_is_refused(icvac, tmp_path, args):
+    recoded = tmp_path / "recoded.csv"
+    if "RECODED" in args:
+        assert icvac("recode", RECODED_INPUT, "--mapping", "gbvims", "-o", recoded).exit_code == 0
+    args = [str(recoded) if a == "RECODED" else str(tmp_path / a) if a.startswith("t.") else a for a in args]
+    result = icvac(*args)
+    assert result.exit_code == 2, result.stderr
+    given, named = args[args.index("--format") + 1], args[args.index("-o") + 1]
+    assert f"--format {given} but -o {named} names a" in result.stderr
+    assert not (tmp_path / named).exists()
+
+
+def test_crosswalk_and_tabulate_follow_the_extension(icvac, tmp_path):
+    assert icvac("crosswalk", "--mapping", "gbvims", "-o", tmp_path / "c.md").exit_code == 0
+    assert (tmp_path / "c.md").read_text(encoding="utf-8").startswith("# Crosswalk")
+    recoded = tmp_path / "recoded.csv"
+    assert icvac("recode", RECODED_INPUT, "--mapping", "gbvims", "-o", recoded).exit_code == 0
+    assert icvac("tabulate", recoded, "-o", tmp_path / "t.json").exit_code == 0
+    assert "rows" in json.loads((tmp_path / "t.json").read_text(encoding="utf-8"))
+    result = icvac("tabulate", recoded, "-o", tmp_path / "t.txt")
+    assert result.exit_code == 2 and "name a .csv, .json or .xlsx file" in result.stderr
+
+
+# b. a value that is not one of an option's choices: no pydantic prefix, the choices, and a hint
+
+def test_recode_format_json_names_the_formats_and_hints(icvac, tmp_path):
+    result = icvac("recode", RECODED_INPUT, "--mapping", "gbvims", "--format", "json", "-o", tmp_path / "o.json")
+    assert result.exit_code == 2
+    assert "Value error" not in result.stderr
+    assert "'json' is not one of csv, xlsx, jsonl." in result.stderr
+    assert "--format jsonl" in result.stderr and "--summary json" in result.stderr
+    assert not (tmp_path / "o.json").exists()
+
+
+@pytest.mark.parametrize("args, said", [
+    (("taxonomy", "tree", "--lang", "de"), "'de' is not one of en, fr, es."),
+    (("taxonomy", "export", "--format", "yaml"), "'yaml' is not one of csv, json, markdown."),
+    (("recode", "x.csv", "--mapping", "gbvims", "--summary", "csv"), "'csv' is not one of table, json."),
+    (("validate", "x.csv", "--format", "csv"), "'csv' is not one of table, json."),
+])
+def test_every_choice_option_drops_the_pydantic_prefix(icvac, args, said):
+    result = icvac(*args)
+    assert result.exit_code == 2
+    assert said in result.stderr and "Value error" not in result.stderr
