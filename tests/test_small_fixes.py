@@ -76,3 +76,16 @@ def test_every_choice_option_drops_the_pydantic_prefix(icvac, args, said):
     result = icvac(*args)
     assert result.exit_code == 2
     assert said in result.stderr and "Value error" not in result.stderr
+
+
+# c. a table printed to a pipe or a file is not cut to 80 columns
+
+def test_piped_tables_are_printed_at_full_width(icvac, tmp_path):
+    recoded = tmp_path / "recoded.csv"
+    assert icvac("recode", RECODED_INPUT, "--mapping", "gbvims", "-o", recoded).exit_code == 0
+    result = icvac("tabulate", recoded, "--by", "perpetrator_relationship", env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.stderr
+    header = result.stdout.splitlines()[0].split()
+    assert header[:4] == ["code", "category", "intimate_partner", "parent_or_caregiver"] and header[-1] == "total"
+    assert "…" not in result.stdout
+    assert "Physical violence against a child" in result.stdout

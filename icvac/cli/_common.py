@@ -128,7 +128,10 @@ def stderr_console():
 def stdout_console():
     from rich.console import Console
 
-    return Console(highlight=False, soft_wrap=True)
+    # Piped or redirected, a table is read by a program or a file viewer, not fitted to a window: rich's
+    # default of 80 columns would cut column names and titles ("perpetrator_relatio…").
+    width = None if sys.stdout.isatty() else 100_000
+    return Console(highlight=False, soft_wrap=True, width=width)
 
 
 def info(message: str) -> None:
