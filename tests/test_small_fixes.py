@@ -89,3 +89,16 @@ def test_piped_tables_are_printed_at_full_width(icvac, tmp_path):
     assert header[:4] == ["code", "category", "intimate_partner", "parent_or_caregiver"] and header[-1] == "total"
     assert "…" not in result.stdout
     assert "Physical violence against a child" in result.stdout
+
+
+# d. the HTML report shows code as <code>, not as literal backticks
+
+def test_html_report_renders_backticks_as_code(icvac, tmp_path):
+    data = tmp_path / "incidents.csv"
+    data.write_text("id,icvac_code,victim_sex\nA1,0301,\nA2,0202,female\n", encoding="utf-8")
+    report = tmp_path / "report.html"
+    result = icvac("validate", data, "--report", report)
+    assert result.exit_code == 0, result.stderr
+    page = report.read_text(encoding="utf-8")
+    assert "Missing value where <code>unknown</code> was expected" in page
+    assert "`" not in page
