@@ -29,6 +29,8 @@ REVIEW_COLUMNS = ("source_code", "source_label", "count", "match", "score",
                   *(f"{k}_{n}" for n in range(1, CANDIDATES + 1) for k in ("candidate", "title", "candidate_score")),
                   "decision", "relation", "reviewer", "note")
 DEFAULT_RELATION = "close"
+# columns stored as numbers in an .xlsx review file, so that a spreadsheet sorts and sums them
+_NUMERIC = frozenset(i for i, name in enumerate(REVIEW_COLUMNS) if name == "count" or "score" in name)
 DRAFT_REVIEWER = "icvac mapping draft (not yet reviewed)"
 
 
@@ -45,15 +47,19 @@ def write_review(path: str | os.PathLike, items, taxonomy: Taxonomy, stage: Stag
         relations = list(RELATIONS[:-1])
         with xlsx_writer(path, sheet="review", validations={REVIEW_COLUMNS.index("decision"): choices,
                                                           REVIEW_COLUMNS.index("relation"): relations},
-                         stage=stage) as write:
+                         stage=stage, freeze_header=True) as write:
             write(list(REVIEW_COLUMNS))
             for row in rows:
-                write([excel_safe(v) for v in row])
+                write([_number(v) if i in _NUMERIC else excel_safe(v) for i, v in enumerate(row)])
         return
     with atomic_output(path, stage=stage) as handle:
         writer = csv_writer(handle)
         writer.writerow(REVIEW_COLUMNS)
         writer.writerows([excel_safe(v) for v in row] for row in rows)
+
+
+def _number(text: str) -> int | float | None:
+    return None if not text else int(text) if text.isdigit() else float(text)
 
 
 def _review_row(item, taxonomy: Taxonomy) -> list[str]:

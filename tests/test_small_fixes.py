@@ -102,3 +102,43 @@ def test_html_report_renders_backticks_as_code(icvac, tmp_path):
     page = report.read_text(encoding="utf-8")
     assert "Missing value where <code>unknown</code> was expected" in page
     assert "`" not in page
+
+
+# e. .xlsx review files: counts and scores are numbers, the header row stays in view
+
+def test_xlsx_review_stores_numbers_and_freezes_the_header(icvac, tmp_path):
+    from openpyxl import load_workbook
+
+    review = tmp_path / "review.xlsx"
+    result = icvac("recode", RECODED_INPUT, "--mapping", "gbvims", "-o", tmp_path / "o.csv", "--review", review)
+    assert result.exit_code == 0, result.stderr
+    sheet = load_workbook(review)["review"]
+    assert sheet.freeze_panes == "A2"
+    rows = list(sheet.iter_rows(values_only=True))
+    header, fuzzy = rows[0], rows[1]
+    assert (fuzzy[header.index("source_label")], fuzzy[header.index("match")]) == ("Sexual asault", "fuzzy")
+    assert isinstance(fuzzy[header.index("count")], int) and fuzzy[header.index("count")] > 0
+    assert isinstance(fuzzy[header.index("score")], float)
+    assert isinstance(fuzzy[header.index("candidate_score_1")], float)
+    # the CSV review file of the same run says the same numbers
+    csv_review = tmp_path / "review.csv"
+    icvac("recode", RECODED_INPUT, "--mapping", "gbvims", "-o", tmp_path / "o2.csv", "--review", csv_review)
+    with open(csv_review, encoding="utf-8", newline="") as handle:
+        first = next(csv.DictReader(handle))
+    assert (int(first["count"]), float(first["score"])) == (fuzzy[header.index("count")],
+                                                            fuzzy[header.index("score")])
+
+
+def test_xlsx_review_guards_text_and_stores_the_count_as_a_number(tmp_path):
+    from openpyxl import load_workbook
+
+    from icvac import load_taxonomy
+    from icvac.matching import Match
+    from icvac.recode import ReviewItem
+    from icvac.review import write_review
+
+    item = ReviewItem(source_code="", source_label="=1+2", count=3, match=Match("unclassified", ()))
+    write_review(tmp_path / "r.xlsx", [item], load_taxonomy())
+    sheet = load_workbook(tmp_path / "r.xlsx")["review"]
+    row = next(sheet.iter_rows(min_row=2, values_only=True))
+    assert row[1:3] == ("'=1+2", 3)
