@@ -142,3 +142,85 @@ def test_xlsx_review_guards_text_and_stores_the_count_as_a_number(tmp_path):
     sheet = load_workbook(tmp_path / "r.xlsx")["review"]
     row = next(sheet.iter_rows(min_row=2, values_only=True))
     assert row[1:3] == ("'=1+2", 3)
+
+
+# g. review-import restores a leading zero a spreadsheet dropped, and says so
+
+def _read_dicts(path):
+    with open(path, encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _write_dicts(path, rows):
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def _reviewed(icvac, tmp_path, data, decisions, name="review.csv"):
+    """recode DATA with a copy of gbvims, fill the review file's decisions; -> (mapping, review)."""
+    import shutil
+
+    from .conftest import MAPPINGS
+
+    mapping = tmp_path / "gbvims.yaml"
+    shutil.copy(MAPPINGS / "gbvims.yaml", mapping)
+    review = tmp_path / name
+    result = icvac("recode", data, "--mapping", mapping, "-o", tmp_path / "first.csv", "--review", review)
+    assert result.exit_code == 0, result.stderr
+    rows = _read_dicts(review)
+    for row in rows:
+        row["decision"] = decisions.get(row["source_label"], "")
+    _write_dicts(review, rows)
+    return mapping, review
+
+
+def test_review_import_says_when_it_restores_a_leading_zero(icvac, tmp_path):
+    from icvac import load_taxonomy
+    from icvac.mapping import load_mapping
+
+    mapping, review = _reviewed(icvac, tmp_path, RECODED_INPUT, {"Physcal Assault": "202", "Sexual asault": "0302"})
+    row = 2 + [r["source_label"] for r in _read_dicts(review)].index("Physcal Assault")
+    result = icvac("mapping", "review-import", review, "--mapping", mapping, "--reviewer", "Data officer")
+    assert result.exit_code == 0, result.stderr
+    warnings = [line for line in result.stderr.splitlines() if "warning" in line]
+    assert len(warnings) == 1
+    assert f"row {row}: decision '202' read as '0202'" in warnings[0] and "leading zero" in warnings[0]
+    added = {e.source_label: e.targets for e in load_mapping(mapping, load_taxonomy()).entries}
+    assert (added["Physcal Assault"], added["Sexual asault"]) == (("0202",), ("0302",))
+
+
+def test_review_import_json_lists_the_restored_zero(icvac, tmp_path):
+    mapping, review = _reviewed(icvac, tmp_path, RECODED_INPUT, {"Physcal Assault": "0302+202"})
+    row = 2 + [r["source_label"] for r in _read_dicts(review)].index("Physcal Assault")
+    result, data = icvac.json("mapping", "review-import", review, "--mapping", mapping, "--reviewer", "D. O.",
+                              "--format", "json")
+    assert result.exit_code == 0 and data["added"] == 1
+    assert [(w["path"], w["severity"]) for w in data["warnings"]] == [(f"row {row}", "warning")]
+    assert "'202' read as '0202'" in data["warnings"][0]["message"]
+
+
+# i. a label that starts with an apostrophe survives the review file: only the ' icvac added comes off
+
+@pytest.mark.parametrize("decided, in_file, other", [("'=x", "''=x", "=x"), ("=x", "'=x", "'=x")])
+def test_apostrophe_labels_survive_the_review_round_trip(icvac, tmp_path, decided, in_file, other):
+    data = tmp_path / "export.csv"
+    _write_dicts(data, [{"case_id": f"C{i}", "gbv_type": label} for i, label in enumerate(["'=x", "=x", "Rape"])])
+    mapping, review = _reviewed(icvac, tmp_path, data, {in_file: "0301"})
+    written = {row["source_label"] for row in _read_dicts(review)}
+    assert written == {"''=x", "'=x"}  # one more ' only where icvac guards a formula
+    result = icvac("mapping", "review-import", review, "--mapping", mapping, "--reviewer", "Data officer")
+    assert result.exit_code == 0, result.stderr
+    out = tmp_path / "second.csv"
+    assert icvac("recode", data, "--mapping", mapping, "-o", out).exit_code == 0
+    coded = {row["gbv_type"]: (row["icvac_code"], row["icvac_match"]) for row in _read_dicts(out)}
+    assert coded[decided] == ("0301", "exact-label")
+    assert coded[other][1] != "exact-label"  # the other label was not decided: no exact match for it
+
+
+def test_review_safe_is_undone_exactly():
+    from icvac.review import _review_safe, _review_unsafe
+
+    for value in ["=x", "'=x", "''=x", "'abc", "abc", "-1", "'-1", "+", "'", "@a", "'@a", "", "'0301"]:
+        assert _review_unsafe(_review_safe(value)) == value, value
