@@ -224,3 +224,42 @@ def test_review_safe_is_undone_exactly():
 
     for value in ["=x", "'=x", "''=x", "'abc", "abc", "-1", "'-1", "+", "'", "@a", "'@a", "", "'0301"]:
         assert _review_unsafe(_review_safe(value)) == value, value
+
+
+# f. table files say what x means: a note under the .xlsx table; the CSV stays a plain table
+
+def _tabulate(icvac, tmp_path, name, *options):
+    recoded = tmp_path / "recoded.csv"
+    if not recoded.exists():
+        assert icvac("recode", RECODED_INPUT, "--mapping", "gbvims", "-o", recoded).exit_code == 0
+    result = icvac("tabulate", recoded, "--by", "victim_sex", "-o", tmp_path / name, *options)
+    assert result.exit_code == 0, result.stderr
+    return tmp_path / name
+
+
+def test_xlsx_table_has_a_legend_for_x(icvac, tmp_path):
+    from openpyxl import load_workbook
+
+    rows = list(load_workbook(_tabulate(icvac, tmp_path, "t.xlsx"))["table"].iter_rows(values_only=True))
+    table, note = rows[:-2], rows[-1]
+    assert table[-1][1] == "Total" and all(v is None for v in rows[-2])
+    assert any("x" in row[2:] for row in table), "the example has no withheld cell"
+    assert note[0].startswith("Note: x = withheld (small-cell suppression, --min-cell 5): counts from 1 to 4")
+
+
+def test_xlsx_table_says_when_suppression_is_off(icvac, tmp_path):
+    from openpyxl import load_workbook
+
+    rows = list(load_workbook(_tabulate(icvac, tmp_path, "t.xlsx", "--min-cell", "0"))["table"].iter_rows(
+        values_only=True))
+    assert rows[-1][0].startswith("Note: small-cell suppression was off (--min-cell 0)")
+
+
+def test_csv_table_stays_a_plain_table(icvac, tmp_path):
+    # A legend line in the CSV would be read as one more row of the table by every CSV reader: the CSV
+    # has the header and the table's rows only; the meaning of x is in the .xlsx note, the JSON
+    # (null + suppressed) and the README.
+    with open(_tabulate(icvac, tmp_path, "t.csv"), encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    assert rows[0] == ["code", "category", "female", "male", "other", "unknown", "total"]
+    assert rows[-1][1] == "Total" and {len(r) for r in rows} == {7}

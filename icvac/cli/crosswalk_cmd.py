@@ -10,8 +10,8 @@ from icvac.errors import UsageError
 
 from . import app
 from ._common import ColumnOption, DelimiterOption, EncodingOption, FormatOption, HeaderRowOption, \
-    InputFormatOption, ReportFormat, SheetOption, TaxonomyOption, chosen_format, emit_json, info, load_taxonomy_for_command, \
-    OutputOption, problem_line, read_options, stdout_console, warn
+    InputFormatOption, ReportFormat, SheetOption, TaxonomyOption, chosen_format, emit_json, info, \
+    load_taxonomy_for_command, OutputOption, problem_line, read_options, stdout_console, warn
 
 crosswalk_app = typer.Typer(rich_markup_mode=None)
 app.add_typer(crosswalk_app, name="crosswalk")
