@@ -263,3 +263,39 @@ def test_csv_table_stays_a_plain_table(icvac, tmp_path):
         rows = list(csv.reader(handle))
     assert rows[0] == ["code", "category", "female", "male", "other", "unknown", "total"]
     assert rows[-1][1] == "Total" and {len(r) for r in rows} == {7}
+
+
+# h. shell completion: installable, and it completes commands and choices
+
+def _icvac_process(*args, env=None):
+    import os
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "icvac", *args], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, **(env or {})})
+
+
+def test_show_completion_prints_a_script_for_the_shell():
+    result = _icvac_process("--show-completion", "bash")
+    assert result.returncode == 0, result.stderr
+    assert "complete -o default -F _icvac_completion icvac" in result.stdout
+    assert "_ICVAC_COMPLETE=complete_bash" in result.stdout
+
+
+def test_install_completion_writes_the_script_into_home(tmp_path):
+    result = _icvac_process("--install-completion", "bash", env={"HOME": str(tmp_path)})
+    assert result.returncode == 0, result.stderr
+    script = tmp_path / ".bash_completions" / "icvac.sh"
+    assert "_icvac_completion" in script.read_text(encoding="utf-8")
+    assert str(script) in (tmp_path / ".bashrc").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("words, cword, expected", [
+    ("icvac taxonomy ex", 2, ["export"]),
+    ("icvac recode x.csv --format ", 4, ["csv", "xlsx", "jsonl"]),  # the word after --format
+])
+def test_completion_completes_commands_and_choices(words, cword, expected):
+    result = _icvac_process(env={"_ICVAC_COMPLETE": "complete_bash", "COMP_WORDS": words, "COMP_CWORD": str(cword)})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == expected

@@ -86,7 +86,7 @@ app = typer.Typer(
          "against Children (ICVAC): validate, recode, crosswalk and tabulate.\n\n"
          "Exit codes: 0 ok, 1 data invalid, 2 usage, 3 unreadable input or config.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     pretty_exceptions_show_locals=False,
     rich_markup_mode=None,
