@@ -62,9 +62,10 @@ def _review_safe(value):
     """``excel_safe``, made reversible for ``import_review``: a value that already starts with ``'`` before
     a formula character (a national label ``'=x``) gets one more ``'``, so that ``'=x`` in the file can
     only mean ``=x``, and ``''=x`` means ``'=x``."""
-    core = value.lstrip("'") if isinstance(value, str) else value
-    if core is not value and excel_safe(core) != core:
-        return "'" + value
+    if isinstance(value, str) and value.startswith("'"):
+        core = value.lstrip("'")
+        if excel_safe(core) != core:
+            return "'" + value
     return excel_safe(value)
 
 

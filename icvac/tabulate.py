@@ -158,8 +158,8 @@ def write_tabulation(tab: Tabulation, fmt: str, output: str | os.PathLike | None
         with xlsx_writer(output, sheet="table") as write:
             for row in tab.to_rows():
                 write([excel_safe(v) for v in row])
-            # a note under the table, as published tables carry one; the CSV gets none: every line of a
-            # CSV is read as a row of the table by csv readers, R and pandas
+            # a note under the table, as published tables carry one; the CSV gets none: a CSV reader
+            # (Python's csv module, for one) takes a note line for one more row of the table
             write([])
             write([legend(tab.metadata.get("min_cell", 0))])
         return

@@ -65,8 +65,8 @@ CHOICE_HINTS: dict[tuple[str, str], str] = {}
 def _plain_choice_error(exc) -> None:
     """Say a wrong choice as people read it: typer checks choices with pydantic, whose message reads
     "Value error, 'json' is not one of 'csv', 'xlsx', 'jsonl'."."""
-    error = exc.__cause__.errors()[0] if hasattr(exc.__cause__, "errors") else {}
-    reason = (error.get("ctx") or {}).get("error")
+    detail = exc.__cause__.errors()[0] if hasattr(exc.__cause__, "errors") else {}
+    reason = (detail.get("ctx") or {}).get("error")
     if not isinstance(reason, ValueError) or " is not one of " not in str(reason):
         return
     value, choices = str(reason).rstrip(".").split(" is not one of ", 1)
