@@ -299,3 +299,32 @@ def test_completion_completes_commands_and_choices(words, cword, expected):
     result = _icvac_process(env={"_ICVAC_COMPLETE": "complete_bash", "COMP_WORDS": words, "COMP_CWORD": str(cword)})
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == expected
+
+
+def test_apostrophe_labels_survive_an_xlsx_review_file(icvac, tmp_path):
+    import shutil
+
+    from openpyxl import load_workbook
+
+    from .conftest import MAPPINGS
+
+    data = tmp_path / "export.csv"
+    _write_dicts(data, [{"case_id": f"C{i}", "gbv_type": label} for i, label in enumerate(["'=x", "=x"])])
+    mapping, review = tmp_path / "gbvims.yaml", tmp_path / "review.xlsx"
+    shutil.copy(MAPPINGS / "gbvims.yaml", mapping)
+    assert icvac("recode", data, "--mapping", mapping, "-o", tmp_path / "1.csv", "--review", review).exit_code == 0
+    book = load_workbook(review)
+    sheet = book["review"]
+    header = [c.value for c in sheet[1]]
+    label_at, decision_at = header.index("source_label") + 1, header.index("decision") + 1
+    labels = {}
+    for row in range(2, sheet.max_row + 1):
+        labels[sheet.cell(row, label_at).value] = row
+    assert set(labels) == {"''=x", "'=x"}
+    sheet.cell(labels["''=x"], decision_at, "0301")  # the decision for the label '=x
+    book.save(review)
+    result = icvac("mapping", "review-import", review, "--mapping", mapping, "--reviewer", "Data officer")
+    assert result.exit_code == 0, result.stderr
+    assert icvac("recode", data, "--mapping", mapping, "-o", tmp_path / "2.csv").exit_code == 0
+    coded = {row["gbv_type"]: (row["icvac_code"], row["icvac_match"]) for row in _read_dicts(tmp_path / "2.csv")}
+    assert coded["'=x"] == ("0301", "exact-label") and coded["=x"][1] != "exact-label"
