@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import html
 import os
+import re
 from typing import Callable, Iterator
 
 from .checks import CHECKS
@@ -90,6 +91,12 @@ def _e(value) -> str:
     return html.escape("" if value is None else str(value), quote=True)
 
 
+def _prose(value) -> str:
+    """Catalogue titles and messages mark code and options with backticks, as Markdown does; here they
+    become <code>, so the page does not show literal backticks."""
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", _e(value))
+
+
 def _table(head: list[str], rows: list[list[str]], numeric: set[int] = frozenset()) -> list[str]:
     out = ["<table>", "<tr>" + "".join(f"<th>{_e(h)}</th>" for h in head) + "</tr>"]
     for row in rows:
@@ -118,7 +125,7 @@ def render_html(report: Report) -> str:
     parts.append("<h2>Issues per check</h2>")
     parts += _table(["check", "severity", "title", "issues"],
                     [[f"<code>{_e(slug)}</code>", f'<span class="{_e(CHECKS[slug].severity)}">'
-                      f"{_e(CHECKS[slug].severity)}</span>", _e(CHECKS[slug].title), str(n)]
+                      f"{_e(CHECKS[slug].severity)}</span>", _prose(CHECKS[slug].title), str(n)]
                      for slug, n in report.counts_by_slug.items() if n], {3}) \
         if any(report.counts_by_slug.values()) else ["<p>No issue.</p>"]
     parts.append("<h2>Problems per column</h2>")
@@ -160,7 +167,7 @@ def _issues_section(report: Report) -> list[str]:
         out.append('<p class="muted">Raise --max-issues, or write every issue with --issues FILE.csv.</p>')
     out += _table(["row", "id", "column", "check", "severity", "message"],
                   [[_e(i.row if i.row is not None else "file"), _e(i.id), _e(i.column), f"<code>{_e(i.slug)}</code>",
-                    f'<span class="{_e(i.severity)}">{_e(i.severity)}</span>', _e(i.message)]
+                    f'<span class="{_e(i.severity)}">{_e(i.severity)}</span>', _prose(i.message)]
                    for i in report.issues], {0})
     return out
 

@@ -20,7 +20,7 @@ from .matching import Matcher
 from .readers import ReadOptions, open_table
 from .taxonomy import Taxonomy
 from .text import normalise
-from .writers import Staging, atomic_output, csv_writer, excel_safe, undo_excel_safe, xlsx_writer
+from .writers import Staging, atomic_output, csv_writer, excel_safe, xlsx_writer
 
 __all__ = ["REVIEW_COLUMNS", "write_review", "import_review", "ImportReport", "draft_mapping", "DRAFT_REVIEWER"]
 
@@ -29,6 +29,8 @@ REVIEW_COLUMNS = ("source_code", "source_label", "count", "match", "score",
                   *(f"{k}_{n}" for n in range(1, CANDIDATES + 1) for k in ("candidate", "title", "candidate_score")),
                   "decision", "relation", "reviewer", "note")
 DEFAULT_RELATION = "close"
+# columns stored as numbers in an .xlsx review file, so that a spreadsheet sorts and sums them
+_NUMERIC = frozenset(i for i, name in enumerate(REVIEW_COLUMNS) if name == "count" or "score" in name)
 DRAFT_REVIEWER = "icvac mapping draft (not yet reviewed)"
 
 
@@ -37,7 +39,7 @@ def write_review(path: str | os.PathLike, items, taxonomy: Taxonomy, stage: Stag
 
     People open and edit this file in a spreadsheet: text that would run as a formula is neutralised
     with a leading ``'`` (in the .xlsx too, where a cell edited and re-entered would otherwise run it),
-    and ``import_review`` takes the ``'`` off again.
+    and ``import_review`` takes the ``'`` off again (see ``_review_safe``).
     """
     rows = [_review_row(item, taxonomy) for item in items]
     if Path(path).suffix.lower() == ".xlsx":
@@ -45,15 +47,36 @@ def write_review(path: str | os.PathLike, items, taxonomy: Taxonomy, stage: Stag
         relations = list(RELATIONS[:-1])
         with xlsx_writer(path, sheet="review", validations={REVIEW_COLUMNS.index("decision"): choices,
                                                           REVIEW_COLUMNS.index("relation"): relations},
-                         stage=stage) as write:
+                         stage=stage, freeze_header=True) as write:
             write(list(REVIEW_COLUMNS))
             for row in rows:
-                write([excel_safe(v) for v in row])
+                write([_number(v) if i in _NUMERIC else _review_safe(v) for i, v in enumerate(row)])
         return
     with atomic_output(path, stage=stage) as handle:
         writer = csv_writer(handle)
         writer.writerow(REVIEW_COLUMNS)
-        writer.writerows([excel_safe(v) for v in row] for row in rows)
+        writer.writerows([_review_safe(v) for v in row] for row in rows)
+
+
+def _review_safe(value):
+    """``excel_safe``, made reversible for ``import_review``: a value that already starts with ``'`` before
+    a formula character (a national label ``'=x``) gets one more ``'``, so that ``'=x`` in the file can
+    only mean ``=x``, and ``''=x`` means ``'=x``."""
+    if isinstance(value, str) and value.startswith("'"):
+        core = value.lstrip("'")
+        if excel_safe(core) != core:
+            return "'" + value
+    return excel_safe(value)
+
+
+def _review_unsafe(text: str) -> str:
+    """The value ``_review_safe`` was given: one ``'`` comes off only where it was added."""
+    core = text.lstrip("'")
+    return text[1:] if core != text and excel_safe(core) != core else text
+
+
+def _number(text: str) -> int | float | None:
+    return None if not text else int(text) if text.isdigit() else float(text)
 
 
 def _review_row(item, taxonomy: Taxonomy) -> list[str]:
@@ -76,10 +99,11 @@ class ImportReport:
     replaced: int = 0
     skipped: int = 0
     problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)  # decisions taken, but read otherwise than written
 
     def to_dict(self) -> dict:
         return {"added": self.added, "replaced": self.replaced, "skipped": self.skipped,
-                "problems": [p.to_dict() for p in self.problems]}
+                "problems": [p.to_dict() for p in self.problems], "warnings": [p.to_dict() for p in self.warnings]}
 
 
 def import_review(review: str | os.PathLike, mapping: Mapping, taxonomy: Taxonomy, *, reviewer: str | None = None,
@@ -101,7 +125,7 @@ def import_review(review: str | os.PathLike, mapping: Mapping, taxonomy: Taxonom
             if needed not in columns:
                 raise UsageError(f"{review}: no {needed!r} column; is this a review file written by icvac recode?")
         for number, cells in table.rows():
-            row = {name: undo_excel_safe(cells[i].strip() if i < len(cells) else "") for name, i in columns.items()}
+            row = {name: _review_unsafe(cells[i].strip() if i < len(cells) else "") for name, i in columns.items()}
             entry = _decision_entry(row, number, taxonomy, reviewer, date, report)
             if entry is None:
                 continue
@@ -139,8 +163,13 @@ def _decision_entry(row: dict, number: int, taxonomy: Taxonomy, reviewer: str | 
     if not (row["source_label"] or row.get("source_code")):
         report.problems.append(Problem(where, "the row has neither source_label nor source_code"))
         return None
-    # a spreadsheet turns 0301 into 301: put the leading zero back
+    # a spreadsheet turns 0301 into 301: put the leading zero back, and say so
     targets = [] if decision == "no-match" else [_pad(c.strip(), taxonomy) for c in decision.split("+")]
+    padded = [(c.strip(), t) for c, t in zip(decision.split("+"), targets) if c.strip() != t]
+    if padded:
+        report.warnings.append(Problem(where, "decision " + ", ".join(f"{c!r} read as {t!r}" for c, t in padded)
+                                       + " (a spreadsheet drops the leading zero of a code typed as a number; "
+                                         "check the code)", "warning"))
     bad = [c for c in targets if c not in taxonomy]
     if bad:
         report.problems.append(Problem(where, f"decision {decision!r}: {', '.join(map(repr, bad))} is not an ICVAC "
@@ -168,6 +197,7 @@ def _decision_entry(row: dict, number: int, taxonomy: Taxonomy, reviewer: str | 
 
 
 def _pad(code: str, taxonomy: Taxonomy) -> str:
+    """``301`` -> ``0301`` when only the padded code is in the taxonomy."""
     return "0" + code if code not in taxonomy and "0" + code in taxonomy else code
 
 

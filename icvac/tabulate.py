@@ -55,7 +55,7 @@ from .taxonomy import Taxonomy, Variable
 from .writers import atomic_output, csv_writer, excel_safe, xlsx_writer
 
 __all__ = ["Tabulation", "TableRow", "TableColumn", "tabulate", "tabulate_records", "write_tabulation",
-           "SUPPRESSED_MARKER", "UNITS", "MAX_BY", "TABLE_FORMATS"]
+           "legend", "SUPPRESSED_MARKER", "UNITS", "MAX_BY", "TABLE_FORMATS"]
 
 SUPPRESSED_MARKER = "x"
 UNITS = ("act", "victim")
@@ -154,6 +154,14 @@ def tabulate(path: str | Path, taxonomy: Taxonomy, *, level: int = 1, by: Sequen
     return replace(result, metadata={"source": source, **result.metadata}, warnings=(*notes, *result.warnings))
 
 
+def legend(min_cell: int) -> str:
+    """What ``x`` in a table file means."""
+    if min_cell <= 1:
+        return f"Note: small-cell suppression was off (--min-cell {min_cell}): every count is shown, however small."
+    return (f"Note: {SUPPRESSED_MARKER} = withheld (small-cell suppression, --min-cell {min_cell}): counts from 1 to "
+            f"{min_cell - 1}, and further cells that would let them be recomputed from the totals.")
+
+
 def write_tabulation(tab: Tabulation, fmt: str, output: str | os.PathLike | None) -> None:
     """Write atomically to ``output`` (``-`` or None: stdout) as csv, json or xlsx. CSV and xlsx cells pass
     through ``excel_safe`` (they are opened in spreadsheets); JSON keeps withheld counts as null."""
@@ -163,6 +171,10 @@ def write_tabulation(tab: Tabulation, fmt: str, output: str | os.PathLike | None
         with xlsx_writer(output, sheet="table") as write:
             for row in tab.to_rows():
                 write([excel_safe(v) for v in row])
+            # a note under the table, as published tables carry one; the CSV gets none: a CSV reader
+            # (Python's csv module, for one) takes a note line for one more row of the table
+            write([])
+            write([legend(tab.metadata.get("min_cell", 0))])
         return
     with atomic_output(output) as handle:
         if fmt == "json":

@@ -313,13 +313,14 @@ def scratch_folder(path: str | os.PathLike) -> Path | None:
 
 @contextlib.contextmanager
 def xlsx_writer(path: str | os.PathLike, sheet: str = "data", validations: dict[int, list[str]] | None = None,
-                stage: Staging | None = None) -> Iterator:
+                stage: Staging | None = None, freeze_header: bool = False) -> Iterator:
     """Stream rows into a new .xlsx written atomically; yields ``write(row)``.
 
     Every string is stored as a text cell, so no value from the data can become a
-    formula. Characters an .xlsx cannot hold (control characters other than tab and
-    line breaks) become U+FFFD. ``validations`` maps a 0-based column to a list of
-    allowed values, shown as a drop-down (used by review files).
+    formula; numbers (int, float) are stored as numbers. Characters an .xlsx cannot hold
+    (control characters other than tab and line breaks) become U+FFFD. ``validations``
+    maps a 0-based column to a list of allowed values, shown as a drop-down (used by
+    review files). ``freeze_header`` keeps the first row in view while scrolling.
     """
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
@@ -329,6 +330,8 @@ def xlsx_writer(path: str | os.PathLike, sheet: str = "data", validations: dict[
         raise OutputError("an .xlsx output cannot go to stdout; give a file name with -o")
     workbook = Workbook(write_only=True)
     ws = workbook.create_sheet(sheet)
+    if freeze_header:
+        ws.freeze_panes = "A2"
     if validations:
         _add_validations(workbook, ws, validations)
 

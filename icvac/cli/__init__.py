@@ -34,6 +34,9 @@ class _IcvacGroup(TyperGroup):
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
+        except typer.BadParameter as exc:
+            _plain_choice_error(exc)
+            raise
         except IcvacError as exc:
             if SETTINGS.debug:
                 raise
@@ -54,6 +57,28 @@ class _IcvacGroup(TyperGroup):
             raise typer.Exit(int(ExitCode.UNREADABLE)) from None
 
 
+# A hint for a value that is not one of an option's choices, for the mistakes people make:
+# (command path without "icvac", parameter name) -> text. Commands add their own.
+CHOICE_HINTS: dict[tuple[str, str], str] = {}
+
+
+def _plain_choice_error(exc) -> None:
+    """Say a wrong choice as people read it: typer checks choices with pydantic, whose message reads
+    "Value error, 'json' is not one of 'csv', 'xlsx', 'jsonl'."."""
+    detail = exc.__cause__.errors()[0] if hasattr(exc.__cause__, "errors") else {}
+    reason = (detail.get("ctx") or {}).get("error")
+    if not isinstance(reason, ValueError) or " is not one of " not in str(reason):
+        return
+    value, choices = str(reason).rstrip(".").split(" is not one of ", 1)
+    message = f"{value} is not one of {choices.replace(chr(39), '')}"
+    names, here = [], exc.ctx
+    while here is not None and here.parent is not None:
+        names.insert(0, here.info_name)
+        here = here.parent
+    hint = CHOICE_HINTS.get((" ".join(names), exc.param.name if exc.param else ""))
+    exc.message = f"{message}. {hint}" if hint else message + "."
+
+
 app = typer.Typer(
     cls=_IcvacGroup,
     name="icvac",
@@ -61,7 +86,7 @@ app = typer.Typer(
          "against Children (ICVAC): validate, recode, crosswalk and tabulate.\n\n"
          "Exit codes: 0 ok, 1 data invalid, 2 usage, 3 unreadable input or config.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     pretty_exceptions_show_locals=False,
     rich_markup_mode=None,

@@ -107,13 +107,29 @@ def read_options(input_format: Optional[InputFormat], encoding: Optional[str], d
     return ReadOptions(input_format.value if input_format else None, encoding, delimiter, sheet, header_row)
 
 
-def output_format(output: Optional[str], extensions: Mapping[str, str] | Iterable[str], default: str) -> str:
+def output_format(output: Optional[str], extensions: Mapping[str, str] | Iterable[str],
+                  default: Optional[str]) -> Optional[str]:
     """The format the extension of ``-o`` implies. ``extensions`` maps ``.md`` to ``markdown``, or lists
     formats named like their extension; stdout and any other extension give ``default``."""
     table = extensions if isinstance(extensions, Mapping) else {f".{name}": name for name in extensions}
     if output is None or str(output) == "-":
         return default
     return table.get(Path(str(output)).suffix.lower(), default)
+
+
+def chosen_format(given: Optional[str], output: Optional[str], extensions: Mapping[str, str] | Iterable[str],
+                  default: str) -> str:
+    """``--format`` when given, else the format the extension of ``-o`` implies, else ``default``.
+
+    ``--format csv -o t.json`` is refused: one of the two is a mistake, and writing CSV into a ``.json``
+    file (or the reverse) only moves the surprise to whoever opens it."""
+    implied = output_format(output, extensions, None)
+    if given is None:
+        return implied or default
+    if implied is not None and implied != given:
+        raise UsageError(f"--format {given} but -o {output} names a {implied} file; give one of them only, "
+                         "or make them agree")
+    return given
 
 
 def one_stdout(*outputs: tuple[str, Optional[object]]) -> None:
@@ -134,7 +150,10 @@ def stderr_console():
 def stdout_console():
     from rich.console import Console
 
-    return Console(highlight=False, soft_wrap=True)
+    # Piped or redirected, a table is read by a program or a file viewer, not fitted to a window: rich's
+    # default of 80 columns would cut column names and titles ("perpetrator_relatio…").
+    width = None if sys.stdout.isatty() else 100_000
+    return Console(highlight=False, soft_wrap=True, width=width)
 
 
 def machine_output(on_stderr: bool) -> None:
@@ -182,7 +201,11 @@ def emit_json(data: Any, stream=None) -> None:
     if isinstance(data, dict) and SETTINGS.collected is not None:
         kept = data.get("warnings", [])
         key = "warnings" if isinstance(kept, list) else "messages"
-        data = {**data, key: [*(kept if key == "warnings" else ()), *SETTINGS.collected]}
+        collected = list(SETTINGS.collected)
+        if key == "warnings" and any(isinstance(w, dict) for w in kept):
+            # a list of problems (row, message) stays one kind of item: the command's own lines join as problems
+            collected = [{"path": None, "severity": "warning", "message": m} for m in collected]
+        data = {**data, key: [*(kept if key == "warnings" else ()), *collected]}
     (stream or sys.stdout).write(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False) + "\n")
 
 

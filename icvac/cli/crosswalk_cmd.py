@@ -10,8 +10,8 @@ from icvac.errors import UsageError
 
 from . import app
 from ._common import ColumnOption, DelimiterOption, EncodingOption, FormatOption, HeaderRowOption, \
-    InputFormatOption, ReportFormat, SheetOption, TaxonomyOption, emit_json, info, load_taxonomy_for_command, \
-    OutputOption, output_format, problem_line, read_options, stdout_console, warn
+    InputFormatOption, ReportFormat, SheetOption, TaxonomyOption, chosen_format, emit_json, info, \
+    load_taxonomy_for_command, OutputOption, problem_line, read_options, stdout_console, warn
 
 crosswalk_app = typer.Typer(rich_markup_mode=None)
 app.add_typer(crosswalk_app, name="crosswalk")
@@ -87,6 +87,7 @@ def crosswalk(
     from icvac.crosswalk_formats import EXTENSIONS, write_crosswalk
     from icvac.writers import refuse_overwrite
 
+    kind = chosen_format(fmt.value if fmt else None, output, EXTENSIONS, "csv")
     taxonomy = load_taxonomy_for_command(taxonomy_file)
     mappings = _load_mappings(mapping, taxonomy, most=2)
     if len(mappings) == 2 and direction is not None:
@@ -96,7 +97,6 @@ def crosswalk(
         result = compose(mappings[0], mappings[1], taxonomy)
     else:
         result = make_crosswalk(mappings[0], taxonomy, (direction or Direction.to_icvac).value)
-    kind = fmt.value if fmt else output_format(output, EXTENSIONS, "csv")
     write_crosswalk(result, kind, output)
     if result.left_out:
         warn(f"{result.left_out} mapping entr{'y' if result.left_out == 1 else 'ies'} awaiting review left out")

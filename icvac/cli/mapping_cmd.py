@@ -116,6 +116,8 @@ def review_import(
     if fmt is ReportFormat.json:
         emit_json({"mapping": str(path)} | result.to_dict())
     else:
+        for p in result.warnings:
+            warn(problem_line(review, p))
         for p in result.problems:
             error(problem_line(review, p))
         if result.problems:

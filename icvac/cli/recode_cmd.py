@@ -9,9 +9,9 @@ import typer
 
 from icvac.errors import ExitCode
 
-from . import app
+from . import CHOICE_HINTS, app
 from ._common import SETTINGS, ColumnOption, DelimiterOption, EncodingOption, HeaderRowOption, JobsOption, \
-    InputFormatOption, ReportFormat, SheetOption, TaxonomyOption, emit_json, info, \
+    InputFormatOption, ReportFormat, SheetOption, TaxonomyOption, chosen_format, emit_json, info, \
     load_taxonomy_for_command, machine_output, one_stdout, problem_line, read_options, show_progress, warn
 
 
@@ -19,6 +19,10 @@ class OutputFormat(str, enum.Enum):
     csv = "csv"
     xlsx = "xlsx"
     jsonl = "jsonl"
+
+
+CHOICE_HINTS[("recode", "fmt")] = ("For JSON Lines data write --format jsonl; for the summary as JSON, "
+                                   "--summary json.")
 
 
 @app.command("recode")
@@ -77,6 +81,9 @@ def recode(
     from icvac.writers import is_stdout
 
     one_stdout(("-o", output), ("--review", review))
+    if fmt is not None:  # without --format, recode_file takes it from the extension
+        chosen_format(fmt.value, output, {".csv": "csv", ".xlsx": "xlsx", ".jsonl": "jsonl", ".ndjson": "jsonl"},
+                      fmt.value)
     stdout_taken = is_stdout(output) or (review is not None and is_stdout(review))
     if summary_format is ReportFormat.json:
         # with the data on stdout the summary goes to stderr, and must be all there is on it

@@ -8,7 +8,7 @@ import typer
 
 from . import app
 from ._common import ColumnOption, DelimiterOption, EncodingOption, HeaderRowOption, InputFormatOption, Lang, \
-    OutputOption, SheetOption, TaxonomyOption, load_taxonomy_for_command, output_format, read_options, \
+    OutputOption, SheetOption, TaxonomyOption, chosen_format, load_taxonomy_for_command, read_options, \
     stdout_console, warn
 
 
@@ -69,9 +69,11 @@ def tabulate_command(
     from icvac.tabulate import TABLE_FORMATS, tabulate, write_tabulation
     from icvac.writers import refuse_overwrite
 
-    kind = fmt.value if fmt else output_format(output, TABLE_FORMATS, "table")
-    if kind == "table" and output != "-":
+    if fmt is TableFormat.table and output != "-":
         raise UsageError("--format table prints to the terminal; write a file with --format csv, json or xlsx")
+    kind = chosen_format(fmt.value if fmt else None, output, TABLE_FORMATS, "table")
+    if kind == "table" and output != "-":
+        raise UsageError(f"-o {output}: name a .csv, .json or .xlsx file, or give --format csv, json or xlsx")
     refuse_overwrite(output, data, taxonomy_file)
     taxonomy = load_taxonomy_for_command(taxonomy_file)
     variables = tuple(v.strip() for v in (by or "").split(",") if v.strip())

@@ -10,8 +10,8 @@ import typer
 from icvac.errors import ExitCode
 
 from . import app
-from ._common import (FormatOption, Lang, OutputOption, ReportFormat, TaxonomyOption, emit_json, error, info,
-                      load_taxonomy_for_command, problem_line, stdout_console, warn)
+from ._common import (FormatOption, Lang, OutputOption, ReportFormat, TaxonomyOption, chosen_format, emit_json, error,
+                      info, load_taxonomy_for_command, problem_line, stdout_console, warn)
 
 taxonomy_app = typer.Typer(help="Browse, search, export and check the ICVAC taxonomy.\n\n"
                                 "Example: icvac taxonomy tree --level 1",
@@ -23,6 +23,9 @@ class ExportFormat(str, enum.Enum):
     csv = "csv"
     json = "json"
     markdown = "markdown"
+
+
+EXPORT_EXTENSIONS = {".csv": "csv", ".json": "json", ".md": "markdown", ".markdown": "markdown"}
 
 
 @taxonomy_app.command("tree")
@@ -147,20 +150,23 @@ def variables(
 
 @taxonomy_app.command("export")
 def export(
-    fmt: Annotated[ExportFormat, typer.Option("--format", "-f", help="Output format.")] = ExportFormat.json,
+    fmt: Annotated[Optional[ExportFormat], typer.Option(
+        "--format", "-f", show_default=False,
+        help="csv, json or markdown. Default: from the extension of -o (.csv, .json, .md), else json.")] = None,
     output: OutputOption = "-",
     taxonomy_file: TaxonomyOption = None,
 ) -> None:
     """Export the whole taxonomy as CSV, JSON or Markdown.
 
-    Example: icvac taxonomy export --format csv -o icvac.csv
+    Example: icvac taxonomy export -o icvac.csv
     """
     from icvac.export import export_taxonomy
     from icvac.writers import atomic_output, refuse_overwrite
 
+    kind = chosen_format(fmt.value if fmt else None, output, EXPORT_EXTENSIONS, "json")
     taxonomy = load_taxonomy_for_command(taxonomy_file)
     refuse_overwrite(output, taxonomy.path)
-    text = export_taxonomy(taxonomy, fmt.value)
+    text = export_taxonomy(taxonomy, kind)
     with atomic_output(output) as handle:
         handle.write(text)
 
