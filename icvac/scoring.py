@@ -1,0 +1,471 @@
+"""The one scorer: how well a national label fits each ICVAC category, and when not to code it at all.
+
+``taxonomy search``, ``mapping draft``, the review file's candidates and recode's fuzzy stage all rank
+through ``Scorer`` (``matching.Matcher`` holds one), so the way labels are scored changes in one place.
+
+A label is compared with every category's titles, synonyms, inclusions and definition in every
+language (and with a mapping's own labels). Words are weighed by how much they tell: a word found in
+many categories ("child", "violence", "against") weighs little, a word of one category ("incest")
+much (an inverse category frequency). Words are stemmed crudely ("abused" ~ "abuse") and a word that
+is not in the vocabulary is matched to the nearest vocabulary word within a typo, so "Physcal
+Assault" weighs as "physical assault". A phrase's evidence is the weighted Dice overlap of its words
+with the label's; a close spelling of a whole title or synonym (an edit ratio of 88 or more) counts
+as well, as recode's fuzzy stage always did.
+
+Before ranking, ``assess`` decides whether the label names an act of violence at all. The words and
+patterns behind that decision are data (``taxonomy/abstention.yaml``): a label is ``junk``,
+``missing``, ``negated``, ``not-an-act``, ``residual`` or ``composite`` when such a phrase is in it and
+what is left of the label carries no evidence of an act; a few ``decisive`` phrases abstain whatever
+else the label says ("by unspecified means", "case closed", "multiple"). Ranked labels can still be
+``composite`` (parts joined by "or"/"and" pointing at different level-1 branches), a ``tie`` (two
+branches score the same: both are shown, none is chosen) or ``unrecognised`` (no evidence).
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from .errors import TaxonomyError
+from .resources import bundled_path
+from .text import fold, normalise
+
+__all__ = ["Scorer", "Scored", "Verdict", "Vocabulary", "REASONS", "load_vocabulary", "scorer_for"]
+
+REASONS = ("junk", "missing", "negated", "not-an-act", "residual", "composite", "tie", "unrecognised")
+PHRASE_REASONS = ("not-an-act", "residual", "composite")  # checked in this order, after junk, missing, negated
+EDIT_FLOOR = 88.0      # an edit ratio below this is a different phrase, not a typo of it
+EVIDENCE_MIN = 45.0    # below this, what a label says is not evidence of any act
+SUGGEST_MIN = 40.0     # candidates below this are noise, not worth showing
+TIE = 0.05             # scores this close are equal
+SOURCE_FACTOR = {"title": 1.0, "synonym": 1.0, "label": 1.0, "inclusion": 0.95, "definition": 0.75}
+SPLIT_PART_MIN = 60.0
+COVER_FACTOR = 0.9     # a target covering the label's words through several phrases, below one phrase saying it
+UNKNOWN_WEIGHT = 1.5   # a word the taxonomy does not know: it dilutes the evidence, a middling amount
+ANCESTOR_FACTOR = 0.95  # a narrower category's words speak for its broader one, a little less
+FUZZY_MIN_WEIGHT = 1.0  # a typo is never read as a word that tells little ("mother" is not "other")  # a part of a composite label must name its branch this clearly
+
+
+@dataclass(frozen=True)
+class Scored:
+    """A candidate: the ICVAC targets, the score (0-100), and the string that scored."""
+
+    targets: tuple[str, ...]
+    score: float
+    matched: str
+    entry: object | None = None
+    spelling: float = 0.0  # the best edit ratio of a whole title, synonym or label of the target, alone
+    spelled: str = ""      # the string of that edit ratio
+
+    @property
+    def code(self) -> str:
+        return "+".join(self.targets) or "no-match"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The assessment of one label: ``reason`` None means it names an act and ``candidates[0]`` codes it."""
+
+    reason: str | None
+    candidates: tuple[Scored, ...]
+    branches: tuple[str, ...] = ()  # level-1 branches a composite label or a tie points at
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """``taxonomy/abstention.yaml`` as folded word sets and phrase tuples."""
+
+    stopwords: frozenset[str]
+    connectors: frozenset[str]
+    negations: frozenset[str]
+    generic: frozenset[str]
+    phrases: dict[str, tuple[str, ...]]   # reason -> folded phrases
+    decisive: dict[str, tuple[str, ...]]  # reason -> folded phrases that abstain on their own
+    patterns: tuple[re.Pattern, ...]      # junk patterns on the folded label
+
+
+def _words(section) -> frozenset[str]:
+    return frozenset(w for lang in (section or {}).values() for s in lang for w in fold(str(s)).split())
+
+
+def _phrases(section) -> tuple[str, ...]:
+    folded = {fold(str(s)) for lang in (section or {}).values() for s in lang}
+    return tuple(sorted((p for p in folded if p), key=lambda p: (-len(p), p)))  # longest first
+
+
+def vocabulary_path(taxonomy_path: str | None = None) -> Path:
+    """``abstention.yaml`` beside the taxonomy in use, else the bundled one."""
+    if taxonomy_path:
+        beside = Path(taxonomy_path).with_name("abstention.yaml")
+        if beside.is_file():
+            return beside
+    path = bundled_path("taxonomy", "abstention.yaml")
+    if path is None:
+        raise TaxonomyError("abstention.yaml", message="the bundled abstention vocabulary is missing; reinstall icvac")
+    return path
+
+
+@lru_cache(maxsize=8)
+def load_vocabulary(path: str | None = None) -> Vocabulary:
+    """Load and schema-check the abstention vocabulary; TaxonomyError lists every problem."""
+    from .yamlio import load_yaml, schema_problems
+
+    file = Path(path) if path else vocabulary_path()
+    doc = load_yaml(file, TaxonomyError)
+    problems = schema_problems(doc, "abstention.schema.json")
+    if problems:
+        raise TaxonomyError(str(file), problems)
+    data = doc.data
+    reasons = data["reasons"]
+    connectors = frozenset(fold(c) or c for lang in data["connectors"].values() for c in lang)
+    return Vocabulary(
+        stopwords=_words(data["stopwords"]), connectors=connectors, negations=_words(data["negations"]),
+        generic=frozenset(_stem(w) for w in _words(data["generic"])),
+        phrases={r: _phrases(v.get("phrases")) for r, v in reasons.items()},
+        decisive={r: _phrases(v.get("decisive")) for r, v in reasons.items()},
+        patterns=tuple(re.compile(p) for p in (reasons.get("junk") or {}).get("patterns", ())),
+    )
+
+
+_SUFFIXES = ("ement", "ment", "ation", "ally", "edly", "ing", "ed", "ly", "al", "es", "s", "e")
+
+
+@lru_cache(maxsize=65536)
+def _stem(word: str) -> str:
+    """A crude stem shared by both sides of a comparison: "abused", "abuse" -> "abus"."""
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            return word[: -len(suffix)]
+    return word
+
+
+@dataclass(frozen=True)
+class _Phrase:
+    targets: tuple[str, ...]
+    text: str
+    stems: dict[str, float]  # stem -> weight
+    weight: float
+    factor: float
+    entry: object | None
+    long: bool             # a definition: judged by how much of the label it covers
+    ancestors: tuple[tuple[str, ...], ...] = ()  # broader targets its words also speak for
+
+
+class Scorer:
+    """Ranks ICVAC categories (and a mapping's entries) for a label, or abstains with a reason."""
+
+    def __init__(self, taxonomy, vocabulary: Vocabulary, entries=()):
+        self.taxonomy = taxonomy
+        self.vocab = vocabulary
+        texts: list[tuple[tuple[str, ...], str, str, object | None]] = []
+        for entry in entries:
+            for label in entry.labels:
+                texts.append((entry.targets, label, "label", entry))
+        for cat in taxonomy.categories.values():
+            for s in cat.title.values():
+                texts.append(((cat.code,), s, "title", None))
+            for syns in cat.synonyms.values():
+                texts += [((cat.code,), s, "synonym", None) for s in syns]
+            texts += [((cat.code,), s, "inclusion", None) for s in cat.inclusions]
+            texts.append(((cat.code,), cat.definition, "definition", None))
+        self._idf = self._weights(taxonomy)
+        self._max_weight = math.log(len(taxonomy.categories) + 1)
+        self._phrases: list[_Phrase] = []
+        self._postings: dict[str, list[int]] = {}
+        self._edit_keys: list[str] = []  # token-sorted normalised titles, synonyms and labels
+        self._edit_owner: list[int] = []
+        for targets, text, source, entry in texts:
+            self._add(targets, text, source, entry)
+        # a typo is never read as a word that only says "other", "unknown" or "not" ("mother" is not "other")
+        plain = {_stem(w) for reason in ("residual", "missing", "junk") for p in self.vocab.phrases.get(reason, ())
+                 for w in p.split()} | {_stem(w) for w in self.vocab.negations | self.vocab.stopwords}
+        self._fuzzy_stems = sorted(s for s in self._postings if s not in plain)
+        self._resolved: dict[str, tuple[tuple[str, float], ...]] = {}
+        self._plain_words = sorted({w for phrases in (*self.vocab.phrases.values(), *self.vocab.decisive.values())
+                                    for p in phrases for w in p.split()} | self.vocab.negations)
+        self._plain_fixes: dict[str, str] = {}
+
+    # ------------------------------------------------------------------ building
+
+    def _content(self, text: str) -> list[str]:
+        stop = self.vocab.stopwords | self.vocab.connectors
+        return [_stem(w) for w in normalise(text).split() if w not in stop]
+
+    def _weights(self, taxonomy) -> dict[str, float]:
+        df: dict[str, int] = {}
+        for cat in taxonomy.categories.values():
+            words = [*cat.title.values(), *(s for syns in cat.synonyms.values() for s in syns),
+                     *cat.inclusions, cat.definition]
+            for stem in {s for text in words for s in self._content(text)}:
+                df[stem] = df.get(stem, 0) + 1
+        n = len(taxonomy.categories)
+        return {stem: max(0.05, math.log((n + 1) / (count + 0.5))) for stem, count in df.items()}
+
+    def _weight(self, stem: str) -> float:
+        return 0.05 if stem in self.vocab.generic else self._idf.get(stem, self._max_weight)
+
+    def _add(self, targets, text: str, source: str, entry) -> None:
+        stems: dict[str, float] = {}
+        words = text
+        if source in ("inclusion", "definition"):
+            # "forced ingestion not amounting to serious assault": what follows a negation is not this category
+            folded = fold(text).split()
+            cut = next((k for k, w in enumerate(folded) if w in self.vocab.negations), len(folded))
+            words = " ".join(folded[:cut])
+        for stem in self._content(words):
+            stems[stem] = self._weight(stem)
+        if not stems:
+            return
+        i = len(self._phrases)
+        ancestors = () if entry is not None else tuple(
+            (c.code,) for c in self.taxonomy.ancestors(targets[0])[:-1])
+        self._phrases.append(_Phrase(targets, text, stems, sum(stems.values()), SOURCE_FACTOR[source], entry,
+                                     source == "definition", ancestors))
+        for stem in stems:
+            self._postings.setdefault(stem, []).append(i)
+        if source != "definition":
+            self._edit_keys.append(" ".join(sorted(normalise(text).split())))
+            self._edit_owner.append(i)
+
+    # ------------------------------------------------------------------ ranking
+
+    def _resolve(self, stem: str) -> tuple[tuple[str, float], ...]:
+        """The vocabulary stems a label's stem stands for, with a similarity: itself, or its typo's fix."""
+        found = self._resolved.get(stem)
+        if found is None:
+            if stem in self._postings or stem in self.vocab.generic:
+                found = ((stem, 1.0),)
+            elif len(stem) >= 4:
+                from rapidfuzz import fuzz, process
+
+                cutoff = 80.0 if len(stem) >= 6 else 75.0
+                hits = process.extract(stem, self._fuzzy_stems, scorer=fuzz.ratio, score_cutoff=cutoff, limit=3)
+                best = max((score for _, score, _ in hits), default=0.0)
+                found = tuple((s, score / 100) for s, score, _ in hits if score >= best - 0.01)
+            else:
+                found = ()
+            self._resolved[stem] = found
+        return found
+
+    def rank(self, text: str, limit: int | None = 3) -> tuple[Scored, ...]:
+        """The best candidate per distinct target, best first (ties: the narrower, then by code).
+
+        A target scores the best of its phrases, or its coverage of the label: the weighted share of the
+        label's words that any of its phrases holds ("neglect or deprivation of necessities" is covered by
+        "neglect" and "deprivation of care" together), a little below a phrase that says it all."""
+        query = normalise(text)
+        if not query:
+            return ()
+        phrase_scores, coverage, edits = self._scores(query)
+        spelling: dict[tuple[str, ...], tuple[float, str]] = {}
+        for i, edit in edits.items():
+            phrase = self._phrases[i]
+            if edit > spelling.get(phrase.targets, (0.0, ""))[0]:
+                spelling[phrase.targets] = (edit, phrase.text)
+        best: dict[tuple[str, ...], tuple[float, _Phrase]] = {}
+        for i, score in phrase_scores.items():
+            phrase = self._phrases[i]
+            known = best.get(phrase.targets)
+            if known is None or score > known[0] or (score == known[0] and phrase.entry is not None
+                                                     and known[1].entry is None):
+                best[phrase.targets] = (score, phrase)
+        ranked = []
+        for targets, (score, phrase) in best.items():
+            score = max(score, COVER_FACTOR * coverage.get(targets, 0.0))
+            if score >= SUGGEST_MIN:
+                edit, spelled = spelling.get(targets, (0.0, ""))
+                ranked.append(Scored(targets, round(score, 1), phrase.text, phrase.entry, round(edit, 1), spelled))
+        for targets, cover in coverage.items():  # a broader category covered through its narrower ones
+            score = COVER_FACTOR * cover
+            if targets not in best and score >= SUGGEST_MIN:
+                ranked.append(Scored(targets, round(score, 1), self.taxonomy.get(targets[0]).title_in("en")))
+        # on equal scores the narrower category first: "rape" is 0301 as much as 03, and says more
+        ranked.sort(key=lambda c: (-c.score, c.entry is None, -len(c.code), c.code))
+        return tuple(ranked[:limit])
+
+    def _scores(self, query: str) -> tuple[dict[int, float], dict[tuple[str, ...], float]]:
+        """Each phrase's score and each target's coverage of the label (0-100)."""
+        stems = list(dict.fromkeys(self._content(query)))
+        scores: dict[int, float] = {}
+        coverage: dict[tuple[str, ...], float] = {}
+        if stems:
+            q_weight = 0.0
+            matched: dict[int, tuple[float, float]] = {}  # phrase -> (query side, phrase side)
+            for stem in stems:
+                resolved = self._resolve(stem)
+                weight = max((self._weight(s) for s, _ in resolved), default=UNKNOWN_WEIGHT)
+                q_weight += weight
+                seen: dict[int, float] = {}
+                for s, sim in resolved:
+                    for i in self._postings.get(s, ()):
+                        if sim > seen.get(i, 0.0):
+                            seen[i] = sim
+                covered: dict[tuple[str, ...], float] = {}
+                for i, sim in seen.items():
+                    phrase = self._phrases[i]
+                    q_side, p_side = matched.get(i, (0.0, 0.0))
+                    p_weight = max(phrase.stems.get(s, 0.0) for s, _ in resolved)
+                    matched[i] = (q_side + weight * sim, p_side + p_weight * sim)
+                    share = sim * phrase.factor
+                    if share > covered.get(phrase.targets, 0.0):
+                        covered[phrase.targets] = share
+                    for broader in phrase.ancestors:
+                        if share * ANCESTOR_FACTOR > covered.get(broader, 0.0):
+                            covered[broader] = share * ANCESTOR_FACTOR
+                for targets, share in covered.items():
+                    coverage[targets] = coverage.get(targets, 0.0) + weight * share
+            for i, (q_side, p_side) in matched.items():
+                phrase = self._phrases[i]
+                if phrase.long and phrase.weight > 2 * q_weight:
+                    evidence = q_side / q_weight  # a long definition: how much of the label it covers
+                else:
+                    evidence = (q_side + p_side) / (q_weight + phrase.weight)
+                scores[i] = 100.0 * evidence * phrase.factor
+            coverage = {t: 100.0 * c / q_weight for t, c in coverage.items()}
+        edits = dict(self._edit_scores(query))
+        for i, edit in edits.items():
+            if edit >= EDIT_FLOOR and edit > scores.get(i, 0.0):
+                scores[i] = edit
+        return scores, coverage, edits
+
+    def _edit_scores(self, query: str):
+        from rapidfuzz import fuzz, process
+
+        key = " ".join(sorted(query.split()))
+        for _, score, j in process.extract(key, self._edit_keys, scorer=fuzz.ratio, processor=None,
+                                           score_cutoff=SUGGEST_MIN, limit=None):
+            yield self._edit_owner[j], score
+
+    # ------------------------------------------------------------------ abstaining
+
+    def assess(self, text: str, limit: int = 3) -> Verdict:
+        """Whether ``text`` names an act: a reason to abstain, or the ranked candidates."""
+        folded = self._corrected(fold(text))
+        padded = f" {folded} "
+        vocab = self.vocab
+        if not folded or any(p.search(folded) for p in vocab.patterns) or _has(padded, vocab.phrases.get("junk", ())):
+            return Verdict("junk", ())
+        for reason in PHRASE_REASONS:
+            if _has(padded, vocab.decisive.get(reason, ())):
+                return Verdict(reason, (), self._branches(self.rank(text)) if reason == "composite" else ())
+        if self._abstains(padded, "missing"):
+            return Verdict("missing", ())
+        ranked = self.rank(text, None)
+        words = folded.split()
+        if any(w in vocab.negations for w in words) and not (ranked and self._same_negations(
+                words, fold(ranked[0].matched).split())):
+            return Verdict("negated", ranked[:limit])
+        for reason in PHRASE_REASONS:
+            if self._abstains(padded, reason):
+                return Verdict(reason, ranked[:limit], self._branches(ranked) if reason == "composite" else ())
+        if self._generic_only(folded, empty=False):
+            return Verdict("composite", ranked[:limit], self._branches(ranked))
+        if not ranked or ranked[0].score < EVIDENCE_MIN:
+            return Verdict("unrecognised", ranked[:limit])
+        parts = self._split_branches(text, ranked[0].score)
+        if len(parts) > 1:
+            return Verdict("composite", ranked[:limit], parts)
+        top = ranked[0]
+        rival = next((c for c in ranked[1:] if self._branch(c) != self._branch(top)), None)
+        if rival is not None and top.score - rival.score < TIE:
+            return Verdict("tie", ranked[:limit], (self._branch(top), self._branch(rival)))
+        return Verdict(None, ranked[:limit])
+
+    def _corrected(self, folded: str) -> str:
+        """``folded`` with typos of the abstention vocabulary's words fixed ("unknwon", "oter"), for a word
+        the taxonomy does not know."""
+        return " ".join(self._plain_word(w) for w in folded.split())
+
+    def _plain_word(self, word: str) -> str:
+        found = self._plain_fixes.get(word)
+        if found is None:
+            found = word
+            if len(word) >= 4 and _stem(word) not in self._postings and word not in self._plain_words:
+                from rapidfuzz import fuzz, process
+
+                hit = process.extractOne(word, self._plain_words, scorer=fuzz.ratio,
+                                         score_cutoff=80.0 if len(word) >= 6 else 75.0)
+                found = hit[0] if hit else word
+            self._plain_fixes[word] = found
+        return found
+
+    def _abstains(self, padded: str, reason: str) -> bool:
+        """A phrase of ``reason`` is in the label and what is left of it is no evidence of an act."""
+        rest, found = padded, False
+        for phrase in self.vocab.phrases.get(reason, ()):
+            if f" {phrase} " in rest:
+                rest, found = rest.replace(f" {phrase} ", " "), True
+        if not found:
+            return False
+        if self._generic_only(rest):
+            return True
+        ranked = self.rank(rest, 1)
+        return not ranked or ranked[0].score < EVIDENCE_MIN
+
+    def _split_branches(self, text: str, whole: float) -> tuple[str, ...]:
+        """Level-1 branches of the parts of "physically or mentally abused", when they differ."""
+        if whole >= 99.5:
+            return ()  # the label is a title or synonym as written: one category however it reads
+        parts = []
+        for chunk in _PUNCTUATION_SPLIT.split(text):
+            current: list[str] = []
+            for token in fold(chunk).split():
+                if token in self.vocab.connectors:
+                    parts.append(" ".join(current))
+                    current = []
+                else:
+                    current.append(token)
+            parts.append(" ".join(current))
+        branches = []
+        for part in parts:
+            if self._generic_only(part):
+                continue
+            ranked = self.rank(part, 1)
+            if ranked and ranked[0].score >= SPLIT_PART_MIN:
+                branches.append(self._branch(ranked[0]))
+        return tuple(dict.fromkeys(branches)) if len(set(branches)) > 1 else ()
+
+    def _generic_only(self, text: str, empty: bool = True) -> bool:
+        """Whether every word of ``text`` (negations aside) only says "abuse", "child", "violence"…, typos
+        included; ``empty`` is the answer for a text with no word left."""
+        content = [s for s in self._content(text) if s not in self.vocab.negations]
+        if not content:
+            return empty
+        return all(s in self.vocab.generic or (self._resolve(s) and all(r in self.vocab.generic
+                                                                        for r, _ in self._resolve(s)))
+                   for s in content)
+
+    def _same_negations(self, words: list[str], matched: list[str]) -> bool:
+        """Whether the label negates what its best phrase negates ("non contact" and "non-contact"), up to a typo."""
+        from rapidfuzz import fuzz
+
+        def pairs(ws):
+            return sorted((w, _stem(ws[k + 1]) if k + 1 < len(ws) else "") for k, w in enumerate(ws)
+                          if w in self.vocab.negations)
+
+        a, b = pairs(words), pairs(matched)
+        return len(a) == len(b) and all(x[0] == y[0] and fuzz.ratio(x[1], y[1]) >= 80 for x, y in zip(a, b))
+
+    def _branch(self, candidate: Scored) -> str:
+        return "+".join(sorted({self.taxonomy.get(t).level1 for t in candidate.targets}))
+
+    def _branches(self, ranked) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(self._branch(c) for c in ranked[:3] if c.score >= EVIDENCE_MIN))
+
+
+_PUNCTUATION_SPLIT = re.compile(r"[/,;&+]")
+
+
+def _has(padded: str, phrases) -> bool:
+    return any(f" {p} " in padded for p in phrases)
+
+
+def scorer_for(taxonomy) -> Scorer:
+    """The taxonomy's own scorer (no mapping entries), built once per loaded taxonomy."""
+    scorer = getattr(taxonomy, "_scorer", None)
+    if scorer is None:
+        scorer = Scorer(taxonomy, load_vocabulary(str(vocabulary_path(taxonomy.path))))
+        taxonomy._scorer = scorer
+    return scorer
