@@ -153,7 +153,9 @@ class Matcher:
         if not self._fuzzable(text):
             return Match(UNCLASSIFIED, (), reason=self.scorer.assess(text).reason if text else None)
         verdict = self.scorer.assess(text)
-        ranked = self.suggest(text, limit=None)
+        # spellings under threshold - margin can neither be coded nor keep a code from being chosen
+        ranked = tuple(Candidate(c.targets, c.score, c.matched, c.entry, c.spelling, c.spelled) for c in
+                       self.scorer.rank(text, None, spelling_min=max(0.0, self.threshold - self.margin)))
         if verdict.reason is not None:
             shown = tuple(Candidate(c.targets, c.score, c.matched, c.entry) for c in verdict.candidates)
             return Match(UNCLASSIFIED, (), candidates=shown, reason=verdict.reason)

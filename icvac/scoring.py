@@ -43,6 +43,8 @@ TIE = 0.05             # scores this close are equal
 SOURCE_FACTOR = {"title": 1.0, "synonym": 1.0, "label": 1.0, "inclusion": 0.95, "definition": 0.75}
 SPLIT_PART_MIN = 60.0
 COVER_FACTOR = 0.9     # a target covering the label's words through several phrases, below one phrase saying it
+RANK_CACHE = 100_000    # distinct labels whose ranking is remembered
+SEED_MIN = 0.5         # a word in most categories does not by itself make a phrase a candidate
 UNKNOWN_WEIGHT = 1.5   # a word the taxonomy does not know: it dilutes the evidence, a middling amount
 ANCESTOR_FACTOR = 0.95  # a narrower category's words speak for its broader one, a little less
 FUZZY_MIN_WEIGHT = 1.0  # a typo is never read as a word that tells little ("mother" is not "other")  # a part of a composite label must name its branch this clearly
@@ -173,7 +175,8 @@ class Scorer:
         self._idf = self._weights(taxonomy)
         self._max_weight = math.log(len(taxonomy.categories) + 1)
         self._phrases: list[_Phrase] = []
-        self._postings: dict[str, list[int]] = {}
+        self._postings: dict[str, list[tuple[int, float]]] = {}  # stem -> (phrase, the stem's weight there)
+        self._shares: dict[str, dict[tuple[str, ...], float]] = {}  # stem -> target -> best phrase factor
         self._edit_keys: list[str] = []  # token-sorted normalised titles, synonyms and labels
         self._edit_owner: list[int] = []
         for targets, text, source, entry in texts:
@@ -183,9 +186,15 @@ class Scorer:
                  for w in p.split()} | {_stem(w) for w in self.vocab.negations | self.vocab.stopwords}
         self._fuzzy_stems = sorted(s for s in self._postings if s not in plain)
         self._resolved: dict[str, tuple[tuple[str, float], ...]] = {}
+        self._ranked: dict[tuple[str, float], tuple[Scored, ...]] = {}
         self._plain_words = sorted({w for phrases in (*self.vocab.phrases.values(), *self.vocab.decisive.values())
                                     for p in phrases for w in p.split()} | self.vocab.negations)
         self._plain_fixes: dict[str, str] = {}
+        # one alternation per reason, longest phrase first, each phrase whole words of the padded label
+        self._patterns = {reason: re.compile("(?<= )(?:" + "|".join(map(re.escape, phrases)) + ")(?= )")
+                          for reason, phrases in self.vocab.phrases.items() if phrases}
+        self._decisive = {reason: re.compile("(?<= )(?:" + "|".join(map(re.escape, phrases)) + ")(?= )")
+                          for reason, phrases in self.vocab.decisive.items() if phrases}
 
     # ------------------------------------------------------------------ building
 
@@ -223,8 +232,14 @@ class Scorer:
             (c.code,) for c in self.taxonomy.ancestors(targets[0])[:-1])
         self._phrases.append(_Phrase(targets, text, stems, sum(stems.values()), SOURCE_FACTOR[source], entry,
                                      source == "definition", ancestors))
-        for stem in stems:
-            self._postings.setdefault(stem, []).append(i)
+        phrase = self._phrases[i]
+        for stem, weight in stems.items():
+            self._postings.setdefault(stem, []).append((i, weight))
+            shares = self._shares.setdefault(stem, {})
+            for owner, share in ((targets, phrase.factor), *((a, phrase.factor * ANCESTOR_FACTOR)
+                                                              for a in ancestors)):
+                if share > shares.get(owner, 0.0):
+                    shares[owner] = share
         if source != "definition":
             self._edit_keys.append(" ".join(sorted(normalise(text).split())))
             self._edit_owner.append(i)
@@ -249,16 +264,26 @@ class Scorer:
             self._resolved[stem] = found
         return found
 
-    def rank(self, text: str, limit: int | None = 3) -> tuple[Scored, ...]:
+    def rank(self, text: str, limit: int | None = 3, spelling_min: float = EDIT_FLOOR) -> tuple[Scored, ...]:
         """The best candidate per distinct target, best first (ties: the narrower, then by code).
 
         A target scores the best of its phrases, or its coverage of the label: the weighted share of the
         label's words that any of its phrases holds ("neglect or deprivation of necessities" is covered by
-        "neglect" and "deprivation of care" together), a little below a phrase that says it all."""
+        "neglect" and "deprivation of care" together), a little below a phrase that says it all.
+        ``spelling`` is only given at or above ``spelling_min``. Answers are cached per normalised label."""
         query = normalise(text)
         if not query:
             return ()
-        phrase_scores, coverage, edits = self._scores(query)
+        key = (query, spelling_min)
+        ranked = self._ranked.get(key)
+        if ranked is None:
+            if len(self._ranked) >= RANK_CACHE:
+                self._ranked.clear()
+            ranked = self._ranked[key] = self._rank(query, spelling_min)
+        return ranked[:limit]
+
+    def _rank(self, query: str, spelling_min: float) -> tuple[Scored, ...]:
+        phrase_scores, coverage, edits = self._scores(query, spelling_min)
         spelling: dict[tuple[str, ...], tuple[float, str]] = {}
         for i, edit in edits.items():
             phrase = self._phrases[i]
@@ -283,59 +308,78 @@ class Scorer:
                 ranked.append(Scored(targets, round(score, 1), self.taxonomy.get(targets[0]).title_in("en")))
         # on equal scores the narrower category first: "rape" is 0301 as much as 03, and says more
         ranked.sort(key=lambda c: (-c.score, c.entry is None, -len(c.code), c.code))
-        return tuple(ranked[:limit])
+        return tuple(ranked)
 
-    def _scores(self, query: str) -> tuple[dict[int, float], dict[tuple[str, ...], float]]:
-        """Each phrase's score and each target's coverage of the label (0-100)."""
-        stems = list(dict.fromkeys(self._content(query)))
+    def _scores(self, query: str, spelling_min: float = EDIT_FLOOR):
+        """Each phrase's score, each target's coverage of the label (0-100), and the edit ratios at or above
+        ``spelling_min`` of the titles, synonyms and labels."""
+        terms = []  # (resolved stems, weight) per distinct stem of the label
+        for stem in dict.fromkeys(self._content(query)):
+            resolved = self._resolve(stem)
+            terms.append((resolved, max((self._weight(s) for s, _ in resolved), default=UNKNOWN_WEIGHT)))
         scores: dict[int, float] = {}
         coverage: dict[tuple[str, ...], float] = {}
-        if stems:
-            q_weight = 0.0
-            matched: dict[int, tuple[float, float]] = {}  # phrase -> (query side, phrase side)
-            for stem in stems:
-                resolved = self._resolve(stem)
-                weight = max((self._weight(s) for s, _ in resolved), default=UNKNOWN_WEIGHT)
-                q_weight += weight
-                seen: dict[int, float] = {}
+        q_weight = sum(w for _, w in terms)
+        q_side: dict[int, float] = {}
+        p_side: dict[int, float] = {}
+        weak = []
+        for resolved, weight in terms:
+            if weight < SEED_MIN:
+                weak.append((resolved, weight))  # "child", "violence": added below to phrases found otherwise
+                continue
+            if len(resolved) == 1:  # the usual case: the word itself, or one fix of its typo
+                pairs = ((i, resolved[0][1], p_weight) for i, p_weight in self._postings.get(resolved[0][0], ()))
+            else:
+                seen: dict[int, tuple[float, float]] = {}
                 for s, sim in resolved:
-                    for i in self._postings.get(s, ()):
-                        if sim > seen.get(i, 0.0):
-                            seen[i] = sim
-                covered: dict[tuple[str, ...], float] = {}
-                for i, sim in seen.items():
-                    phrase = self._phrases[i]
-                    q_side, p_side = matched.get(i, (0.0, 0.0))
-                    p_weight = max(phrase.stems.get(s, 0.0) for s, _ in resolved)
-                    matched[i] = (q_side + weight * sim, p_side + p_weight * sim)
-                    share = sim * phrase.factor
-                    if share > covered.get(phrase.targets, 0.0):
-                        covered[phrase.targets] = share
-                    for broader in phrase.ancestors:
-                        if share * ANCESTOR_FACTOR > covered.get(broader, 0.0):
-                            covered[broader] = share * ANCESTOR_FACTOR
-                for targets, share in covered.items():
-                    coverage[targets] = coverage.get(targets, 0.0) + weight * share
-            for i, (q_side, p_side) in matched.items():
-                phrase = self._phrases[i]
-                if phrase.long and phrase.weight > 2 * q_weight:
-                    evidence = q_side / q_weight  # a long definition: how much of the label it covers
-                else:
-                    evidence = (q_side + p_side) / (q_weight + phrase.weight)
-                scores[i] = 100.0 * evidence * phrase.factor
+                    for i, p_weight in self._postings.get(s, ()):
+                        if sim > seen.get(i, (0.0, 0.0))[0]:
+                            seen[i] = (sim, p_weight)
+                pairs = ((i, sim, p_weight) for i, (sim, p_weight) in seen.items())
+            for i, sim, p_weight in pairs:
+                q_side[i] = q_side.get(i, 0.0) + weight * sim
+                p_side[i] = p_side.get(i, 0.0) + p_weight * sim
+            self._cover(coverage, resolved, weight)
+        phrases = self._phrases
+        for resolved, weight in weak:
+            for s, sim in resolved[:1]:  # a word this common is not worth a second reading of its typo
+                for i in q_side:
+                    p_weight = phrases[i].stems.get(s)
+                    if p_weight is not None:
+                        q_side[i] += weight * sim
+                        p_side[i] += p_weight * sim
+            self._cover(coverage, resolved, weight)
+        for i, q in q_side.items():
+            phrase = self._phrases[i]
+            if phrase.long and phrase.weight > 2 * q_weight:
+                evidence = q / q_weight  # a long definition: how much of the label it covers
+            else:
+                evidence = (q + p_side[i]) / (q_weight + phrase.weight)
+            scores[i] = 100.0 * evidence * phrase.factor
+        if q_weight:
             coverage = {t: 100.0 * c / q_weight for t, c in coverage.items()}
-        edits = dict(self._edit_scores(query))
+        edits = dict(self._edit_scores(query, spelling_min))
         for i, edit in edits.items():
             if edit >= EDIT_FLOOR and edit > scores.get(i, 0.0):
                 scores[i] = edit
         return scores, coverage, edits
 
-    def _edit_scores(self, query: str):
+    def _cover(self, coverage: dict, resolved, weight: float) -> None:
+        """Add one label word to each target's coverage: its best share among the target's phrases."""
+        shares: dict[tuple[str, ...], float] = {}
+        for s, sim in resolved:
+            for targets, share in self._shares.get(s, {}).items():
+                if sim * share > shares.get(targets, 0.0):
+                    shares[targets] = sim * share
+        for targets, share in shares.items():
+            coverage[targets] = coverage.get(targets, 0.0) + weight * share
+
+    def _edit_scores(self, query: str, spelling_min: float):
         from rapidfuzz import fuzz, process
 
         key = " ".join(sorted(query.split()))
         for _, score, j in process.extract(key, self._edit_keys, scorer=fuzz.ratio, processor=None,
-                                           score_cutoff=SUGGEST_MIN, limit=None):
+                                           score_cutoff=spelling_min, limit=None):
             yield self._edit_owner[j], score
 
     # ------------------------------------------------------------------ abstaining
@@ -345,10 +389,10 @@ class Scorer:
         folded = self._corrected(fold(text))
         padded = f" {folded} "
         vocab = self.vocab
-        if not folded or any(p.search(folded) for p in vocab.patterns) or _has(padded, vocab.phrases.get("junk", ())):
+        if not folded or any(p.search(folded) for p in vocab.patterns) or self._found(padded, "junk"):
             return Verdict("junk", ())
         for reason in PHRASE_REASONS:
-            if _has(padded, vocab.decisive.get(reason, ())):
+            if self._found(padded, reason, self._decisive):
                 return Verdict(reason, (), self._branches(self.rank(text)) if reason == "composite" else ())
         if self._abstains(padded, "missing"):
             return Verdict("missing", ())
@@ -373,6 +417,10 @@ class Scorer:
             return Verdict("tie", ranked[:limit], (self._branch(top), self._branch(rival)))
         return Verdict(None, ranked[:limit])
 
+    def _found(self, padded: str, reason: str, patterns=None) -> bool:
+        pattern = (self._patterns if patterns is None else patterns).get(reason)
+        return pattern is not None and pattern.search(padded) is not None
+
     def _corrected(self, folded: str) -> str:
         """``folded`` with typos of the abstention vocabulary's words fixed ("unknwon", "oter"), for a word
         the taxonomy does not know."""
@@ -393,12 +441,13 @@ class Scorer:
 
     def _abstains(self, padded: str, reason: str) -> bool:
         """A phrase of ``reason`` is in the label and what is left of it is no evidence of an act."""
-        rest, found = padded, False
-        for phrase in self.vocab.phrases.get(reason, ()):
-            if f" {phrase} " in rest:
-                rest, found = rest.replace(f" {phrase} ", " "), True
-        if not found:
+        pattern = self._patterns.get(reason)
+        if pattern is None or not pattern.search(padded):
             return False
+        rest = padded
+        for other in ("missing", *PHRASE_REASONS):  # what is left once every non-act phrase is gone
+            if other in self._patterns:
+                rest = self._patterns[other].sub(" ", rest)
         if self._generic_only(rest):
             return True
         ranked = self.rank(rest, 1)
@@ -456,10 +505,6 @@ class Scorer:
 
 
 _PUNCTUATION_SPLIT = re.compile(r"[/,;&+]")
-
-
-def _has(padded: str, phrases) -> bool:
-    return any(f" {p} " in padded for p in phrases)
 
 
 def scorer_for(taxonomy) -> Scorer:
