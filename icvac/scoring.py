@@ -22,6 +22,7 @@ branches score the same: both are shown, none is chosen) or ``unrecognised`` (no
 """
 from __future__ import annotations
 
+import bisect
 import math
 import re
 from dataclasses import dataclass
@@ -177,14 +178,16 @@ class Scorer:
         self._phrases: list[_Phrase] = []
         self._postings: dict[str, list[tuple[int, float]]] = {}  # stem -> (phrase, the stem's weight there)
         self._shares: dict[str, dict[tuple[str, ...], float]] = {}  # stem -> target -> best phrase factor
+        self._words: set[str] = set()  # every normalised word of the phrases, for reading typos
         self._edit_keys: list[str] = []  # token-sorted normalised titles, synonyms and labels
         self._edit_owner: list[int] = []
+        self._edit_sorted: tuple[list[str], list[int], list[int]] | None = None
         for targets, text, source, entry in texts:
             self._add(targets, text, source, entry)
         # a typo is never read as a word that only says "other", "unknown" or "not" ("mother" is not "other")
         plain = {_stem(w) for reason in ("residual", "missing", "junk") for p in self.vocab.phrases.get(reason, ())
                  for w in p.split()} | {_stem(w) for w in self.vocab.negations | self.vocab.stopwords}
-        self._fuzzy_stems = sorted(s for s in self._postings if s not in plain)
+        self._fuzzy_words = sorted(w for w in self._words if _stem(w) not in plain)
         self._resolved: dict[str, tuple[tuple[str, float], ...]] = {}
         self._ranked: dict[tuple[str, float], tuple[Scored, ...]] = {}
         self._plain_words = sorted({w for phrases in (*self.vocab.phrases.values(), *self.vocab.decisive.values())
@@ -198,9 +201,13 @@ class Scorer:
 
     # ------------------------------------------------------------------ building
 
-    def _content(self, text: str) -> list[str]:
+    def _terms(self, text: str) -> list[tuple[str, str]]:
+        """(word, stem) of the words of ``text`` that are neither stopwords nor connectors."""
         stop = self.vocab.stopwords | self.vocab.connectors
-        return [_stem(w) for w in normalise(text).split() if w not in stop]
+        return [(w, _stem(w)) for w in normalise(text).split() if w not in stop]
+
+    def _content(self, text: str) -> list[str]:
+        return [stem for _, stem in self._terms(text)]
 
     def _weights(self, taxonomy) -> dict[str, float]:
         df: dict[str, int] = {}
@@ -223,8 +230,9 @@ class Scorer:
             folded = fold(text).split()
             cut = next((k for k, w in enumerate(folded) if w in self.vocab.negations), len(folded))
             words = " ".join(folded[:cut])
-        for stem in self._content(words):
+        for word, stem in self._terms(words):
             stems[stem] = self._weight(stem)
+            self._words.add(word)
         if not stems:
             return
         i = len(self._phrases)
@@ -246,22 +254,30 @@ class Scorer:
 
     # ------------------------------------------------------------------ ranking
 
-    def _resolve(self, stem: str) -> tuple[tuple[str, float], ...]:
-        """The vocabulary stems a label's stem stands for, with a similarity: itself, or its typo's fix."""
-        found = self._resolved.get(stem)
+    def _resolve(self, word: str) -> tuple[tuple[str, float], ...]:
+        """The vocabulary stems a label's word stands for, with a similarity: its own, or those of the
+        nearest words one typo away (two for long words: a letter dropped, added, changed or two swapped)."""
+        found = self._resolved.get(word)
         if found is None:
+            stem = _stem(word)
             if stem in self._postings or stem in self.vocab.generic:
                 found = ((stem, 1.0),)
-            elif len(stem) >= 4:
-                from rapidfuzz import fuzz, process
+            elif len(word) >= 3 and not word.isdigit():
+                from rapidfuzz import process
+                from rapidfuzz.distance import OSA
 
-                cutoff = 80.0 if len(stem) >= 6 else 75.0
-                hits = process.extract(stem, self._fuzzy_stems, scorer=fuzz.ratio, score_cutoff=cutoff, limit=3)
-                best = max((score for _, score, _ in hits), default=0.0)
-                found = tuple((s, score / 100) for s, score, _ in hits if score >= best - 0.01)
+                hits = process.extract(word, self._fuzzy_words, scorer=OSA.distance, processor=None,
+                                       score_cutoff=1 if len(word) < 8 else 2, limit=8)
+                nearest = min((d for _, d, _ in hits), default=None)
+                fixes: dict[str, float] = {}
+                for hit, distance, _ in hits:
+                    if distance == nearest:
+                        sim = 1.0 - distance / max(len(word), len(hit))
+                        fixes[_stem(hit)] = max(sim, fixes.get(_stem(hit), 0.0))
+                found = tuple(fixes.items())
             else:
                 found = ()
-            self._resolved[stem] = found
+            self._resolved[word] = found
         return found
 
     def rank(self, text: str, limit: int | None = 3, spelling_min: float = EDIT_FLOOR) -> tuple[Scored, ...]:
@@ -314,8 +330,8 @@ class Scorer:
         """Each phrase's score, each target's coverage of the label (0-100), and the edit ratios at or above
         ``spelling_min`` of the titles, synonyms and labels."""
         terms = []  # (resolved stems, weight) per distinct stem of the label
-        for stem in dict.fromkeys(self._content(query)):
-            resolved = self._resolve(stem)
+        for word, _ in dict(((stem, (word, stem)) for word, stem in self._terms(query))).values():
+            resolved = self._resolve(word)
             terms.append((resolved, max((self._weight(s) for s, _ in resolved), default=UNKNOWN_WEIGHT)))
         scores: dict[int, float] = {}
         coverage: dict[tuple[str, ...], float] = {}
@@ -375,12 +391,22 @@ class Scorer:
             coverage[targets] = coverage.get(targets, 0.0) + weight * share
 
     def _edit_scores(self, query: str, spelling_min: float):
+        """(phrase, edit ratio) at or above ``spelling_min`` for the titles, synonyms and labels. A ratio of
+        r needs lengths within r/(200-r) of each other: only those keys are compared."""
         from rapidfuzz import fuzz, process
 
+        if self._edit_sorted is None:
+            order = sorted(range(len(self._edit_keys)), key=lambda j: len(self._edit_keys[j]))
+            self._edit_sorted = ([self._edit_keys[j] for j in order], [self._edit_owner[j] for j in order],
+                                 [len(self._edit_keys[j]) for j in order])
+        keys, owners, lengths = self._edit_sorted
         key = " ".join(sorted(query.split()))
-        for _, score, j in process.extract(key, self._edit_keys, scorer=fuzz.ratio, processor=None,
+        low = spelling_min / (200.0 - spelling_min)
+        first = bisect.bisect_left(lengths, math.floor(len(key) * low))
+        last = bisect.bisect_right(lengths, math.ceil(len(key) / low)) if low else len(keys)
+        for _, score, j in process.extract(key, keys[first:last], scorer=fuzz.ratio, processor=None,
                                            score_cutoff=spelling_min, limit=None):
-            yield self._edit_owner[j], score
+            yield owners[first + j], score
 
     # ------------------------------------------------------------------ abstaining
 
@@ -479,12 +505,12 @@ class Scorer:
     def _generic_only(self, text: str, empty: bool = True) -> bool:
         """Whether every word of ``text`` (negations aside) only says "abuse", "child", "violence"…, typos
         included; ``empty`` is the answer for a text with no word left."""
-        content = [s for s in self._content(text) if s not in self.vocab.negations]
+        content = [(w, s) for w, s in self._terms(text) if w not in self.vocab.negations]
         if not content:
             return empty
-        return all(s in self.vocab.generic or (self._resolve(s) and all(r in self.vocab.generic
-                                                                        for r, _ in self._resolve(s)))
-                   for s in content)
+        return all(s in self.vocab.generic or (self._resolve(w) and all(r in self.vocab.generic
+                                                                        for r, _ in self._resolve(w)))
+                   for w, s in content)
 
     def _same_negations(self, words: list[str], matched: list[str]) -> bool:
         """Whether the label negates what its best phrase negates ("non contact" and "non-contact"), up to a typo."""
