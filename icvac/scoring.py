@@ -83,7 +83,8 @@ class Vocabulary:
     stopwords: frozenset[str]
     connectors: frozenset[str]
     negations: frozenset[str]
-    generic: frozenset[str]
+    generic: frozenset[str]  # stems of words naming violence without its form, and of context words
+    context: frozenset[str]  # stems of context words alone (who, where, how sure)
     phrases: dict[str, tuple[str, ...]]   # reason -> folded phrases
     decisive: dict[str, tuple[str, ...]]  # reason -> folded phrases that abstain on their own
     patterns: tuple[re.Pattern, ...]      # junk patterns on the folded label
@@ -125,7 +126,8 @@ def load_vocabulary(path: str | None = None) -> Vocabulary:
     connectors = frozenset(fold(c) or c for lang in data["connectors"].values() for c in lang)
     return Vocabulary(
         stopwords=_words(data["stopwords"]), connectors=connectors, negations=_words(data["negations"]),
-        generic=frozenset(_stem(w) for w in _words(data["generic"])),
+        generic=frozenset(_stem(w) for w in _words(data["generic"]) | _words(data.get("context"))),
+        context=frozenset(_stem(w) for w in _words(data.get("context"))),
         phrases={r: _phrases(v.get("phrases")) for r, v in reasons.items()},
         decisive={r: _phrases(v.get("decisive")) for r, v in reasons.items()},
         patterns=tuple(re.compile(p) for p in (reasons.get("junk") or {}).get("patterns", ())),
@@ -431,10 +433,13 @@ class Scorer:
             if self._abstains(padded, reason):
                 return Verdict(reason, ranked[:limit], self._branches(ranked) if reason == "composite" else ())
         if self._generic_only(folded, empty=False):
+            # "child abuse" says violence without its form; "(adult)", "- (repeat)" say nothing at all
+            if all(s in self.vocab.context for s in self._content(folded) if s not in vocab.negations):
+                return Verdict("junk", ())
             return Verdict("composite", ranked[:limit], self._branches(ranked))
         if not ranked or ranked[0].score < EVIDENCE_MIN:
             return Verdict("unrecognised", ranked[:limit])
-        parts = self._split_branches(text, ranked[0].score)
+        parts = self._split_branches(text, ranked[0])
         if len(parts) > 1:
             return Verdict("composite", ranked[:limit], parts)
         top = ranked[0]
@@ -470,18 +475,22 @@ class Scorer:
         pattern = self._patterns.get(reason)
         if pattern is None or not pattern.search(padded):
             return False
-        rest = padded
-        for other in ("missing", *PHRASE_REASONS):  # what is left once every non-act phrase is gone
-            if other in self._patterns:
-                rest = self._patterns[other].sub(" ", rest)
+        rest = self._without_phrases(padded)
         if self._generic_only(rest):
             return True
         ranked = self.rank(rest, 1)
         return not ranked or ranked[0].score < EVIDENCE_MIN
 
-    def _split_branches(self, text: str, whole: float) -> tuple[str, ...]:
+    def _without_phrases(self, padded: str) -> str:
+        """What is left of a padded label once every phrase of a reason not to code is gone."""
+        for reason in ("missing", *PHRASE_REASONS):
+            if reason in self._patterns:
+                padded = self._patterns[reason].sub(" ", padded)
+        return padded
+
+    def _split_branches(self, text: str, best: Scored) -> tuple[str, ...]:
         """Level-1 branches of the parts of "physically or mentally abused", when they differ."""
-        if whole >= 99.5:
+        if best.score >= 99.5:
             return ()  # the label is a title or synonym as written: one category however it reads
         parts = []
         for chunk in _PUNCTUATION_SPLIT.split(text):
@@ -493,9 +502,17 @@ class Scorer:
                 else:
                     current.append(token)
             parts.append(" ".join(current))
+        parts = [p for p in parts if p]
+        if len(parts) < 2:
+            return ()
+        # "rape by force or coercion": one phrase of the best category holds words of several parts
+        held = {stem for stem in self._content(best.matched)}
+        if sum(1 for part in parts if held & {r for w, _ in self._terms(part) for r, _ in self._resolve(w)}) > 1:
+            return ()
         branches = []
         for part in parts:
-            if self._generic_only(part):
+            # "rape / other", "neglect (suspected) / case closed": a part that names no form is no branch
+            if self._generic_only(self._without_phrases(f" {part} ")):
                 continue
             ranked = self.rank(part, 1)
             if ranked and ranked[0].score >= SPLIT_PART_MIN:
