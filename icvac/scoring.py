@@ -204,9 +204,10 @@ class Scorer:
     # ------------------------------------------------------------------ building
 
     def _terms(self, text: str) -> list[tuple[str, str]]:
-        """(word, stem) of the words of ``text`` that are neither stopwords nor connectors."""
+        """(word, stem) of the words of ``text`` that are neither stopwords, connectors nor single letters (the
+        "n" of "n'ayant")."""
         stop = self.vocab.stopwords | self.vocab.connectors
-        return [(w, _stem(w)) for w in normalise(text).split() if w not in stop]
+        return [(w, _stem(w)) for w in normalise(text).split() if w not in stop and len(w) > 1]
 
     def _content(self, text: str) -> list[str]:
         return [stem for _, stem in self._terms(text)]

@@ -185,3 +185,16 @@ def test_the_vocabulary_is_schema_checked(tmp_path):
     with pytest.raises(TaxonomyError) as caught:
         load_vocabulary(str(bad))
     assert "not-an-actt" in str(caught.value)
+
+
+def test_search_says_when_a_draft_would_not_code(icvac):
+    result = icvac("taxonomy", "search", "physically or mentally abused", "-n", "3")
+    assert result.exit_code == 0
+    assert "would not code this: composite (branches 02, 04)" in result.stderr
+    result = icvac("taxonomy", "search", "Sexual abuse", "-n", "3")
+    assert "would not code" not in result.stderr and result.stdout.split("\n")[1].split()[0] == "03"
+
+
+def test_letters_alone_are_no_evidence(taxonomy):
+    # "n'ayant" folds to "n ayant": the "n" of a definition must not make "n/a" look like 03012
+    assert taxonomy.search("n/a") == [] and taxonomy.search("x") == []
