@@ -9,8 +9,11 @@ synonyms, inclusions and definitions and the mapping's labels, or a close spelli
 title, synonym or label (rapidfuzz's ``token_sort_ratio``, an edit distance insensitive to word
 order). A label the scorer abstains on (``Scorer.assess``: junk, missing, negated, not an act,
 residual, composite, a tie, no evidence) is never fuzzy-coded: it stays unclassified, with the
-reason in ``Match.reason``. A fuzzy match is accepted only at or above ``threshold`` and with a
-margin of ``margin`` points over the best candidate pointing at another branch; short
+reason in ``Match.reason``. The review file's candidates come in the scorer's order; but recode codes
+a value on its own only when it is spelled like a title, synonym or label (their edit ratio, the
+``Candidate.spelling``, as it always did) and the scorer ranks that branch first. Such a match is
+accepted only at or above ``threshold`` and with a margin of ``margin`` points of spelling over the
+best candidate pointing at another branch; short
 or letterless values ("n/a", "-", "12") and values that mean "unknown" in the taxonomy's
 variables are never fuzzy-matched. An edit distance cannot see a negation ("non sexual
 assault" scores 87.5 against "sexual assault"), so the value and the matched string must
@@ -36,7 +39,6 @@ METHODS = ("exact-code", "exact-label", "normalised-label", "fuzzy", "condition"
 DEFAULT_THRESHOLD = 85.0
 DEFAULT_MARGIN = 5.0
 MIN_FUZZY_LETTERS = 4
-SCORE_CUTOFF = 40.0  # candidates below this are noise, not worth showing a reviewer
 NEGATED_WORD_SIMILARITY = 80.0  # "sin cotacto" negates "contacto"; "non sexual" does not negate "contact"
 # Folded negation words of English, French, Spanish and Portuguese. Words that are also common
 # in positive labels ("other", "less", "lack") are left out: a false alarm only costs a review.
@@ -228,10 +230,6 @@ class Matcher:
 
 def _branch(taxonomy: Taxonomy, candidate: Candidate) -> tuple[str, ...]:
     return tuple(sorted({taxonomy.get(t).level1 for t in candidate.targets}))
-
-
-def _sorted_tokens(text: str) -> str:
-    return " ".join(sorted(text.split()))
 
 
 def _negations(text: str) -> list[tuple[str, str]]:
