@@ -39,6 +39,7 @@ REASONS = ("junk", "missing", "negated", "not-an-act", "residual", "composite", 
 PHRASE_REASONS = ("not-an-act", "residual", "composite")  # checked in this order, after junk, missing, negated
 EDIT_FLOOR = 88.0      # an edit ratio below this is a different phrase, not a typo of it
 EVIDENCE_MIN = 45.0    # below this, what a label says is not evidence of any act
+REMAINDER_MIN = 60.0   # what is left beside a non-act phrase must name an act clearly
 SUGGEST_MIN = 40.0     # candidates below this are noise, not worth showing
 TIE = 0.05             # scores this close are equal
 SOURCE_FACTOR = {"title": 1.0, "synonym": 1.0, "label": 1.0, "inclusion": 0.95, "definition": 0.75}
@@ -480,14 +481,20 @@ class Scorer:
         if self._generic_only(rest):
             return True
         ranked = self.rank(rest, 1)
-        return not ranked or ranked[0].score < EVIDENCE_MIN
+        return not ranked or ranked[0].score < REMAINDER_MIN
 
     def _without_phrases(self, padded: str) -> str:
-        """What is left of a padded label once every phrase of a reason not to code is gone."""
+        """What is left of a padded label once every phrase of a reason not to code is gone; phrases may
+        overlap ("child in need" and "in need of care" in "child in need of care")."""
+        covered = [False] * len(padded)
+        starts = [k + 1 for k, ch in enumerate(padded[:-1]) if ch == " " and padded[k + 1] != " "]
         for reason in ("missing", *PHRASE_REASONS):
-            if reason in self._patterns:
-                padded = self._patterns[reason].sub(" ", padded)
-        return padded
+            pattern = self._patterns.get(reason)
+            for start in starts if pattern is not None else ():
+                found = pattern.match(padded, start)  # the longest phrase starting at this word
+                if found:
+                    covered[found.start():found.end()] = [True] * (found.end() - found.start())
+        return "".join(" " if hit else ch for ch, hit in zip(padded, covered))
 
     def _split_branches(self, text: str, best: Scored) -> tuple[str, ...]:
         """Level-1 branches of the parts of "physically or mentally abused", when they differ."""
