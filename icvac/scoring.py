@@ -28,10 +28,11 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
 from .errors import TaxonomyError
 from .resources import bundled_path
-from .text import fold, normalise
+from .text import _singular, fold, normalise
 
 __all__ = ["Scorer", "Scored", "Verdict", "Vocabulary", "REASONS", "load_vocabulary", "scorer_for"]
 
@@ -52,9 +53,9 @@ ANCESTOR_FACTOR = 0.95  # a narrower category's words speak for its broader one,
 FUZZY_MIN_WEIGHT = 1.0  # a typo is never read as a word that tells little ("mother" is not "other")  # a part of a composite label must name its branch this clearly
 
 
-@dataclass(frozen=True)
-class Scored:
-    """A candidate: the ICVAC targets, the score (0-100), and the string that scored."""
+class Scored(NamedTuple):
+    """A candidate: the ICVAC targets, the score (0-100), and the string that scored. A named tuple: a
+    ranking makes dozens of them per label."""
 
     targets: tuple[str, ...]
     score: float
@@ -89,6 +90,23 @@ class Vocabulary:
     phrases: dict[str, tuple[str, ...]]   # reason -> folded phrases
     decisive: dict[str, tuple[str, ...]]  # reason -> folded phrases that abstain on their own
     patterns: tuple[re.Pattern, ...]      # junk patterns on the folded label
+
+
+_NON_ALNUM = re.compile(r"[^a-z0-9]+")
+
+
+def _fold(text: str) -> str:
+    """``text.fold``, without its per-character Unicode work for plain ASCII (most labels): the same result."""
+    if text.isascii():
+        return " ".join(_NON_ALNUM.sub(" ", text.lower()).split())
+    return fold(text)
+
+
+def _normalise(text: str) -> str:
+    """``text.normalise`` by way of ``_fold``."""
+    if text.isascii():
+        return " ".join(_singular(t) for t in _fold(text).split())
+    return normalise(text)
 
 
 def _words(section) -> frozenset[str]:
@@ -190,8 +208,11 @@ class Scorer:
         # a typo is never read as a word that only says "other", "unknown" or "not" ("mother" is not "other")
         plain = {_stem(w) for reason in ("residual", "missing", "junk") for p in self.vocab.phrases.get(reason, ())
                  for w in p.split()} | {_stem(w) for w in self.vocab.negations | self.vocab.stopwords}
-        self._fuzzy_words = sorted(w for w in self._words if _stem(w) not in plain)
+        self._by_length: dict[int, list[str]] = {}
+        for w in sorted(w for w in self._words if _stem(w) not in plain):
+            self._by_length.setdefault(len(w), []).append(w)
         self._resolved: dict[str, tuple[tuple[str, float], ...]] = {}
+        self._share_list = {stem: tuple(shares.items()) for stem, shares in self._shares.items()}
         self._ranked: dict[tuple[str, float], tuple[Scored, ...]] = {}
         self._plain_words = sorted({w for phrases in (*self.vocab.phrases.values(), *self.vocab.decisive.values())
                                     for p in phrases for w in p.split()} | self.vocab.negations)
@@ -208,7 +229,7 @@ class Scorer:
         """(word, stem) of the words of ``text`` that are neither stopwords, connectors nor single letters (the
         "n" of "n'ayant")."""
         stop = self.vocab.stopwords | self.vocab.connectors
-        return [(w, _stem(w)) for w in normalise(text).split() if w not in stop and len(w) > 1]
+        return [(w, _stem(w)) for w in _normalise(text).split() if w not in stop and len(w) > 1]
 
     def _content(self, text: str) -> list[str]:
         return [stem for _, stem in self._terms(text)]
@@ -270,8 +291,10 @@ class Scorer:
                 from rapidfuzz import process
                 from rapidfuzz.distance import OSA
 
-                hits = process.extract(word, self._fuzzy_words, scorer=OSA.distance, processor=None,
-                                       score_cutoff=1 if len(word) < 8 else 2, limit=8)
+                most = 1 if len(word) < 8 else 2
+                # words more letters apart than the distance allowed cannot be that close
+                near = [w for n in range(len(word) - most, len(word) + most + 1) for w in self._by_length.get(n, ())]
+                hits = process.extract(word, near, scorer=OSA.distance, processor=None, score_cutoff=most, limit=8)
                 nearest = min((d for _, d, _ in hits), default=None)
                 fixes: dict[str, float] = {}
                 for hit, distance, _ in hits:
@@ -291,7 +314,7 @@ class Scorer:
         label's words that any of its phrases holds ("neglect or deprivation of necessities" is covered by
         "neglect" and "deprivation of care" together), a little below a phrase that says it all.
         ``spelling`` is only given at or above ``spelling_min``. Answers are cached per normalised label."""
-        query = normalise(text)
+        query = _normalise(text)
         if not query:
             return ()
         key = (query, spelling_min)
@@ -327,7 +350,7 @@ class Scorer:
             if targets not in best and score >= SUGGEST_MIN:
                 ranked.append(Scored(targets, round(score, 1), self.taxonomy.get(targets[0]).title_in("en")))
         # on equal scores the narrower category first: "rape" is 0301 as much as 03, and says more
-        ranked.sort(key=lambda c: (-c.score, c.entry is None, -len(c.code), c.code))
+        ranked.sort(key=lambda c: (-c.score, c.entry is None, -sum(map(len, c.targets)), c.targets))
         return tuple(ranked)
 
     def _scores(self, query: str, spelling_min: float = EDIT_FLOOR):
@@ -386,9 +409,14 @@ class Scorer:
 
     def _cover(self, coverage: dict, resolved, weight: float) -> None:
         """Add one label word to each target's coverage: its best share among the target's phrases."""
+        if len(resolved) == 1:
+            stem, sim = resolved[0]
+            for targets, share in self._share_list.get(stem, ()):
+                coverage[targets] = coverage.get(targets, 0.0) + weight * sim * share
+            return
         shares: dict[tuple[str, ...], float] = {}
-        for s, sim in resolved:
-            for targets, share in self._shares.get(s, {}).items():
+        for stem, sim in resolved:
+            for targets, share in self._share_list.get(stem, ()):
                 if sim * share > shares.get(targets, 0.0):
                     shares[targets] = sim * share
         for targets, share in shares.items():
@@ -416,7 +444,7 @@ class Scorer:
 
     def assess(self, text: str, limit: int = 3) -> Verdict:
         """Whether ``text`` names an act: a reason to abstain, or the ranked candidates."""
-        folded = self._corrected(fold(text))
+        folded = self._corrected(_fold(text))
         padded = f" {folded} "
         vocab = self.vocab
         if not folded or any(p.search(folded) for p in vocab.patterns) or self._found(padded, "junk"):
@@ -429,7 +457,7 @@ class Scorer:
         ranked = self.rank(text, None)
         words = folded.split()
         if any(w in vocab.negations for w in words) and not (ranked and self._same_negations(
-                words, fold(ranked[0].matched).split())):
+                words, _fold(ranked[0].matched).split())):
             return Verdict("negated", ranked[:limit])
         for reason in PHRASE_REASONS:
             if self._abstains(padded, reason):
@@ -503,7 +531,7 @@ class Scorer:
         parts = []
         for chunk in _PUNCTUATION_SPLIT.split(text):
             current: list[str] = []
-            for token in fold(chunk).split():
+            for token in _fold(chunk).split():
                 if token in self.vocab.connectors:
                     parts.append(" ".join(current))
                     current = []
