@@ -308,7 +308,8 @@ class Scorer:
         return found
 
     def rank(self, text: str, limit: int | None = 3, spelling_min: float = EDIT_FLOOR) -> tuple[Scored, ...]:
-        """The best candidate per distinct target, best first (ties: the narrower, then by code).
+        """The best candidate per distinct target, best first (ties: residual categories last, then the
+        broader).
 
         A target scores the best of its phrases, or its coverage of the label: the weighted share of the
         label's words that any of its phrases holds ("neglect or deprivation of necessities" is covered by
@@ -349,8 +350,9 @@ class Scorer:
             score = COVER_FACTOR * cover
             if targets not in best and score >= SUGGEST_MIN:
                 ranked.append(Scored(targets, round(score, 1), self.taxonomy.get(targets[0]).title_in("en")))
-        # on equal scores the narrower category first: "rape" is 0301 as much as 03, and says more
-        ranked.sort(key=lambda c: (-c.score, c.entry is None, -sum(map(len, c.targets)), c.targets))
+        # on equal scores a mapping's entry first, a residual "other … n.e.c." category last, then the broader
+        ranked.sort(key=lambda c: (-c.score, c.entry is None, self._is_residual(c.targets), sum(map(len, c.targets)),
+                                   c.targets))
         return tuple(ranked)
 
     def _scores(self, query: str, spelling_min: float = EDIT_FLOOR):
@@ -403,8 +405,10 @@ class Scorer:
             coverage = {t: 100.0 * c / q_weight for t, c in coverage.items()}
         edits = dict(self._edit_scores(query, spelling_min))
         for i, edit in edits.items():
-            if edit >= EDIT_FLOOR and edit > scores.get(i, 0.0):
-                scores[i] = edit
+            # an inclusion spelled out is a little less than a title or synonym: "rape" is 0301 before 03
+            edit_score = edit * self._phrases[i].factor
+            if edit >= EDIT_FLOOR and edit_score > scores.get(i, 0.0):
+                scores[i] = edit_score
         return scores, coverage, edits
 
     def _cover(self, coverage: dict, resolved, weight: float) -> None:
@@ -575,6 +579,9 @@ class Scorer:
 
         a, b = pairs(words), pairs(matched)
         return len(a) == len(b) and all(x[0] == y[0] and fuzz.ratio(x[1], y[1]) >= 80 for x, y in zip(a, b))
+
+    def _is_residual(self, targets: tuple[str, ...]) -> bool:
+        return any(self.taxonomy.get(t).level >= 2 and t.endswith("9") for t in targets)
 
     def _branch(self, candidate: Scored) -> str:
         return "+".join(sorted({self.taxonomy.get(t).level1 for t in candidate.targets}))
