@@ -7,16 +7,18 @@ A label is compared with every category's titles, synonyms, inclusions and defin
 language (and with a mapping's own labels). Words are weighed by how much they tell: a word found in
 many categories ("child", "violence", "against") weighs little, a word of one category ("incest")
 much (an inverse category frequency). Words are stemmed crudely ("abused" ~ "abuse") and a word that
-is not in the vocabulary is matched to the nearest vocabulary word within a typo, so "Physcal
-Assault" weighs as "physical assault". A phrase's evidence is the weighted Dice overlap of its words
-with the label's; a close spelling of a whole title or synonym (an edit ratio of 88 or more) counts
-as well, as recode's fuzzy stage always did.
+is not in the vocabulary is read as the vocabulary words one typo away (a letter dropped, added,
+changed, or two swapped; two typos for words of eight letters or more), so "Physcal Assault" weighs
+as "physical assault". A phrase's evidence is the weighted Dice overlap of its words with the
+label's; a category's coverage (the share of the label's words any of its phrases, or its narrower
+categories' phrases, hold) counts a little less; a close spelling of a whole title, synonym or
+inclusion (an edit ratio of 88 or more) counts as well, as recode's fuzzy stage always did.
 
 Before ranking, ``assess`` decides whether the label names an act of violence at all. The words and
 patterns behind that decision are data (``taxonomy/abstention.yaml``): a label is ``junk``,
 ``missing``, ``negated``, ``not-an-act``, ``residual`` or ``composite`` when such a phrase is in it and
 what is left of the label carries no evidence of an act; a few ``decisive`` phrases abstain whatever
-else the label says ("by unspecified means", "case closed", "multiple"). Ranked labels can still be
+else the label says ("by unspecified means", "unfounded", "multiple"). Ranked labels can still be
 ``composite`` (parts joined by "or"/"and" pointing at different level-1 branches), a ``tie`` (two
 branches score the same: both are shown, none is chosen) or ``unrecognised`` (no evidence).
 """
@@ -44,13 +46,12 @@ REMAINDER_MIN = 60.0   # what is left beside a non-act phrase must name an act c
 SUGGEST_MIN = 40.0     # candidates below this are noise, not worth showing
 TIE = 0.05             # scores this close are equal
 SOURCE_FACTOR = {"title": 1.0, "synonym": 1.0, "label": 1.0, "inclusion": 0.95, "definition": 0.75}
-SPLIT_PART_MIN = 60.0
+SPLIT_PART_MIN = 60.0  # a part of a composite label must name its branch this clearly
 COVER_FACTOR = 0.9     # a target covering the label's words through several phrases, below one phrase saying it
 RANK_CACHE = 100_000    # distinct labels whose ranking is remembered
 SEED_MIN = 0.5         # a word in most categories does not by itself make a phrase a candidate
 UNKNOWN_WEIGHT = 1.5   # a word the taxonomy does not know: it dilutes the evidence, a middling amount
 ANCESTOR_FACTOR = 0.95  # a narrower category's words speak for its broader one, a little less
-FUZZY_MIN_WEIGHT = 1.0  # a typo is never read as a word that tells little ("mother" is not "other")  # a part of a composite label must name its branch this clearly
 
 
 class Scored(NamedTuple):
