@@ -215,6 +215,7 @@ class Scorer:
         self._resolved: dict[str, tuple[tuple[str, float], ...]] = {}
         self._share_list = {stem: tuple(shares.items()) for stem, shares in self._shares.items()}
         self._ranked: dict[tuple[str, float], tuple[Scored, ...]] = {}
+        self._order: dict[tuple[str, ...], tuple] = {}
         self._plain_words = sorted({w for phrases in (*self.vocab.phrases.values(), *self.vocab.decisive.values())
                                     for p in phrases for w in p.split()} | self.vocab.negations)
         self._plain_fixes: dict[str, str] = {}
@@ -352,8 +353,8 @@ class Scorer:
             if targets not in best and score >= SUGGEST_MIN:
                 ranked.append(Scored(targets, round(score, 1), self.taxonomy.get(targets[0]).title_in("en")))
         # on equal scores a mapping's entry first, a residual "other … n.e.c." category last, then the broader
-        ranked.sort(key=lambda c: (-c.score, c.entry is None, self._is_residual(c.targets), sum(map(len, c.targets)),
-                                   c.targets))
+        order = self._order
+        ranked.sort(key=lambda c: (-c.score, c.entry is None, order.get(c.targets) or self._order_of(c.targets)))
         return tuple(ranked)
 
     def _scores(self, query: str, spelling_min: float = EDIT_FLOOR):
@@ -581,8 +582,11 @@ class Scorer:
         a, b = pairs(words), pairs(matched)
         return len(a) == len(b) and all(x[0] == y[0] and fuzz.ratio(x[1], y[1]) >= 80 for x, y in zip(a, b))
 
-    def _is_residual(self, targets: tuple[str, ...]) -> bool:
-        return any(self.taxonomy.get(t).level >= 2 and t.endswith("9") for t in targets)
+    def _order_of(self, targets: tuple[str, ...]) -> tuple:
+        """How a target sorts among equal scores: residual last, then broader first, then by code."""
+        found = self._order[targets] = (any(self.taxonomy.get(t).level >= 2 and t.endswith("9") for t in targets),
+                                        sum(map(len, targets)), targets)
+        return found
 
     def _branch(self, candidate: Scored) -> str:
         return "+".join(sorted({self.taxonomy.get(t).level1 for t in candidate.targets}))
