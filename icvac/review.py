@@ -1,7 +1,9 @@
 """The review loop: review files out of ``recode``, decisions back into the mapping, draft mappings.
 
 A review file lists each distinct national value that was fuzzy-matched, unclassified or
-coded from a draft suggestion, with its count and the top candidates, and empty
+coded from a draft suggestion, with its count, the reason the scorer would not code it (``reason``:
+junk, missing, negated, not-an-act, residual, composite, tie, unrecognised; blank otherwise) and the
+top candidates, and empty
 ``decision``, ``relation``, ``reviewer`` and ``note`` columns for a person to fill in. A
 decision is an ICVAC code (several joined with ``+`` mean several acts), ``no-match``, or
 blank (skipped). ``relation`` defaults to ``close``: a reviewer's decision is a judgement of
@@ -25,7 +27,7 @@ from .writers import Staging, atomic_output, csv_writer, excel_safe, undo_excel_
 __all__ = ["REVIEW_COLUMNS", "write_review", "import_review", "ImportReport", "draft_mapping", "DRAFT_REVIEWER"]
 
 CANDIDATES = 3
-REVIEW_COLUMNS = ("source_code", "source_label", "count", "match", "score",
+REVIEW_COLUMNS = ("source_code", "source_label", "count", "match", "score", "reason",
                   *(f"{k}_{n}" for n in range(1, CANDIDATES + 1) for k in ("candidate", "title", "candidate_score")),
                   "decision", "relation", "reviewer", "note")
 DEFAULT_RELATION = "close"
@@ -59,7 +61,7 @@ def write_review(path: str | os.PathLike, items, taxonomy: Taxonomy, stage: Stag
 def _review_row(item, taxonomy: Taxonomy) -> list[str]:
     match = item.match
     row = [item.source_code, item.source_label, str(item.count), match.method,
-           "" if match.score is None else f"{match.score:.1f}"]
+           "" if match.score is None else f"{match.score:.1f}", match.reason or ""]
     for n in range(CANDIDATES):
         if n < len(match.candidates):
             cand = match.candidates[n]

@@ -198,3 +198,19 @@ def test_search_says_when_a_draft_would_not_code(icvac):
 def test_letters_alone_are_no_evidence(taxonomy):
     # "n'ayant" folds to "n ayant": the "n" of a definition must not make "n/a" look like 03012
     assert taxonomy.search("n/a") == [] and taxonomy.search("x") == []
+
+
+def test_the_review_file_says_why_recode_left_a_value_unclassified(icvac, tmp_path):
+    import csv
+
+    values = tmp_path / "data.csv"
+    with open(values, "w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows([["case", "gbv_type"], ["1", "No physical violence"], ["2", "Child mother"],
+                                      ["3", "Physcal Assault"], ["4", "n/a"]])
+    review = tmp_path / "review.csv"
+    result = icvac("recode", values, "--mapping", "gbvims", "-o", tmp_path / "out.csv", "--review", review)
+    assert result.exit_code == 0, result.stderr
+    with open(review, encoding="utf-8", newline="") as handle:
+        rows = {r["source_label"]: (r["match"], r["reason"]) for r in csv.DictReader(handle)}
+    assert rows == {"No physical violence": ("unclassified", "negated"), "Child mother": ("unclassified", "not-an-act"),
+                    "Physcal Assault": ("fuzzy", ""), "n/a": ("unclassified", "missing")}
