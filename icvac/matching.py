@@ -8,8 +8,8 @@ candidates and this stage all go through it): weighted word evidence over the ta
 synonyms, inclusions and definitions and the mapping's labels, or a close spelling of a whole
 title, synonym or label (rapidfuzz's ``token_sort_ratio``, an edit distance insensitive to word
 order). A label the scorer abstains on (``Scorer.assess``: junk, missing, negated, not an act,
-residual, composite, a tie, no evidence) is never fuzzy-coded: it stays unclassified, with the
-reason in ``Match.reason``. The review file's candidates come in the scorer's order; but recode codes
+residual, composite, a tie) is never fuzzy-coded: it stays unclassified, with the reason in
+``Match.reason``; one it has no evidence on at all (``unrecognised``) is left to its spelling. The review file's candidates come in the scorer's order; but recode codes
 a value on its own only when it is spelled like a title, synonym or label (their edit ratio, the
 ``Candidate.spelling``, as it always did) and the scorer ranks that branch first. Such a match is
 accepted only at or above ``threshold`` and with a margin of ``margin`` points of spelling over the
@@ -158,7 +158,8 @@ class Matcher:
         # spellings under threshold - margin can neither be coded nor keep a code from being chosen
         ranked = tuple(Candidate(c.targets, c.score, c.matched, c.entry, c.spelling, c.spelled) for c in
                        self.scorer.rank(text, None, spelling_min=max(0.0, self.threshold - self.margin)))
-        if verdict.reason is not None:
+        # "unrecognised" is the scorer knowing no word of the value: its spelling may still decide, as before
+        if verdict.reason is not None and verdict.reason != "unrecognised":
             shown = tuple(Candidate(c.targets, c.score, c.matched, c.entry) for c in verdict.candidates)
             return Match(UNCLASSIFIED, (), candidates=shown, reason=verdict.reason)
         # recode codes on its own only what is spelled like a title, synonym or label (as it always did);
@@ -169,7 +170,7 @@ class Matcher:
         if chosen is not None and _branch(self.taxonomy, chosen) != _branch(self.taxonomy, ranked[0]):
             chosen = None
         if chosen is None:
-            return Match(UNCLASSIFIED, (), candidates=ranked[:3])
+            return Match(UNCLASSIFIED, (), candidates=ranked[:3], reason=verdict.reason)
         return Match("fuzzy", chosen.targets, chosen.score, chosen.entry, ranked[:3])
 
     def _fuzzy_choice(self, text: str, ranked: tuple[Candidate, ...]) -> Candidate | None:

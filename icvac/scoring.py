@@ -40,10 +40,11 @@ __all__ = ["Scorer", "Scored", "Verdict", "Vocabulary", "REASONS", "load_vocabul
 
 REASONS = ("junk", "missing", "negated", "not-an-act", "residual", "composite", "tie", "unrecognised")
 PHRASE_REASONS = ("not-an-act", "residual", "composite")  # checked in this order, after junk, missing, negated
-EDIT_FLOOR = 88.0      # an edit ratio below this is a different phrase, not a typo of it
+EDIT_FLOOR = 85.0      # an edit ratio below this is a different phrase, not a typo of it
 EVIDENCE_MIN = 45.0    # below this, what a label says is not evidence of any act
 REMAINDER_MIN = 60.0   # what is left beside a non-act phrase must name an act clearly
 SUGGEST_MIN = 40.0     # candidates below this are noise, not worth showing
+SPELLED_OUT = 99.5     # an edit ratio this high: the label is a title, synonym or label as written
 TIE = 0.05             # scores this close are equal
 SOURCE_FACTOR = {"title": 1.0, "synonym": 1.0, "label": 1.0, "inclusion": 0.95, "definition": 0.75}
 SPLIT_PART_MIN = 60.0  # a part of a composite label must name its branch this clearly
@@ -333,7 +334,8 @@ class Scorer:
         spelling: dict[tuple[str, ...], tuple[float, str]] = {}
         for i, edit in edits.items():
             phrase = self._phrases[i]
-            if edit > spelling.get(phrase.targets, (0.0, ""))[0]:
+            # recode's own fuzzy codes rest on titles, synonyms and labels alone, as they always did
+            if phrase.factor == 1.0 and edit > spelling.get(phrase.targets, (0.0, ""))[0]:
                 spelling[phrase.targets] = (edit, phrase.text)
         best: dict[tuple[str, ...], tuple[float, _Phrase]] = {}
         for i, score in phrase_scores.items():
@@ -461,6 +463,8 @@ class Scorer:
         if self._abstains(padded, "missing"):
             return Verdict("missing", ())
         ranked = self.rank(text, None)
+        if ranked and ranked[0].spelling >= SPELLED_OUT:
+            return self._decided(ranked, limit)  # a title, synonym or label as written: it says what it is
         words = folded.split()
         if any(w in vocab.negations for w in words) and not (ranked and self._same_negations(
                 words, _fold(ranked[0].matched).split())):
@@ -478,6 +482,10 @@ class Scorer:
         parts = self._split_branches(text, ranked[0])
         if len(parts) > 1:
             return Verdict("composite", ranked[:limit], parts)
+        return self._decided(ranked, limit)
+
+    def _decided(self, ranked: tuple[Scored, ...], limit: int) -> Verdict:
+        """The best candidate codes the label, unless another branch scores the same: a tie."""
         top = ranked[0]
         rival = next((c for c in ranked[1:] if self._branch(c) != self._branch(top)), None)
         if rival is not None and top.score - rival.score < TIE:
