@@ -87,6 +87,7 @@ class Vocabulary:
     stopwords: frozenset[str]
     connectors: frozenset[str]
     negations: frozenset[str]
+    prefixes: frozenset[str]  # negations bound to the next word: "non-intimate"
     generic: frozenset[str]  # stems of words naming violence without its form, and of context words
     context: frozenset[str]  # stems of context words alone (who, where, how sure)
     phrases: dict[str, tuple[str, ...]]   # reason -> folded phrases
@@ -147,6 +148,7 @@ def load_vocabulary(path: str | None = None) -> Vocabulary:
     connectors = frozenset(fold(c) or c for lang in data["connectors"].values() for c in lang)
     return Vocabulary(
         stopwords=_words(data["stopwords"]), connectors=connectors, negations=_words(data["negations"]),
+        prefixes=_words(data.get("negation_prefixes")),
         generic=frozenset(_stem(w) for w in _words(data["generic"]) | _words(data.get("context"))),
         context=frozenset(_stem(w) for w in _words(data.get("context"))),
         phrases={r: _phrases(v.get("phrases")) for r, v in reasons.items()},
@@ -466,8 +468,7 @@ class Scorer:
         if ranked and ranked[0].spelling >= SPELLED_OUT:
             return self._decided(ranked, limit)  # a title, synonym or label as written: it says what it is
         words = folded.split()
-        if any(w in vocab.negations for w in words) and not (ranked and self._same_negations(
-                words, _fold(ranked[0].matched).split())):
+        if self._negated(words, ranked):
             return Verdict("negated", ranked[:limit])
         for reason in PHRASE_REASONS:
             if self._abstains(padded, reason):
@@ -578,6 +579,20 @@ class Scorer:
         return all(s in self.vocab.generic or (self._resolve(w) and all(r in self.vocab.generic
                                                                         for r, _ in self._resolve(w)))
                    for w, s in content)
+
+    def _negated(self, words: list[str], ranked: tuple[Scored, ...]) -> bool:
+        """A negation the best phrase does not share, unless it is a prefix ("non-intimate") without which
+        the label still names an act clearly."""
+        if not any(w in self.vocab.negations for w in words):
+            return False
+        if ranked and self._same_negations(words, _fold(ranked[0].matched).split()):
+            return False
+        kept = [w for k, w in enumerate(words) if w not in self.vocab.prefixes
+                and not (k and words[k - 1] in self.vocab.prefixes)]
+        if any(w in self.vocab.negations for w in kept) or len(kept) == len(words) or self._generic_only(" ".join(kept)):
+            return True
+        rest = self.rank(" ".join(kept), 1)
+        return not rest or rest[0].score < REMAINDER_MIN
 
     def _same_negations(self, words: list[str], matched: list[str]) -> bool:
         """Whether the label negates what its best phrase negates ("non contact" and "non-contact"), up to a typo."""

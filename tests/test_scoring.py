@@ -76,6 +76,8 @@ def test_a_composite_lists_the_branches_it_names(scorer):
     ("Psychological / Emotional Abuse", "04"),  # two names of one branch are not a composite
     ("Neglect or abandonment", "05"),
     ("abus sexuel", "03"), ("maltrato físico", "02"), ("négligence", "05"),
+    ("Exposure to non-intimate violence", "04"),  # "non-" negates "intimate" alone: an act is still named
+    ("Hit with hand", "02"), ("Oral sex", "03"), ("Failure to supervise", "05"),
 ])
 def test_what_names_one_act_is_coded(taxonomy, scorer, label, branch):
     verdict = scorer.assess(label)
