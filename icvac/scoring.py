@@ -8,7 +8,7 @@ language (and with a mapping's own labels). Words are weighed by how much they t
 many categories ("child", "violence", "against") weighs little, a word of one category ("incest")
 much (an inverse category frequency). Words are stemmed crudely ("abused" ~ "abuse") and a word that
 is not in the vocabulary is read as the vocabulary words one typo away (a letter dropped, added,
-changed, or two swapped; two typos for words of eight letters or more), so "Physcal Assault" weighs
+changed, or two swapped; two typos for words of ten letters or more), so "Physcal Assault" weighs
 as "physical assault". A phrase's evidence is the weighted Dice overlap of its words with the
 label's; a category's coverage (the share of the label's words any of its phrases, or its narrower
 categories' phrases, hold) counts a little less; a close spelling of a whole title, synonym or
@@ -41,7 +41,7 @@ __all__ = ["Scorer", "Scored", "Verdict", "Vocabulary", "REASONS", "load_vocabul
 REASONS = ("junk", "missing", "negated", "not-an-act", "residual", "composite", "tie", "unrecognised")
 PHRASE_REASONS = ("not-an-act", "residual", "composite")  # checked in this order, after junk, missing, negated
 EDIT_FLOOR = 85.0      # an edit ratio below this is a different phrase, not a typo of it
-EVIDENCE_MIN = 45.0    # below this, what a label says is not evidence of any act
+EVIDENCE_MIN = 50.0    # below this, what a label says is not evidence of any act
 REMAINDER_MIN = 60.0   # what is left beside a non-act phrase must name an act clearly
 SUGGEST_MIN = 40.0     # candidates below this are noise, not worth showing
 SPELLED_OUT = 99.5     # an edit ratio this high: the label is a title, synonym or label as written
@@ -296,7 +296,7 @@ class Scorer:
                 from rapidfuzz import process
                 from rapidfuzz.distance import OSA
 
-                most = 1 if len(word) < 8 else 2
+                most = 1 if len(word) < 10 else 2  # two edits turn "stealing" into "stalking"
                 # words more letters apart than the distance allowed cannot be that close
                 near = [w for n in range(len(word) - most, len(word) + most + 1) for w in self._by_length.get(n, ())]
                 hits = process.extract(word, near, scorer=OSA.distance, processor=None, score_cutoff=most, limit=8)
