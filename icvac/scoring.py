@@ -221,6 +221,7 @@ class Scorer:
         self._order: dict[tuple[str, ...], tuple] = {}
         self._plain_words = sorted({w for phrases in (*self.vocab.phrases.values(), *self.vocab.decisive.values())
                                     for p in phrases for w in p.split()} | self.vocab.negations)
+        self._long_plain_words = [w for w in self._plain_words if len(w) >= 5]  # "vol" is too short to guess
         self._plain_fixes: dict[str, str] = {}
         # one alternation per reason, longest phrase first, each phrase whole words of the padded label
         self._patterns = {reason: re.compile("(?<= )(?:" + "|".join(map(re.escape, phrases)) + ")(?= )")
@@ -506,10 +507,11 @@ class Scorer:
         found = self._plain_fixes.get(word)
         if found is None:
             found = word
-            if len(word) >= 4 and _stem(word) not in self._postings and word not in self._plain_words:
+            # a typo of a taxonomy word is read as that word ("viool" is "viol", not the "vol" of theft)
+            if len(word) >= 4 and word not in self._plain_words and not self._resolve(word):
                 from rapidfuzz import fuzz, process
 
-                hit = process.extractOne(word, self._plain_words, scorer=fuzz.ratio,
+                hit = process.extractOne(word, self._long_plain_words, scorer=fuzz.ratio,
                                          score_cutoff=80.0 if len(word) >= 6 else 75.0)
                 found = hit[0] if hit else word
             self._plain_fixes[word] = found
