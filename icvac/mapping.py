@@ -93,6 +93,7 @@ class MappingEntry:
     conditions: tuple[Condition, ...] = ()
     aliases: tuple[str, ...] = ()
     review: bool = False  # a draft suggestion awaiting a person's decision
+    score: float | None = None  # a draft suggestion's own score, shown by recode instead of 100
     index: int = 0        # position in the file's `categories`, for messages and write-back
 
     @property
@@ -393,7 +394,8 @@ def _build(doc: YamlDocument, digest: str, warnings: tuple[Problem, ...]) -> Map
         MappingEntry(source_code=e.get("source_code"), source_label=e.get("source_label"),
                      targets=tuple(e["target"]), relation=e["relation"], justification=e["justification"].strip(),
                      reviewer=e["reviewer"], date=e["date"], conditions=_conditions(e.get("conditions")),
-                     aliases=tuple(e.get("aliases") or ()), review=bool(e.get("review")), index=i)
+                     aliases=tuple(e.get("aliases") or ()), review=bool(e.get("review")), index=i,
+                     score=e.get("score"))
         for i, e in enumerate(data["categories"])
     )
     return Mapping(

@@ -3,11 +3,17 @@
 A ``Matcher`` is built once per mapping and taxonomy and caches its answer per distinct
 value, so a file of a million rows with forty distinct labels runs the chain forty times.
 
-Fuzzy matching scores with rapidfuzz's ``token_sort_ratio`` on ``normalise``d text: an
-edit distance insensitive to word order. Partial-match scorers (``WRatio``) were tried
-and rejected: they give 90 to "n/a" against "ataque con acido" because two letters
-occur in both. A fuzzy match is accepted only at or above ``threshold`` and with a
-margin of ``margin`` points over the best candidate pointing at another branch; short
+Fuzzy matching ranks with the one scorer of ``scoring.Scorer`` (the seam: search, draft, review
+candidates and this stage all go through it): weighted word evidence over the taxonomy's titles,
+synonyms, inclusions and definitions and the mapping's labels, or a close spelling of a whole
+title, synonym or label (rapidfuzz's ``token_sort_ratio``, an edit distance insensitive to word
+order). A label the scorer abstains on (``Scorer.assess``: junk, missing, negated, not an act,
+residual, composite, a tie) is never fuzzy-coded: it stays unclassified, with the reason in
+``Match.reason``; one it has no evidence on at all (``unrecognised``) is left to its spelling. The review file's candidates come in the scorer's order; but recode codes
+a value on its own only when it is spelled like a title, synonym or label (their edit ratio, the
+``Candidate.spelling``, as it always did) and the scorer ranks that branch first. Such a match is
+accepted only at or above ``threshold`` and with a margin of ``margin`` points of spelling over the
+best candidate pointing at another branch; short
 or letterless values ("n/a", "-", "12") and values that mean "unknown" in the taxonomy's
 variables are never fuzzy-matched. An edit distance cannot see a negation ("non sexual
 assault" scores 87.5 against "sexual assault"), so the value and the matched string must
@@ -34,7 +40,6 @@ METHODS = ("exact-code", "exact-label", "normalised-label", "fuzzy", "condition"
 DEFAULT_THRESHOLD = 85.0
 DEFAULT_MARGIN = 5.0
 MIN_FUZZY_LETTERS = 4
-SCORE_CUTOFF = 40.0  # candidates below this are noise, not worth showing a reviewer
 NEGATED_WORD_SIMILARITY = 80.0  # "sin cotacto" negates "contacto"; "non sexual" does not negate "contact"
 # Folded negation words of English, French, Spanish and Portuguese. Words that are also common
 # in positive labels ("other", "less", "lack") are left out: a false alarm only costs a review.
@@ -54,6 +59,8 @@ class Candidate:
     score: float
     matched: str
     entry: MappingEntry | None = None
+    spelling: float = 0.0  # how close the value is spelled to ``spelled`` (an edit ratio)
+    spelled: str = ""
 
     @property
     def code(self) -> str:
@@ -69,6 +76,7 @@ class Match:
     score: float | None = None
     entry: MappingEntry | None = None
     candidates: tuple[Candidate, ...] = ()
+    reason: str | None = None  # why the scorer would not code it (``scoring.REASONS``), when it would not
 
     @property
     def needs_review(self) -> bool:
@@ -89,14 +97,10 @@ class Matcher:
         self._by_code: dict[str, MappingEntry] = {}
         self._by_label: dict[str, MappingEntry] = {}
         self._by_norm: dict[str, Candidate] = {}
-        # Fuzzy choices are the distinct normalised strings; several candidates may share one.
-        self._keys: list[str] = []
-        self._sorted_keys: list[str] = []
-        self._key_candidates: list[list[Candidate]] = []
-        self._key_index: dict[str, int] = {}
-        self._postings: dict[str, set[int]] = {}  # word -> keys that contain it
-        self._repeats: set[int] = set()           # keys with a word twice
+        self._entries: list[MappingEntry] = []
+        self._scorer = None  # built on the first value that reaches the fuzzy stage
         for entry in mapping.entries if mapping else ():
+            self._entries.append(entry)
             if entry.source_code:
                 self._by_code.setdefault(entry.source_code.strip(), entry)
             for label in entry.labels:
@@ -110,6 +114,16 @@ class Matcher:
                          if value.code == "unknown"
                          for s in [*value.title.values(), *(x for syns in value.synonyms.values() for x in syns)]}
 
+    @property
+    def scorer(self):
+        """The one scorer (``scoring.Scorer``) over the taxonomy and this mapping's labels."""
+        if self._scorer is None:
+            from .scoring import Scorer, load_vocabulary, vocabulary_path
+
+            self._scorer = Scorer(self.taxonomy, load_vocabulary(str(vocabulary_path(self.taxonomy.path))),
+                                  self._entries)
+        return self._scorer
+
     def _add_choice(self, candidate: Candidate) -> None:
         key = normalise(candidate.matched)
         if not key:
@@ -120,17 +134,6 @@ class Matcher:
         elif known.entry is None and candidate.entry is None and known.targets != candidate.targets:
             # a taxonomy synonym shared by two categories cannot decide between them
             self._by_norm[key] = Candidate((), 0.0, candidate.matched)
-        i = self._key_index.setdefault(key, len(self._keys))
-        if i == len(self._keys):
-            self._keys.append(key)
-            self._sorted_keys.append(_sorted_tokens(key))
-            self._key_candidates.append([])
-            words = key.split()
-            for word in words:
-                self._postings.setdefault(word, set()).add(i)
-            if len(set(words)) < len(words):
-                self._repeats.add(i)
-        self._key_candidates[i].append(candidate)
 
     def match(self, code: str = "", label: str = "") -> Match:
         """Code one national value: ``code`` from a code column, ``label`` from a label column."""
@@ -151,11 +154,24 @@ class Matcher:
             return self._from_entry("normalised-label", known.entry) if known.entry else \
                 Match("normalised-label", known.targets, 100.0)
         if not self._fuzzable(text):
-            return Match(UNCLASSIFIED, ())
-        ranked = self.suggest(text, limit=None)
-        chosen = self._fuzzy_choice(text, ranked) if self.fuzzy and ranked else None
+            return Match(UNCLASSIFIED, (), reason=self.scorer.assess(text).reason if text else None)
+        verdict = self.scorer.assess(text)
+        # spellings under threshold - margin can neither be coded nor keep a code from being chosen
+        ranked = tuple(Candidate(c.targets, c.score, c.matched, c.entry, c.spelling, c.spelled) for c in
+                       self.scorer.rank(text, None, spelling_min=max(0.0, self.threshold - self.margin)))
+        # "unrecognised" is the scorer knowing no word of the value: its spelling may still decide, as before
+        if verdict.reason is not None and verdict.reason != "unrecognised":
+            shown = tuple(Candidate(c.targets, c.score, c.matched, c.entry) for c in verdict.candidates)
+            return Match(UNCLASSIFIED, (), candidates=shown, reason=verdict.reason)
+        # recode codes on its own only what is spelled like a title, synonym or label (as it always did);
+        # the scorer's evidence ranks what a person sees and must agree on the branch
+        spelled = sorted((Candidate(c.targets, c.spelling, c.spelled, c.entry) for c in ranked if c.spelling),
+                         key=lambda c: (-c.score, c.entry is None, len(c.code), c.code))
+        chosen = self._fuzzy_choice(text, tuple(spelled)) if self.fuzzy and spelled else None
+        if chosen is not None and _branch(self.taxonomy, chosen) != _branch(self.taxonomy, ranked[0]):
+            chosen = None
         if chosen is None:
-            return Match(UNCLASSIFIED, (), candidates=ranked[:3])
+            return Match(UNCLASSIFIED, (), candidates=ranked[:3], reason=verdict.reason)
         return Match("fuzzy", chosen.targets, chosen.score, chosen.entry, ranked[:3])
 
     def _fuzzy_choice(self, text: str, ranked: tuple[Candidate, ...]) -> Candidate | None:
@@ -186,11 +202,13 @@ class Matcher:
 
     @staticmethod
     def _from_entry(method: str, entry: MappingEntry) -> Match:
+        if entry.review:  # a draft suggestion: its own score, never the 100 of a reviewed decision
+            return Match("review", entry.targets, entry.score, entry)
         # a reviewed no-match entry is a decision that the value has no ICVAC category: its own method, so
         # that the records it leaves unclassified are counted as such, not as exact matches
-        if not entry.review and entry.relation == "no-match":
+        if entry.relation == "no-match":
             method = "no-match"
-        return Match("review" if entry.review else method, entry.targets, 100.0, entry)
+        return Match(method, entry.targets, 100.0, entry)
 
     def _fuzzable(self, text: str) -> bool:
         folded = fold(text)
@@ -200,84 +218,24 @@ class Matcher:
     def suggest(self, text: str, limit: int | None = 3, loose: bool = False) -> tuple[Candidate, ...]:
         """The best candidate per distinct target, best first (ties by code): for fuzzy, review and draft.
 
-        ``loose`` (for drafts, where every suggestion is reviewed) scores the mean of ``token_set_ratio``
-        and ``token_sort_ratio``, which also rewards shared words, so that a long national label finds
-        the category whose synonym shares its key words. Answers with a ``limit`` are cached per
-        normalised value: a draft's labels often differ only in case, accents or punctuation.
+        ``loose`` is kept for callers of the former two scorers: there is one scorer now. Answers are
+        cached per normalised value: a draft's labels often differ only in case, accents or punctuation.
         """
         query = normalise(text)
         if not query:
             return ()
-        if limit is None:
-            return self._ranked(query, loose, None)
-        key = (query, limit, loose)
+        key = (query, limit, True)
         found = self._suggested.get(key)
         if found is None:
-            found = self._suggested[key] = self._ranked(query, loose, limit)
+            found = tuple(Candidate(c.targets, c.score, c.matched, c.entry, c.spelling, c.spelled)
+                          for c in self.scorer.rank(text, limit))
+            if limit is not None:
+                self._suggested[key] = found
         return found
 
-    def _ranked(self, query: str, loose: bool, limit: int | None) -> tuple[Candidate, ...]:
-        scored = self._loose_scores(query) if loose else self._strict_scores(query)
-        scored.sort()  # best first; equal scores in mapping-then-taxonomy order
-        best: dict[tuple[str, ...], tuple[float, Candidate]] = {}
-        last = None  # the rounded score of the limit-th target found
-        for negative, i in scored:
-            score = -negative
-            if last is not None and round(score, 1) < last:
-                break  # nothing further can enter the first `limit` or change their order
-            for cand in self._key_candidates[i]:
-                known = best.get(cand.targets)
-                # mapping entries win ties over taxonomy titles: they carry a reviewed justification
-                if known is None or (score == known[0] and cand.entry is not None and known[1].entry is None):
-                    best[cand.targets] = (score, cand)
-            if last is None and limit is not None and len(best) >= limit:
-                last = round(score, 1)
-        ranked = [Candidate(c.targets, round(score, 1), c.matched, c.entry) for score, c in best.values()]
-        ranked.sort(key=lambda c: (-c.score, c.entry is None, len(c.code), c.code))
-        return tuple(ranked[:limit])
 
-    def _strict_scores(self, query: str) -> list[tuple[float, int]]:
-        """(-score, key) for every key at or above the cutoff: token_sort_ratio, computed as a plain
-        ratio on token-sorted strings (the keys are sorted once)."""
-        from rapidfuzz import fuzz, process
-
-        return [(-score, i) for _, score, i in process.extract(
-            _sorted_tokens(query), self._sorted_keys, scorer=fuzz.ratio, processor=None,
-            score_cutoff=SCORE_CUTOFF, limit=None)]
-
-    def _loose_scores(self, query: str) -> list[tuple[float, int]]:
-        """(-score, key) for every key whose ``token_set_ratio`` and mean score reach the cutoff."""
-        from rapidfuzz import fuzz, process
-
-        words, sorted_query = query.split(), _sorted_tokens(query)
-        shared = set(range(len(self._keys))) if len(set(words)) < len(words) else \
-            self._repeats.union(*(self._postings.get(word, ()) for word in words))
-        # With no word in common and none repeated, token_set_ratio compares the sorted words as
-        # token_sort_ratio does (the same number, up to float rounding): the mean is that one score,
-        # from one cheap native scan. Most keys are such; the others get both scorers.
-        scored: list[tuple[float, int]] = []
-        sort_scores: dict[int, float] = {}
-        for _, score, i in process.extract(sorted_query, self._sorted_keys, scorer=fuzz.ratio, processor=None,
-                                           score_cutoff=SCORE_CUTOFF, limit=None):
-            if i in shared:
-                sort_scores[i] = score
-            else:
-                scored.append((-score, i))
-        subset = sorted(shared)
-        for _, set_score, j in process.extract(query, [self._keys[i] for i in subset], scorer=fuzz.token_set_ratio,
-                                               processor=None, score_cutoff=SCORE_CUTOFF, limit=None):
-            i = subset[j]
-            sort_score = sort_scores.get(i)
-            if sort_score is None:  # under the cutoff, yet it counts in the mean
-                sort_score = fuzz.ratio(sorted_query, self._sorted_keys[i])
-            score = (set_score + sort_score) / 2
-            if score >= SCORE_CUTOFF:
-                scored.append((-score, i))
-        return scored
-
-
-def _sorted_tokens(text: str) -> str:
-    return " ".join(sorted(text.split()))
+def _branch(taxonomy: Taxonomy, candidate: Candidate) -> tuple[str, ...]:
+    return tuple(sorted({taxonomy.get(t).level1 for t in candidate.targets}))
 
 
 def _negations(text: str) -> list[tuple[str, str]]:

@@ -1,7 +1,9 @@
 """The review loop: review files out of ``recode``, decisions back into the mapping, draft mappings.
 
 A review file lists each distinct national value that was fuzzy-matched, unclassified or
-coded from a draft suggestion, with its count and the top candidates, and empty
+coded from a draft suggestion, with its count, the reason the scorer would not code it (``reason``:
+junk, missing, negated, not-an-act, residual, composite, tie, unrecognised; blank otherwise) and the
+top candidates, and empty
 ``decision``, ``relation``, ``reviewer`` and ``note`` columns for a person to fill in. A
 decision is an ICVAC code (several joined with ``+`` mean several acts), ``no-match``, or
 blank (skipped). ``relation`` defaults to ``close``: a reviewer's decision is a judgement of
@@ -25,7 +27,7 @@ from .writers import Staging, atomic_output, csv_writer, excel_safe, xlsx_writer
 __all__ = ["REVIEW_COLUMNS", "write_review", "import_review", "ImportReport", "draft_mapping", "DRAFT_REVIEWER"]
 
 CANDIDATES = 3
-REVIEW_COLUMNS = ("source_code", "source_label", "count", "match", "score",
+REVIEW_COLUMNS = ("source_code", "source_label", "count", "match", "score", "reason",
                   *(f"{k}_{n}" for n in range(1, CANDIDATES + 1) for k in ("candidate", "title", "candidate_score")),
                   "decision", "relation", "reviewer", "note")
 DEFAULT_RELATION = "close"
@@ -82,7 +84,7 @@ def _number(text: str) -> int | float | None:
 def _review_row(item, taxonomy: Taxonomy) -> list[str]:
     match = item.match
     row = [item.source_code, item.source_label, str(item.count), match.method,
-           "" if match.score is None else f"{match.score:.1f}"]
+           "" if match.score is None else f"{match.score:.1f}", match.reason or ""]
     for n in range(CANDIDATES):
         if n < len(match.candidates):
             cand = match.candidates[n]
@@ -203,12 +205,58 @@ def _pad(code: str, taxonomy: Taxonomy) -> str:
 
 def draft_mapping(values: str | os.PathLike, column: str, taxonomy: Taxonomy, *, date: str | None = None,
                   read: ReadOptions = ReadOptions()) -> str:
-    """A draft mapping (YAML text) from a column of national labels: each distinct value with its count
-    and top-3 suggested targets, the best as target, every entry marked ``review: true``."""
+    """A draft mapping (YAML text) from a column of national labels, every entry marked ``review: true``.
+
+    Spellings that normalise to one label are one entry (``variants``, with their counts), so the draft
+    lists no label twice; entries come by row count. Each carries the scorer's best target and its
+    ``score``, or no target and the ``reason`` it abstains (``scoring.REASONS``; a composite or a tie also
+    lists the level-1 ``branches`` it points at), and the top-3 ``suggestions`` with titles."""
     from . import __version__
     from .mapping import entry_block, yaml_scalar
 
-    date = date or _date.today().isoformat()
+    date = _checked_date(date) if date is not None else _date.today().isoformat()
+    groups = _grouped_values(values, column, read)
+    matcher = Matcher(None, taxonomy)
+    stdin = str(values) == "-"
+    name = "stdin" if stdin else Path(str(values)).stem
+    ident = "".join(ch if ch.isalnum() else "-" for ch in name.lower()).strip("-") or "draft"
+    source = "standard input" if stdin else repr(Path(str(values)).name)  # repr: no line break in a comment
+    lines = [
+        f"# Draft mapping written by icvac {__version__} `mapping draft` from column {column!r} of {source}.",
+        "# Every entry is a suggestion marked `review: true`: check the target, the relation and the",
+        "# justification, then remove `review: true` (or fill a review file and run `icvac mapping review-import`).",
+        "# An entry without a target names no act of violence (its `reason` says why) and stays unclassified.",
+        f"id: {yaml_scalar(ident)}",
+        f"title: {yaml_scalar('Draft mapping of ' + name)}",
+        f"source_system: {yaml_scalar(name)}",
+        f"version: {yaml_scalar('0.0.1')}",
+        f"taxonomy_version: {yaml_scalar(taxonomy.version)}",
+        f"author: {yaml_scalar('icvac mapping draft')}",
+        f"date: {yaml_scalar(date)}",
+        f"source_reference: {yaml_scalar('to be completed')}",
+        f"status: {yaml_scalar('draft')}",
+        "columns:",
+        f"  categories: [{yaml_scalar(column)}]",
+        "categories:" if groups else "categories: []",
+    ]
+    for label, count, variants in groups:
+        lines += entry_block(_draft_entry(matcher, taxonomy, label, count, variants, date), 2)
+    return "\n".join(lines) + "\n"
+
+
+def _checked_date(date: str) -> str:
+    """``date`` if it is an ISO calendar date (YYYY-MM-DD), else UsageError: it is written into YAML."""
+    try:
+        if len(date) == 10 and _date.fromisoformat(date).isoformat() == date:
+            return date
+    except ValueError:
+        pass
+    raise UsageError(f"--date {date!r}: write a date as YYYY-MM-DD")
+
+
+def _grouped_values(values, column: str, read: ReadOptions) -> list[tuple[str, int, list[tuple[str, int]]]]:
+    """(label, total count, [(spelling, count)…]) per normalised value, most rows first; the label is the
+    most frequent spelling."""
     counts: dict[str, int] = {}
     with open_table(values, read) as table:
         if column not in table.header:
@@ -219,38 +267,35 @@ def draft_mapping(values: str | os.PathLike, column: str, taxonomy: Taxonomy, *,
             value = cells[i].strip() if i < len(cells) else ""
             if value:
                 counts[value] = counts.get(value, 0) + 1
-    matcher = Matcher(None, taxonomy)
-    stdin = str(values) == "-"
-    name = "stdin" if stdin else Path(str(values)).stem
-    ident = "".join(ch if ch.isalnum() else "-" for ch in name.lower()).strip("-") or "draft"
-    source = "standard input" if stdin else repr(Path(str(values)).name)  # repr: no line break in a comment
-    lines = [
-        f"# Draft mapping written by icvac {__version__} `mapping draft` from column {column!r} of {source}.",
-        "# Every entry is a fuzzy suggestion marked `review: true`: check the target, the relation and the",
-        "# justification, then remove `review: true` (or fill a review file and run `icvac mapping review-import`).",
-        f"id: {ident}",
-        f"title: {yaml_scalar('Draft mapping of ' + name)}",
-        f"source_system: {yaml_scalar(name)}",
-        'version: "0.0.1"',
-        f'taxonomy_version: "{taxonomy.version}"',
-        "author: icvac mapping draft",
-        f'date: "{date}"',
-        "source_reference: to be completed",
-        "status: draft",
-        "columns:",
-        f"  categories: [{yaml_scalar(column)}]",
-        "categories:" if counts else "categories: []",
-    ]
-    for value, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
-        suggestions = matcher.suggest(value, limit=CANDIDATES, loose=True)
-        best = suggestions[0].targets if suggestions else ()
-        entry = {"source_label": value, "count": count, "target": list(best),
-                 "relation": "close" if best else "no-match",
-                 "justification": (f"Suggested by fuzzy match on {suggestions[0].matched!r} "
-                                   f"(score {suggestions[0].score:.1f}); to be reviewed.") if best
-                 else "No suggestion above the noise threshold; to be reviewed.",
-                 "reviewer": DRAFT_REVIEWER, "date": date, "review": True,
-                 "suggestions": [{"code": s.code, "title": taxonomy.get(s.targets[0]).title_in("en"),
-                                  "score": s.score} for s in suggestions]}
-        lines += entry_block(entry, 2)
-    return "\n".join(lines) + "\n"
+    groups: dict[str, list[tuple[str, int]]] = {}
+    for value, count in counts.items():
+        groups.setdefault(normalise(value) or value, []).append((value, count))
+    out = []
+    for spellings in groups.values():
+        spellings.sort(key=lambda vc: (-vc[1], vc[0]))
+        out.append((spellings[0][0], sum(c for _, c in spellings), spellings))
+    out.sort(key=lambda g: (-g[1], g[0]))
+    return out
+
+
+def _draft_entry(matcher: Matcher, taxonomy: Taxonomy, label: str, count: int, variants, date: str) -> dict:
+    verdict = matcher.scorer.assess(label, limit=CANDIDATES)
+    shown = verdict.candidates
+    best = shown[0] if shown and verdict.reason is None else None
+    entry: dict = {"source_label": label, "count": count}
+    if len(variants) > 1:
+        entry["variants"] = [{"label": v, "count": c} for v, c in variants]
+    entry.update(target=list(best.targets) if best else [], relation="close" if best else "no-match")
+    if best:
+        entry["justification"] = f"Suggested from {best.matched!r} (score {best.score:.1f}); to be reviewed."
+        entry["score"] = best.score
+    else:
+        entry["justification"] = (f"No suggestion: {verdict.reason}; to be reviewed." if verdict.reason
+                                  else "No suggestion above the noise threshold; to be reviewed.")
+        entry["reason"] = verdict.reason or "unrecognised"
+        if verdict.branches:
+            entry["branches"] = [b for b in verdict.branches if "+" not in b]
+    entry.update(reviewer=DRAFT_REVIEWER, date=date, review=True,
+                 suggestions=[{"code": s.code, "title": " + ".join(taxonomy.get(t).title_in("en") for t in s.targets),
+                               "score": s.score} for s in shown])
+    return entry

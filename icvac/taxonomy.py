@@ -129,7 +129,7 @@ class Taxonomy:
     status_note: str | None = None
     titles: dict[str, str] = field(default_factory=dict)
     warnings: tuple[Problem, ...] = ()
-    _index: list | None = field(default=None, repr=False)
+    _scorer: object | None = field(default=None, repr=False)
 
     @property
     def provisional(self) -> bool:
@@ -173,34 +173,12 @@ class Taxonomy:
                 yield cat
 
     def search(self, text: str, limit: int = 10) -> list[SearchHit]:
-        """Rank categories by their best fuzzy score over titles and synonyms in every language."""
-        from rapidfuzz import fuzz, process
+        """Rank categories for ``text`` with the suggester's scorer (``scoring.Scorer``): titles, synonyms,
+        inclusions and definitions in every language, words weighed by how much they tell."""
+        from .scoring import scorer_for
 
-        query = fold(text)
-        if not query:
-            return []
-        index = self._search_index()
-        best: dict[str, tuple[float, str]] = {}
-        for _, score, i in process.extract(query, [s for s, _, _ in index], scorer=fuzz.WRatio,
-                                           processor=None, limit=None, score_cutoff=1):
-            _, code, original = index[i]
-            if score > best.get(code, (-1.0, ""))[0]:
-                best[code] = (score, original)
-        ranked = sorted(best.items(), key=lambda kv: (-kv[1][0], self.categories[kv[0]].level, kv[0]))
-        return [SearchHit(code, self.categories[code].title_in("en"), round(score, 1), matched)
-                for code, (score, matched) in ranked[:limit]]
-
-    def _search_index(self) -> list[tuple[str, str, str]]:
-        if self._index is None:
-            index = []
-            for cat in self.categories.values():
-                strings = list(cat.title.values())
-                for syns in cat.synonyms.values():
-                    strings.extend(syns)
-                for s in dict.fromkeys(strings):
-                    index.append((fold(s), cat.code, s))
-            self._index = index
-        return self._index
+        return [SearchHit(c.targets[0], self.categories[c.targets[0]].title_in("en"), c.score, c.matched)
+                for c in scorer_for(self).rank(text, limit)]
 
 
 def default_taxonomy_path() -> Path:

@@ -103,9 +103,11 @@ def search(
     fmt: FormatOption = ReportFormat.table,
     taxonomy_file: TaxonomyOption = None,
 ) -> None:
-    """Rank categories by fuzzy match over titles and synonyms in every language.
+    """Rank categories for TEXT over titles, synonyms, inclusions and definitions in every language.
 
-    Accents, case and word order do not matter.
+    Accents, case, word order and a one-letter typo do not matter; words found in many categories weigh
+    little. In table format, a note on stderr says when the suggester would not code TEXT, and why
+    (missing, negated, not-an-act, residual, composite, tie…).
 
     Example: icvac taxonomy search "abus sexuel"
     """
@@ -114,6 +116,12 @@ def search(
     if fmt is ReportFormat.json:
         emit_json([{"code": h.code, "title": h.title, "score": h.score, "matched": h.matched} for h in hits])
         return
+    from icvac.scoring import scorer_for
+
+    verdict = scorer_for(taxonomy).assess(text)
+    if verdict.reason:
+        branches = f" (branches {', '.join(verdict.branches)})" if verdict.branches else ""
+        info(f"a draft would not code this: {verdict.reason}{branches}")
     if not hits:
         info("no match")
         return
