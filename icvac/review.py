@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date as _date
 from pathlib import Path
 
-from .errors import Problem, UsageError
+from .errors import Problem, UsageError, shown_list
 from .mapping import RELATIONS, Mapping, write_entries
 from .matching import Matcher
 from .readers import ReadOptions, open_table
@@ -183,7 +183,7 @@ def draft_mapping(values: str | os.PathLike, column: str, taxonomy: Taxonomy, *,
     with open_table(values, read) as table:
         if column not in table.header:
             raise UsageError(f"{table.name}: no column {column!r}; the columns are "
-                             f"{', '.join(map(repr, table.header))}")
+                             f"{shown_list(table.header)}")
         i = table.header.index(column)
         for _, cells in table.rows():
             value = cells[i].strip() if i < len(cells) else ""
