@@ -11,6 +11,7 @@ children); a file that is replaced keeps the permissions it had.
 """
 from __future__ import annotations
 
+import codecs
 import contextlib
 import csv
 import io
@@ -29,7 +30,28 @@ from typing import IO, Iterator
 from .errors import OutputError
 
 __all__ = ["atomic_output", "refuse_overwrite", "excel_safe", "undo_excel_safe", "is_stdio", "xlsx_writer",
-           "staged_outputs", "Staging", "csv_writer", "FORMULA_PREFIXES"]
+           "staged_outputs", "Staging", "csv_writer", "FORMULA_PREFIXES", "ENCODING_ERRORS", "escaped_count"]
+
+# Text that UTF-8 cannot hold -- a lone surrogate, from a JSON Lines "\ud800" or a file name that is not
+# UTF-8 -- is written backslash-escaped (the six characters \ud800; in JSON, the same escape read back), in
+# every output, and counted, rather than ending the run with a UnicodeEncodeError.
+ENCODING_ERRORS = "icvac-escape"
+_ESCAPED = [0]
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _escape(exc: UnicodeError):
+    if isinstance(exc, UnicodeEncodeError):
+        _ESCAPED[0] += exc.end - exc.start
+    return codecs.backslashreplace_errors(exc)
+
+
+codecs.register_error(ENCODING_ERRORS, _escape)
+
+
+def escaped_count() -> int:
+    """Characters written backslash-escaped by this process so far (compare before and after a run)."""
+    return _ESCAPED[0]
 
 # Characters that make a spreadsheet cell a formula (OWASP "CSV injection").
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -201,6 +223,8 @@ def atomic_output(path: str | os.PathLike | None, *, binary: bool = False, newli
     """Yield a file to write; on success it replaces ``path`` (or joins ``stage``). ``-`` or None: stdout."""
     if is_stdio(path):
         stream = sys.stdout.buffer if binary else sys.stdout
+        if not binary and getattr(stream, "errors", None) != ENCODING_ERRORS and hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors=ENCODING_ERRORS)
         yield stream
         stream.flush()
         return
@@ -215,7 +239,7 @@ def atomic_output(path: str | os.PathLike | None, *, binary: bool = False, newli
         if binary:
             handle: IO = os.fdopen(fd, "wb")
         else:
-            handle = io.open(fd, "w", encoding=encoding, newline=newline)
+            handle = io.open(fd, "w", encoding=encoding, newline=newline, errors=ENCODING_ERRORS)
         with handle:
             yield handle
             handle.flush()
@@ -237,8 +261,9 @@ def xlsx_writer(path: str | os.PathLike, sheet: str = "data", validations: dict[
 
     Every string is stored as a text cell, so no value from the data can become a
     formula. Characters an .xlsx cannot hold (control characters other than tab and
-    line breaks) become U+FFFD. ``validations`` maps a 0-based column to a list of
-    allowed values, shown as a drop-down (used by review files).
+    line breaks) become U+FFFD; lone surrogates are backslash-escaped, as in every
+    output. ``validations`` maps a 0-based column to a list of allowed values, shown
+    as a drop-down (used by review files).
     """
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
@@ -255,6 +280,8 @@ def xlsx_writer(path: str | os.PathLike, sheet: str = "data", validations: dict[
         cells = []
         for value in row:
             if isinstance(value, str):
+                if _SURROGATE.search(value):
+                    value = value.encode("utf-8", ENCODING_ERRORS).decode("utf-8")
                 cell = WriteOnlyCell(ws, value=ILLEGAL_CHARACTERS_RE.sub("\ufffd", value))
                 cell.data_type = "s"  # text, never a formula
             else:

@@ -138,6 +138,9 @@ def _print_summary(summary, output: str, review: Optional[str]) -> None:
     for role, count in sorted(summary.unmapped_values.items()):
         warn(f"{count} record(s) have a {role} value that the mapping and the taxonomy do not know "
              "(coded unclassified); add it under `values:` in the mapping")
+    if summary.escaped_characters:
+        warn(f"{summary.escaped_characters} character(s) that UTF-8 cannot hold (lone surrogates, such as a JSON "
+             "\\ud800) were written backslash-escaped")
     prov = summary.provenance
     info(f"mapping {prov['mapping']['id']} {prov['mapping']['version']} sha256 {prov['mapping']['sha256'][:12]}; "
          f"taxonomy {prov['taxonomy']['id']} {prov['taxonomy']['version']}"
