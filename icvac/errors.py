@@ -104,6 +104,8 @@ class ConfigFileError(IcvacError):
     def describe(self) -> str:
         if self.summary and not self.problems:
             return one_line(f"{self.kind} file {self.file}: {self.summary}")
+        if len(self.problems) == 1 and self.problems[0].severity == "error":  # one problem, one line
+            return one_line(f"{self.kind} file {self.file}: {self.problems[0].format().removeprefix('error: ')}")
         head = f"{self.kind} file {self.file} has {len(self.errors)} error(s)"
         lines = [one_line(head)] + ["  " + one_line(p.format()) for p in self.problems]
         return "\n".join(lines)

@@ -353,6 +353,9 @@ def _schema_message(err) -> str:
     if err.validator == "type" and not err.absolute_path:
         return (f"the file holds {short_value(err.instance)}; it should hold keys and values "
                 "(`id: …`, `title: …`, `categories: …`)")
+    if err.validator == "type" and isinstance(err.instance, bool) and "string" in err.validator_value:
+        return (f"value {err.instance} should be of type {err.validator_value}; YAML 1.1 reads an unquoted yes, no, "
+                "on or off as true or false: quote it")
     if err.validator == "type":
         return f"value {short_value(err.instance)} should be of type {err.validator_value}"
     if err.validator == "pattern":

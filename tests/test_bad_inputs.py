@@ -698,9 +698,20 @@ def test_big_yaml_within_the_size_limit_is_refused_at_once(tmp_path, case, where
 def test_on_read_as_true_is_said_not_duplicate_key_1(tmp_path, icvac):
     path = tmp_path / "values.yaml"
     path.write_text(_big_mapping(1) + "values: {victim_sex: {on: male, 1: female}}\n", encoding="utf-8")
-    result = icvac("mapping", "check", path)
+    result = icvac("-q", "mapping", "check", path)
     assert_clean_failure(result, path, codes=(3,), where="key on is read by YAML as True, the same key as 1")
     assert "quote it: 'on'" in result.stderr and "duplicate key" not in result.stderr
+    assert len(result.stderr.splitlines()) == 1
+
+
+def test_a_boolean_where_text_belongs_says_to_quote_it(tmp_path, icvac):
+    path = tmp_path / "taxonomy.yaml"
+    text = (BAD / "full_taxonomy.yaml").read_text(encoding="utf-8")
+    path.write_text(text.replace("title: Every key of the taxonomy schema", "title: on", 1), encoding="utf-8")
+    result = icvac("taxonomy", "check", path)
+    assert result.exit_code == 1, result.stderr
+    assert ("title (line 4): value True should be of type string; YAML 1.1 reads an unquoted yes, no, on or off "
+            "as true or false: quote it") in result.stdout + result.stderr
 
 
 # ---- unencodable text, out of memory, messages
