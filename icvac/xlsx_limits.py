@@ -24,7 +24,7 @@ SHEET_ENV = "ICVAC_XLSX_SHEET_MB"
 CELL_ENV = "ICVAC_XLSX_CELL_MB"
 MAX_ROWS = 1_048_576  # the rows of an Excel sheet
 MB = 1 << 20
-_SCAN = 1 << 16  # bytes scanned at a time: below the smallest cell limit, so a run inside one is never too long
+_SCAN = 1 << 16  # bytes scanned at a time, at most: no more than the cell limit, so a run inside one is never too long
 
 
 class XlsxLimitError(InputError):
@@ -104,6 +104,7 @@ class _GuardedPart:
         self._seen = 0
         self._run = 0      # bytes since the last "<"
         self._tail = b""   # the last byte of the previous read, for a "<!" split between two reads
+        self._xml = member.lower().endswith((".xml", ".rels", ".vml"))
 
     def read(self, size: int | None = -1) -> bytes:
         if size is None or size < 0:
@@ -112,13 +113,15 @@ class _GuardedPart:
         self._seen += len(data)
         if self._seen > self._limit:
             raise self._archive._too_large(self._member, None)
-        self._scan(data)
+        if self._xml:  # images and other binary parts are counted, not scanned
+            self._scan(data)
         return data
 
     def _scan(self, data: bytes) -> None:
         run, cell = self._run, self._cell
-        for start in range(0, len(data), _SCAN):
-            end = min(start + _SCAN, len(data))
+        step = min(_SCAN, cell)
+        for start in range(0, len(data), step):
+            end = min(start + step, len(data))
             first = data.find(b"<", start, end)
             if first < 0:
                 run += end - start

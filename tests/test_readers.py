@@ -269,3 +269,14 @@ def test_sheet_numbers_and_header_rows_are_bounded(tmp_path):
         assert len(str(caught.value)) < 300
     with pytest.raises(InputError, match="1,048,576 rows at most"):
         read(path, header_row=1 << 62)
+
+
+def test_binary_parts_are_counted_not_scanned(tmp_path):
+    from icvac.xlsx_limits import GuardedZip, XlsxLimitError, XlsxLimits
+
+    image = b"\x89PNG<!" + bytes(5000)
+    path = _zip(tmp_path, {"xl/media/image1.png": image, "xl/drawings/drawing1.xml": b"<a>" + bytes(5000) + b"</a>"})
+    with GuardedZip(path, "w.xlsx", XlsxLimits(cell=1000)) as archive:
+        assert archive.read("xl/media/image1.png") == image
+        with pytest.raises(XlsxLimitError, match="run of text"):
+            archive.read("xl/drawings/drawing1.xml")
