@@ -67,8 +67,8 @@ class GuardedZip(zipfile.ZipFile):
         self.label = label
         self.limits = limits
         for info in self.infolist():  # before anything is unpacked
-            limit, _ = self._limit(info.filename)
-            if info.file_size > limit:
+            if info.file_size > self._limit(info.filename)[0]:
+                self.close()
                 raise self._too_large(info.filename, info.file_size)
 
     def _limit(self, member: str) -> tuple[int, str]:
@@ -81,7 +81,7 @@ class GuardedZip(zipfile.ZipFile):
         limit, var = self._limit(member)
         what = "a worksheet" if _is_sheet(member) else "one part of a workbook"
         stated = f"to {size / MB:,.1f} MB, above" if size is not None else "to more than"
-        return XlsxLimitError(f"{self.label}: {member} unpacks {stated} the {limit // MB:,} MB limit for {what}; "
+        return XlsxLimitError(f"{self.label}: {member[:200]} unpacks {stated} the {limit // MB:,} MB limit for {what}; "
                               f"set {var} (in MB) to raise it")
 
     def open(self, name, mode="r", pwd=None, *, force_zip64=False):
@@ -137,7 +137,7 @@ class _GuardedPart:
                 self._declarations(data)
             self._tail = data[-1:]
             return
-        raise XlsxLimitError(f"{self._archive.label}: {self._member} holds a cell or a run of text above the "
+        raise XlsxLimitError(f"{self._archive.label}: {self._member[:200]} holds a cell or a run of text above the "
                              f"{cell // MB:,} MB limit; set {CELL_ENV} (in MB) to raise it")
 
     def _declarations(self, data: bytes) -> None:
@@ -145,7 +145,7 @@ class _GuardedPart:
         text = self._tail + data
         first = self._seen - len(text) + text.find(b"<?")
         if b"<!" in text or text.count(b"<?") > 1 or (b"<?" in text and first > 3):
-            raise XlsxLimitError(f"{self._archive.label}: {self._member} holds an XML comment, DOCTYPE, CDATA "
+            raise XlsxLimitError(f"{self._archive.label}: {self._member[:200]} holds an XML comment, DOCTYPE, CDATA "
                                  "section or processing instruction, which Excel never writes; open and save it "
                                  "again in Excel, or export it as CSV")
 
