@@ -744,6 +744,18 @@ def test_lone_surrogates_are_written_escaped_and_counted(icvac, tmp_path, fmt):
     assert "a\\ud800b" in (tmp_path / "review.csv").read_text(encoding="utf-8")
 
 
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_lone_surrogates_bounded_in_a_subprocess(tmp_path, fmt):
+    data = tmp_path / "s.jsonl"
+    data.write_bytes(SURROGATES)
+    out = tmp_path / f"out.{fmt}"
+    result = run_measured("recode", data, "--mapping", "gbvims", "-o", out)
+    assert result.returncode == 0 and result.stderr == "", result.stderr[-3000:]
+    assert result.seconds < SECONDS and result.peak_mb < PEAK_MB
+    assert "a\\ud800b" in out.read_text(encoding="utf-8")
+    assert_nothing_left(tmp_path, data, out, Path(f"{out}.meta.json"))
+
+
 def test_lone_surrogates_in_every_writer(tmp_path, capsys):
     """Other commands quote the values they print (repr): the writers themselves hold the policy."""
     from openpyxl import load_workbook
