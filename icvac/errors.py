@@ -6,6 +6,7 @@ Bad *data* (an invalid incident row) is never an exception: it is an issue in a 
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass
 
 
@@ -16,6 +17,30 @@ class ExitCode(enum.IntEnum):
     DATA_INVALID = 1
     USAGE = 2
     UNREADABLE = 3
+
+
+# Characters that would break a one-line message (line breaks, controls, bidi overrides), and lone
+# surrogates (a file name that is not UTF-8), written as \n, \x1b, \u202e, \udcff.
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def one_line(text: str) -> str:
+    """``text`` with every character that could split or disguise a one-line message backslash-escaped."""
+    return _UNSAFE.sub(lambda m: m.group().encode("unicode_escape", "backslashreplace").decode("ascii"), text)
+
+
+def shown(value, limit: int = 60) -> str:
+    """A value from a user's file, quoted (``repr``) and cut to ``limit`` characters, for a message."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def shown_list(values, limit: int = 20) -> str:
+    """The first ``limit`` values, quoted and cut, and how many more: a file of a million columns
+    must not make a ten-megabyte message."""
+    values = list(values)
+    head = ", ".join(shown(v) for v in values[:limit])
+    return head + (f", ... and {len(values) - limit:,} more" if len(values) > limit else "")
 
 
 @dataclass(frozen=True)
@@ -78,9 +103,11 @@ class ConfigFileError(IcvacError):
 
     def describe(self) -> str:
         if self.summary and not self.problems:
-            return f"{self.kind} file {self.file}: {self.summary}"
+            return one_line(f"{self.kind} file {self.file}: {self.summary}")
+        if len(self.problems) == 1 and self.problems[0].severity == "error":  # one problem, one line
+            return one_line(f"{self.kind} file {self.file}: {self.problems[0].format().removeprefix('error: ')}")
         head = f"{self.kind} file {self.file} has {len(self.errors)} error(s)"
-        lines = [head] + ["  " + p.format() for p in self.problems]
+        lines = [one_line(head)] + ["  " + one_line(p.format()) for p in self.problems]
         return "\n".join(lines)
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Iterator
 
 from .columns import VARIABLE_ROLES, resolve_columns
-from .errors import UsageError
+from .errors import UsageError, shown_list
 from .mapping import DEFAULT_SEPARATORS, CategorySlot, Mapping
 from .text import fold
 
@@ -90,7 +90,7 @@ def category_layout(header: list[str], mapping: Mapping, overrides: dict[str, st
         for name in (slot.code, slot.label):
             if name is not None and name not in index:
                 raise UsageError(f"{source}: the mapping names category column {name!r}, which is not in the file; "
-                                 f"the columns are {', '.join(map(repr, header))}; use --column national_label=NAME")
+                                 f"the columns are {shown_list(header)}; use --column national_label=NAME")
         resolved.append((index.get(slot.code), index.get(slot.label)))
     if not any(c is not None or lab is not None for c, lab in resolved):
         raise UsageError(f"{source}: no category column found; name it national_code or national_label, or pass "

@@ -18,7 +18,7 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import Iterator
 
-from .errors import InputError, UsageError
+from .errors import IcvacError, InputError, UsageError, shown, shown_list
 
 __all__ = ["ReadOptions", "Table", "open_table", "csv_rows_from", "DELIMITERS", "FORMATS"]
 
@@ -406,23 +406,15 @@ def cell_text(value) -> str:
 
 
 def _open_xlsx(name: str, options: ReadOptions) -> Table:
-    import zipfile
+    from .xlsx_limits import MAX_ROWS
 
-    from openpyxl import load_workbook
-
-    try:
-        workbook = load_workbook(name, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError, IndexError) as exc:
-        raise InputError(f"{name}: is not a readable .xlsx workbook ({type(exc).__name__}); "
-                         "open and save it again in Excel, or export it as CSV") from None
-    except Exception as exc:  # openpyxl raises a wide range of errors on corrupt files
-        raise InputError(f"{name}: is not a readable .xlsx workbook ({type(exc).__name__})") from None
+    if options.header_row > MAX_ROWS:
+        raise InputError(f"{name}: --header-row {options.header_row}: an Excel sheet has {MAX_ROWS:,} rows at most")
+    workbook = _load_workbook(name)
     try:
         sheet = _pick_sheet(name, workbook, options.sheet)
         rows = _sheet_rows(name, sheet.iter_rows(values_only=True), options.header_row)
-        header = None
-        for _ in range(options.header_row):
-            header = next(rows, (0, None))[1]
+        header = next((values for number, values in rows if number == options.header_row), None)
         if header is None:
             raise InputError(f"{name}: sheet {sheet.title!r} has no row {options.header_row} to use as header")
         header = check_header(name, [cell_text(h).strip() for h in header])
@@ -435,8 +427,41 @@ def _open_xlsx(name: str, options: ReadOptions) -> Table:
     return Table(name, "xlsx", header[:width], _xlsx_data(rows, width), None, None, [workbook.close])
 
 
+def _load_workbook(name: str):
+    """The workbook, read-only, through a zip whose parts are checked against the limits of xlsx_limits."""
+    from openpyxl.reader.excel import ExcelReader
+
+    from .xlsx_limits import GuardedZip, XlsxLimits
+
+    class Reader(ExcelReader):
+        # ExcelReader opens the zip itself: this one is given the guarded one (the attributes it sets)
+        def __init__(self, archive):
+            self.archive, self.valid_files = archive, archive.namelist()
+            self.read_only = self.data_only = self.keep_links = True
+            self.keep_vba = self.rich_text = False
+            self.shared_strings = []
+
+    limits = XlsxLimits.from_env()
+    archive = None
+    try:
+        archive = GuardedZip(name, name, limits)
+        reader = Reader(archive)
+        reader.read()
+        return reader.wb
+    except BaseException as exc:
+        if archive is not None:
+            archive.close()
+        if isinstance(exc, (IcvacError, MemoryError)) or not isinstance(exc, Exception):
+            raise
+        # openpyxl raises a wide range of errors on corrupt files
+        raise InputError(f"{name}: is not a readable .xlsx workbook ({type(exc).__name__}); "
+                         "open and save it again in Excel, or export it as CSV") from None
+
+
 def _sheet_rows(name: str, rows, header_row: int) -> Iterator[tuple[int, tuple]]:
     """Rows numbered from 1; openpyxl parses the sheet lazily, so a corrupt sheet fails here, mid-way."""
+    from .xlsx_limits import MAX_ROWS
+
     number = 0
     while True:
         number += 1
@@ -444,9 +469,14 @@ def _sheet_rows(name: str, rows, header_row: int) -> Iterator[tuple[int, tuple]]
             values = next(rows)
         except StopIteration:
             return
+        except (InputError, MemoryError):
+            raise
         except Exception as exc:  # zip, XML and value errors of a damaged sheet
             raise InputError(f"{name}: the sheet is damaged at or after row {number} ({type(exc).__name__}); "
                              "open and save it again in Excel, or export it as CSV") from None
+        if number > MAX_ROWS:  # a forged dimension would have openpyxl make up empty rows without end
+            raise InputError(f"{name}: the sheet claims more than {MAX_ROWS:,} rows, which Excel does not allow; "
+                             "open and save it again in Excel, or export it as CSV")
         yield number, values
 
 
@@ -482,6 +512,7 @@ def _pick_sheet(name: str, workbook, sheet: str | None):
         return workbook.worksheets[0]
     if sheet in workbook.sheetnames:
         return workbook[sheet]
-    if sheet.isdigit() and 1 <= int(sheet) <= len(workbook.worksheets):
-        return workbook.worksheets[int(sheet) - 1]
-    raise InputError(f"{name}: no sheet {sheet!r}; the sheets are {', '.join(map(repr, workbook.sheetnames))}")
+    digits = sheet.lstrip("0")  # a number of a thousand digits is no sheet's, and slow to convert
+    if sheet.isascii() and sheet.isdigit() and len(digits) <= 6 and 1 <= int(digits or 0) <= len(workbook.worksheets):
+        return workbook.worksheets[int(digits) - 1]
+    raise InputError(f"{name}: no sheet {shown(sheet)}; the sheets are {shown_list(workbook.sheetnames)}")

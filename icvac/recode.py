@@ -42,8 +42,8 @@ from .parallel import Source, blocks, chunked, numbered, plan
 from .readers import ReadOptions, open_table
 from .taxonomy import Taxonomy
 from .text import fold
-from .writers import (Staging, atomic_output, csv_writer, excel_safe, is_stdio, refuse_overwrite, staged_outputs,
-                      writes_through, xlsx_writer)
+from .writers import (Staging, atomic_output, csv_writer, escaped_count, excel_safe, is_stdio, refuse_overwrite,
+                      staged_outputs, writes_through, xlsx_writer)
 
 __all__ = ["RecodeOptions", "RecodeSummary", "ReviewItem", "recode_file", "OUTPUT_FORMATS", "JOIN",
            "sidecar_path", "EXTRA_CELLS_KEY"]
@@ -92,6 +92,7 @@ class RecodeSummary:
     rows_with_extra_cells: int = 0  # ragged rows whose cells beyond the header were kept
     unmapped_values: Counter = field(default_factory=Counter)  # role -> records whose value did not map
     missing_columns: tuple[str, ...] = ()  # columns the mapping declares that the input lacks
+    escaped_characters: int = 0  # lone surrogates written backslash-escaped (writers.ENCODING_ERRORS)
     review: list[ReviewItem] = field(default_factory=list)
     provenance: dict = field(default_factory=dict)
 
@@ -103,6 +104,7 @@ class RecodeSummary:
             "ragged_rows": self.ragged_rows, "ragged_row_numbers": list(self.ragged_row_numbers),
             "rows_with_extra_cells": self.rows_with_extra_cells, "missing_columns": list(self.missing_columns),
             "unmapped_values": dict(sorted(self.unmapped_values.items())),
+            "escaped_characters": self.escaped_characters,
             "provenance": self.provenance,
         }
 
@@ -132,6 +134,7 @@ def recode_file(data: str | os.PathLike, mapping: Mapping, taxonomy: Taxonomy, o
             summary.missing_columns = layout.missing
             recoder = _Recoder(matcher, mapping, taxonomy, layout, summary)
             shared = _SharedColumns(table, recoder.added_columns(options.long))
+            escaped = escaped_count()
             with _writer(output, fmt, options.excel_safe, stage, shared.header) as (write, handle):
                 source = plan(table, options.read.header_row, options.jobs)
                 if source is None or not _takes_utf8(handle):
@@ -139,6 +142,7 @@ def recode_file(data: str | os.PathLike, mapping: Mapping, taxonomy: Taxonomy, o
                 else:
                     _recode_blocks(source, recoder, shared, write, handle, fmt, options, progress)
             recoder.flush()
+            summary.escaped_characters = escaped_count() - escaped
             input_name = Path(table.name).name
         summary.review = sorted(recoder.review.values(), key=lambda r: (-r.count, r.source_label, r.source_code))
         summary.provenance = _provenance(taxonomy, mapping, input_name, options)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date as _date
 from pathlib import Path
 
-from .errors import Problem, UsageError
+from .errors import Problem, UsageError, shown_list
 from .mapping import RELATIONS, Mapping, write_entries
 from .matching import Matcher
 from .readers import ReadOptions, open_table
@@ -261,7 +261,7 @@ def _grouped_values(values, column: str, read: ReadOptions) -> list[tuple[str, i
     with open_table(values, read) as table:
         if column not in table.header:
             raise UsageError(f"{table.name}: no column {column!r}; the columns are "
-                             f"{', '.join(map(repr, table.header))}")
+                             f"{shown_list(table.header)}")
         i = table.header.index(column)
         for _, cells in table.rows():
             value = cells[i].strip() if i < len(cells) else ""

@@ -16,6 +16,7 @@ a shared device into a regular file (as root) or fail (as anyone else, in a fold
 """
 from __future__ import annotations
 
+import codecs
 import contextlib
 import csv
 import io
@@ -34,7 +35,29 @@ from typing import IO, Iterator
 from .errors import OutputError
 
 __all__ = ["atomic_output", "refuse_overwrite", "excel_safe", "undo_excel_safe", "is_stdio", "xlsx_writer",
-           "staged_outputs", "Staging", "csv_writer", "FORMULA_PREFIXES", "writes_through", "is_stdout"]
+           "staged_outputs", "Staging", "csv_writer", "FORMULA_PREFIXES", "writes_through", "is_stdout",
+           "ENCODING_ERRORS", "escaped_count"]
+
+# Text that UTF-8 cannot hold -- a lone surrogate, from a JSON Lines "\ud800" or a file name that is not
+# UTF-8 -- is written backslash-escaped (the six characters \ud800; in JSON, the same escape read back), in
+# every output, and counted, rather than ending the run with a UnicodeEncodeError.
+ENCODING_ERRORS = "icvac-escape"
+_ESCAPED = [0]
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _escape(exc: UnicodeError):
+    if isinstance(exc, UnicodeEncodeError):
+        _ESCAPED[0] += exc.end - exc.start
+    return codecs.backslashreplace_errors(exc)
+
+
+codecs.register_error(ENCODING_ERRORS, _escape)
+
+
+def escaped_count() -> int:
+    """Characters written backslash-escaped by this process so far (compare before and after a run)."""
+    return _ESCAPED[0]
 
 # Characters that make a spreadsheet cell a formula (OWASP "CSV injection").
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -242,6 +265,8 @@ def atomic_output(path: str | os.PathLike | None, *, binary: bool = False, newli
     written through (see ``writes_through``)."""
     if is_stdout(path):
         stream = sys.stdout.buffer if binary else sys.stdout
+        if not binary and getattr(stream, "errors", None) != ENCODING_ERRORS and hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors=ENCODING_ERRORS)
         yield stream
         stream.flush()
         return
@@ -260,7 +285,7 @@ def atomic_output(path: str | os.PathLike | None, *, binary: bool = False, newli
         if binary:
             handle: IO = os.fdopen(fd, "wb")
         else:
-            handle = io.open(fd, "w", encoding=encoding, newline=newline)
+            handle = io.open(fd, "w", encoding=encoding, newline=newline, errors=ENCODING_ERRORS)
         with handle:
             yield handle
             handle.flush()
@@ -318,9 +343,10 @@ def xlsx_writer(path: str | os.PathLike, sheet: str = "data", validations: dict[
 
     Every string is stored as a text cell, so no value from the data can become a
     formula; numbers (int, float) are stored as numbers. Characters an .xlsx cannot hold
-    (control characters other than tab and line breaks) become U+FFFD. ``validations``
-    maps a 0-based column to a list of allowed values, shown as a drop-down (used by
-    review files). ``freeze_header`` keeps the first row in view while scrolling.
+    (control characters other than tab and line breaks) become U+FFFD; lone surrogates are
+    backslash-escaped, as in every output. ``validations`` maps a 0-based column to a list
+    of allowed values, shown as a drop-down (used by review files). ``freeze_header`` keeps
+    the first row in view while scrolling.
     """
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
@@ -339,6 +365,8 @@ def xlsx_writer(path: str | os.PathLike, sheet: str = "data", validations: dict[
         cells = []
         for value in row:
             if isinstance(value, str):
+                if _SURROGATE.search(value):
+                    value = value.encode("utf-8", ENCODING_ERRORS).decode("utf-8")
                 cell = WriteOnlyCell(ws, value=ILLEGAL_CHARACTERS_RE.sub("\ufffd", value))
                 cell.data_type = "s"  # text, never a formula
             else:

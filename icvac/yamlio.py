@@ -22,6 +22,10 @@ import yaml
 from .errors import ConfigFileError, Problem
 
 MAX_YAML_BYTES = 10 * 1024 * 1024
+# Keys, values and list items (YAML nodes): the bundled taxonomy has some 4,500, a mapping of 10,000 national
+# labels some 50,000. Loading costs time and memory per node (PyYAML's own parser, which reads any file holding
+# a tab or a `>`, some 50 microseconds each), so a file within the size limit can still take a minute: refused.
+MAX_YAML_NODES = 100_000
 
 
 class _Refused(Exception):
@@ -35,7 +39,7 @@ class _Constructor:
     """What both loaders build values with: SafeConstructor, refusing duplicate keys and huge numbers."""
 
     def construct_mapping(self, node, deep=False):
-        seen: dict[Any, int] = {}
+        seen: dict[Any, Any] = {}
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=True)
             try:
@@ -43,11 +47,8 @@ class _Constructor:
             except TypeError:
                 raise _Refused("a mapping key must be a plain value", key_node.start_mark.line + 1)
             if key in seen:
-                raise _Refused(
-                    f"duplicate key {short_value(key)} (first at line {seen[key]}); keep one of them",
-                    key_node.start_mark.line + 1,
-                )
-            seen[key] = key_node.start_mark.line + 1
+                raise _duplicate(*seen[key], key_node, key)
+            seen[key] = key_node, key
         return super().construct_mapping(node, deep=deep)
 
     def construct_yaml_int(self, node):
@@ -57,15 +58,52 @@ class _Constructor:
             raise _Refused("a number is too long; write it as text in quotes", node.start_mark.line + 1) from None
 
 
+def _duplicate(first, first_key, second, second_key) -> _Refused:
+    """Two keys that are one to YAML: written the same, or read the same (YAML 1.1 reads an unquoted ``on``
+    as true, which Python holds equal to 1: ``{on: male, 1: female}`` has two keys 1)."""
+    if first.value == second.value:
+        return _Refused(f"duplicate key {short_value(second_key)} (first at line {first.start_mark.line + 1}); "
+                        "keep one of them", second.start_mark.line + 1)
+    # the key that does not read as written: a YAML 1.1 boolean (on, off, yes, no), else the second
+    word, value, other = (first, first_key, second) if first.tag.endswith(":bool") else (second, second_key, first)
+    return _Refused(f"key {word.value} is read by YAML as {short_value(value)}, the same key as {other.value} "
+                    f"(line {other.start_mark.line + 1}); quote it: '{word.value}'", word.start_mark.line + 1)
+
+
 class _StrictLoader(_Constructor, yaml.SafeLoader):
-    """SafeLoader that refuses aliases and duplicate keys."""
+    """SafeLoader that refuses aliases, duplicate keys and more than MAX_YAML_NODES nodes."""
+
+    nodes = 0
 
     def compose_node(self, parent, index):  # noqa: D401 - PyYAML hook
         if self.check_event(yaml.AliasEvent):
             event = self.peek_event()
             raise _Refused("anchors and aliases (*name) are not allowed; write the value out",
                            event.start_mark.line + 1)
+        self.nodes += 1
+        if self.nodes > MAX_YAML_NODES:
+            raise _Refused(_TOO_MANY, self.peek_event().start_mark.line + 1)
         return super().compose_node(parent, index)
+
+
+_TOO_MANY = (f"more than {MAX_YAML_NODES:,} keys, values and list items, the limit for a YAML file; "
+             "check that it is the right file, or split it")
+
+
+def _too_many_nodes(text: str) -> int | None:
+    """The line where the file passes MAX_YAML_NODES, counted on libyaml's events one at a time (nothing is
+    built, and the count stops there); None within the limit, or without libyaml (_StrictLoader counts)."""
+    if not yaml.__with_libyaml__ or 2 * len(text) < MAX_YAML_NODES:  # a node takes half a character at least
+        return None
+    count = 0
+    try:
+        for event in yaml.parse(text, Loader=yaml.CSafeLoader):
+            count += isinstance(event, yaml.NodeEvent)
+            if count > MAX_YAML_NODES:
+                return event.start_mark.line + 1
+    except yaml.YAMLError:
+        return None  # reported by the loader, with PyYAML's own message
+    return None
 
 
 # libyaml's parser, where PyYAML was built with it, reads our files ten times faster (every command
@@ -131,15 +169,19 @@ class YamlDocument:
 
 
 def read_text(path: str | os.PathLike, error: type[ConfigFileError], max_bytes: int = MAX_YAML_BYTES) -> str:
+    """The file's text. At most ``max_bytes`` + 1 bytes are ever read, whatever the file is: a pipe,
+    /dev/stdin or a device has no size to check beforehand, and may never end."""
     p = Path(path)
     try:
         if p.is_dir():
             raise error(str(p), message="is a directory; give a YAML file")
         size = p.stat().st_size
         if size > max_bytes:
-            raise error(str(p), message=f"is {size / 1e6:.1f} MB, above the {max_bytes // 1_000_000} MB limit "
-                                        "for a YAML file; check that it is the right file")
-        raw = p.read_bytes()
+            raise _too_large(p, error, max_bytes, size)
+        with open(p, "rb") as handle:
+            raw = handle.read(max_bytes + 1)
+        if len(raw) > max_bytes:
+            raise _too_large(p, error, max_bytes, None)
     except FileNotFoundError:
         raise error(str(p), message="does not exist; check the path") from None
     except PermissionError:
@@ -152,8 +194,17 @@ def read_text(path: str | os.PathLike, error: type[ConfigFileError], max_bytes: 
         raise error(str(p), message=f"is not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
 
 
+def _too_large(p: Path, error: type[ConfigFileError], max_bytes: int, size: int | None) -> ConfigFileError:
+    stated = f"is {size / 1e6:.1f} MB, above" if size is not None else "holds more than"
+    return error(str(p), message=f"{stated} the {max_bytes // 1_000_000} MB limit for a YAML file; "
+                                 "check that it is the right file")
+
+
 def parse_yaml(text: str, path: str, error: type[ConfigFileError]) -> YamlDocument:
     """Parse YAML text safely; any syntax problem raises ``error`` naming the file and line."""
+    line = _too_many_nodes(text)
+    if line is not None:
+        raise error(path, message=f"line {line}: {_TOO_MANY}")
     fast = _parse_fast(text)
     if fast is not None:
         return YamlDocument(path, *fast, text)
@@ -304,6 +355,9 @@ def _schema_message(err) -> str:
     if err.validator == "type" and not err.absolute_path:
         return (f"the file holds {short_value(err.instance)}; it should hold keys and values "
                 "(`id: …`, `title: …`, `categories: …`)")
+    if err.validator == "type" and isinstance(err.instance, bool) and "string" in err.validator_value:
+        return (f"value {err.instance} should be of type {err.validator_value}; YAML 1.1 reads an unquoted yes, no, "
+                "on or off as true or false: quote it")
     if err.validator == "type":
         return f"value {short_value(err.instance)} should be of type {err.validator_value}"
     if err.validator == "pattern":

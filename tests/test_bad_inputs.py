@@ -7,11 +7,17 @@ tmp_path, rather than committed.
 """
 from __future__ import annotations
 
+import contextlib
 import io
+import json
+import os
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -420,3 +426,402 @@ def test_bounded_recode_with_the_bundled_mapping_still_works():
     result = run_bounded("recode", ROOT / "examples" / "national_export.csv", "--mapping",
                          MAPPINGS / "gbvims.yaml", seconds=30)
     assert result.returncode == 0, result.stderr
+
+
+# ------------------------------------------------- hostile files: bounded in memory and time (issue 20)
+#
+# Each case runs `python -m icvac` in a subprocess under an address-space limit, with -q so that the one line
+# on stderr is the error, and is measured: exit 2 or 3, one line, no traceback, under 10 s and 300 MB at
+# its peak, and nothing left in the folder. The hostile files are made here, small on disk.
+
+PEAK_MB = 300
+SECONDS = 10
+
+
+@dataclass
+class Measured:
+    returncode: int
+    stdout: str
+    stderr: str
+    seconds: float
+    peak_mb: float
+
+
+def run_measured(*args, memory: int = 1 << 30, timeout: float = 60, env: dict | None = None,
+                 stdin=subprocess.DEVNULL) -> Measured:
+    """``python -m icvac -q ARGS`` under an address-space limit; its peak resident memory (from wait4)."""
+    import resource
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+
+    environ = {k: v for k, v in os.environ.items() if k != "ICVAC_TAXONOMY" and not k.startswith("ICVAC_XLSX")}
+    environ.update(env or {})
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.monotonic()
+        proc = subprocess.Popen([sys.executable, "-m", "icvac", "-q", *map(str, args)], stdin=stdin, stdout=out,
+                                stderr=err, preexec_fn=limit, env=environ, cwd=ROOT)
+        timer = threading.Timer(timeout, proc.kill)
+        timer.start()
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)
+        finally:
+            timer.cancel()
+        proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here: Popen must not wait for it again
+        seconds = time.monotonic() - start
+        out.seek(0)
+        err.seek(0)
+        return Measured(proc.returncode, out.read().decode(errors="replace"), err.read().decode(errors="replace"),
+                        seconds, usage.ru_maxrss / 1024)
+
+
+def assert_bounded_failure(result: Measured, *parts: str, codes=(2, 3)) -> None:
+    """Exit in ``codes``, one line on stderr holding ``parts``, no traceback, within time and memory."""
+    assert result.returncode in codes, (result.returncode, result.stderr[-2000:])
+    assert "Traceback" not in result.stderr, result.stderr[-3000:]
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("icvac: error: "), result.stderr[-2000:]
+    for part in parts:
+        assert part in lines[0], lines[0]
+    assert result.seconds < SECONDS, result.seconds
+    assert result.peak_mb < PEAK_MB, result.peak_mb
+
+
+def assert_nothing_left(folder: Path, *expected: Path) -> None:
+    assert sorted(folder.iterdir()) == sorted(expected)
+
+
+SST_TYPE = (b'<Override PartName="/xl/sharedStrings.xml" '
+            b'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>')
+SHEET_HEAD = (b'<?xml version="1.0" encoding="UTF-8"?><worksheet '
+              b'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData><row r="1">'
+              b'<c r="A1" t="inlineStr"><is><t>incident_id</t></is></c>'
+              b'<c r="B1" t="inlineStr"><is><t>gbv_type</t></is></c></row>')
+
+
+def xlsx_bomb(path: Path, member: str, head: bytes, fill: bytes, megabytes: int, tail: bytes) -> Path:
+    """A small workbook whose ``member`` unpacks to ``head``, ``megabytes`` MB of ``fill``, ``tail``:
+    streamed into the zip, so neither this test nor the disk holds the unpacked part."""
+    base = _xlsx([["incident_id", "gbv_type"], ["1", "Rape"]])
+    with zipfile.ZipFile(io.BytesIO(base)) as source, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for name in source.namelist() + ([member] if member not in source.namelist() else []):
+            if name != member:
+                data = source.read(name)
+                if name == "[Content_Types].xml" and member == "xl/sharedStrings.xml":
+                    data = data.replace(b"</Types>", SST_TYPE + b"</Types>")
+                target.writestr(name, data)
+                continue
+            with target.open(name, "w", force_zip64=True) as part:
+                part.write(head)
+                block = fill * (1 << 20)
+                for _ in range(megabytes):
+                    part.write(block)
+                part.write(tail)
+    return path
+
+
+def _strings_bomb(path: Path, megabytes: int = 150) -> Path:
+    head = (b'<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+            b'count="1" uniqueCount="1"><si><t>')
+    return xlsx_bomb(path, "xl/sharedStrings.xml", head, b"A", megabytes, b"</t></si></sst>")
+
+
+def _whitespace_bomb(path: Path, megabytes: int = 150) -> Path:
+    return xlsx_bomb(path, "xl/worksheets/sheet1.xml", SHEET_HEAD, b" \n", megabytes // 2,
+                     b"</sheetData></worksheet>")
+
+
+def _inline_bomb(path: Path, megabytes: int = 150) -> Path:
+    head = SHEET_HEAD + b'<row r="2"><c r="A2" t="inlineStr"><is><t>'
+    return xlsx_bomb(path, "xl/worksheets/sheet1.xml", head, b"B", megabytes, b"</t></is></c></row></sheetData>"
+                                                                               b"</worksheet>")
+
+
+XLSX_BOMBS = {
+    # name: (maker, environment, expected message parts)
+    "shared-string": (_strings_bomb, {}, ("xl/sharedStrings.xml", "150.0 MB", "100 MB limit", "ICVAC_XLSX_PART_MB")),
+    "shared-string-limit-raised": (_strings_bomb, {"ICVAC_XLSX_PART_MB": "2000"},
+                                   ("xl/sharedStrings.xml", "1 MB limit", "ICVAC_XLSX_CELL_MB")),
+    "whitespace-in-sheet": (_whitespace_bomb, {}, ("xl/worksheets/sheet1.xml", "1 MB limit", "ICVAC_XLSX_CELL_MB")),
+    "inline-cell": (_inline_bomb, {}, ("xl/worksheets/sheet1.xml", "1 MB limit", "ICVAC_XLSX_CELL_MB")),
+    "sheet-limit": (_whitespace_bomb, {"ICVAC_XLSX_SHEET_MB": "100"},
+                    ("xl/worksheets/sheet1.xml", "100 MB limit for a worksheet", "ICVAC_XLSX_SHEET_MB")),
+}
+
+
+@pytest.mark.parametrize("command", ["validate", "recode"])
+@pytest.mark.parametrize("case", XLSX_BOMBS)
+def test_xlsx_bombs_are_refused_while_unpacking(tmp_path, case, command):
+    maker, env, parts = XLSX_BOMBS[case]
+    path = maker(tmp_path / "bomb.xlsx")
+    assert path.stat().st_size < 2 << 20
+    out = tmp_path / "out.csv"
+    args = ["validate", path] if command == "validate" else ["recode", path, "--mapping", "gbvims", "-o", out]
+    assert_bounded_failure(run_measured(*args, env=env), "bomb.xlsx", *parts, codes=(3,))
+    assert_nothing_left(tmp_path, path)
+
+
+def _lying_directory(path: Path) -> Path:
+    """The shared-string bomb with its zip directory stating 1 MB for the 150 MB part."""
+    data = bytearray(_strings_bomb(path).read_bytes())
+    name = b"xl/sharedStrings.xml"
+    at = next(i for i in range(len(data)) if data.startswith(b"PK\x01\x02", i) and data.startswith(name, i + 46))
+    assert int.from_bytes(data[at + 24:at + 28], "little") > 150 << 20  # the size, not zip64's 0xffffffff
+    data[at + 24:at + 28] = (1 << 20).to_bytes(4, "little")
+    path.write_bytes(bytes(data))
+    with zipfile.ZipFile(path) as archive:
+        assert archive.getinfo("xl/sharedStrings.xml").file_size == 1 << 20
+    return path
+
+
+def test_an_xlsx_whose_directory_lies_is_read_no_further_than_it_says(tmp_path):
+    path = _lying_directory(tmp_path / "liar.xlsx")
+    result = run_measured("validate", path, env={"ICVAC_XLSX_CELL_MB": "1000"})
+    assert_bounded_failure(result, "liar.xlsx", codes=(3,))
+
+
+def test_xml_declarations_excel_never_writes_are_refused(tmp_path, icvac):
+    path = tmp_path / "doctype.xlsx"
+    doctype = b'<!DOCTYPE x [<!ENTITY a "aaaaaaaaaa">]>'
+    path.write_bytes(_rezip(_workbook(), lambda n, d: doctype + d if n.endswith("sheet1.xml") else d))
+    result = icvac("validate", path)
+    assert_clean_failure(result, path, codes=(3,), where="DOCTYPE")
+
+
+def test_xlsx_limits_are_raised_by_their_variable(tmp_path, icvac):
+    path = xlsx_bomb(tmp_path / "wide-cell.xlsx", "xl/worksheets/sheet1.xml",
+                     SHEET_HEAD + b'<row r="2"><c r="A2" t="inlineStr"><is><t>', b"B", 2,
+                     b'</t></is></c><c r="B2" t="inlineStr"><is><t>Rape</t></is></c></row></sheetData></worksheet>')
+    assert_clean_failure(icvac("tabulate", path), path, codes=(3,), where="ICVAC_XLSX_CELL_MB")
+    result = icvac("recode", path, "--mapping", "gbvims", env={"ICVAC_XLSX_CELL_MB": "3"})
+    assert result.exit_code == 0, result.stderr
+    assert ("B" * (2 << 20)) in result.stdout
+    bad = icvac("recode", path, "--mapping", "gbvims", env={"ICVAC_XLSX_CELL_MB": "lots"})
+    assert bad.exit_code == 2 and "ICVAC_XLSX_CELL_MB" in bad.stderr
+
+
+@pytest.mark.parametrize("options, where", [
+    (["--header-row", "4611686018427387904"], "1,048,576 rows at most"),
+    (["--header-row", "1048576"], "has no row 1048576"),
+    (["--sheet", "9" * 5000], "no sheet '9999"),
+    (["--sheet", "x" * 100_000], "no sheet 'xxx"),
+])
+def test_huge_header_row_and_sheet_numbers_end_at_once(tmp_path, options, where):
+    path = tmp_path / "w.xlsx"
+    path.write_bytes(_workbook())
+    result = run_measured("validate", path, *options)
+    assert_bounded_failure(result, "w.xlsx", where)
+    assert len(result.stderr) < 2000
+
+
+def test_a_forged_row_number_does_not_make_rows_without_end(tmp_path):
+    """openpyxl makes up the empty rows before a row numbered 4611686018427387904, one by one."""
+    far = b"4611686018427387904"
+    path = tmp_path / "dimension.xlsx"
+    path.write_bytes(_rezip(_xlsx([["incident_id", "icvac_code"], ["1", "02"]]), lambda n, d: d.replace(
+        b'ref="A1:B2"', b'ref="A1:B' + far + b'"').replace(b'<row r="2"', b'<row r="' + far + b'"').replace(
+        b'r="A2"', b'r="A' + far + b'"').replace(b'r="B2"', b'r="B' + far + b'"')))
+    result = run_measured("validate", path)
+    assert_bounded_failure(result, "dimension.xlsx", "1,048,576 rows", codes=(3,))
+
+
+# ---- YAML from any kind of file
+
+def _endless_writer(stream, megabytes: int = 64) -> threading.Thread:
+    def write():
+        try:
+            for _ in range(megabytes):
+                stream.write(b"a: " + b"b" * ((1 << 20) - 4) + b"\n")
+        except (BrokenPipeError, OSError):
+            pass
+        finally:
+            with contextlib.suppress(OSError):
+                stream.close()
+    thread = threading.Thread(target=write, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_yaml_from_a_character_device_is_read_no_further_than_the_limit():
+    assert_bounded_failure(run_measured("mapping", "check", "/dev/zero"), "/dev/zero", "10 MB limit", codes=(3,))
+
+
+def test_yaml_from_stdin_is_read_no_further_than_the_limit():
+    with open("/dev/zero", "rb") as zeros:
+        result = run_measured("mapping", "check", "/dev/stdin", stdin=zeros)
+    assert_bounded_failure(result, "/dev/stdin", "10 MB limit", codes=(3,))
+
+
+def test_yaml_from_a_pipe_is_read_no_further_than_the_limit(tmp_path):
+    fifo = tmp_path / "mapping.yaml"
+    os.mkfifo(fifo)
+
+    def feed():
+        with open(fifo, "wb") as stream:
+            _endless_writer(stream).join()
+    feeder = threading.Thread(target=feed, daemon=True)
+    feeder.start()
+    result = run_measured("mapping", "check", fifo)
+    assert_bounded_failure(result, "mapping.yaml", "10 MB limit", codes=(3,))
+
+
+def _big_mapping(entries: int) -> str:
+    head = (MAPPINGS / "gbvims.yaml").read_text(encoding="utf-8").split("categories:\n  #")[0]
+    return head + "categories:\n" + "".join(
+        f"  - source_label: Label number {i}\n    target: ['0301']\n    relation: exact\n" for i in range(entries))
+
+
+def _alias_storm() -> str:
+    labels = "".join(f"  - &l{i} Label {i}\n" for i in range(5000))
+    uses = "".join(f"  - source_label: *l{i % 5000}\n    target: ['0301']\n" for i in range(40_000))
+    return "id: storm\nlabels:\n" + labels + "categories:\n" + uses
+
+
+@pytest.mark.parametrize("case, where", [
+    ("ten-megabytes", "more than 100,000 keys, values and list items"),
+    ("flow-list", "more than 100,000 keys, values and list items"),
+    ("alias-storm", "more than 100,000 keys"),
+])
+def test_big_yaml_within_the_size_limit_is_refused_at_once(tmp_path, case, where):
+    path = tmp_path / f"{case}.yaml"
+    if case == "ten-megabytes":
+        text = _big_mapping(131_000)
+        assert 9_000_000 < len(text) < 10 << 20
+    elif case == "flow-list":
+        text = "[" + "1," * 3_000_000 + "1]\n"
+    else:
+        text = _alias_storm()
+    path.write_text(text, encoding="utf-8")
+    assert_bounded_failure(run_measured("mapping", "check", path), path.name, where, codes=(3,))
+
+
+def test_on_read_as_true_is_said_not_duplicate_key_1(tmp_path, icvac):
+    path = tmp_path / "values.yaml"
+    path.write_text(_big_mapping(1) + "values: {victim_sex: {on: male, 1: female}}\n", encoding="utf-8")
+    result = icvac("-q", "mapping", "check", path)
+    assert_clean_failure(result, path, codes=(3,), where="key on is read by YAML as True, the same key as 1")
+    assert "quote it: 'on'" in result.stderr and "duplicate key" not in result.stderr
+    assert len(result.stderr.splitlines()) == 1
+
+
+def test_a_boolean_where_text_belongs_says_to_quote_it(tmp_path, icvac):
+    path = tmp_path / "taxonomy.yaml"
+    text = (BAD / "full_taxonomy.yaml").read_text(encoding="utf-8")
+    path.write_text(text.replace("title: Every key of the taxonomy schema", "title: on", 1), encoding="utf-8")
+    result = icvac("taxonomy", "check", path)
+    assert result.exit_code == 1, result.stderr
+    assert ("title (line 4): value True should be of type string; YAML 1.1 reads an unquoted yes, no, on or off "
+            "as true or false: quote it") in result.stdout + result.stderr
+
+
+# ---- unencodable text, out of memory, messages
+
+SURROGATES = b'{"incident_id": "1\\udc80", "gbv_type": "a\\ud800b"}\n{"incident_id": "2", "gbv_type": "Rape"}\n'
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl", "xlsx", "stdout"])
+def test_lone_surrogates_are_written_escaped_and_counted(icvac, tmp_path, fmt):
+    data = tmp_path / "s.jsonl"
+    data.write_bytes(SURROGATES)
+    out = tmp_path / f"out.{fmt}"
+    result = icvac("recode", data, "--mapping", "gbvims", *([] if fmt == "stdout" else ["-o", out]),
+                   "--review", tmp_path / "review.csv")
+    assert result.exit_code == 0, result.stderr
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert "2 character(s) that UTF-8 cannot hold" in result.stderr
+    if fmt == "xlsx":
+        from openpyxl import load_workbook
+
+        cells = [c for row in load_workbook(out).active.iter_rows(values_only=True) for c in row]
+        assert "a\\ud800b" in cells and "1\\udc80" in cells
+    else:
+        text = result.stdout if fmt == "stdout" else out.read_text(encoding="utf-8")
+        assert "a\\ud800b" in text and "1\\udc80" in text
+    if fmt == "jsonl":  # in JSON the escape reads back as the character it was
+        assert json.loads(out.read_text(encoding="utf-8").splitlines()[0])["gbv_type"] == "a\ud800b"
+    if fmt != "stdout":
+        assert json.loads(Path(f"{out}.meta.json").read_text(encoding="utf-8"))["escaped_characters"] == 2
+    assert "a\\ud800b" in (tmp_path / "review.csv").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_lone_surrogates_bounded_in_a_subprocess(tmp_path, fmt):
+    data = tmp_path / "s.jsonl"
+    data.write_bytes(SURROGATES)
+    out = tmp_path / f"out.{fmt}"
+    result = run_measured("recode", data, "--mapping", "gbvims", "-o", out)
+    assert result.returncode == 0 and result.stderr == "", result.stderr[-3000:]
+    assert result.seconds < SECONDS and result.peak_mb < PEAK_MB
+    assert "a\\ud800b" in out.read_text(encoding="utf-8")
+    assert_nothing_left(tmp_path, data, out, Path(f"{out}.meta.json"))
+
+
+def test_lone_surrogates_in_every_writer(tmp_path, capsys):
+    """Other commands quote the values they print (repr): the writers themselves hold the policy."""
+    from openpyxl import load_workbook
+
+    from icvac.writers import atomic_output, csv_writer, escaped_count, xlsx_writer
+
+    before = escaped_count()
+    with atomic_output(tmp_path / "a.txt") as handle:
+        handle.write("a\ud800b\n")
+    with atomic_output(tmp_path / "b.csv") as handle:
+        csv_writer(handle).writerows([["1\udc80", "x,\udfff"]])
+    with xlsx_writer(tmp_path / "c.xlsx") as write:
+        write(["\ud83d"])
+    with atomic_output("-") as handle:
+        handle.write("\udbff\n")
+    assert escaped_count() - before == 5
+    assert (tmp_path / "a.txt").read_text(encoding="utf-8") == "a\\ud800b\n"
+    assert (tmp_path / "b.csv").read_text(encoding="utf-8") == '1\\udc80,"x,\\udfff"\n'
+    assert next(load_workbook(tmp_path / "c.xlsx").active.iter_rows(values_only=True)) == ("\\ud83d",)
+    assert capsys.readouterr().out == "\\udbff\n"
+
+
+def test_memory_error_is_one_line_exit_3(icvac, tmp_path, monkeypatch):
+    def exhausted(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr("icvac.validate.open_table", exhausted)
+    monkeypatch.setattr("icvac.recode.open_table", exhausted)
+    for args in (["validate", ROOT / "examples" / "national_export.csv"],
+                 ["recode", ROOT / "examples" / "national_export.csv", "--mapping", "gbvims", "-o",
+                  tmp_path / "o.csv"]):
+        result = icvac(*args)
+        assert result.exit_code == 3 and "Traceback" not in result.stderr
+        assert [line for line in result.stderr.splitlines() if "error" in line] == [
+            "icvac: error: out of memory; no output was written (a limit of memory, ulimit -v, may be too low "
+            "for this file)"]
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.slow
+def test_a_line_beyond_the_memory_limit_is_exit_3_not_a_traceback(tmp_path):
+    path = tmp_path / "long.csv"
+    with open(path, "wb") as handle:  # sparse: a 1 MB field, then 700 MB of zeros without a line break
+        handle.write(HEADER.encode() + b"1," + b"x" * (1 << 20))
+        handle.truncate(700 << 20)
+    result = run_measured("recode", path, "--mapping", "gbvims", "-o", tmp_path / "o.csv", memory=600 << 20)
+    assert result.returncode == 3 and "Traceback" not in result.stderr, result.stderr[-2000:]
+    assert result.stderr.splitlines() == ["icvac: error: out of memory; no output was written (a limit of memory, "
+                                          "ulimit -v, may be too low for this file)"]
+    assert_nothing_left(tmp_path, path)
+
+
+def test_a_file_name_with_a_line_break_stays_on_one_line(icvac, tmp_path):
+    path = tmp_path / "two\nlines.csv"
+    path.write_text(HEADER + "1,Rape,0301\n", encoding="utf-8")
+    for args in (["validate", path, "--column", "icvac_code=nope"], ["validate", tmp_path / "gone\nfile.csv"],
+                 ["mapping", "check", tmp_path / "gone\nmapping.yaml"]):
+        result = icvac("-q", *args)
+        assert result.exit_code in (2, 3), result.stderr
+        assert len(result.stderr.splitlines()) == 1 and "\\n" in result.stderr, result.stderr
+
+
+def test_a_bad_column_among_a_million_is_a_short_line(tmp_path):
+    path = tmp_path / "wide.csv"
+    columns = 1_000_000
+    path.write_text(",".join(f"c{i}" for i in range(columns)) + "\n" + "," * (columns - 1) + "\n", encoding="utf-8")
+    result = run_measured("validate", path, "--column", "icvac_code=nope")
+    assert_bounded_failure(result, "wide.csv", "no column named 'nope'", "and 999,980 more", codes=(2,))
+    assert len(result.stderr) < 1000

@@ -180,3 +180,103 @@ def test_xlsx_sheet_and_header_row(tmp_path):
         read(tmp_path / "s.xlsx", sheet="nope")
     with pytest.raises(InputError, match="no row 9"):
         read(tmp_path / "s.xlsx", sheet="data", header_row=9)
+
+
+# ---- limits of an .xlsx, checked as it is unpacked (icvac.xlsx_limits)
+
+def _zip(tmp_path, members: dict[str, bytes]):
+    import zipfile
+
+    path = tmp_path / "parts.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return path
+
+
+def _read_in(part, size: int) -> bytes:
+    return b"".join(iter(lambda: part.read(size), b""))
+
+
+@pytest.mark.parametrize("size", [1, 7, 999, 1000, 1001, 1 << 16])
+def test_a_run_of_text_is_measured_across_reads(tmp_path, size):
+    from icvac.xlsx_limits import GuardedZip, XlsxLimitError, XlsxLimits
+
+    MB = 1000  # noqa: N806 - a small cell limit, so that reads of one byte stay quick
+    limits = XlsxLimits(part=10 * MB, sheet=10 * MB, cell=MB)
+    # the bytes after a "<" up to the next one: MB of them pass, MB + 1 do not
+    fits = b"<a>" + b"x" * (MB - 2) + b"</a>" + b"y" * (MB - 3) + b"<b/>"
+    over = b"<a>" + b"x" * (MB // 2) + b"</a>" + b" " * (MB - 2) + b"<b/>"
+    path = _zip(tmp_path, {"xl/worksheets/sheet1.xml": fits, "xl/sharedStrings.xml": over})
+    with GuardedZip(path, "w.xlsx", limits) as archive:
+        with archive.open("xl/worksheets/sheet1.xml") as part:
+            assert _read_in(part, size) == fits
+        with archive.open("xl/sharedStrings.xml") as part, pytest.raises(XlsxLimitError, match="ICVAC_XLSX_CELL_MB"):
+            _read_in(part, size) if size < (1 << 16) else part.read()
+
+
+@pytest.mark.parametrize("text", [b"<a><!-- x --></a>", b"<a><![CDATA[<<<]]></a>", b'<?xml version="1.0"?><a/><?pi x?>',
+                                  b'<!DOCTYPE a [<!ENTITY e "x">]><a>&e;</a>'])
+def test_declarations_are_refused_even_split_between_two_reads(tmp_path, text):
+    from icvac.xlsx_limits import GuardedZip, XlsxLimitError, XlsxLimits
+
+    path = _zip(tmp_path, {"xl/workbook.xml": text})
+    for size in (1, 2, 3, 1 << 16):
+        with GuardedZip(path, "w.xlsx", XlsxLimits()) as archive, archive.open("xl/workbook.xml") as part:
+            with pytest.raises(XlsxLimitError, match="Excel never writes"):
+                _read_in(part, size)
+
+
+def test_the_xml_declaration_and_a_byte_order_mark_are_allowed(tmp_path):
+    from icvac.xlsx_limits import GuardedZip, XlsxLimits
+
+    text = b'\xef\xbb\xbf<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\r\n<a b="1 > 0">x</a>'
+    path = _zip(tmp_path, {"xl/workbook.xml": text})
+    with GuardedZip(path, "w.xlsx", XlsxLimits()) as archive:
+        assert archive.read("xl/workbook.xml") == text
+
+
+def test_parts_are_refused_by_the_size_the_directory_states(tmp_path):
+    from icvac.xlsx_limits import MB, GuardedZip, XlsxLimitError, XlsxLimits
+
+    path = _zip(tmp_path, {"xl/styles.xml": b"<a/>" * (MB // 2), "xl/worksheets/sheet1.xml": b"<a/>" * MB})
+    with pytest.raises(XlsxLimitError, match=r"xl/styles.xml unpacks to 2.0 MB, above the 1 MB limit for one "
+                                             r"part of a workbook; set ICVAC_XLSX_PART_MB"):
+        GuardedZip(path, "w.xlsx", XlsxLimits(part=MB))
+    with pytest.raises(XlsxLimitError, match="sheet1.xml unpacks to 4.0 MB, above the 3 MB limit for a worksheet"):
+        GuardedZip(path, "w.xlsx", XlsxLimits(sheet=3 * MB))
+    GuardedZip(path, "w.xlsx", XlsxLimits(part=2 * MB, sheet=4 * MB)).close()
+
+
+def test_xlsx_limits_from_the_environment():
+    from icvac.xlsx_limits import MB, XlsxLimits
+
+    assert XlsxLimits.from_env({}) == XlsxLimits()
+    assert XlsxLimits.from_env({"ICVAC_XLSX_PART_MB": "7", "ICVAC_XLSX_CELL_MB": " 2 "}) == \
+        XlsxLimits(part=7 * MB, cell=2 * MB)
+    for bad in ("0", "-1", "1.5", "lots", "1" * 5000, "\u0663"):
+        with pytest.raises(UsageError, match="ICVAC_XLSX_SHEET_MB"):
+            XlsxLimits.from_env({"ICVAC_XLSX_SHEET_MB": bad})
+
+
+def test_sheet_numbers_and_header_rows_are_bounded(tmp_path):
+    _workbook(tmp_path, [["id"], ["1"]])
+    path = tmp_path / "w.xlsx"
+    assert read(path, sheet="01")[0] == ["id"]
+    for sheet in ("0", "2", "9" * 5000, "x" * 10_000):
+        with pytest.raises(InputError, match="no sheet") as caught:
+            read(path, sheet=sheet)
+        assert len(str(caught.value)) < 300
+    with pytest.raises(InputError, match="1,048,576 rows at most"):
+        read(path, header_row=1 << 62)
+
+
+def test_binary_parts_are_counted_not_scanned(tmp_path):
+    from icvac.xlsx_limits import GuardedZip, XlsxLimitError, XlsxLimits
+
+    image = b"\x89PNG<!" + bytes(5000)
+    path = _zip(tmp_path, {"xl/media/image1.png": image, "xl/drawings/drawing1.xml": b"<a>" + bytes(5000) + b"</a>"})
+    with GuardedZip(path, "w.xlsx", XlsxLimits(cell=1000)) as archive:
+        assert archive.read("xl/media/image1.png") == image
+        with pytest.raises(XlsxLimitError, match="run of text"):
+            archive.read("xl/drawings/drawing1.xml")

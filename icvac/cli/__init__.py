@@ -11,7 +11,7 @@ from typing import Annotated, Optional
 import typer
 from typer.core import TyperGroup
 
-from icvac.errors import ConfigFileError, ExitCode, IcvacError
+from icvac.errors import ConfigFileError, ExitCode, IcvacError, one_line
 
 from ._common import SETTINGS, error
 
@@ -40,7 +40,7 @@ class _IcvacGroup(TyperGroup):
         except IcvacError as exc:
             if SETTINGS.debug:
                 raise
-            error(str(exc) if not isinstance(exc, ConfigFileError) else exc.describe())
+            error(one_line(str(exc)) if not isinstance(exc, ConfigFileError) else exc.describe())
             raise typer.Exit(int(exc.exit_code)) from None
         except KeyboardInterrupt:
             if SETTINGS.debug:
@@ -49,11 +49,16 @@ class _IcvacGroup(TyperGroup):
             raise typer.Exit(130) from None
         except BrokenPipeError:
             raise typer.Exit(int(ExitCode.OK)) from None
+        except MemoryError:
+            if SETTINGS.debug:
+                raise
+            error("out of memory; no output was written (a limit of memory, ulimit -v, may be too low for this file)")
+            raise typer.Exit(int(ExitCode.UNREADABLE)) from None
         except OSError as exc:
             if SETTINGS.debug:
                 raise
             where = f" {exc.filename}" if exc.filename else ""
-            error(f"cannot read or write{where}: {exc.strerror or exc}")
+            error(one_line(f"cannot read or write{where}: {exc.strerror or exc}"))
             raise typer.Exit(int(ExitCode.UNREADABLE)) from None
 
 

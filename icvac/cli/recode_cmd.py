@@ -140,6 +140,9 @@ def _summary_warnings(summary) -> list[str]:
     for role, count in sorted(summary.unmapped_values.items()):
         messages.append(f"{count} record(s) have a {role} value that the mapping and the taxonomy do not know "
                         "(coded unclassified); add it under `values:` in the mapping")
+    if summary.escaped_characters:
+        messages.append(f"{summary.escaped_characters} character(s) that UTF-8 cannot hold (lone surrogates, such "
+                        "as a JSON \\ud800) were written backslash-escaped")
     return messages
 
 

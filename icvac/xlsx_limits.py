@@ -1,0 +1,162 @@
+"""Limits on what an .xlsx workbook may unpack to, checked while it is read, not after.
+
+An .xlsx file is a zip of XML parts, and a 1 MB file can unpack to gigabytes. openpyxl reads some parts
+whole (the shared strings, the styles, the workbook) and holds each run of text between two tags whole (a
+cell, a shared string, and the whitespace between elements alike). So every part is checked twice for its
+size -- as the zip's directory states it, before anything is unpacked, and as its bytes are unpacked (the
+directory can lie) -- and no run of bytes between two ``<`` may be longer than the cell limit. XML
+declarations of entities, comments and CDATA sections, which Excel never writes and which would carry text
+past that check, are refused. Each limit is raised with an environment variable, named in the message.
+"""
+from __future__ import annotations
+
+import os
+import zipfile
+from dataclasses import dataclass
+from typing import Mapping
+
+from .errors import InputError, UsageError
+
+__all__ = ["XlsxLimits", "XlsxLimitError", "GuardedZip", "PART_ENV", "SHEET_ENV", "CELL_ENV", "MAX_ROWS"]
+
+PART_ENV = "ICVAC_XLSX_PART_MB"
+SHEET_ENV = "ICVAC_XLSX_SHEET_MB"
+CELL_ENV = "ICVAC_XLSX_CELL_MB"
+MAX_ROWS = 1_048_576  # the rows of an Excel sheet
+MB = 1 << 20
+_SCAN = 1 << 16  # bytes scanned at a time, at most: no more than the cell limit, so a run inside one is never too long
+
+
+class XlsxLimitError(InputError):
+    """A workbook that would unpack beyond a limit."""
+
+
+@dataclass(frozen=True)
+class XlsxLimits:
+    part: int = 100 * MB     # a part read whole: shared strings, styles, workbook, relations
+    sheet: int = 4096 * MB   # a worksheet, read a row at a time
+    cell: int = 1 * MB       # a cell, a shared string, or any text between two tags
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> "XlsxLimits":
+        environ = os.environ if environ is None else environ
+        default = cls()
+        return cls(*(_megabytes(environ, var, getattr(default, name))
+                     for var, name in ((PART_ENV, "part"), (SHEET_ENV, "sheet"), (CELL_ENV, "cell"))))
+
+
+def _megabytes(environ: Mapping[str, str], var: str, default: int) -> int:
+    text = environ.get(var, "").strip()
+    if not text:
+        return default
+    if not (text.isascii() and text.isdigit() and len(text) <= 7 and 1 <= int(text) <= 10 ** 6):
+        raise UsageError(f"{var}={text[:20]!r}: give a number of megabytes from 1 to 1000000")
+    return int(text) * MB
+
+
+def _is_sheet(member: str) -> bool:
+    return member.startswith("xl/worksheets/") and member.endswith(".xml")
+
+
+class GuardedZip(zipfile.ZipFile):
+    """A read-only ZipFile whose members are checked against ``limits`` (see the module's docstring);
+    ``label`` names the workbook in messages."""
+
+    def __init__(self, file, label: str, limits: XlsxLimits):
+        super().__init__(file)
+        self.label = label
+        self.limits = limits
+        for info in self.infolist():  # before anything is unpacked
+            if info.file_size > self._limit(info.filename)[0]:
+                self.close()
+                raise self._too_large(info.filename, info.file_size)
+
+    def _limit(self, member: str) -> tuple[int, str]:
+        if _is_sheet(member):
+            return self.limits.sheet, SHEET_ENV
+        return self.limits.part, PART_ENV
+
+    def _too_large(self, member: str, size: int | None) -> XlsxLimitError:
+        """``size`` as the directory states it, or None when the bytes unpacked pass the limit."""
+        limit, var = self._limit(member)
+        what = "a worksheet" if _is_sheet(member) else "one part of a workbook"
+        stated = f"to {size / MB:,.1f} MB, above" if size is not None else "to more than"
+        return XlsxLimitError(f"{self.label}: {member[:200]} unpacks {stated} the {limit // MB:,} MB limit for {what}; "
+                              f"set {var} (in MB) to raise it")
+
+    def open(self, name, mode="r", pwd=None, *, force_zip64=False):
+        stream = super().open(name, mode, pwd, force_zip64=force_zip64)
+        if mode != "r":
+            return stream
+        member = name.filename if isinstance(name, zipfile.ZipInfo) else name
+        return _GuardedPart(stream, self, member)
+
+
+class _GuardedPart:
+    """One member being unpacked: counts its bytes and the longest run between two ``<``."""
+
+    def __init__(self, raw, archive: GuardedZip, member: str):
+        self._raw = raw
+        self._archive = archive
+        self._member = member
+        self._limit = archive._limit(member)[0]
+        self._cell = archive.limits.cell
+        self._seen = 0
+        self._run = 0      # bytes since the last "<"
+        self._tail = b""   # the last byte of the previous read, for a "<!" split between two reads
+        self._xml = member.lower().endswith((".xml", ".rels", ".vml"))
+
+    def read(self, size: int | None = -1) -> bytes:
+        if size is None or size < 0:
+            return b"".join(iter(lambda: self.read(_SCAN), b""))
+        data = self._raw.read(size)
+        self._seen += len(data)
+        if self._seen > self._limit:
+            raise self._archive._too_large(self._member, None)
+        if self._xml:  # images and other binary parts are counted, not scanned
+            self._scan(data)
+        return data
+
+    def _scan(self, data: bytes) -> None:
+        run, cell = self._run, self._cell
+        step = min(_SCAN, cell)
+        for start in range(0, len(data), step):
+            end = min(start + step, len(data))
+            first = data.find(b"<", start, end)
+            if first < 0:
+                run += end - start
+            elif run + first - start > cell:
+                break
+            else:
+                run = end - data.rfind(b"<", start, end) - 1
+            if run > cell:
+                break
+        else:
+            self._run = run
+            if b"<!" in data or b"<?" in data or (self._tail == b"<" and data[:1] in (b"!", b"?")):
+                self._declarations(data)
+            self._tail = data[-1:]
+            return
+        raise XlsxLimitError(f"{self._archive.label}: {self._member[:200]} holds a cell or a run of text above the "
+                             f"{cell // MB:,} MB limit; set {CELL_ENV} (in MB) to raise it")
+
+    def _declarations(self, data: bytes) -> None:
+        # the XML declaration at the very start of the part (after a byte-order mark) is the one "<?" allowed
+        text = self._tail + data
+        first = self._seen - len(text) + text.find(b"<?")
+        if b"<!" in text or text.count(b"<?") > 1 or (b"<?" in text and first > 3):
+            raise XlsxLimitError(f"{self._archive.label}: {self._member[:200]} holds an XML comment, DOCTYPE, CDATA "
+                                 "section or processing instruction, which Excel never writes; open and save it "
+                                 "again in Excel, or export it as CSV")
+
+    def readable(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        self._raw.close()
+
+    def __enter__(self) -> "_GuardedPart":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
