@@ -30,6 +30,9 @@ _EXPORTS = {
     "crosswalk_formats": ("write_crosswalk",),
     "tabulate": ("Tabulation",),
     "suppression": ("suppress",),
+    "agreement": ("Estimate", "DegenerateData", "percent_agreement", "cohen_kappa", "fleiss_kappa",
+                  "krippendorff_alpha"),
+    "reliability": ("agree", "evaluate", "AgreementReport", "EvaluationReport"),
 }
 # Functions named like their module get a distinct public name: once ``icvac.validate`` (the module)
 # is imported, Python binds that name on the package to the module, not to the function.

@@ -98,6 +98,7 @@ def _main(
 # Each module adds its commands to `app`; imported last because they import `app` from here.
 from . import (crosswalk_cmd, mapping_cmd, recode_cmd, tabulate_cmd, taxonomy_cmd,  # noqa: E402,F401
                validate_cmd)
+from . import agree_cmd  # noqa: E402,F401
 
 
 def _terminate(signum, frame):

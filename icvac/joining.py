@@ -1,0 +1,210 @@
+"""Reading several codings of the same records and joining them on an id, in flat memory.
+
+Files coded from the same export usually list the records in the same order, so rows are read
+in step, one from each file: while the ids agree, a record is complete and nothing is kept. Where
+they differ, rows wait in a table by id until every file has given its row; the table holds only
+the records out of step, so memory stays flat for files in the same order and grows with the
+disorder otherwise. Records still waiting at the end are in some files only: they are counted and
+returned with ``None`` for the files that lack them, never dropped.
+
+A code cell is read as in :mod:`icvac.codes` (several acts joined by ``|`` or ``;``), then rolled
+up to each level of the taxonomy. A value that is not a code of the taxonomy becomes ``invalid``:
+it may be anything a person typed, so it is never shown.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from itertools import zip_longest
+from pathlib import Path
+from typing import Iterator, Sequence
+
+from .codes import UNCLASSIFIED, is_unclassified, split_codes
+from .errors import UsageError
+from .readers import ReadOptions, open_table
+from .taxonomy import Taxonomy
+
+__all__ = ["INVALID", "JOIN", "Coding", "CodeLevels", "JoinStats", "join_codings", "source_name"]
+
+INVALID = "invalid"
+JOIN = "|"
+
+
+@dataclass(frozen=True)
+class Coding:
+    """Where one coding sits: a file and the column of its codes (and, optionally, of its match method)."""
+
+    path: str | os.PathLike
+    code_column: str
+    method_column: str | None = None
+
+
+@dataclass
+class JoinStats:
+    """Per file: rows read, rows without an id, rows whose id was already waiting from that file."""
+
+    files: list[str]
+    rows: list[int] = field(default_factory=list)
+    blank_ids: list[int] = field(default_factory=list)
+    repeated_ids: list[int] = field(default_factory=list)
+    missing_from: list[int] = field(default_factory=list)   # joined records that this file lacks
+    records: int = 0                                        # joined records (distinct ids, in order)
+    in_every_file: int = 0
+
+
+def source_name(path: str | os.PathLike) -> str:
+    return "<stdin>" if str(path) == "-" else Path(path).name
+
+
+class CodeLevels:
+    """A code cell -> its value at each level: the acts' categories, sorted, joined by ``|``.
+
+    ``None`` for a blank cell (no coding). ``unclassified`` and ``invalid`` are values of their own.
+    Computed once per distinct cell.
+    """
+
+    def __init__(self, taxonomy: Taxonomy):
+        self.taxonomy = taxonomy
+        self.depth = max((c.level for c in taxonomy.categories.values()), default=1)
+        self._order = {code: i for i, code in enumerate(taxonomy.categories)}
+        self._cache: dict[str, tuple[str | None, ...]] = {}
+        self.acts: dict[str, int] = {}
+
+    def values(self, cell: str | None) -> tuple[str | None, ...]:
+        """The cell's value at levels 1..depth (index 0 is level 1)."""
+        if cell is None:
+            return (None,) * self.depth
+        found = self._cache.get(cell)
+        if found is None:
+            found = self._cache[cell] = self._values(cell)
+        return found
+
+    def act_count(self, cell: str | None) -> int:
+        values = self.values(cell)
+        return 0 if values[-1] is None else values[-1].count(JOIN) + 1
+
+    def _values(self, cell: str) -> tuple[str | None, ...]:
+        codes = split_codes(cell)
+        if not codes:
+            return (None,) * self.depth
+        known = [c for c in codes if c in self.taxonomy]
+        others = [c for c in codes if c not in self.taxonomy]
+        extra = []
+        if any(not is_unclassified(c) for c in others):
+            extra.append(INVALID)
+        if not known and not extra:
+            extra.append(UNCLASSIFIED)  # "unclassified" beside a code adds nothing: the code is the coding
+        out = []
+        for level in range(1, self.depth + 1):
+            rolled = {self.taxonomy.ancestor_at(c, level).code for c in known}
+            out.append(JOIN.join(sorted(rolled, key=self._order.__getitem__) + extra))
+        return tuple(out)
+
+    def title(self, value: str, lang: str = "en") -> str:
+        if value in self.taxonomy:
+            return self.taxonomy.get(value).title_in(lang)
+        if value == UNCLASSIFIED:
+            return "unclassified"
+        if value == INVALID:
+            return "not a code of the taxonomy"
+        return "several acts" if JOIN in value else ""
+
+    def sort_key(self, value: str) -> tuple:
+        first = value.split(JOIN)[0]
+        return (self._order.get(first, len(self._order) + (first == INVALID)), value.count(JOIN), value)
+
+
+def _rows(table, id_at: int, code_at: int, method_at: int | None, counts: list, i: int) -> Iterator[tuple]:
+    width_needed = max(id_at, code_at, -1 if method_at is None else method_at)
+    for _, values in table.rows():
+        if len(values) <= width_needed:
+            if not "".join(values).strip():
+                continue
+            values = values + [""] * (width_needed + 1 - len(values))
+        elif not values[id_at] and not "".join(values).strip():
+            continue  # a blank line is not a record
+        counts[i] += 1
+        yield values[id_at].strip(), values[code_at], (values[method_at] if method_at is not None else None)
+
+
+def _column(table, name: str, what: str) -> int:
+    try:
+        return table.header.index(name)
+    except ValueError:
+        raise UsageError(f"{table.name}: no {what} column {name!r}; the columns are "
+                         f"{', '.join(map(repr, table.header))}") from None
+
+
+def join_codings(codings: Sequence[Coding], id_column: str, read_options: ReadOptions = ReadOptions()
+                 ) -> tuple[JoinStats, Iterator[tuple[str, tuple[str | None, ...], str | None]]]:
+    """Open the files, check their columns, and return the stats (filled as the iterator runs) and an
+    iterator of ``(id, cells, method)``: one cell per file, None where the file lacks the record; the
+    method comes from the first coding's ``method_column``."""
+    if len(codings) < 2:
+        raise UsageError("give two codings or more to compare")
+    names = [str(c.path) for c in codings]
+    if names.count("-") > 1:
+        raise UsageError("only one of the files can be read from stdin (-)")
+    tables = []
+    try:
+        for coding in codings:
+            tables.append(open_table(coding.path, read_options))
+        ats = []
+        for coding, table in zip(codings, tables):
+            method_at = None
+            if coding.method_column is not None and coding.method_column in table.header:
+                method_at = table.header.index(coding.method_column)
+            ats.append((_column(table, id_column, "id"), _column(table, coding.code_column, "code"), method_at))
+    except BaseException:
+        for table in tables:
+            table.close()
+        raise
+    k = len(codings)
+    stats = JoinStats([source_name(c.path) for c in codings], [0] * k, [0] * k, [0] * k, [0] * k)
+    return stats, _joined(tables, ats, stats)
+
+
+def _joined(tables, ats, stats: JoinStats):
+    k = len(tables)
+    try:
+        streams = [_rows(t, *at, stats.rows, i) for i, (t, at) in enumerate(zip(tables, ats))]
+        pending: dict[str, list] = {}
+        absent = object()
+        for group in zip_longest(*streams):
+            first = group[0]
+            if (not pending and first is not None and first[0]
+                    and all(g is not None and g[0] == first[0] for g in group[1:])):
+                stats.records += 1
+                stats.in_every_file += 1
+                yield first[0], tuple(g[1] for g in group), first[2]
+                continue
+            for i, row in enumerate(group):
+                if row is None:
+                    continue
+                key, cell, method = row
+                if not key:
+                    stats.blank_ids[i] += 1
+                    continue
+                slot = pending.get(key)
+                if slot is None:
+                    slot = pending[key] = [absent] * k + [None]
+                if slot[i] is not absent:
+                    stats.repeated_ids[i] += 1
+                    continue
+                slot[i] = cell
+                if i == 0:
+                    slot[k] = method
+                if absent not in slot[:k]:
+                    del pending[key]
+                    stats.records += 1
+                    stats.in_every_file += 1
+                    yield key, tuple(slot[:k]), slot[k]
+        for key, slot in pending.items():
+            stats.records += 1
+            for i in range(k):
+                if slot[i] is absent:
+                    stats.missing_from[i] += 1
+            yield key, tuple(None if v is absent else v for v in slot[:k]), slot[k]
+    finally:
+        for table in tables:
+            table.close()
