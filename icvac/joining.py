@@ -50,6 +50,7 @@ class JoinStats:
     missing_from: list[int] = field(default_factory=list)   # joined records that this file lacks
     records: int = 0                                        # joined records (distinct ids, in order)
     in_every_file: int = 0
+    max_waiting: int = 0                                    # most records held at once, waiting for a match
 
 
 def source_name(path: str | os.PathLike) -> str:
@@ -188,6 +189,7 @@ def _joined(tables, ats, stats: JoinStats):
                 slot = pending.get(key)
                 if slot is None:
                     slot = pending[key] = [absent] * k + [None]
+                    stats.max_waiting = max(stats.max_waiting, len(pending))
                 if slot[i] is not absent:
                     stats.repeated_ids[i] += 1
                     continue
