@@ -17,6 +17,7 @@ A statistic that is not defined for the data (one category only, no unit with tw
 """
 from __future__ import annotations
 
+import functools
 import math
 import random
 from collections import Counter
@@ -82,14 +83,21 @@ def pair_patterns(a: Sequence[Hashable | None], b: Sequence[Hashable | None]) ->
 
 # ---- the statistics, from patterns ----
 
+@functools.lru_cache(maxsize=1 << 16)
+def _summary(pattern: Pattern) -> tuple[int, int, tuple[tuple[Hashable, int], ...]]:
+    """A pattern's size, its agreeing ordered pairs and its count per value: once per pattern, not per
+    bootstrap replicate."""
+    per = Counter(pattern)
+    return len(pattern), sum(c * (c - 1) for c in per.values()), tuple(per.items())
+
+
 def agreement_from_patterns(patterns: Mapping[Pattern, int]) -> float:
     """Mean over units with two codings or more of the share of pairs of codings that agree."""
     total = units = 0.0
     for pattern, count in patterns.items():
-        m = len(pattern)
+        m, same, _ = _summary(pattern)
         if m < 2:
             continue
-        same = sum(c * (c - 1) for c in Counter(pattern).values())
         total += count * same / (m * (m - 1))
         units += count
     if not units:
@@ -134,9 +142,9 @@ def fleiss_from_patterns(patterns: Mapping[Pattern, int]) -> float:
     agree = 0.0
     totals: Counter = Counter()
     for pattern, count in patterns.items():
-        per = Counter(pattern)
-        agree += count * sum(c * (c - 1) for c in per.values())
-        for value, c in per.items():
+        _, same, per = _summary(pattern)
+        agree += count * same
+        for value, c in per:
             totals[value] += count * c
     p_bar = agree / (units * m * (m - 1))
     pe = sum((t / (units * m)) ** 2 for t in totals.values())
@@ -152,13 +160,12 @@ def alpha_from_patterns(patterns: Mapping[Pattern, int]) -> float:
     same = 0.0      # the diagonal of the coincidence matrix
     values: Counter = Counter()
     for pattern, count in patterns.items():
-        m = len(pattern)
+        m, agreeing, per = _summary(pattern)
         if m < 2:
             continue
-        per = Counter(pattern)
         n += count * m
-        same += count * sum(c * (c - 1) for c in per.values()) / (m - 1)
-        for value, c in per.items():
+        same += count * agreeing / (m - 1)
+        for value, c in per:
             values[value] += count * c
     if n == 0:
         raise DegenerateData("no record has two codings: Krippendorff's alpha is undefined")

@@ -16,11 +16,13 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from itertools import zip_longest
+from operator import itemgetter
 from pathlib import Path
 from typing import Iterator, Sequence
 
 from .codes import UNCLASSIFIED, is_unclassified, split_codes
 from .errors import UsageError
+from .parallel import CHUNK_LINES, blocks, chunked, plan
 from .readers import ReadOptions, open_table
 from .taxonomy import Taxonomy
 
@@ -115,17 +117,70 @@ class CodeLevels:
         return (self._order.get(first, len(self._order) + (first == INVALID)), value.count(JOIN), value)
 
 
-def _rows(table, id_at: int, code_at: int, method_at: int | None, counts: list, i: int) -> Iterator[tuple]:
-    width_needed = max(id_at, code_at, -1 if method_at is None else method_at)
-    for _, values in table.rows():
-        if len(values) <= width_needed:
-            if not "".join(values).strip():
-                continue
-            values = values + [""] * (width_needed + 1 - len(values))
-        elif not values[id_at] and not "".join(values).strip():
-            continue  # a blank line is not a record
-        counts[i] += 1
-        yield values[id_at].strip(), values[code_at], (values[method_at] if method_at is not None else None)
+class _Picker:
+    """A record's ``(id, code cell, method cell)`` from its row; blank rows are not records. Used in
+    worker processes too, so it holds only what it needs."""
+
+    def __init__(self, id_at: int, code_at: int, method_at: int | None):
+        self.id_at, self.code_at, self.method_at = id_at, code_at, method_at
+        self.width = max(id_at, code_at, -1 if method_at is None else method_at) + 1
+        self.get = itemgetter(id_at, code_at, method_at) if method_at is not None else itemgetter(id_at, code_at)
+
+    def __call__(self, rows: list[list[str]]) -> list[tuple]:
+        out = []
+        append, get, width, at = out.append, self.get, self.width, self.id_at
+        for values in rows:
+            key = values[at] if len(values) >= width else None
+            if not key or key[0] == " " or key[-1] == " ":
+                picked = self._slowly(values)
+                if picked is not None:
+                    append(picked)
+            else:
+                append(get(values))
+        return out if self.method_at is not None else [(a, b, None) for a, b in out]
+
+    def _slowly(self, values: list[str]) -> tuple | None:
+        if not "".join(values).strip():
+            return None  # a blank line is not a record
+        if len(values) < self.width:
+            values = values + [""] * (self.width - len(values))
+        key = values[self.id_at].strip()
+        if self.method_at is None:
+            return key, values[self.code_at]
+        return key, values[self.code_at], values[self.method_at]
+
+
+def _rows(table, header_row: int, pick: _Picker, counts: list, i: int) -> Iterator[tuple]:
+    """The records of ``table`` as picked; a large CSV file is split by worker processes (icvac.parallel),
+    which send back only the picked cells."""
+    source = plan(table, header_row, None)
+    if source is None:
+        for _, rows in chunked(table.rows(), CHUNK_LINES):
+            picked = pick(rows)
+            counts[i] += len(picked)
+            yield from picked
+        return
+
+    def work(chunks) -> tuple[list, int]:
+        picked, read = [], 0
+        for rows in chunks:
+            picked += pick(rows)
+            read += len(rows)
+        return picked, read
+
+    number = source.header_row
+    with blocks(source, work) as results:
+        for offset, result in results:
+            if result is None:  # this block cannot be done apart: read on here
+                for _, rows in chunked(source.rows_from(offset, number), CHUNK_LINES):
+                    picked = pick(rows)
+                    counts[i] += len(picked)
+                    yield from picked
+                return
+            picked, read = result
+            number += read
+            counts[i] += len(picked)
+            yield from picked
 
 
 def _column(table, name: str, what: str) -> int:
@@ -162,51 +217,68 @@ def join_codings(codings: Sequence[Coding], id_column: str, read_options: ReadOp
         raise
     k = len(codings)
     stats = JoinStats([source_name(c.path) for c in codings], [0] * k, [0] * k, [0] * k, [0] * k)
-    return stats, _joined(tables, ats, stats)
+    return stats, _joined(tables, ats, stats, read_options.header_row)
 
 
-def _joined(tables, ats, stats: JoinStats):
+def _joined(tables, ats, stats: JoinStats, header_row: int):
     k = len(tables)
+    in_step = 0  # counted here, not on ``stats``, in the loop that runs once per record
     try:
-        streams = [_rows(t, *at, stats.rows, i) for i, (t, at) in enumerate(zip(tables, ats))]
+        streams = [_rows(t, header_row, _Picker(*at), stats.rows, i) for i, (t, at) in enumerate(zip(tables, ats))]
         pending: dict[str, list] = {}
-        absent = object()
         for group in zip_longest(*streams):
             first = group[0]
-            if (not pending and first is not None and first[0]
-                    and all(g is not None and g[0] == first[0] for g in group[1:])):
-                stats.records += 1
-                stats.in_every_file += 1
-                yield first[0], tuple(g[1] for g in group), first[2]
-                continue
-            for i, row in enumerate(group):
-                if row is None:
+            if not pending and first is not None and first[0]:
+                key = first[0]
+                if k == 2:
+                    second = group[1]
+                    if second is not None and second[0] == key:
+                        in_step += 1
+                        yield key, (first[1], second[1]), first[2]
+                        continue
+                elif all(g is not None and g[0] == key for g in group[1:]):
+                    in_step += 1
+                    yield key, tuple(g[1] for g in group), first[2]
                     continue
-                key, cell, method = row
-                if not key:
-                    stats.blank_ids[i] += 1
-                    continue
-                slot = pending.get(key)
-                if slot is None:
-                    slot = pending[key] = [absent] * k + [None]
-                    stats.max_waiting = max(stats.max_waiting, len(pending))
-                if slot[i] is not absent:
-                    stats.repeated_ids[i] += 1
-                    continue
-                slot[i] = cell
-                if i == 0:
-                    slot[k] = method
-                if absent not in slot[:k]:
-                    del pending[key]
-                    stats.records += 1
-                    stats.in_every_file += 1
-                    yield key, tuple(slot[:k]), slot[k]
+            yield from _wait(group, pending, stats)
         for key, slot in pending.items():
             stats.records += 1
             for i in range(k):
-                if slot[i] is absent:
+                if slot[i] is _ABSENT:
                     stats.missing_from[i] += 1
-            yield key, tuple(None if v is absent else v for v in slot[:k]), slot[k]
+            yield key, tuple(None if v is _ABSENT else v for v in slot[:k]), slot[k]
     finally:
+        stats.records += in_step
+        stats.in_every_file += in_step
         for table in tables:
             table.close()
+
+
+_ABSENT = object()
+
+
+def _wait(group, pending: dict, stats: JoinStats):
+    """Rows out of step wait by id; yield the records whose last row has come."""
+    k = len(group)
+    for i, row in enumerate(group):
+        if row is None:
+            continue
+        key, cell, method = row
+        if not key:
+            stats.blank_ids[i] += 1
+            continue
+        slot = pending.get(key)
+        if slot is None:
+            slot = pending[key] = [_ABSENT] * k + [None]
+            stats.max_waiting = max(stats.max_waiting, len(pending))
+        if slot[i] is not _ABSENT:
+            stats.repeated_ids[i] += 1
+            continue
+        slot[i] = cell
+        if i == 0:
+            slot[k] = method
+        if _ABSENT not in slot[:k]:
+            del pending[key]
+            stats.records += 1
+            stats.in_every_file += 1
+            yield key, tuple(slot[:k]), slot[k]

@@ -212,8 +212,11 @@ def agree(paths: Sequence[str], taxonomy: Taxonomy, *, id_column: str, code_colu
     levels = CodeLevels(taxonomy)
     _check_level(levels, level)
     stats, records = join_codings([Coding(p, code_column) for p in paths], id_column, read_options)
-    patterns, counts, listed = _collect(records, lambda cells, _: cells, levels, _agree_status, max_listed,
-                                        on_record, ("disagree", "missing-coding", "unmatched"))
+    raw, counts, listed = _collect(records, levels, _agree_status, max_listed, on_record,
+                                   ("disagree", "missing-coding", "unmatched"))
+    patterns: Counter = Counter()
+    for (cells, _), count in raw.items():
+        patterns[cells] += count
     k = len(paths)
     by_level = [Counter() for _ in range(levels.depth)]
     for cells, count in patterns.items():
@@ -246,21 +249,24 @@ def _shown(cells, values) -> tuple[str, ...]:
     return tuple(NOT_IN_FILE if c is None else (v[-1] or "") for c, v in zip(cells, values))
 
 
-def _collect(records: Iterable, key: Callable, levels: CodeLevels, status: Callable, max_listed: int,
+def _collect(records: Iterable, levels: CodeLevels, status: Callable, max_listed: int,
              on_record: OnRecord | None, shown: Sequence[str]):
-    """Count the records by pattern; list (and pass on) the ones ``status`` flags, deciding once per pattern."""
+    """Count the records by ``(cells, method)``; list (and pass on) the ones ``status`` flags, deciding once
+    per distinct cells."""
     patterns: Counter = Counter()
     verdicts: dict = {}
     counts: Counter = Counter()
     listed: list[Listed] = []
+    unseen = object()
     for rid, cells, method in records:
-        pattern = key(cells, method)
-        patterns[pattern] += 1
-        verdict = verdicts.get(cells, False)
-        if verdict is False:
-            verdict = verdicts[cells] = status(cells, [levels.values(c) for c in cells], levels)
+        patterns[cells, method] += 1
+        verdict = verdicts.get(cells, unseen)
         if verdict is None:
             continue
+        if verdict is unseen:
+            verdict = verdicts[cells] = status(cells, [levels.values(c) for c in cells], levels)
+            if verdict is None:
+                continue
         counts[verdict.status] += 1
         item = Listed(rid, verdict.status, verdict.level, verdict.codes)
         if len(listed) < max_listed:
@@ -388,9 +394,11 @@ def evaluate(coded: str, gold: str, taxonomy: Taxonomy, *, id_column: str, code_
     _check_level(levels, level)
     codings = [Coding(coded, code_column, method_column), Coding(gold, gold_column or code_column)]
     stats, records = join_codings(codings, id_column, read_options)
-    patterns, counts, listed = _collect(records, lambda cells, method: (*cells, _method(method)), levels,
-                                        _evaluate_status, max_listed, on_record,
-                                        ("wrong", "no-gold", "unmatched"))
+    raw, counts, listed = _collect(records, levels, _evaluate_status, max_listed, on_record,
+                                   ("wrong", "no-gold", "unmatched"))
+    patterns: Counter = Counter()
+    for (cells, method), count in raw.items():
+        patterns[(*cells, _method(method))] += count
     per_level = [_level_accuracy(i + 1, patterns, levels) for i in range(levels.depth)]
     report = EvaluationReport(_taxonomy_name(taxonomy), stats, level, _coverage(patterns, levels),
                               per_level, _by_method(patterns, levels), _categories(patterns, levels, level),
