@@ -150,10 +150,10 @@ class _Picker:
         return key, values[self.code_at], values[self.method_at]
 
 
-def _rows(table, header_row: int, pick: _Picker, counts: list, i: int) -> Iterator[tuple]:
+def _rows(table, header_row: int, jobs: int | None, pick: _Picker, counts: list, i: int) -> Iterator[tuple]:
     """The records of ``table`` as picked; a large CSV file is split by worker processes (icvac.parallel),
     which send back only the picked cells."""
-    source = plan(table, header_row, None)
+    source = plan(table, header_row, jobs)
     if source is None:
         for _, rows in chunked(table.rows(), CHUNK_LINES):
             picked = pick(rows)
@@ -191,11 +191,12 @@ def _column(table, name: str, what: str) -> int:
                          f"{', '.join(map(repr, table.header))}") from None
 
 
-def join_codings(codings: Sequence[Coding], id_column: str, read_options: ReadOptions = ReadOptions()
-                 ) -> tuple[JoinStats, Iterator[tuple[str, tuple[str | None, ...], str | None]]]:
+def join_codings(codings: Sequence[Coding], id_column: str, read_options: ReadOptions = ReadOptions(),
+                 jobs: int | None = None) -> tuple[JoinStats, Iterator[tuple[str, tuple[str | None, ...], str | None]]]:
     """Open the files, check their columns, and return the stats (filled as the iterator runs) and an
     iterator of ``(id, cells, method)``: one cell per file, None where the file lacks the record; the
-    method comes from the first coding's ``method_column``."""
+    method comes from the first coding's ``method_column``. ``jobs``: processes for a large CSV file, as in
+    ``recode`` (None: chosen from its size)."""
     if len(codings) < 2:
         raise UsageError("give two codings or more to compare")
     names = [str(c.path) for c in codings]
@@ -217,14 +218,14 @@ def join_codings(codings: Sequence[Coding], id_column: str, read_options: ReadOp
         raise
     k = len(codings)
     stats = JoinStats([source_name(c.path) for c in codings], [0] * k, [0] * k, [0] * k, [0] * k)
-    return stats, _joined(tables, ats, stats, read_options.header_row)
+    return stats, _joined(tables, ats, stats, read_options.header_row, jobs)
 
 
-def _joined(tables, ats, stats: JoinStats, header_row: int):
+def _joined(tables, ats, stats: JoinStats, header_row: int, jobs: int | None):
     k = len(tables)
     in_step = 0  # counted here, not on ``stats``, in the loop that runs once per record
     try:
-        streams = [_rows(t, header_row, _Picker(*at), stats.rows, i) for i, (t, at) in enumerate(zip(tables, ats))]
+        streams = [_rows(t, header_row, jobs, _Picker(*at), stats.rows, i) for i, (t, at) in enumerate(zip(tables, ats))]
         pending: dict[str, list] = {}
         for group in zip_longest(*streams):
             first = group[0]

@@ -207,11 +207,12 @@ def _check_level(levels: CodeLevels, level: int) -> None:
 
 def agree(paths: Sequence[str], taxonomy: Taxonomy, *, id_column: str, code_column: str = "icvac_code",
           level: int = 1, read_options: ReadOptions = ReadOptions(), max_listed: int = MAX_LISTED,
-          replicates: int = 1000, seed: int = 0, on_record: OnRecord | None = None) -> AgreementReport:
+          replicates: int = 1000, seed: int = 0, on_record: OnRecord | None = None,
+          jobs: int | None = None) -> AgreementReport:
     """Agreement between two or more codings of the same records, joined on ``id_column``."""
     levels = CodeLevels(taxonomy)
     _check_level(levels, level)
-    stats, records = join_codings([Coding(p, code_column) for p in paths], id_column, read_options)
+    stats, records = join_codings([Coding(p, code_column) for p in paths], id_column, read_options, jobs)
     raw, counts, listed = _collect(records, levels, _agree_status, max_listed, on_record,
                                    ("disagree", "missing-coding", "unmatched"))
     patterns: Counter = Counter()
@@ -388,12 +389,12 @@ def _taxonomy_name(taxonomy: Taxonomy) -> str:
 def evaluate(coded: str, gold: str, taxonomy: Taxonomy, *, id_column: str, code_column: str = "icvac_code",
              gold_column: str | None = None, method_column: str = "icvac_match", level: int = 1,
              read_options: ReadOptions = ReadOptions(), max_listed: int = MAX_LISTED,
-             on_record: OnRecord | None = None) -> EvaluationReport:
+             on_record: OnRecord | None = None, jobs: int | None = None) -> EvaluationReport:
     """Accuracy of the coding in ``coded`` against the reference coding in ``gold``, joined on ``id_column``."""
     levels = CodeLevels(taxonomy)
     _check_level(levels, level)
     codings = [Coding(coded, code_column, method_column), Coding(gold, gold_column or code_column)]
-    stats, records = join_codings(codings, id_column, read_options)
+    stats, records = join_codings(codings, id_column, read_options, jobs)
     raw, counts, listed = _collect(records, levels, _evaluate_status, max_listed, on_record,
                                    ("wrong", "no-gold", "unmatched"))
     patterns: Counter = Counter()

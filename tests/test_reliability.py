@@ -217,3 +217,41 @@ def test_the_library_names_are_public():
     assert {"agree", "evaluate", "cohen_kappa", "fleiss_kappa", "krippendorff_alpha", "percent_agreement",
             "AgreementReport", "EvaluationReport"} <= set(icvac.__all__)
     assert icvac.evaluate is evaluate and callable(icvac.agree)
+
+
+def test_worker_processes_give_the_same_report(tmp_path, taxonomy):
+    """A CSV file split among processes (icvac.parallel, blocks of 2 MB) is joined as one process reads it."""
+    filler = "x" * 60
+    rows_a = [[f"INC-{i:06d}", ["0301", "0202|0301", "04", "", "words"][i % 5], filler, "fuzzy"] for i in range(60000)]
+    rows_b = [[f"INC-{i:06d}", ["0301", "0202", "05", "04", "0901"][i % 7 % 5]] for i in range(59990, -1, -1)]
+    a = _csv(tmp_path / "a.csv", ["id", "icvac_code", "note", "icvac_match"], rows_a)
+    b = _csv(tmp_path / "b.csv", ["id", "icvac_code"], rows_b)
+    assert a.stat().st_size > 4 << 20
+    one = evaluate(a, b, taxonomy, id_column="id", jobs=1).to_dict()
+    two = evaluate(a, b, taxonomy, id_column="id", jobs=2).to_dict()
+    assert one == two and one["records"]["unmatched"] == 9
+    assert agree([a, b], taxonomy, id_column="id", jobs=2, replicates=20).to_dict() == \
+        agree([a, b], taxonomy, id_column="id", jobs=1, replicates=20).to_dict()
+
+
+def test_one_output_on_stdout(tmp_path, icvac):
+    a = _csv(tmp_path / "a.csv", ["id", "icvac_code"], [["1", "01"], ["2", "02"]])
+    b = _csv(tmp_path / "b.csv", ["id", "icvac_code"], [["1", "02"], ["2", "02"]])
+    result = icvac("agree", a, b, "--id", "id", "--disagreements", "-")
+    assert result.exit_code == 0 and result.stdout.splitlines() == ["id,status,level,code_A,code_B", "1,disagree,1,01,02"]
+    result = icvac("evaluate", a, "--gold", b, "--id", "id", "--report", "-", "-f", "json")
+    assert result.exit_code == 2 and "both go to stdout" in result.stderr
+
+
+def test_the_benchmark_script_runs(tmp_path, capsys):
+    bench_dir = Path(__file__).resolve().parent.parent / "benchmarks"
+    sys.path.insert(0, str(bench_dir))
+    try:
+        import bench_agree
+    finally:
+        sys.path.remove(str(bench_dir))
+    assert bench_agree.main(["--rows", "2000", "--repeat", "1", "--workdir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "icvac agree" in out and "icvac evaluate" in out and "x recode" in out
+    second = list(csv.reader((tmp_path / "agree-second-2000.csv").open(encoding="utf-8")))
+    assert len(second) == 2001 and second[0] == ["incident_id", "icvac_code"]

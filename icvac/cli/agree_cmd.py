@@ -7,7 +7,7 @@ import typer
 
 from . import app
 from ._common import DelimiterOption, EncodingOption, FormatOption, HeaderRowOption, InputFormatOption, \
-    ReportFormat, SheetOption, TaxonomyOption, emit_json, error, load_taxonomy_for_command, one_stdout, \
+    JobsOption, ReportFormat, SheetOption, TaxonomyOption, emit_json, error, load_taxonomy_for_command, one_stdout, \
     read_options, stdout_console, warn
 
 IdOption = Annotated[str, typer.Option("--id", metavar="COLUMN", help="Column holding the record id, in every file.")]
@@ -23,12 +23,15 @@ ListedOption = Annotated[Optional[str], typer.Option(
 MaxListedOption = Annotated[int, typer.Option("--max-listed", min=0, help="Records to review shown in the report.")]
 
 
-def _outputs(report_file, listed_file, inputs) -> None:
+def _outputs(report_file, listed_file, fmt, inputs) -> bool:
+    """Check the outputs; True when the table or JSON report is to be printed on stdout."""
     from icvac.writers import refuse_overwrite
 
-    one_stdout(("--report", report_file), ("--disagreements", listed_file))
+    one_stdout(("--report", report_file), ("--disagreements", listed_file),
+               ("--format json", "-" if fmt == ReportFormat.json else None))
     for output in (report_file, listed_file):
         refuse_overwrite(output, *inputs)
+    return fmt == ReportFormat.json or "-" not in (report_file, listed_file)
 
 
 def _write(render, report_file, listed_file, coders, run):
@@ -67,6 +70,7 @@ def agree_command(
     delimiter: DelimiterOption = None,
     sheet: SheetOption = None,
     header_row: HeaderRowOption = 1,
+    jobs: JobsOption = None,
     taxonomy_file: TaxonomyOption = None,
 ) -> None:
     """Agreement between two or more codings of the same records (double coding), by level of the taxonomy.
@@ -91,19 +95,19 @@ def agree_command(
 
     if len(files) < 2:
         raise UsageError("give two files or more to compare")
-    _outputs(report_file, listed_file, [*files, taxonomy_file])
+    printed = _outputs(report_file, listed_file, fmt, [*files, taxonomy_file])
     taxonomy = load_taxonomy_for_command(taxonomy_file)
     coders = [chr(65 + i) if i < 26 else f"C{i + 1}" for i in range(len(files))]
     options = read_options(input_format, encoding, delimiter, sheet, header_row)
     report = _write(render_agreement_html, report_file, listed_file, coders,
                     lambda write: agree(files, taxonomy, id_column=id_column, code_column=code_column, level=level,
                                         read_options=options, max_listed=max_listed, replicates=bootstrap, seed=seed,
-                                        on_record=write))
+                                        on_record=write, jobs=jobs))
     for message in report.warnings:
         warn(message)
     if fmt == ReportFormat.json:
         emit_json(report.to_dict())
-    elif listed_file != "-":
+    elif printed:
         _print_agreement(report, coders)
     _exit_if_nothing_compared(report.levels[0].compared)
 
@@ -126,6 +130,7 @@ def evaluate_command(
     delimiter: DelimiterOption = None,
     sheet: SheetOption = None,
     header_row: HeaderRowOption = 1,
+    jobs: JobsOption = None,
     taxonomy_file: TaxonomyOption = None,
 ) -> None:
     """Accuracy of a coding against a reference (gold) coding of the same records.
@@ -145,18 +150,18 @@ def evaluate_command(
     from icvac.agreement_report import render_evaluation_html
     from icvac.reliability import evaluate
 
-    _outputs(report_file, listed_file, [coded, gold, taxonomy_file])
+    printed = _outputs(report_file, listed_file, fmt, [coded, gold, taxonomy_file])
     taxonomy = load_taxonomy_for_command(taxonomy_file)
     options = read_options(input_format, encoding, delimiter, sheet, header_row)
     report = _write(render_evaluation_html, report_file, listed_file, ["coded", "gold"],
                     lambda write: evaluate(coded, gold, taxonomy, id_column=id_column, code_column=code_column,
                                            gold_column=gold_column, level=level, read_options=options,
-                                           max_listed=max_listed, on_record=write))
+                                           max_listed=max_listed, on_record=write, jobs=jobs))
     for message in report.warnings:
         warn(message)
     if fmt == ReportFormat.json:
         emit_json(report.to_dict())
-    elif listed_file != "-":
+    elif printed:
         _print_evaluation(report)
     _exit_if_nothing_compared(report.levels[0].compared)
 
