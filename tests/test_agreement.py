@@ -62,8 +62,32 @@ def test_cohen_1960_worked_example():
     assert result.method == "fleiss-cohen-everitt-1969" and result.low < result.value < result.high
 
 
+def _kappa_of_proportions(p: dict) -> float:
+    po = sum(v for (x, y), v in p.items() if x == y)
+    cats = {c for pair in p for c in pair}
+    pe = sum(sum(v for (x, _), v in p.items() if x == c) * sum(v for (_, y), v in p.items() if y == c) for c in cats)
+    return (po - pe) / (1 - pe)
+
+
+def test_the_standard_error_of_cohens_kappa_is_the_delta_method_one():
+    """Fleiss, Cohen and Everitt's closed form against the delta method with a numerical gradient:
+    var = (sum p g^2 - (sum p g)^2) / n, g the derivative of kappa in each cell's proportion."""
+    n = sum(COHEN_1960.values())
+    p = {cell: count / n for cell, count in COHEN_1960.items()}
+    gradient = {}
+    for cell in p:
+        up, down = dict(p), dict(p)
+        up[cell] += 1e-6
+        down[cell] -= 1e-6
+        gradient[cell] = (_kappa_of_proportions(up) - _kappa_of_proportions(down)) / 2e-6
+    variance = (sum(p[c] * gradient[c] ** 2 for c in p) - sum(p[c] * gradient[c] for c in p) ** 2) / n
+    kappa, se = cohen_from_pairs(Counter(COHEN_1960))
+    assert se == pytest.approx(math.sqrt(variance), rel=1e-5)
+    assert kappa == pytest.approx(_kappa_of_proportions(p))
+
+
 def test_the_analytic_interval_of_cohens_kappa_agrees_with_a_bootstrap():
-    """The Fleiss-Cohen-Everitt variance, checked against resampling the same 200 cases."""
+    """The same interval, checked against resampling the 200 cases."""
     a, b = _two_codings(COHEN_1960)
     analytic = cohen_kappa(a, b)
     low, high = bootstrap_interval(Counter(COHEN_1960), lambda p: cohen_from_pairs(p)[0], replicates=2000, seed=1)
