@@ -21,7 +21,7 @@ Rules (the README and ``--help`` say the same):
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import combinations
 from typing import Callable, Iterable, Mapping, Sequence
 
@@ -224,7 +224,13 @@ def agree(paths: Sequence[str], taxonomy: Taxonomy, *, id_column: str, code_colu
         values = [levels.values(c) for c in cells]
         for i in range(levels.depth):
             by_level[i][tuple(v[i] for v in values)] += count
-    rows = [_level_agreement(i + 1, units, k, replicates, seed) for i, units in enumerate(by_level)]
+    rows: list[LevelAgreement] = []
+    for i, units in enumerate(by_level):
+        if i and _distinct_values(units) == _distinct_values(by_level[i - 1]):
+            # no code finer than the level above is in use: the same statistics, the bootstrap not run again
+            rows.append(replace(rows[-1], level=i + 1))
+        else:
+            rows.append(_level_agreement(i + 1, units, k, replicates, seed))
     shown = sorted({1, level})
     matrices = [_agree_matrix(lv, by_level[lv - 1], k, levels) for lv in shown]
     report = AgreementReport(_taxonomy_name(taxonomy), stats, rows, matrices,
@@ -232,6 +238,12 @@ def agree(paths: Sequence[str], taxonomy: Taxonomy, *, id_column: str, code_colu
                              counts, listed)
     report.warnings = _warnings(stats, rows[0].compared)
     return report
+
+
+def _distinct_values(units: Mapping[tuple, int]) -> int:
+    """Values in use at a level. A level's values are a function of the next level's: as many values
+    means the function is one to one on them, and every statistic is the same at both levels."""
+    return len({v for unit in units for v in unit if v is not None})
 
 
 def _agree_status(cells, values, levels: CodeLevels) -> Listed | None:
