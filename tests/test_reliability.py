@@ -219,7 +219,7 @@ def test_the_library_names_are_public():
     assert icvac.evaluate is evaluate and callable(icvac.agree)
 
 
-def test_worker_processes_give_the_same_report(tmp_path, taxonomy):
+def test_worker_processes_give_the_same_report(tmp_path, taxonomy, monkeypatch):
     """A CSV file split among processes (icvac.parallel, blocks of 2 MB) is joined as one process reads it."""
     filler = "x" * 60
     rows_a = [[f"INC-{i:06d}", ["0301", "0202|0301", "04", "", "words"][i % 5], filler, "fuzzy"] for i in range(32000)]
@@ -227,9 +227,15 @@ def test_worker_processes_give_the_same_report(tmp_path, taxonomy):
     a = _csv(tmp_path / "a.csv", ["id", "icvac_code", "note", "icvac_match"], rows_a)
     b = _csv(tmp_path / "b.csv", ["id", "icvac_code"], rows_b)
     assert a.stat().st_size > 2 << 20  # two blocks
+    import icvac.joining
+
+    split = []
+    monkeypatch.setattr(icvac.joining, "blocks", lambda source, work: split.append(source.name) or
+                        icvac.parallel.blocks(source, work))
     one = evaluate(a, b, taxonomy, id_column="id", jobs=1).to_dict()
     two = evaluate(a, b, taxonomy, id_column="id", jobs=2).to_dict()
     assert one == two and one["records"]["unmatched"] == 9
+    assert split == [str(a), str(b)]  # with jobs=2 only
     assert agree([a, b], taxonomy, id_column="id", jobs=2, replicates=20).to_dict() == \
         agree([a, b], taxonomy, id_column="id", jobs=1, replicates=20).to_dict()
 
