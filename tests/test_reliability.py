@@ -273,3 +273,16 @@ def test_a_level_with_no_finer_codes_repeats_the_level_above(tmp_path, taxonomy)
     assert report.levels[0].alpha != level2.alpha       # 0301 and 0302 are one category at level 1
     fresh = agree([a, b], taxonomy, id_column="id", replicates=0)
     assert fresh.levels[2].alpha.value == pytest.approx(fresh.levels[1].alpha.value)
+
+
+def test_degenerate_codings_on_the_command_line(tmp_path, icvac):
+    one = _csv(tmp_path / "one.csv", ["id", "icvac_code"], [["1", "0301"], ["2", "0301"], ["3", "0301"]])
+    blank = _csv(tmp_path / "blank.csv", ["id", "icvac_code"], [["1", ""], ["2", ""], ["3", ""]])
+    result = icvac("agree", one, one, "--id", "id")               # one category only
+    assert result.exit_code == 0 and "100.0%" in result.stdout
+    assert "n/a: Cohen's kappa: both coders used one and the same category" in result.stdout
+    result = icvac("agree", blank, blank, "--id", "id")           # all missing
+    assert result.exit_code == 1 and "no record could be compared" in result.stderr
+    _, data = icvac.json("agree", blank, one, "--id", "id", "-f", "json")
+    assert data["levels"][0]["kappa"]["value"] is None and data["records"]["missing-coding"] == 3
+    assert "Traceback" not in result.stderr and "ZeroDivision" not in result.output

@@ -172,6 +172,13 @@ def _exit_if_nothing_compared(compared: int) -> None:
         raise typer.Exit(1)
 
 
+def _console():
+    console = stdout_console()
+    # the figures with their intervals need some room: a row folded over three lines is hard to read
+    console.width = max(console.width, 120)
+    return console
+
+
 def _table(*headers: str, right_from: int = 1):
     from rich.table import Table
 
@@ -188,9 +195,9 @@ def _row(table, *cells) -> None:
 
 
 def _print_agreement(report, coders) -> None:
-    from icvac.agreement_report import format_estimate, percent
+    from icvac.agreement_report import percent
 
-    console = stdout_console()
+    console = _console()
     for coder, name, rows in zip(coders, report.stats.files, report.stats.rows):
         console.print(f"{coder}: {name} ({rows} rows)", markup=False)
     counts = ", ".join(f"{k} {v}" for k, v in report.counts.items())
@@ -198,10 +205,12 @@ def _print_agreement(report, coders) -> None:
                   f"{counts}", markup=False)
     kind = "Cohen's kappa" if report.levels[0].kappa_kind == "cohen" else "Fleiss' kappa"
     table = _table("level", "compared", "agreement", kind, "Krippendorff's alpha", "per-act")
+    notes: dict[str, None] = {}
     for lv in report.levels:
-        _row(table, lv.level, lv.compared, format_estimate(lv.percent, True), format_estimate(lv.kappa),
-             format_estimate(lv.alpha), percent(lv.per_act))
+        _row(table, lv.level, lv.compared, _cell(lv.percent, notes, "agreement", True),
+             _cell(lv.kappa, notes, kind), _cell(lv.alpha, notes, "Krippendorff's alpha"), percent(lv.per_act))
     console.print(table)
+    _print_notes(console, notes)
     multi = report.multi_act
     console.print(f"records with several acts: {multi['records']} (compared {multi['compared']}; exact-set "
                   f"agreement {percent(multi['exact_set_agreement'])}, per-act {percent(multi['per_act_agreement'])})",
@@ -218,9 +227,9 @@ def _print_agreement(report, coders) -> None:
 
 
 def _print_evaluation(report) -> None:
-    from icvac.agreement_report import format_estimate, percent
+    from icvac.agreement_report import percent
 
-    console = stdout_console()
+    console = _console()
     cov = report.coverage
     console.print(f"coded: {report.stats.files[0]} ({report.stats.rows[0]} rows); gold: {report.stats.files[1]} "
                   f"({report.stats.rows[1]} rows)", markup=False)
@@ -228,10 +237,12 @@ def _print_evaluation(report) -> None:
                   f"{cov['unclassified']} unclassified; " + ", ".join(f"{k} {v}" for k, v in report.counts.items()),
                   markup=False)
     table = _table("level", "judged", "accuracy", "accuracy of coded", "Cohen's kappa")
+    notes: dict[str, None] = {}
     for lv in report.levels:
-        _row(table, lv.level, lv.compared, format_estimate(lv.accuracy, True),
-             format_estimate(lv.accuracy_of_coded, True), format_estimate(lv.kappa))
+        _row(table, lv.level, lv.compared, _cell(lv.accuracy, notes, "accuracy", True),
+             _cell(lv.accuracy_of_coded, notes, "accuracy of coded", True), _cell(lv.kappa, notes, "Cohen's kappa"))
     console.print(table)
+    _print_notes(console, notes)
     console.print("accuracy by match method:")
     table = _table("method", "records", *(f"level {lv.level}" for lv in report.levels))
     for m in report.by_method:
@@ -244,6 +255,21 @@ def _print_evaluation(report) -> None:
     console.print(table)
     _print_matrix(console, report.matrix, "rows gold, columns coded")
     _print_listed(console, report.listed, sum(report.counts.values()), ["coded", "gold"])
+
+
+def _cell(estimate, notes: dict, name: str, as_percent: bool = False) -> str:
+    """The estimate for a table cell; why it is n/a goes below the table, once."""
+    from icvac.agreement_report import format_estimate
+
+    if estimate.value is None:
+        notes[f"{name}: {estimate.note or 'not defined'}"] = None
+        return "n/a"
+    return format_estimate(estimate, as_percent)
+
+
+def _print_notes(console, notes: dict) -> None:
+    for note in notes:
+        console.print(f"n/a: {note}", markup=False)
 
 
 def _print_matrix(console, matrix, what: str) -> None:
