@@ -28,7 +28,7 @@ from typing import Callable, Iterable, Mapping, Sequence
 from .agreement import Estimate, alpha_of, cohen_of, fleiss_of, percent_agreement_of, wilson_interval
 from .codes import UNCLASSIFIED
 from .errors import UsageError
-from .joining import INVALID, JOIN, CodeLevels, Coding, JoinStats, join_codings
+from .joining import INVALID, JOIN, CodeLevels, Coding, JoinStats, Tally, join_codings
 from .readers import ReadOptions
 from .taxonomy import Taxonomy
 
@@ -212,9 +212,9 @@ def agree(paths: Sequence[str], taxonomy: Taxonomy, *, id_column: str, code_colu
     """Agreement between two or more codings of the same records, joined on ``id_column``."""
     levels = CodeLevels(taxonomy)
     _check_level(levels, level)
-    stats, records = join_codings([Coding(p, code_column) for p in paths], id_column, read_options, jobs)
-    raw, counts, listed = _collect(records, levels, _agree_status, max_listed, on_record,
-                                   ("disagree", "missing-coding", "unmatched"))
+    stats, raw, counts, listed = _collect([Coding(p, code_column) for p in paths], id_column, read_options, jobs,
+                                          levels, _agree_status, max_listed, on_record,
+                                          ("disagree", "missing-coding", "unmatched"))
     patterns: Counter = Counter()
     for (cells, _), count in raw.items():
         patterns[cells] += count
@@ -262,31 +262,29 @@ def _shown(cells, values) -> tuple[str, ...]:
     return tuple(NOT_IN_FILE if c is None else (v[-1] or "") for c, v in zip(cells, values))
 
 
-def _collect(records: Iterable, levels: CodeLevels, status: Callable, max_listed: int,
-             on_record: OnRecord | None, shown: Sequence[str]):
-    """Count the records by ``(cells, method)``; list (and pass on) the ones ``status`` flags, deciding once
-    per distinct cells."""
-    patterns: Counter = Counter()
+def _collect(codings: list[Coding], id_column: str, read_options: ReadOptions, jobs: int | None, levels: CodeLevels,
+             status: Callable, max_listed: int, on_record: OnRecord | None, shown: Sequence[str]):
+    """Join the codings and count the records by ``(cells, method)``; list (and pass on) the ones ``status``
+    flags, deciding once per distinct cells."""
     verdicts: dict = {}
+
+    def flag(cells) -> bool:
+        verdict = verdicts[cells] = status(cells, [levels.values(c) for c in cells], levels)
+        return verdict is not None
+
+    tally = Tally(flag)
+    stats, records = join_codings(codings, id_column, read_options, jobs, tally)
     counts: Counter = Counter()
     listed: list[Listed] = []
-    unseen = object()
-    for rid, cells, method in records:
-        patterns[cells, method] += 1
-        verdict = verdicts.get(cells, unseen)
-        if verdict is None:
-            continue
-        if verdict is unseen:
-            verdict = verdicts[cells] = status(cells, [levels.values(c) for c in cells], levels)
-            if verdict is None:
-                continue
+    for rid, cells, _ in records:
+        verdict = verdicts[cells]
         counts[verdict.status] += 1
         item = Listed(rid, verdict.status, verdict.level, verdict.codes)
         if len(listed) < max_listed:
             listed.append(item)
         if on_record is not None:
             on_record(item)
-    return patterns, {s: counts[s] for s in shown}, listed
+    return stats, tally.counts, {s: counts[s] for s in shown}, listed
 
 
 def _level_agreement(level: int, units: Mapping[tuple, int], k: int, replicates: int, seed: int) -> LevelAgreement:
@@ -406,9 +404,8 @@ def evaluate(coded: str, gold: str, taxonomy: Taxonomy, *, id_column: str, code_
     levels = CodeLevels(taxonomy)
     _check_level(levels, level)
     codings = [Coding(coded, code_column, method_column), Coding(gold, gold_column or code_column)]
-    stats, records = join_codings(codings, id_column, read_options, jobs)
-    raw, counts, listed = _collect(records, levels, _evaluate_status, max_listed, on_record,
-                                   ("wrong", "no-gold", "unmatched"))
+    stats, raw, counts, listed = _collect(codings, id_column, read_options, jobs, levels, _evaluate_status,
+                                          max_listed, on_record, ("wrong", "no-gold", "unmatched"))
     patterns: Counter = Counter()
     for (cells, method), count in raw.items():
         patterns[(*cells, _method(method))] += count
