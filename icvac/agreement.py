@@ -236,7 +236,7 @@ def _multinomial(rng: random.Random, n: int, counts: list[int]) -> list[int]:
 
 
 def _binomial(rng: random.Random, n: int, p: float) -> int:
-    """A binomial(n, p) draw: waiting times for a small mean, else Hormann's (1993) BTRS rejection."""
+    """A binomial(n, p) draw: inversion for a small mean, else Hormann's (1993) BTRS rejection."""
     if p <= 0.0:
         return 0
     if p >= 1.0:
@@ -244,22 +244,23 @@ def _binomial(rng: random.Random, n: int, p: float) -> int:
     if p > 0.5:
         return n - _binomial(rng, n, 1.0 - p)
     if n * p < 10.0:
-        log_q = math.log1p(-p)
-        x = y = 0
-        while True:
-            y += math.floor(math.log(1.0 - rng.random()) / log_q) + 1
-            if y > n:
-                return x
-            x += 1
+        # inversion: walk the probabilities up from 0 (about n*p steps of plain arithmetic)
+        ratio = p / (1.0 - p)
+        f = math.exp(n * math.log1p(-p))
+        u = rng.random()
+        k = 0
+        while u > f and k < n:
+            u -= f
+            k += 1
+            f *= ratio * (n - k + 1) / k
+        return k
     spq = math.sqrt(n * p * (1.0 - p))
     b = 1.15 + 2.53 * spq
     a = -0.0873 + 0.0248 * b + 0.01 * p
     c = n * p + 0.5
     v_r = 0.92 - 4.2 / b
     alpha = (2.83 + 5.1 / b) * spq
-    lpq = math.log(p / (1.0 - p))
-    m = math.floor((n + 1) * p)
-    h = math.lgamma(m + 1) + math.lgamma(n - m + 1)
+    h = None  # the log-probability at the mode, needed only past the quick acceptance (1 draw in 7 or so)
     while True:
         u = rng.random() - 0.5
         v = rng.random()
@@ -269,6 +270,10 @@ def _binomial(rng: random.Random, n: int, p: float) -> int:
             continue
         if us >= 0.07 and v <= v_r:
             return k
+        if h is None:
+            lpq = math.log(p / (1.0 - p))
+            m = math.floor((n + 1) * p)
+            h = math.lgamma(m + 1) + math.lgamma(n - m + 1)
         v = math.log(v * alpha / (a / (us * us) + b))
         if v <= h - math.lgamma(k + 1) - math.lgamma(n - k + 1) + (k - m) * lpq:
             return k
