@@ -23,17 +23,17 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from itertools import combinations
-from typing import Callable, Iterable, Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 from .agreement import Estimate, alpha_of, cohen_of, fleiss_of, percent_agreement_of, wilson_interval
 from .codes import UNCLASSIFIED
 from .errors import UsageError
-from .joining import INVALID, JOIN, CodeLevels, Coding, JoinStats, Tally, join_codings
+from .joining import JOIN, CodeLevels, Coding, JoinStats, Tally, join_codings
 from .readers import ReadOptions
 from .taxonomy import Taxonomy
 
 __all__ = ["AgreementReport", "EvaluationReport", "LevelAgreement", "LevelAccuracy", "Matrix", "Listed",
-           "CategoryScore", "MethodAccuracy", "agree", "evaluate", "MAX_LISTED", "STATUSES"]
+           "CategoryScore", "MethodAccuracy", "agree", "evaluate", "MAX_LISTED", "STATUSES", "NOT_IN_FILE"]
 
 MAX_LISTED = 20
 NOT_IN_FILE = "(not in file)"
@@ -528,5 +528,3 @@ def _gold_matrix(patterns, levels: CodeLevels, level: int) -> Matrix:
         cells[g[level - 1], c[level - 1]] += count
     return _matrix(level, "gold x coded", cells, levels)
 
-
-__all__ += ["INVALID", "NOT_IN_FILE"]
