@@ -31,6 +31,9 @@ _EXPORTS = {
     "tabulate": ("Tabulation",),
     "suppression": ("suppress",),
     "summary_report": ("Figure", "Summary", "summarise"),
+    "agreement": ("Estimate", "DegenerateData", "percent_agreement", "cohen_kappa", "fleiss_kappa",
+                  "krippendorff_alpha"),
+    "reliability": ("agree", "evaluate", "AgreementReport", "EvaluationReport"),
 }
 # Functions named like their module get a distinct public name: once ``icvac.validate`` (the module)
 # is imported, Python binds that name on the package to the module, not to the function.

@@ -72,6 +72,12 @@ def runs(tmp_path_factory):
         ["tabulate", f("recoded.csv"), "-f", "json"],
         ["tabulate", f("recoded.csv"), "-o", f("table.xlsx"), "--by", "victim_sex", "--unit", "victim"],
         ["report", f("recoded.csv"), "-o", f("figures.json")],
+        ["agree", f("recoded.csv"), f("recoded.xlsx"), "--id", "incident_id", "--report", f("agree.html"),
+         "--disagreements", f("agree.csv")],
+        ["agree", f("recoded.csv"), f("r3.csv"), "--id", "incident_id", "--code-column", "narrative", "-f", "json"],
+        ["evaluate", f("recoded.csv"), "--gold", f("r3.csv"), "--id", "incident_id", "--gold-column", "name",
+         "--report", f("evaluate.html"), "--disagreements", f("evaluate.csv")],
+        ["evaluate", f("recoded.xlsx"), "--gold", f("recoded.csv"), "--id", "incident_id", "--code-column", "name"],
     ]
     import importlib.util
     if importlib.util.find_spec("vl_convert"):  # the page needs the report extra
@@ -104,7 +110,7 @@ def test_no_file_written_holds_an_opaque_value(runs):
     written = sorted(p.name for p in folder.iterdir() if p.name not in EXEMPT)
     assert {"review.csv", "review.xlsx", "recoded.csv.meta.json", "recoded.xlsx.meta.json", "issues.csv",
             "report.html", "issues-raw.csv", "raw.html", "draft.yaml", "table.csv", "table.xlsx",
-            "figures.json"} <= set(written)
+            "figures.json", "agree.html", "agree.csv", "evaluate.html", "evaluate.csv"} <= set(written)
     assert [name for name in written if MARKER in _file_text(folder / name)] == []
 
 

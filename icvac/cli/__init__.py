@@ -128,6 +128,7 @@ def _main(
 from . import (crosswalk_cmd, mapping_cmd, recode_cmd, tabulate_cmd, taxonomy_cmd,  # noqa: E402,F401
                validate_cmd)
 from . import report_cmd  # noqa: E402,F401
+from . import agree_cmd  # noqa: E402,F401
 
 
 def _terminate(signum, frame):

@@ -1,0 +1,287 @@
+"""Issue 18: `icvac agree` and `icvac evaluate`: joining codings on an id, multi-act cells, levels,
+accuracy by match method, reports and their outputs."""
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from icvac import load_taxonomy
+from icvac.joining import CodeLevels, Coding, join_codings
+from icvac.reliability import agree, evaluate
+
+from .conftest import EXAMPLES
+
+
+@pytest.fixture(scope="module")
+def taxonomy():
+    return load_taxonomy()
+
+
+def _csv(path: Path, header, rows) -> Path:
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle, lineterminator="\n").writerows([header, *rows])
+    return path
+
+
+def test_code_cells_roll_up_by_level_as_sets(taxonomy):
+    levels = CodeLevels(taxonomy)
+    assert levels.values("0301") == ("03", "0301", "0301")
+    assert levels.values("03011") == ("03", "0301", "03011")
+    assert levels.values("0202 ; 0301") == levels.values("0301|0202") == ("02|03", "0202|0301", "0202|0301")
+    assert levels.values("0301|0302")[0] == "03"               # two acts, one category at level 1
+    assert levels.values("") == (None, None, None)              # no coding
+    assert levels.values("UNCLASSIFIED")[0] == "unclassified"
+    assert levels.values("typed words")[0] == "invalid"         # never the value itself
+    assert levels.act_count("0301|0202") == 2 and levels.act_count("") == 0
+
+
+def test_files_in_another_order_join_on_the_id_and_extra_records_are_kept(tmp_path):
+    a = _csv(tmp_path / "a.csv", ["id", "icvac_code"], [["1", "01"], ["2", "02"], ["3", "03"], ["4", "04"], ["", "05"]])
+    b = _csv(tmp_path / "b.csv", ["icvac_code", "id"], [["02", "2"], ["01", "1"], ["04", "4"], ["09", "9"], ["03", "3"]])
+    stats, records = join_codings([Coding(a, "icvac_code"), Coding(b, "icvac_code")], "id")
+    out = {rid: cells for rid, cells, _ in records}
+    assert out == {"1": ("01", "01"), "2": ("02", "02"), "3": ("03", "03"), "4": ("04", "04"), "9": (None, "09")}
+    assert stats.records == 5 and stats.in_every_file == 4
+    assert stats.blank_ids == [1, 0] and stats.missing_from == [1, 0] and stats.rows == [5, 5]
+
+
+def test_files_in_the_same_order_hold_nothing_back(tmp_path):
+    rows = [[f"INC-{i}", "0301" if i % 3 else "0202"] for i in range(3000)]
+    a = _csv(tmp_path / "a.csv", ["id", "icvac_code"], rows)
+    b = _csv(tmp_path / "b.csv", ["id", "icvac_code"], rows)
+    stats, records = join_codings([Coding(a, "icvac_code"), Coding(b, "icvac_code")], "id")
+    assert sum(1 for _ in records) == 3000
+    assert stats.max_waiting == 0
+
+
+def test_agree_two_coders(tmp_path, taxonomy):
+    a = _csv(tmp_path / "a.csv", ["id", "icvac_code"],
+             [["1", "0301"], ["2", "0302"], ["3", "0202"], ["4", "04"], ["5", "0301|0202"], ["6", ""], ["7", "05"]])
+    b = _csv(tmp_path / "b.csv", ["id", "icvac_code"],
+             [["1", "0301"], ["2", "0301"], ["3", "0202"], ["4", "05"], ["5", "0301"], ["6", "04"], ["8", "01"]])
+    seen = []
+    report = agree([a, b], taxonomy, id_column="id", on_record=seen.append, max_listed=2)
+    level1, level2 = report.levels[0], report.levels[1]
+    # compared: 1-5 (6 has one coding, 7 and 8 are in one file each)
+    assert level1.compared == 5 and level2.compared == 5
+    # level 1: 1, 2, 3 agree; 4 (04/05) and 5 ({02,03}/{03}) do not
+    assert level1.percent.value == pytest.approx(3 / 5)
+    # level 2: 2 (0302/0301) differs too
+    assert level2.percent.value == pytest.approx(2 / 5)
+    assert level1.kappa_kind == "cohen" and level1.kappa.value is not None
+    # per act at level 1: 1+1+1+0+1 shared acts over 1+1+1+2+2 acts in either
+    assert level1.per_act == pytest.approx(4 / 7)
+    assert report.multi_act == {"records": 1, "compared": 1, "exact_set_agreement": 0.0, "per_act_agreement": 0.5}
+    assert report.counts == {"disagree": 3, "missing-coding": 1, "unmatched": 2}
+    assert [(x.id, x.status, x.level) for x in seen] == [
+        ("2", "disagree", 2), ("4", "disagree", 1), ("5", "disagree", 1), ("6", "missing-coding", None),
+        ("7", "unmatched", None), ("8", "unmatched", None)]
+    assert seen[-1].codes == ("(not in file)", "01") and len(report.listed) == 2
+    assert report.matrices[0].kind == "A x B" and "02|03" in report.matrices[0].categories
+    assert report.most_disagreement[0]["category"] in {"03", "04", "05", "02|03"}
+
+
+def test_agree_three_coders_uses_fleiss_and_alpha_allows_missing(tmp_path, taxonomy):
+    files = [_csv(tmp_path / f"{n}.csv", ["id", "icvac_code"], [["1", "01"], ["2", "02"], ["3", c3], ["4", c4]])
+             for n, c3, c4 in (("a", "03", "04"), ("b", "03", "04"), ("c", "04", ""))]
+    report = agree(files, taxonomy, id_column="id", replicates=50)
+    level1 = report.levels[0]
+    assert level1.kappa_kind == "fleiss" and level1.kappa.n == 3      # record 4 is not coded by C
+    assert level1.alpha.n == 4 and level1.alpha.value is not None
+    assert report.matrices[0].kind == "coincidence"
+
+
+def test_agree_with_nothing_in_common_says_so(tmp_path, taxonomy):
+    a = _csv(tmp_path / "a.csv", ["id", "icvac_code"], [["1", "01"]])
+    b = _csv(tmp_path / "b.csv", ["id", "icvac_code"], [["2", "01"]])
+    report = agree([a, b], taxonomy, id_column="id")
+    assert report.levels[0].compared == 0
+    assert report.levels[0].kappa.value is None and "no record" in report.levels[0].kappa.note
+    assert any("nothing could be compared" in w for w in report.warnings)
+
+
+def _recoded_with_methods(tmp_path):
+    coded = _csv(tmp_path / "coded.csv", ["incident_id", "icvac_code", "icvac_match"],
+                 [["1", "0301", "exact-label"], ["2", "0302", "exact-label"], ["3", "0202", "fuzzy"],
+                  ["4", "0301", "fuzzy"], ["5", "0202", "fuzzy"], ["6", "unclassified", "unclassified"],
+                  ["7", "0301|0202", "exact-label|fuzzy"], ["8", "04", "fuzzy"], ["9", "05", "exact-label"]])
+    gold = _csv(tmp_path / "gold.csv", ["incident_id", "icvac_code"],
+                [["1", "0301"], ["2", "0302"], ["3", "0202"], ["4", "0302"], ["5", "0201"], ["6", "unclassified"],
+                 ["7", "0301|0202"], ["8", "05"], ["9", ""]])
+    return coded, gold
+
+
+def test_evaluate_accuracy_by_level_and_method(tmp_path, taxonomy):
+    coded, gold = _recoded_with_methods(tmp_path)
+    report = evaluate(coded, gold, taxonomy, id_column="incident_id")
+    level1, level2 = report.levels[0], report.levels[1]
+    assert level1.compared == 8                                   # 9 has no gold coding
+    assert level1.accuracy.value == pytest.approx(7 / 8)          # 8: 04 for 05
+    assert level2.accuracy.value == pytest.approx(5 / 8)          # 4 and 5 wrong at level 2 too
+    assert level1.accuracy_of_coded.value == pytest.approx(6 / 7) and level1.accuracy_of_coded.n == 7
+    methods = {m.method: (m.records, [e.value for e in m.accuracy]) for m in report.by_method}
+    assert methods["exact-label"] == (2, [1.0, 1.0, 1.0])
+    assert methods["fuzzy"] == (4, [0.75, 0.25, 0.25])
+    assert methods["exact-label+fuzzy"] == (1, [1.0, 1.0, 1.0])
+    assert methods["unclassified"] == (1, [1.0, 1.0, 1.0])
+    assert report.coverage == {"records": 9, "coded": 8, "unclassified": 1, "share": round(8 / 9, 6)}
+    scores = {c.code: c for c in report.categories}
+    assert (scores["04"].coded, scores["04"].correct, scores["04"].precision) == (1, 0, 0.0)
+    assert (scores["05"].gold, scores["05"].recall, scores["05"].f1) == (1, 0.0, 0.0)
+    assert scores["03"].precision == 1.0 and scores["03"].recall == 1.0
+    assert report.counts == {"wrong": 3, "no-gold": 1, "unmatched": 0}
+    assert report.matrix.kind == "gold x coded"
+
+
+def test_evaluate_the_shipped_example(tmp_path, icvac):
+    recoded = tmp_path / "recoded.csv"
+    assert icvac("recode", EXAMPLES / "national_export.csv", "--mapping", "gbvims", "-o", recoded).exit_code == 0
+    result = icvac("evaluate", recoded, "--gold", EXAMPLES / "national_export_gold.csv", "--id", "incident_id")
+    assert result.exit_code == 0, result.output
+    assert "accuracy by match method" in result.stdout
+    for method in ("exact-label", "normalised-label", "fuzzy", "unclassified"):
+        assert method in result.stdout
+    _, data = icvac.json("evaluate", recoded, "--gold", EXAMPLES / "national_export_gold.csv", "--id",
+                         "incident_id", "--format", "json")
+    assert data["levels"][0]["compared"] == 300 and {m["method"] for m in data["by_method"]} >= {"fuzzy"}
+
+
+def test_the_gold_example_is_what_its_script_writes(tmp_path):
+    sys.path.insert(0, str(EXAMPLES))
+    try:
+        import make_national_export_gold as maker
+    finally:
+        sys.path.remove(str(EXAMPLES))
+    out = tmp_path / "gold.csv"
+    maker.main(path=out)
+    assert out.read_bytes() == (EXAMPLES / "national_export_gold.csv").read_bytes()
+
+
+# ---- the commands ----
+
+def test_agree_command_outputs(tmp_path, icvac):
+    a = _csv(tmp_path / "a.csv", ["id", "icvac_code", "narrative"],
+             [["=1+1", "0301", "secret"], ["2", "0302", "x"], ["3", "0202", "y"], ["4", "05", "z"]])
+    b = _csv(tmp_path / "b.csv", ["id", "icvac_code"], [["=1+1", "0302"], ["2", "0302"], ["3", "0202"], ["4", "04"]])
+    html, listed = tmp_path / "agree.html", tmp_path / "listed.csv"
+    result = icvac("agree", a, b, "--id", "id", "--report", html, "--disagreements", listed)
+    assert result.exit_code == 0, result.output
+    assert "Cohen's kappa" in result.stdout and "records to review: 2" in result.stdout
+    page = html.read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and "<script" not in page and "http" not in page
+    assert "background:rgba(" in page
+    rows = list(csv.reader(listed.open(encoding="utf-8")))
+    assert rows[0] == ["id", "status", "level", "code_A", "code_B"]
+    assert rows[1] == ["'=1+1", "disagree", "2", "0301", "0302"]      # formula-safe
+    _, data = icvac.json("agree", a, b, "--id", "id", "--format", "json")
+    assert data["levels"][0]["kappa"]["kind"] == "cohen" and data["records"]["disagree"] == 2
+
+
+def test_agree_is_byte_identical_run_to_run(tmp_path, icvac):
+    a = _csv(tmp_path / "a.csv", ["id", "icvac_code"], [[str(i), ["01", "02", "03"][i % 3]] for i in range(60)])
+    b = _csv(tmp_path / "b.csv", ["id", "icvac_code"], [[str(i), ["01", "02", "02"][i % 3]] for i in range(60)])
+    runs = [icvac("agree", a, b, a, "--id", "id", "--format", "json", "--report", tmp_path / f"{n}.html")
+            for n in (1, 2)]
+    assert runs[0].stdout == runs[1].stdout
+    assert (tmp_path / "1.html").read_bytes() == (tmp_path / "2.html").read_bytes()
+
+
+@pytest.mark.parametrize("args, code, words", [
+    (["agree", "{a}", "--id", "id"], 2, "two files or more"),
+    (["agree", "{a}", "{b}", "--id", "nope"], 2, "no id column 'nope'"),
+    (["agree", "{a}", "{b}", "--id", "id", "--code-column", "code"], 2, "no code column 'code'"),
+    (["agree", "{a}", "{tmp}/missing.csv", "--id", "id"], 3, "no such file"),
+    (["agree", "{a}", "{b}", "--id", "id", "--level", "4"], 2, "levels 1 to 3"),
+    (["agree", "{a}", "{b}", "--id", "id", "--report", "{a}"], 2, "also an input"),
+    (["agree", "{a}", "{c}", "--id", "id"], 1, "no record could be compared"),
+    (["evaluate", "{a}", "--gold", "{c}", "--id", "id"], 1, "no record could be compared"),
+    (["evaluate", "{a}", "--gold", "{tmp}/missing.csv", "--id", "id"], 3, "no such file"),
+])
+def test_exit_codes(tmp_path, icvac, args, code, words):
+    a = _csv(tmp_path / "a.csv", ["id", "icvac_code"], [["1", "01"]])
+    b = _csv(tmp_path / "b.csv", ["id", "icvac_code"], [["1", "02"]])
+    c = _csv(tmp_path / "c.csv", ["id", "icvac_code"], [["2", "01"]])
+    result = icvac(*[x.format(a=a, b=b, c=c, tmp=tmp_path) for x in args])
+    assert result.exit_code == code, result.output
+    assert words in result.stderr and "Traceback" not in result.stderr
+
+
+def test_the_library_names_are_public():
+    import icvac
+
+    assert {"agree", "evaluate", "cohen_kappa", "fleiss_kappa", "krippendorff_alpha", "percent_agreement",
+            "AgreementReport", "EvaluationReport"} <= set(icvac.__all__)
+    assert icvac.evaluate is evaluate and callable(icvac.agree)
+
+
+def test_worker_processes_give_the_same_report(tmp_path, taxonomy, monkeypatch):
+    """A CSV file split among processes (icvac.parallel, blocks of 2 MB) is joined as one process reads it."""
+    filler = "x" * 60
+    rows_a = [[f"INC-{i:06d}", ["0301", "0202|0301", "04", "", "words"][i % 5], filler, "fuzzy"] for i in range(32000)]
+    rows_b = [[f"INC-{i:06d}", ["0301", "0202", "05", "04", "0901"][i % 7 % 5]] for i in range(31990, -1, -1)]
+    a = _csv(tmp_path / "a.csv", ["id", "icvac_code", "note", "icvac_match"], rows_a)
+    b = _csv(tmp_path / "b.csv", ["id", "icvac_code"], rows_b)
+    assert a.stat().st_size > 2 << 20  # two blocks
+    import icvac.joining
+
+    split = []
+    monkeypatch.setattr(icvac.joining, "blocks", lambda source, work: split.append(source.name) or
+                        icvac.parallel.blocks(source, work))
+    one = evaluate(a, b, taxonomy, id_column="id", jobs=1).to_dict()
+    two = evaluate(a, b, taxonomy, id_column="id", jobs=2).to_dict()
+    assert one == two and one["records"]["unmatched"] == 9
+    assert split == [str(a), str(b)]  # with jobs=2 only
+    assert agree([a, b], taxonomy, id_column="id", jobs=2, replicates=20).to_dict() == \
+        agree([a, b], taxonomy, id_column="id", jobs=1, replicates=20).to_dict()
+
+
+def test_one_output_on_stdout(tmp_path, icvac):
+    a = _csv(tmp_path / "a.csv", ["id", "icvac_code"], [["1", "01"], ["2", "02"]])
+    b = _csv(tmp_path / "b.csv", ["id", "icvac_code"], [["1", "02"], ["2", "02"]])
+    result = icvac("agree", a, b, "--id", "id", "--disagreements", "-")
+    assert result.exit_code == 0 and result.stdout.splitlines() == ["id,status,level,code_A,code_B", "1,disagree,1,01,02"]
+    result = icvac("evaluate", a, "--gold", b, "--id", "id", "--report", "-", "-f", "json")
+    assert result.exit_code == 2 and "both go to stdout" in result.stderr
+
+
+def test_the_benchmark_script_runs(tmp_path, capsys):
+    bench_dir = Path(__file__).resolve().parent.parent / "benchmarks"
+    sys.path.insert(0, str(bench_dir))
+    try:
+        import bench_agree
+    finally:
+        sys.path.remove(str(bench_dir))
+    assert bench_agree.main(["--rows", "2000", "--repeat", "1", "--workdir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "icvac agree" in out and "icvac evaluate" in out and "x recode" in out
+    second = list(csv.reader((tmp_path / "agree-second-2000.csv").open(encoding="utf-8")))
+    assert len(second) == 2001 and second[0] == ["incident_id", "icvac_code"]
+
+
+def test_a_level_with_no_finer_codes_repeats_the_level_above(tmp_path, taxonomy):
+    a = _csv(tmp_path / "a.csv", ["id", "icvac_code"], [[str(i), ["0301", "0302", "0202"][i % 3]] for i in range(30)])
+    b = _csv(tmp_path / "b.csv", ["id", "icvac_code"], [[str(i), ["0301", "0302", "0302"][i % 5 % 3]]
+                                                         for i in range(30)])
+    report = agree([a, b], taxonomy, id_column="id", replicates=30)
+    level2, level3 = report.levels[1], report.levels[2]
+    assert (level3.level, level3.percent, level3.kappa, level3.alpha) == (3, level2.percent, level2.kappa, level2.alpha)
+    assert report.levels[0].alpha != level2.alpha       # 0301 and 0302 are one category at level 1
+    fresh = agree([a, b], taxonomy, id_column="id", replicates=0)
+    assert fresh.levels[2].alpha.value == pytest.approx(fresh.levels[1].alpha.value)
+
+
+def test_degenerate_codings_on_the_command_line(tmp_path, icvac):
+    one = _csv(tmp_path / "one.csv", ["id", "icvac_code"], [["1", "0301"], ["2", "0301"], ["3", "0301"]])
+    blank = _csv(tmp_path / "blank.csv", ["id", "icvac_code"], [["1", ""], ["2", ""], ["3", ""]])
+    result = icvac("agree", one, one, "--id", "id")               # one category only
+    assert result.exit_code == 0 and "100.0%" in result.stdout
+    assert "n/a: Cohen's kappa: both coders used one and the same category" in result.stdout
+    result = icvac("agree", blank, blank, "--id", "id")           # all missing
+    assert result.exit_code == 1 and "no record could be compared" in result.stderr
+    _, data = icvac.json("agree", blank, one, "--id", "id", "-f", "json")
+    assert data["levels"][0]["kappa"]["value"] is None and data["records"]["missing-coding"] == 3
+    assert "Traceback" not in result.stderr and "ZeroDivision" not in result.output
