@@ -349,14 +349,22 @@ def bench_rows(rows: int, args, recode_spec: dict, results: list[Result], notes:
     name = f"{rows}{_suffix(args.ids)}"
     coded, duck_coded = args.workdir / f"coded-{name}.csv", args.workdir / f"coded-{name}-duckdb.csv"
     report, duck_report = args.workdir / f"report-{name}.json", args.workdir / f"report-{name}-duckdb.json"
-    tools = {name: Result(rows, name) for name in ("icvac recode", "duckdb recode", "icvac validate",
-                                                   "duckdb validate")}
+    names = ("icvac recode", "duckdb recode", "icvac validate", "duckdb validate")
+    if args.reference:
+        names += ("reference recode", "reference validate")
+    tools = {name: Result(rows, name) for name in names}
+    ref_coded = args.workdir / f"coded-{name}-reference.csv"
     spec = None
     for repeat in range(args.repeat):
         if "recode" in args.only or repeat == 0:  # validate reads recode's output
-            for path in (coded, duck_coded):
+            for path in (coded, duck_coded, ref_coded):
                 path.unlink(missing_ok=True)
             run = measure(icvac_command() + recode_args(export, coded), ok=(0,))
+            if args.reference and "recode" in args.only:
+                tools["reference recode"].runs.append(measure(reference_command(args.reference)
+                                                              + recode_args(export, ref_coded), ok=(0,)))
+                if repeat == 0 and not same_bytes(coded, ref_coded):
+                    notes.append(f"{rows:,} rows: the reference's recode output differs from icvac's")
             if "recode" in args.only:
                 tools["icvac recode"].runs.append(run)
                 tools["duckdb recode"].runs.append(measure(duckdb_argv(
@@ -368,10 +376,32 @@ def bench_rows(rows: int, args, recode_spec: dict, results: list[Result], notes:
             tools["icvac validate"].runs.append(measure(icvac_command() + validate_args(coded), report))
             tools["duckdb validate"].runs.append(measure(duckdb_argv("validate", coded, spec, DUCKDB_THREADS),
                                                          duck_report, ok=(0,)))
+            if args.reference:
+                ref_report = args.workdir / f"report-{name}-reference.json"
+                tools["reference validate"].runs.append(measure(reference_command(args.reference)
+                                                                + validate_args(coded), ref_report))
+                if repeat == 0 and not same_bytes(report, ref_report):
+                    notes.append(f"{rows:,} rows: the reference's validate report differs from icvac's")
             if repeat == 0:
                 notes += [f"{rows:,} rows, validate counts differ: {d}" for d in compare_counts(report, duck_report)]
         print(f"  {rows:,} rows: repeat {repeat + 1}/{args.repeat} done", file=sys.stderr)
     results += [r for r in tools.values() if r.runs]
+
+
+def reference_command(checkout: Path) -> list[str]:
+    """icvac as another checkout has it (``--reference``), run by this interpreter."""
+    # -P: the working folder (this checkout, when run from it) is not put before PYTHONPATH
+    return ["env", f"PYTHONPATH={checkout.resolve()}", sys.executable, "-P", "-m", "icvac"]
+
+
+def same_bytes(a: Path, b: Path) -> bool:
+    with open(a, "rb") as one, open(b, "rb") as two:
+        while True:
+            x, y = one.read(1 << 20), two.read(1 << 20)
+            if x != y:
+                return False
+            if not x:
+                return True
 
 
 def bench_help() -> dict[str, Result]:
@@ -456,6 +486,8 @@ def parse_args(argv: list[str] | None = None):
     parser.add_argument("--ids", choices=ID_ORDERS, default="in-order",
                         help="case ids in order, as registers number them (default), or shuffled")
     parser.add_argument("--json", type=Path, help="also write the results to this JSON file")
+    parser.add_argument("--reference", type=Path, help="another checkout of icvac (a folder holding its icvac/ "
+                        "package), timed in the same runs and checked to give the same outputs")
     args = parser.parse_args(argv)
     args.rows = sorted({int(x.replace("_", "")) for item in args.rows or [] for x in item.split(",") if x.strip()}
                        or DEFAULT_ROWS)

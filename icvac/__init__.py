@@ -25,6 +25,7 @@ _EXPORTS = {
     "mapping": ("Mapping", "MappingEntry", "load_mapping", "check_mapping", "RELATIONS", "SKOS_PREDICATES"),
     "matching": ("Matcher", "Match", "Candidate"),
     "recode": ("recode_file", "RecodeOptions", "RecodeSummary"),
+    "engine": ("recode_batches",),
     "review": ("write_review", "import_review", "draft_mapping"),
     "crosswalk": ("compose", "coverage", "Crosswalk", "Link", "Coverage"),
     "crosswalk_formats": ("write_crosswalk",),

@@ -13,15 +13,15 @@ row longer than the header are kept after the ICVAC columns (in JSON Lines, as a
 ``icvac_extra_cells``), so nothing is lost, and the rows are listed in the summary. Empty
 cells beyond the header (a trailing delimiter) hold nothing and are dropped. An input column
 named like an added one (a file recoded before) is filled, never overwritten (see
-``_SharedColumns``). A large CSV file is done in blocks by two processes (``icvac.parallel``), with
-the same output byte for byte. Provenance goes to a sidecar ``OUT.meta.json`` (no timestamp, so the
+``_SharedColumns``). A CSV file is read and recoded a batch of rows at a time through Arrow
+(``icvac.engine``), with the output of the row-by-row path byte for byte; stdin, other inputs, an output
+written through (stdout, a FIFO) and the files Arrow would read otherwise (``icvac.arrowio``) go row by
+row. Provenance goes to a sidecar ``OUT.meta.json`` (no timestamp, so the
 same input and mapping give byte-identical files); with output on stdout it is only in the
 summary.
 """
 from __future__ import annotations
 
-import codecs
-import io
 import json
 import operator
 import os
@@ -38,7 +38,7 @@ from .errors import UsageError
 from .layout import Layout, category_layout
 from .mapping import Mapping
 from .matching import DEFAULT_MARGIN, DEFAULT_THRESHOLD, UNCLASSIFIED, Match, Matcher, resolve_conditions
-from .parallel import Source, blocks, chunked, numbered, plan
+from .parallel import chunked
 from .readers import ReadOptions, open_table
 from .taxonomy import Taxonomy
 from .text import fold
@@ -67,7 +67,7 @@ class RecodeOptions:
     long: bool = False
     excel_safe: bool = False
     read: ReadOptions = ReadOptions()
-    jobs: int | None = None            # processes for a CSV file (icvac.parallel); None: chosen from its size
+    jobs: int | None = None            # kept for the CLI's --jobs, which only validate uses now
 
 
 @dataclass
@@ -121,11 +121,25 @@ def recode_file(data: str | os.PathLike, mapping: Mapping, taxonomy: Taxonomy, o
                 options: RecodeOptions = RecodeOptions(), review: str | os.PathLike | None = None,
                 progress: Callable[[int], None] | None = None) -> RecodeSummary:
     """Recode ``data`` into ``output`` (``-`` for stdout) and write the review file if asked."""
-    from .review import write_review
+    from .arrowio import ArrowRefused
 
     fmt = options.format or _format_of(output)
     _refuse_overwrites(data, mapping, taxonomy, output, review)
     matcher = Matcher(mapping, taxonomy, threshold=options.threshold, margin=options.margin, fuzzy=options.fuzzy)
+    try:
+        return _recode_file(data, mapping, taxonomy, output, fmt, matcher, options, review, progress, arrow=True)
+    except ArrowRefused:
+        # a row Arrow refuses (ragged, a bad byte): nothing was written; the Python reader pads the row or
+        # reports the error at its row
+        return _recode_file(data, mapping, taxonomy, output, fmt, matcher, options, review, progress, arrow=False)
+
+
+def _recode_file(data, mapping: Mapping, taxonomy: Taxonomy, output, fmt: str, matcher: Matcher,
+                 options: RecodeOptions, review, progress, arrow: bool) -> RecodeSummary:
+    """CSV files through the Arrow engine (``icvac.engine``) where ``arrow`` and the file allows it, else row
+    by row, a chunk of rows at a time."""
+    from .review import write_review
+
     summary = RecodeSummary()
     # data, sidecar and review file appear together at the end, or not at all (Ctrl-C, disk full)
     with staged_outputs() as stage:
@@ -135,12 +149,16 @@ def recode_file(data: str | os.PathLike, mapping: Mapping, taxonomy: Taxonomy, o
             recoder = _Recoder(matcher, mapping, taxonomy, layout, summary)
             shared = _SharedColumns(table, recoder.added_columns(options.long))
             escaped = escaped_count()
+            # an output written through (stdout, a FIFO) cannot be taken back if Arrow refuses a row late
+            batches = _arrow_batches(table, str(data), options.read) if arrow and not writes_through(output) else None
             with _writer(output, fmt, options.excel_safe, stage, shared.header) as (write, handle):
-                source = plan(table, options.read.header_row, options.jobs)
-                if source is None or not _takes_utf8(handle):
-                    _recode_chunks(chunked(table.rows()), recoder, shared, write, options.long, progress)
+                if batches is not None:
+                    from .engine import BatchRecoder, write_recoded
+
+                    coder = BatchRecoder(recoder, shared, options.long, options.read.header_row)
+                    write_recoded(batches, coder, fmt, options.excel_safe, handle, write, progress)
                 else:
-                    _recode_blocks(source, recoder, shared, write, handle, fmt, options, progress)
+                    _recode_chunks(chunked(table.rows()), recoder, shared, write, options.long, progress)
             recoder.flush()
             summary.escaped_characters = escaped_count() - escaped
             input_name = Path(table.name).name
@@ -153,6 +171,12 @@ def recode_file(data: str | os.PathLike, mapping: Mapping, taxonomy: Taxonomy, o
         if review is not None:
             write_review(review, summary.review, taxonomy, stage=stage)
     return summary
+
+
+def _arrow_batches(table, path: str, options: ReadOptions):
+    from .arrowio import csv_batches
+
+    return csv_batches(table, path, options)
 
 
 def _refuse_overwrites(data, mapping: Mapping, taxonomy: Taxonomy, output, review) -> None:
@@ -205,58 +229,6 @@ def _recode_rows(rows: Iterator[tuple[int, list[str]]], recoder: "_Recoder", sha
             summary.rows_out += 1
         if progress:
             progress(number)
-
-
-def _recode_blocks(source: Source, recoder: "_Recoder", shared: "_SharedColumns", write, handle: IO, fmt: str,
-                   options: RecodeOptions, progress) -> None:
-    """``_recode_chunks`` over blocks of the file in worker processes (icvac.parallel), written in order."""
-    summary = recoder.summary
-
-    def work(chunks) -> tuple[bytes, RecodeSummary, dict]:
-        # in a worker: ``recoder`` is the worker's own copy, its caches filling once per worker
-        # text kept as text and encoded once per block: a text wrapper over bytes has a cost per write
-        part, text = RecodeSummary(), io.StringIO(newline="")
-        recoder.start(part)
-        _recode_chunks(numbered(chunks), recoder, shared, _text_rows(text, fmt, options.excel_safe, shared.header),
-                       options.long, None)
-        recoder.flush()
-        return text.getvalue().encode("utf-8", handle.errors), part, recoder.review
-
-    number = source.header_row  # the row before the block
-    with blocks(source, work) as results:
-        for offset, result in results:
-            if result is None:
-                _recode_chunks(chunked(source.rows_from(offset, number)), recoder, shared, write, options.long,
-                               progress)
-                return
-            data, part, review = result
-            handle.flush()
-            handle.buffer.write(data)
-            _add_summary(summary, part, number)
-            recoder.add_review(review)
-            if progress:
-                for n in range(number + 1, number + part.rows_in + 1):
-                    progress(n)
-            number += part.rows_in
-
-
-def _takes_utf8(handle: IO | None) -> bool:
-    """Whether UTF-8 bytes from the workers can go to ``handle`` as they are (not an xlsx output)."""
-    return handle is not None and hasattr(handle, "buffer") and codecs.lookup(handle.encoding).name == "utf-8"
-
-
-def _add_summary(total: RecodeSummary, part: RecodeSummary, before: int) -> None:
-    """Add the counts of a block whose rows are numbered from 1 and follow row ``before``."""
-    total.rows_in += part.rows_in
-    total.rows_out += part.rows_out
-    total.acts += part.acts
-    total.by_method.update(part.by_method)
-    total.unclassified_records += part.unclassified_records
-    total.ragged_rows += part.ragged_rows
-    room = RAGGED_SHOWN - len(total.ragged_row_numbers)
-    total.ragged_row_numbers += [before + n for n in part.ragged_row_numbers[:room]]
-    total.rows_with_extra_cells += part.rows_with_extra_cells
-    total.unmapped_values.update(part.unmapped_values)
 
 
 class _SharedColumns:
@@ -494,19 +466,25 @@ class _Ages:
         return list(map(itemgetter(1), found))
 
     def get(self, cells: list[str]) -> tuple[float | None, str]:
-        raw = "" if self.age is None else cells[self.age]
-        if raw in self.cache:
-            found = self.cache[raw]
-        else:
-            age = parse_age(raw)
-            found = None if age is None else self._result(age)
-            if len(self.cache) < CACHE_LIMIT:
-                self.cache[raw] = found
+        found = self.cell("" if self.age is None else cells[self.age])
         if found is not None:
             return found
         if self.birth is None:
             return None, "unknown"
-        return self._result(record_age("", cells[self.birth], cells[self.incident]))
+        return self.dates(cells[self.birth], cells[self.incident])
+
+    def cell(self, raw: str) -> tuple[float | None, str] | None:
+        """What the age cell ``raw`` says: None when it says nothing and the dates decide."""
+        if raw in self.cache:
+            return self.cache[raw]
+        age = parse_age(raw)
+        found = None if age is None else self._result(age)
+        if len(self.cache) < CACHE_LIMIT:
+            self.cache[raw] = found
+        return found
+
+    def dates(self, birth: str, incident: str) -> tuple[float | None, str]:
+        return self._result(record_age("", birth, incident))
 
     def _result(self, age) -> tuple[float | None, str]:
         if age is None:

@@ -364,22 +364,22 @@ def alive(pid: int) -> bool:
         return False
 
 
-def start_recode(folder: Path, data: Path) -> tuple[subprocess.Popen, list[int]]:
-    proc = subprocess.Popen([sys.executable, "-c", SCRIPT, "recode", str(data), "--mapping", "gbvims",
-                             "-o", "out.csv", "--review", "review.csv"], cwd=folder,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+def start_validate(folder: Path, data: Path) -> tuple[subprocess.Popen, list[int]]:
+    """validate in worker processes (recode reads through Arrow, in one process: tests/test_engine.py)."""
+    proc = subprocess.Popen([sys.executable, "-c", SCRIPT, "validate", str(data), "--issues", "issues.csv"],
+                            cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env={**os.environ, "PYTHONPATH": str(ROOT)})
     deadline = time.monotonic() + 30
-    while not (list(folder.glob(".out.csv.*.tmp")) and len(children(proc.pid)) >= 2):
+    while not (list(folder.glob(".issues.csv.*.tmp")) and len(children(proc.pid)) >= 2):
         assert proc.poll() is None, proc.communicate()
-        assert time.monotonic() < deadline, "recode never started its workers"
+        assert time.monotonic() < deadline, "validate never started its workers"
         time.sleep(0.02)
     return proc, children(proc.pid)
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
-def test_an_interrupted_recode_ends_its_workers_and_leaves_nothing(tmp_path, big_export, signum):
-    proc, workers = start_recode(tmp_path, big_export)
+def test_an_interrupted_validate_ends_its_workers_and_leaves_nothing(tmp_path, big_export, signum):
+    proc, workers = start_validate(tmp_path, big_export)
     proc.send_signal(signum)
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 130, err
@@ -389,7 +389,7 @@ def test_an_interrupted_recode_ends_its_workers_and_leaves_nothing(tmp_path, big
 
 
 def test_workers_die_with_a_killed_caller(tmp_path, big_export):
-    proc, workers = start_recode(tmp_path, big_export)
+    proc, workers = start_validate(tmp_path, big_export)
     proc.kill()
     proc.communicate(timeout=30)
     deadline = time.monotonic() + 10

@@ -1,0 +1,352 @@
+"""CSV in and out as Arrow record batches: the reader and writers of the Arrow engine (``icvac.engine``).
+
+The reader gives the rows ``icvac.readers`` gives, as record batches of text columns: ``pyarrow.csv``
+streams the file with every column read as text (no type inference, values byte for byte), in the
+encoding and with the delimiter ``open_table`` found. Arrow's parser is more lenient than Python's
+``csv`` (strict mode) on malformed quoting, and it has no "short row" or "blank line" of its own, so
+before it runs, a look over the raw bytes (one regular expression, one count) sends the files where
+the two could differ to the Python reader: a blank line, a quote closing a field and followed by other
+text, a quote inside an unquoted field, an odd number of quotes (a field left open). Arrow refuses a
+ragged row, and bytes that do not decode: ``ArrowRefused`` is raised then, and the caller starts again
+with the Python reader, which pads the row or reports the error at its row.
+
+The writers format a batch as CSV (as ``icvac.writers.csv_writer`` does, byte for byte) or JSON Lines
+(as ``json.dumps`` does) a column at a time, with ``pyarrow.compute``; the bytes go out in one write.
+"""
+from __future__ import annotations
+
+import codecs
+import json
+from dataclasses import dataclass
+import threading
+from typing import IO, Iterator
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pcsv
+
+from .readers import FIELD_LIMIT, ReadOptions, Table
+from .writers import FORMULA_PREFIXES
+
+__all__ = ["ArrowRefused", "Coded", "decoded", "csv_batches", "csv_bytes", "jsonl_bytes", "as_text_batch", "BLOCK_BYTES"]
+
+BLOCK_BYTES = 256 << 10         # Arrow's read block: the reader holds several; larger ones cost memory, not time
+BATCH_ROWS = 4096               # rows recoded together: blocks are joined up to this, so that the cost per
+                                # batch (a few kernel calls per column) stays small against the rows
+SCAN_BYTES = 1 << 20            # the raw look, a piece at a time
+_OVERLAP = 256                  # bytes of the piece before, so that a pattern across the cut is seen
+# what a formula-looking cell may still be: a plain number (icvac.writers._NUMBER), for RE2
+_NUMBER = r"^[+-]?(?:[0-9]+(?:[.,][0-9]*)?|[.,][0-9]+)(?:[eE][+-]?[0-9]+)?$"
+_FORMULA = "^[" + "".join("\\-" if p == "-" else p for p in FORMULA_PREFIXES).replace("\t", "\\t") \
+    .replace("\r", "\\r") + "]"
+
+
+@dataclass(frozen=True)
+class Coded:
+    """A text column as its distinct values and each row's index into them (as a dictionary array, without
+    ``Coded.from_arrays``, which looks for pandas on every call)."""
+
+    indices: pa.Array
+    dictionary: pa.Array
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def decode(self) -> pa.Array:
+        return self.dictionary.take(self.indices)
+
+    def take(self, rows: pa.Array) -> "Coded":
+        return Coded(self.indices.take(rows), self.dictionary)
+
+
+def decoded(column) -> pa.Array:
+    """A column as a plain text array."""
+    return column.decode() if isinstance(column, Coded) else column
+
+
+class ArrowRefused(Exception):
+    """Arrow cannot read this file the way the Python reader does: read it with that one instead."""
+
+
+def csv_batches(table: Table, path: str, options: ReadOptions) -> Iterator[pa.RecordBatch] | None:
+    """The data rows of the CSV file ``table`` (opened by ``open_table``) as record batches of text columns
+    named as its header; None when the file is not one Arrow reads as Python's reader does (stdin, a header
+    row other than the first, a single column, an encoding that is not ASCII-compatible, a raw pattern
+    above). The batches raise ``ArrowRefused`` where Arrow refuses a row (a ragged row, a bad byte)."""
+    if table.format != "csv" or path == "-" or options.header_row != 1 or len(table.header) < 2:
+        return None
+    encoding = codecs.lookup(table.encoding).name
+    delimiter = table.delimiter
+    if not _ascii_compatible(encoding) or not delimiter.isascii():
+        return None
+    # the raw look runs beside the parsing (its kernel leaves the GIL); its verdict is awaited after the
+    # last batch, before anything is committed
+    check = _Check(path, delimiter)
+    return _batches(table, path, "utf8" if encoding in ("utf-8", "utf-8-sig") else encoding, delimiter, check)
+
+
+class _Check(threading.Thread):
+    """``_plain`` in a thread of its own; ``verdict()`` waits for it."""
+
+    def __init__(self, path: str, delimiter: str):
+        super().__init__(daemon=True)
+        self.path, self.delimiter, self.plain, self.error = path, delimiter, False, None
+        self.stop = threading.Event()
+        self.start()
+
+    def run(self) -> None:
+        try:
+            self.plain = _plain(self.path, self.delimiter, self.stop)
+        except BaseException as exc:  # noqa: BLE001  (re-raised in the reading thread)
+            self.error = exc
+
+    def verdict(self) -> bool:
+        self.join()
+        if self.error is not None:
+            raise self.error
+        return self.plain
+
+
+def _ascii_compatible(encoding: str) -> bool:
+    probe = ',;|\t"\r\nAz09'
+    if encoding == "utf-8-sig":  # its mark at the start is Arrow's to skip too
+        return True
+    try:
+        return probe.encode(encoding) == probe.encode("ascii") and not encoding.startswith(("utf-16", "utf-32"))
+    except (UnicodeError, LookupError):
+        return False
+
+
+def _plain(path: str, delimiter: str, stop: threading.Event | None = None) -> bool:
+    """No blank line, no quote that Python's csv (strict) and Arrow read differently: see the module."""
+    d = "\\t" if delimiter == "\t" else "\\" + delimiter if delimiter in "|\\^$.*+?()[]{}" else delimiter
+    other = f'[^{d}\\r\\n"]'
+    pattern = (r"\n\n|\n\r|\r\r"                       # a blank line (Python: a row of no cells)
+               f'|{other}(?:"")*"{other}'               # a quote after text, followed by text
+               f'|(?:^|[{d}\\r\\n])(?:"")+{other}')     # an empty quoted start, followed by text
+    quotes, tail = 0, b""
+    with open(path, "rb") as handle:
+        for piece in iter(lambda: handle.read(SCAN_BYTES), b""):
+            if stop is not None and stop.is_set():
+                return False
+            quotes += piece.count(b'"')
+            if pc.match_substring_regex(pa.array([tail + piece], pa.binary()), pattern)[0].as_py():
+                return False
+            tail = piece[-_OVERLAP:]
+    return quotes % 2 == 0
+
+
+def _batches(table: Table, path: str, encoding: str, delimiter: str, check: _Check) -> Iterator[pa.RecordBatch]:
+    try:
+        yield from _arrow_batches(table, path, encoding, delimiter)
+    except BaseException:  # a refusal, an error, Ctrl-C, the consumer gone: the look is not needed
+        check.stop.set()
+        raise
+    if not check.verdict():
+        raise ArrowRefused("quoting or blank lines")
+
+
+def _arrow_batches(table: Table, path: str, encoding: str, delimiter: str) -> Iterator[pa.RecordBatch]:
+    width, names = len(table.header), list(table.header)
+    generated = [f"f{i}" for i in range(width)]
+    _lean_memory()
+    try:
+        reader = pcsv.open_csv(
+            path,
+            read_options=pcsv.ReadOptions(block_size=BLOCK_BYTES, autogenerate_column_names=True, encoding=encoding),
+            parse_options=pcsv.ParseOptions(delimiter=delimiter, newlines_in_values=True, ignore_empty_lines=False),
+            convert_options=pcsv.ConvertOptions(column_types={name: pa.string() for name in generated},
+                                                strings_can_be_null=False, quoted_strings_can_be_null=False))
+    except (pa.ArrowException, UnicodeError) as exc:
+        raise ArrowRefused(str(exc)) from None
+    if reader.schema.names != generated or any(t != pa.string() for t in reader.schema.types):
+        raise ArrowRefused("columns")
+    first, pending, rows = True, [], 0
+    while True:
+        try:
+            batch = reader.read_next_batch()
+        except StopIteration:
+            break
+        except (pa.ArrowException, UnicodeError) as exc:
+            raise ArrowRefused(str(exc)) from None
+        if first:
+            first = False
+            header = [v.strip() for v in batch.slice(0, 1).to_pylist()[0].values()] if batch.num_rows else []
+            if header:
+                header[0] = header[0].lstrip("\ufeff").strip()
+            if header != names:
+                raise ArrowRefused("header")
+            batch = batch.slice(1)
+        if any((pc.max(pc.binary_length(column)).as_py() or 0) > FIELD_LIMIT for column in batch.columns):
+            raise ArrowRefused("field size")  # Python's reader refuses it, at its row
+        pending.append(batch)
+        rows += batch.num_rows
+        if rows >= BATCH_ROWS:
+            yield _joined_batches(pending, names)
+            pending, rows = [], 0
+    if rows:
+        yield _joined_batches(pending, names)
+
+
+def _joined_batches(batches: list[pa.RecordBatch], names: list[str]) -> pa.RecordBatch:
+    batch = batches[0] if len(batches) == 1 else pa.concat_batches(batches)
+    return pa.RecordBatch.from_arrays(batch.columns, names=names)
+
+
+def _lean_memory() -> None:
+    """Arrow's allocations from jemalloc where the build has it: the bundled default (mimalloc) held about
+    twice the resident memory for the same batches (measured on the benchmark's export)."""
+    try:
+        if pa.default_memory_pool().backend_name == "mimalloc":
+            pa.set_memory_pool(pa.jemalloc_memory_pool())
+    except (NotImplementedError, pa.ArrowException):
+        pass
+
+
+def as_text_batch(batch: pa.RecordBatch) -> pa.RecordBatch:
+    """``batch`` with every column as text, a null as an empty cell (batches from elsewhere: DuckDB, Spark)."""
+    columns = []
+    for column in batch.columns:
+        if column.type != pa.string():
+            column = pc.cast(column, pa.string())
+        if column.null_count:
+            column = pc.fill_null(column, "")
+        columns.append(column)
+    return pa.RecordBatch.from_arrays(columns, names=batch.schema.names)
+
+
+def _buffer(lines: pa.Array) -> memoryview:
+    """The bytes of a string array's values, end to end."""
+    _, offsets, data = lines.buffers()
+    if data is None:  # no cell holds anything
+        return memoryview(b"")
+    offsets = memoryview(offsets).cast("i")  # 32-bit offsets of a string array, in the machine's order
+    return memoryview(data)[offsets[lines.offset]:offsets[lines.offset + len(lines)]]
+
+
+def _quoted(column: pa.Array) -> pa.Array:
+    return pc.binary_join_element_wise('"', pc.replace_substring(column, '"', '""'), '"', "")
+
+
+def excel_safe_column(column: pa.Array) -> pa.Array:
+    """``icvac.writers.excel_safe`` over a column."""
+    formula = pc.and_(pc.match_substring_regex(column, _FORMULA), pc.invert(pc.match_substring_regex(column, _NUMBER)))
+    if not pc.any(formula).as_py():
+        return column
+    return pc.if_else(formula, pc.binary_join_element_wise("'", column, ""), column)
+
+
+def csv_bytes(columns: list[pa.Array], safe: bool = False) -> memoryview:
+    """The rows of ``columns`` as ``icvac.writers.csv_writer`` writes them (after ``excel_safe`` with
+    ``safe``): a cell quoted where it holds a quote, a comma or a line feed, every cell of a row quoted
+    where one holds a carriage return. The dictionary-encoded columns at the end (recode's added ones) are
+    written per distinct combination of their values, and joined to the rest as one cell."""
+    if safe:
+        columns = [_per_value(c, excel_safe_column) for c in columns]
+    if any(_holds(_values(c), b"\r") for c in columns):
+        return _csv_carriage(columns)
+    k = len(columns)
+    while k and isinstance(columns[k - 1], Coded):
+        k -= 1
+    cells = [_per_value(c, _quote_needed) for c in columns[:k]]
+    if k < len(columns):
+        cells.extend(_joined(columns[k:]))
+    else:
+        cells[-1] = pc.binary_join_element_wise(cells[-1], "", "\n")
+    return _buffer(pc.binary_join_element_wise(*cells, ","))
+
+
+def _values(column: pa.Array) -> pa.Array:
+    return column.dictionary if isinstance(column, Coded) else column
+
+
+def _per_value(column: pa.Array, function) -> pa.Array:
+    """``function`` over a column's cells, over its dictionary only where it has one."""
+    if isinstance(column, Coded):
+        return Coded(column.indices, function(column.dictionary))
+    return function(column)
+
+
+def _holds(column: pa.Array, *characters: bytes) -> bool:
+    """Whether some cell of the text column holds one of ``characters``: a look at its bytes, end to end."""
+    data = bytes(_buffer(column))
+    return any(c in data for c in characters)
+
+
+def _quote_needed(column: pa.Array) -> pa.Array:
+    if not _holds(column, b'"', b",", b"\n"):
+        return column
+    needs = pc.match_substring_regex(column, '[",\n]')
+    if not pc.any(needs).as_py():
+        return column
+    return pc.replace_with_mask(column, needs, _quoted(column.filter(needs)))
+
+
+def _joined(columns: list[Coded]) -> list[pa.Array]:
+    """Dictionary columns as text columns, CSV-quoted, the last with the line end: neighbours sharing their
+    indices (recode's coding columns) as one column of their cells joined by commas, formatted once per
+    distinct value."""
+    groups: list[list[Coded]] = []
+    for column in columns:
+        if groups and _same_indices(groups[-1][0], column):
+            groups[-1].append(column)
+        else:
+            groups.append([column])
+    cells = []
+    for k, members in enumerate(groups):
+        end = "\n" if k == len(groups) - 1 else ""
+        rows = zip(*[member.dictionary.to_pylist() for member in members])
+        texts = [",".join(_quote(v) if '"' in v or "," in v or "\n" in v else v for v in row) + end for row in rows]
+        cells.append(pa.array(texts, pa.string()).take(members[0].indices))
+    return cells
+
+
+def _same_indices(a: Coded, b: Coded) -> bool:
+    x, y = a.indices, b.indices
+    return x.type == y.type and len(x) == len(y) and x.offset == y.offset and \
+        x.buffers()[1].address == y.buffers()[1].address and len(a.dictionary) == len(b.dictionary)
+
+
+def _quote(value: str) -> str:
+    return '"' + value.replace('"', '""') + '"'
+
+
+def _csv_carriage(columns: list[pa.Array]) -> memoryview:
+    """As ``csv_bytes``, where some row holds a carriage return: that row with every cell quoted."""
+    columns = [decoded(c) for c in columns]
+    carriage = None
+    for column in columns:
+        has = pc.match_substring(column, "\r")
+        carriage = has if carriage is None else pc.or_(carriage, has)
+    cells = []
+    for column in columns:
+        needs = pc.or_(pc.match_substring_regex(column, '[",\n]'), carriage)
+        cells.append(pc.if_else(needs, _quoted(column), column))
+    cells[-1] = pc.binary_join_element_wise(cells[-1], "", "\n")
+    return _buffer(pc.binary_join_element_wise(*cells, ","))
+
+
+def jsonl_bytes(names: list[str], columns: list[pa.Array]) -> memoryview:
+    """The rows of ``columns`` as JSON Lines, as ``json.dumps(dict(zip(names, row)), ensure_ascii=False)``
+    writes them (``names`` distinct)."""
+    parts = []
+    for k, (name, column) in enumerate(zip(names, columns)):
+        parts.append(("{" if k == 0 else ", ") + json.dumps(name, ensure_ascii=False) + ": ")
+        parts.append(decoded(_per_value(column, _json_strings)))
+    parts.append("}\n")
+    return _buffer(pc.binary_join_element_wise(*parts, ""))
+
+
+def _json_strings(column: pa.Array) -> pa.Array:
+    escape = pc.match_substring_regex(column, r'["\\\x00-\x1f]')
+    plain = pc.binary_join_element_wise('"', column, '"', "")
+    if not pc.any(escape).as_py():
+        return plain
+    dumped = pa.array([json.dumps(v, ensure_ascii=False) for v in column.filter(escape).to_pylist()], pa.string())
+    return pc.replace_with_mask(plain, escape, dumped)
+
+
+def write_bytes(handle: IO, data: memoryview) -> None:
+    """``data`` (UTF-8) to the text handle ``handle``, after what was written to it as text."""
+    handle.flush()
+    handle.buffer.write(data)
