@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from .codes import UNCLASSIFIED
 from .mapping import Mapping, MappingEntry
 from .taxonomy import Taxonomy
-from .text import fold, normalise
+from .text import code_key, fold, normalise
 
 __all__ = ["Matcher", "Match", "Candidate", "METHODS", "UNCLASSIFIED", "DEFAULT_THRESHOLD", "DEFAULT_MARGIN",
            "NEGATIONS", "resolve_conditions"]
@@ -95,6 +95,7 @@ class Matcher:
         self._cache: dict[tuple[str, str], Match] = {}
         self._suggested: dict[tuple[str, int, bool], tuple[Candidate, ...]] = {}
         self._by_code: dict[str, MappingEntry] = {}
+        self._by_code_key: dict[str, MappingEntry | None] = {}  # None: two entries' codes are spelled alike
         self._by_label: dict[str, MappingEntry] = {}
         self._by_norm: dict[str, Candidate] = {}
         self._entries: list[MappingEntry] = []
@@ -103,6 +104,9 @@ class Matcher:
             self._entries.append(entry)
             if entry.source_code:
                 self._by_code.setdefault(entry.source_code.strip(), entry)
+                key = code_key(entry.source_code)
+                if self._by_code_key.setdefault(key, entry) is not entry:
+                    self._by_code_key[key] = None
             for label in entry.labels:
                 self._by_label.setdefault(label.strip(), entry)
                 self._add_choice(Candidate(entry.targets, 100.0, label, entry))
@@ -144,8 +148,10 @@ class Matcher:
         return found
 
     def _chain(self, code: str, label: str) -> Match:
-        if code and code in self._by_code:
-            return self._from_entry("exact-code", self._by_code[code])
+        if code:
+            entry = self._by_code.get(code) or self._by_code_key.get(code_key(code))
+            if entry is not None:  # the code itself, or as written otherwise (T741 for T74.1, 01 or 1.0 for 1)
+                return self._from_entry("exact-code", entry)
         text = label or code
         if text in self._by_label:
             return self._from_entry("exact-label", self._by_label[text])
@@ -153,6 +159,8 @@ class Matcher:
         if known is not None and (known.targets or known.entry is not None):
             return self._from_entry("normalised-label", known.entry) if known.entry else \
                 Match("normalised-label", known.targets, 100.0)
+        if not label:  # a code that is not in the mapping is for a person to read: codes are never fuzzy-matched
+            return Match(UNCLASSIFIED, ())
         if not self._fuzzable(text):
             return Match(UNCLASSIFIED, (), reason=self.scorer.assess(text).reason if text else None)
         verdict = self.scorer.assess(text)

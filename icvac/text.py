@@ -8,6 +8,7 @@ linguistically perfect.
 from __future__ import annotations
 
 import unicodedata
+import re
 from functools import lru_cache
 
 
@@ -37,3 +38,17 @@ def _singular(token: str) -> str:
 def normalise(text: str) -> str:
     """``fold`` plus singular forms: ``"Violences sexuelles"`` -> ``"violence sexuelle"``."""
     return " ".join(_singular(t) for t in fold(text).split())
+
+
+_EXCEL_NUMBER = re.compile(r"\d+(\.0+)?")
+_CODE_MARKS = re.compile(r"[\s.\-_/]")
+
+
+def code_key(code: str) -> str:
+    """A national code as systems and spreadsheets spell it alike: ``T74.1``, ``T741`` and ``t74.1`` ->
+    ``t741``; ``1``, ``01`` and ``1.0`` (a number read back from Excel) -> ``1``. Digits with another decimal
+    part (``1.5``) are left as they are: a code, not a number that lost its form."""
+    key = code.strip().casefold()
+    if _EXCEL_NUMBER.fullmatch(key):
+        return key.split(".")[0].lstrip("0") or "0"
+    return _CODE_MARKS.sub("", key) if any(ch.isalpha() for ch in key) else key

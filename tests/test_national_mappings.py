@@ -139,3 +139,27 @@ def test_mapping_list_shows_system_version_and_entries(icvac):
     assert set(SYSTEMS) <= set(by_name)
     assert by_name["ncands"]["entries"] == 9 and by_name["ncands"]["version"] == "0.1.0"
     assert by_name["icd10"]["source_system"].startswith("ICD-10")
+
+
+@pytest.mark.parametrize("system,variants,expected", [
+    ("icd10", ["T74.1", "T741", "t74.1", " t74.1 ", "T74-1"], "02"),
+    ("ncands", ["4", "04", "4.0", "004"], "03"),
+    ("england-cin", ["SAB", "sab", "S.A.B"], "03"),
+])
+def test_codes_match_in_their_usual_variants(icvac, tmp_path, system, variants, expected):
+    data = tmp_path / "codes.csv"
+    data.write_text("national_code\n" + "\n".join(f'"{v}"' for v in variants) + "\n", encoding="utf-8")
+    out = tmp_path / "out.csv"
+    result = icvac("recode", data, "--mapping", system, "--column", "national_code=national_code", "-o", out)
+    assert result.exit_code == 0, result.stderr
+    rows = _rows(out)
+    assert [(r["icvac_level1"], r["icvac_match"]) for r in rows] == [(expected, "exact-code")] * len(variants)
+
+
+def test_unknown_codes_are_never_fuzzy_matched(icvac, tmp_path):
+    data = tmp_path / "codes.csv"
+    data.write_text("national_code\nsexual_assualt\nT74.5\n1.5\n", encoding="utf-8")
+    out = tmp_path / "out.csv"
+    result = icvac("recode", data, "--mapping", "primero", "--column", "national_code=national_code", "-o", out)
+    assert result.exit_code == 0, result.stderr
+    assert [(r["icvac_code"], r["icvac_match"]) for r in _rows(out)] == [("unclassified", "unclassified")] * 3
