@@ -51,6 +51,14 @@ def test_search_ranks_sexual_violence_first(icvac, query):
     assert hits[0]["score"] >= hits[1]["score"] >= hits[2]["score"]
 
 
+@pytest.mark.parametrize("query,reason", [("No Alleged Maltreatment", "negated"), ("Child Mother", "not-an-act"),
+                                          ("Abus sexuel", None)])
+def test_search_json_says_when_a_draft_would_not_code(icvac, query, reason):
+    result, hits = icvac.json("taxonomy", "search", query, "--format", "json")
+    assert result.exit_code == 0 and hits
+    assert {hit["abstain"] for hit in hits} == {reason}
+
+
 def test_export_json_has_categories_with_definitions(icvac):
     result, doc = icvac.json("taxonomy", "export", "--format", "json")
     assert result.exit_code == 0

@@ -106,19 +106,20 @@ def search(
     """Rank categories for TEXT over titles, synonyms, inclusions and definitions in every language.
 
     Accents, case, word order and a one-letter typo do not matter; words found in many categories weigh
-    little. In table format, a note on stderr says when the suggester would not code TEXT, and why
+    little. A note on stderr (in JSON, each hit's `abstain`) says when the suggester would not code TEXT, and why
     (missing, negated, not-an-act, residual, composite, tie…).
 
     Example: icvac taxonomy search "abus sexuel"
     """
     taxonomy = load_taxonomy_for_command(taxonomy_file)
     hits = taxonomy.search(text, limit=limit)
-    if fmt is ReportFormat.json:
-        emit_json([{"code": h.code, "title": h.title, "score": h.score, "matched": h.matched} for h in hits])
-        return
     from icvac.scoring import scorer_for
 
     verdict = scorer_for(taxonomy).assess(text)
+    if fmt is ReportFormat.json:  # each hit says whether a draft would code the text, and if not, why
+        emit_json([{"code": h.code, "title": h.title, "score": h.score, "matched": h.matched,
+                    "abstain": verdict.reason, "branches": list(verdict.branches or ())} for h in hits])
+        return
     if verdict.reason:
         branches = f" (branches {', '.join(verdict.branches)})" if verdict.branches else ""
         info(f"a draft would not code this: {verdict.reason}{branches}")
