@@ -6,6 +6,7 @@ at the edge, and nowhere else.
 from __future__ import annotations
 
 import signal
+import sys
 from typing import Annotated, Optional
 
 import typer
@@ -132,13 +133,20 @@ from . import agree_cmd  # noqa: E402,F401
 
 
 def _terminate(signum, frame):
-    # SIGTERM takes the same path as Ctrl-C, so atomic outputs clean up their temporary files.
+    # SIGTERM takes the same path as Ctrl-C, so atomic outputs clean up their temporary files; a second
+    # one while they do is ignored, so that the clean-up is not cut short.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     raise KeyboardInterrupt
 
 
 def main() -> None:
     signal.signal(signal.SIGTERM, _terminate)
-    app(prog_name="icvac")
+    try:
+        app(prog_name="icvac")
+    except KeyboardInterrupt:
+        # an interrupt that arrives after the first was reported (while its clean-up ran) must still end
+        # with the documented 130, not with the interpreter's death by SIGINT
+        sys.exit(130)
 
 
 __all__ = ["app", "main"]
