@@ -70,12 +70,9 @@ def _e(value) -> str:
 
 
 def _table(head: list[str], rows: list[list[str]], numeric: set[int] = frozenset()) -> list[str]:
-    out = ["<table>", "<tr>" + "".join(f"<th>{_e(h)}</th>" for h in head) + "</tr>"]
-    for row in rows:
-        out.append("<tr>" + "".join(f'<td class="n">{_e(cell)}</td>' if i in numeric else f"<td>{_e(cell)}</td>"
-                                    for i, cell in enumerate(row)) + "</tr>")
-    out.append("</table>")
-    return out
+    from .report import _table as html_table  # the validation report's table, given escaped cells
+
+    return html_table(head, [[_e(cell) for cell in row] for row in rows], numeric)
 
 
 def _count(v: float) -> str:
