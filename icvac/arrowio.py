@@ -24,6 +24,12 @@ from typing import IO, Iterator
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
+import pyarrow.lib
+
+# Arrow's own SIGINT handler (its stop token) can end the process by SIGINT after icvac has reported the
+# interrupt and cleaned up (seen under load: exit -2 instead of 130); Python's handler alone raises
+# KeyboardInterrupt between batches, which takes the same clean-up path as everywhere else.
+pyarrow.lib.enable_signal_handlers(False)
 
 from .readers import FIELD_LIMIT, ReadOptions, Table
 from .writers import FORMULA_PREFIXES
