@@ -4,6 +4,7 @@ records (tests/fixtures/national: every row with a messy or junk label and every
 from __future__ import annotations
 
 import csv
+import functools
 import json
 from pathlib import Path
 
@@ -31,11 +32,16 @@ def _source_code(system: str, row: dict[str, str]) -> str:
     (the messy labels differ from theirs by case, spacing, punctuation or one letter)."""
     if row["national_code"]:
         return row["national_code"]
+    labelled = _labels(system)
+    label, score, _ = process.extractOne(row["national_label"].casefold(), labelled.keys(), scorer=fuzz.ratio)
+    return labelled[label] if score >= 75 else ""
+
+
+@functools.lru_cache(maxsize=None)
+def _labels(system: str) -> dict[str, str]:
+    """Casefolded label -> code of each entry of a shipped mapping, read once per system."""
     entries = yaml.safe_load((MAPPINGS / f"{system}.yaml").read_text(encoding="utf-8"))["categories"]
-    labelled = [(e["source_label"].casefold(), e["source_code"]) for e in entries if "source_label" in e]
-    label, score, _ = process.extractOne(row["national_label"].casefold(), dict(labelled).keys(),
-                                         scorer=fuzz.ratio)
-    return dict(labelled)[label] if score >= 75 else ""
+    return {e["source_label"].casefold(): e["source_code"] for e in entries if "source_label" in e}
 
 
 def _expected(system: str, row: dict[str, str]) -> str:
