@@ -13,7 +13,7 @@ import os
 from typing import Callable, Iterator, Sequence
 
 from .agreement import Estimate
-from .reliability import AgreementReport, EvaluationReport, Listed, Matrix
+from .reliability_model import AgreementReport, EvaluationReport, Listed, Matrix
 from .writers import Staging, atomic_output, csv_writer, excel_safe
 
 __all__ = ["listed_csv_writer", "render_agreement_html", "render_evaluation_html", "LISTED_FIELDS",

@@ -21,7 +21,7 @@ Rules (the README and ``--help`` say the same):
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from itertools import combinations
 from typing import Callable, Mapping, Sequence
 
@@ -30,6 +30,8 @@ from .codes import UNCLASSIFIED
 from .errors import UsageError
 from .joining import JOIN, CodeLevels, Coding, JoinStats, Tally, join_codings
 from .readers import ReadOptions
+from .reliability_model import (AgreementReport, CategoryScore, EvaluationReport, LevelAccuracy, LevelAgreement,
+                                Listed, Matrix, MethodAccuracy, rounded)
 from .taxonomy import Taxonomy
 
 __all__ = ["AgreementReport", "EvaluationReport", "LevelAgreement", "LevelAccuracy", "Matrix", "Listed",
@@ -39,163 +41,6 @@ MAX_LISTED = 20
 NOT_IN_FILE = "(not in file)"
 STATUSES = ("disagree", "missing-coding", "unmatched", "wrong", "no-gold")
 OnRecord = Callable[["Listed"], None]
-
-
-@dataclass(frozen=True)
-class Listed:
-    """A record that needs a look: its id, why, the first level where the codings differ, and each
-    coding at the finest level (codes only; ``invalid`` stands for anything else)."""
-
-    id: str
-    status: str
-    level: int | None
-    codes: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Matrix:
-    """Rows x columns counts at one level. ``kind``: ``A x B`` (coder A's rows, B's columns),
-    ``gold x coded``, or ``coincidence`` (three coders or more: pairs of codings, each unit weighing 1)."""
-
-    level: int
-    kind: str
-    categories: tuple[str, ...]
-    counts: tuple[tuple[float, ...], ...]
-
-    def to_dict(self) -> dict:
-        return {"level": self.level, "kind": self.kind, "categories": list(self.categories),
-                "counts": [[_num(v) for v in row] for row in self.counts]}
-
-
-@dataclass(frozen=True)
-class LevelAgreement:
-    level: int
-    compared: int                  # records with two codings or more
-    percent: Estimate
-    kappa: Estimate
-    kappa_kind: str                # cohen (two coders) or fleiss (three or more; records coded by all)
-    alpha: Estimate
-    per_act: float | None
-
-    def to_dict(self) -> dict:
-        return {"level": self.level, "compared": self.compared, "percent_agreement": self.percent.to_dict(),
-                "kappa": {"kind": self.kappa_kind, **self.kappa.to_dict()},
-                "krippendorff_alpha": self.alpha.to_dict(), "per_act_agreement": _num(self.per_act)}
-
-
-@dataclass
-class AgreementReport:
-    taxonomy: str
-    stats: JoinStats
-    levels: list[LevelAgreement]
-    matrices: list[Matrix]
-    most_disagreement: list[dict]
-    multi_act: dict
-    counts: dict                       # records by status
-    listed: list[Listed] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-
-    def to_dict(self) -> dict:
-        return {"command": "agree", "taxonomy": self.taxonomy, "files": _files(self.stats),
-                "records": {"joined": self.stats.records, "in_every_file": self.stats.in_every_file,
-                            **self.counts},
-                "levels": [lv.to_dict() for lv in self.levels], "multi_act": self.multi_act,
-                "confusion": [m.to_dict() for m in self.matrices], "most_disagreement": self.most_disagreement,
-                "listed": [_listed(x) for x in self.listed], "warnings": self.warnings}
-
-
-@dataclass(frozen=True)
-class LevelAccuracy:
-    level: int
-    compared: int
-    accuracy: Estimate
-    accuracy_of_coded: Estimate
-    kappa: Estimate
-    per_act: float | None
-
-    def to_dict(self) -> dict:
-        return {"level": self.level, "compared": self.compared, "accuracy": self.accuracy.to_dict(),
-                "accuracy_of_coded": self.accuracy_of_coded.to_dict(), "kappa": self.kappa.to_dict(),
-                "per_act_accuracy": _num(self.per_act)}
-
-
-@dataclass(frozen=True)
-class MethodAccuracy:
-    method: str
-    records: int
-    accuracy: tuple[Estimate, ...]      # one per level
-
-    def to_dict(self) -> dict:
-        return {"method": self.method, "records": self.records,
-                "accuracy": {str(i + 1): e.to_dict() for i, e in enumerate(self.accuracy)}}
-
-
-@dataclass(frozen=True)
-class CategoryScore:
-    code: str
-    title: str
-    gold: int
-    coded: int
-    correct: int
-
-    @property
-    def precision(self) -> float | None:
-        return self.correct / self.coded if self.coded else None
-
-    @property
-    def recall(self) -> float | None:
-        return self.correct / self.gold if self.gold else None
-
-    @property
-    def f1(self) -> float | None:
-        total = self.gold + self.coded
-        return 2 * self.correct / total if total else None
-
-    def to_dict(self) -> dict:
-        return {"code": self.code, "title": self.title, "gold": self.gold, "coded": self.coded,
-                "correct": self.correct, "precision": _num(self.precision), "recall": _num(self.recall),
-                "f1": _num(self.f1)}
-
-
-@dataclass
-class EvaluationReport:
-    taxonomy: str
-    stats: JoinStats
-    level: int                          # the level of the categories and the confusion matrix
-    coverage: dict
-    levels: list[LevelAccuracy]
-    by_method: list[MethodAccuracy]
-    categories: list[CategoryScore]
-    matrix: Matrix
-    counts: dict
-    listed: list[Listed] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-
-    def to_dict(self) -> dict:
-        return {"command": "evaluate", "taxonomy": self.taxonomy, "files": _files(self.stats),
-                "records": {"joined": self.stats.records, "in_both_files": self.stats.in_every_file, **self.counts},
-                "coverage": self.coverage, "levels": [lv.to_dict() for lv in self.levels],
-                "by_method": [m.to_dict() for m in self.by_method], "category_level": self.level,
-                "categories": [c.to_dict() for c in self.categories], "confusion": self.matrix.to_dict(),
-                "listed": [_listed(x) for x in self.listed], "warnings": self.warnings}
-
-
-def _num(x: float | None) -> float | None:
-    return None if x is None else round(x, 6)
-
-
-def _files(stats: JoinStats) -> list[dict]:
-    return [{"coder": _letter(i), "file": name, "rows": stats.rows[i], "blank_ids": stats.blank_ids[i],
-             "repeated_ids": stats.repeated_ids[i], "records_missing": stats.missing_from[i]}
-            for i, name in enumerate(stats.files)]
-
-
-def _listed(x: Listed) -> dict:
-    return {"id": x.id, "status": x.status, "level": x.level, "codes": list(x.codes)}
-
-
-def _letter(i: int) -> str:
-    return chr(ord("A") + i) if i < 26 else f"C{i + 1}"
 
 
 def _check_level(levels: CodeLevels, level: int) -> None:
@@ -370,8 +215,8 @@ def _multi_act(patterns: Mapping[tuple, int], levels: CodeLevels) -> dict:
     compared = sum(c for cells, c in patterns.items() if any(levels.act_count(x) > 1 for x in cells)
                    and sum(levels.values(x)[-1] is not None for x in cells) >= 2)
     return {"records": records, "compared": compared,
-            "exact_set_agreement": _num(same / compared) if compared else None,
-            "per_act_agreement": _num(inter / union) if union else None}
+            "exact_set_agreement": rounded(same / compared) if compared else None,
+            "per_act_agreement": rounded(inter / union) if union else None}
 
 
 def _warnings(stats: JoinStats, compared: int) -> list[str]:
@@ -491,7 +336,7 @@ def _coverage(patterns, levels: CodeLevels) -> dict:
         value = levels.values(cell)[0]
         coded += count * (value is not None and _is_coded(value))
     return {"records": records, "coded": coded, "unclassified": records - coded,
-            "share": _num(coded / records) if records else None}
+            "share": rounded(coded / records) if records else None}
 
 
 def _by_method(patterns, levels: CodeLevels) -> list[MethodAccuracy]:
