@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from .errors import UsageError, shown, shown_list
 from .text import fold
 
-__all__ = ["ROLES", "VARIABLE_ROLES", "CODED_ROLES", "ColumnMap", "Recoded", "parse_column_options",
+__all__ = ["ROLES", "VARIABLE_ROLES", "ColumnMap", "Recoded", "parse_column_options",
            "resolve_columns", "recoded_columns", "resolve_recoded"]
 
 VARIABLE_ROLES = (
@@ -24,9 +24,6 @@ ROLES = (
     "id", "icvac_code", "victim_age", "victim_birth_date", "incident_date", *VARIABLE_ROLES,
     "national_code", "national_label",
 )
-# Roles whose values are codes, numbers or dates: safe to quote in a message. National labels are
-# short category names too, but they are typed by people, so they are quoted only in review files.
-CODED_ROLES = frozenset(ROLES) - {"id", "national_label"}
 
 
 @dataclass(frozen=True)
@@ -41,12 +38,6 @@ class ColumnMap:
 
     def name(self, role: str) -> str:
         return self.header[self.index[role]]
-
-    def role_of(self, column: int) -> str | None:
-        for role, i in self.index.items():
-            if i == column:
-                return role
-        return None
 
 
 def parse_column_options(values: list[str] | None, roles=ROLES) -> dict[str, str]:

@@ -16,7 +16,7 @@ from .checks import CHECKS
 from .validate import Issue, Report
 from .writers import Staging, atomic_output, csv_writer, excel_safe
 
-__all__ = ["REPORT_FORMAT_DOC", "ISSUE_FIELDS", "report_json", "issues_csv_writer", "render_html", "checks_records"]
+__all__ = ["REPORT_FORMAT_DOC", "ISSUE_FIELDS", "issues_csv_writer", "render_html", "checks_records"]
 
 ISSUE_FIELDS = ("row", "id", "column", "slug", "severity", "message")
 
@@ -48,10 +48,6 @@ One JSON object on stdout:
 Messages quote a value only from coded columns (codes, numbers, dates); values of columns with no role
 are never shown. `--issues FILE.csv` writes every issue with the columns `row,id,column,slug,severity,message`.
 """
-
-
-def report_json(report: Report) -> dict:
-    return report.to_dict()
 
 
 def checks_records() -> list[dict]:
