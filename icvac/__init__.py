@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import importlib
 
-__version__ = "0.1.0"
-
 _EXPORTS = {
     "errors": ("ConfigFileError", "ExitCode", "IcvacError", "InputError", "MappingError", "OutputError",
                "Problem", "TaxonomyError", "UsageError"),
@@ -48,7 +46,30 @@ _WHERE = {name: (module, name) for module, names in _EXPORTS.items() for name in
 __all__ = ["__version__", *sorted(_WHERE)]
 
 
+def _version() -> str:
+    """The version of the installed distribution; pyproject.toml is the one place it is written.
+
+    Read on first use only: importlib.metadata costs more to import than the rest of ``icvac --help``."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("icvac")
+    except PackageNotFoundError:  # a source checkout on sys.path, never installed
+        import re
+        from pathlib import Path
+
+        try:
+            text = (Path(__file__).resolve().parent.parent / "pyproject.toml").read_text(encoding="utf-8")
+        except OSError:
+            return "0+unknown"
+        found = re.search(r'^version\s*=\s*"([^"]+)"', text, re.M)
+        return found.group(1) if found else "0+unknown"
+
+
 def __getattr__(name: str):
+    if name == "__version__":
+        value = globals()["__version__"] = _version()
+        return value
     where = _WHERE.get(name)
     if where is None:
         raise AttributeError(f"module 'icvac' has no attribute {name!r}")
