@@ -17,6 +17,7 @@ class ExitCode(enum.IntEnum):
     DATA_INVALID = 1
     USAGE = 2
     UNREADABLE = 3
+    INTERRUPTED = 130  # Ctrl-C or SIGTERM: 128 + SIGINT, as a shell reports a command killed by Ctrl-C
 
 
 # Characters that would break a one-line message (line breaks, controls, bidi overrides), and lone

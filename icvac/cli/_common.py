@@ -10,16 +10,18 @@ to stderr, nothing else is printed there, so that stderr stays parseable.
 from __future__ import annotations
 
 import enum
+import functools
+import inspect
 import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Iterable, Mapping, Optional
+from typing import Annotated, Any, Callable, Iterable, Mapping, Optional
 
 import typer
 
 from icvac.columns import ROLES
-from icvac.errors import UsageError
+from icvac.errors import ExitCode, UsageError
 
 
 @dataclass
@@ -37,6 +39,10 @@ class Settings:
 
 
 SETTINGS = Settings()
+
+# A hint for a value that is not one of an option's choices, for the mistakes people make:
+# (command path without "icvac", parameter name) -> text. Command modules add their own.
+CHOICE_HINTS: dict[tuple[str, str], str] = {}
 
 
 class Lang(str, enum.Enum):
@@ -72,7 +78,12 @@ FormatOption = Annotated[
 OutputOption = Annotated[str, typer.Option("--output", "-o", metavar="FILE", help="File to write, or - for stdout.")]
 
 
-# How to read a data file: the same options, names and help in every command that reads one.
+# How to read a data file: the same argument, options, names and help in every command that reads one.
+DATA_HELP = "Data file (.csv, .xlsx or .jsonl); - reads CSV from stdin."
+DataArgument = Annotated[str, typer.Argument(metavar="DATA", show_default=False, help=DATA_HELP)]
+OptionalDataArgument = Annotated[Optional[str], typer.Argument(metavar="DATA", show_default=False, help=DATA_HELP)]
+
+
 class InputFormat(str, enum.Enum):
     csv = "csv"
     xlsx = "xlsx"
@@ -97,6 +108,56 @@ ColumnOption = Annotated[Optional[list[str]], typer.Option(
     "--column", "-c", metavar="ROLE=NAME", show_default=False,
     help="Point a role at a column of the data, e.g. victim_sex=Sexe (repeatable). Roles: "
          + ", ".join(ROLES) + ".")]
+
+# The reader options as one group, in the order --help lists them.
+_READER_PARAMETERS = (
+    ("input_format", InputFormatOption, None), ("encoding", EncodingOption, None),
+    ("delimiter", DelimiterOption, None), ("sheet", SheetOption, None), ("header_row", HeaderRowOption, 1),
+)
+
+
+def reader_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Give a command the reader options (--input-format, --encoding, --delimiter, --sheet, --header-row)
+    in place of its keyword-only parameter ``read``, which receives them as one ``readers.ReadOptions``::
+
+        @reader_options
+        def tabulate(data: DataArgument, ..., *, read: ReadOptions, taxonomy_file: TaxonomyOption = None):
+
+    Typer sees the five options where ``read`` stands, so every command lists them in the same place
+    of its --help, with the same names and help."""
+    signature = inspect.signature(command)
+    if "read" not in signature.parameters:
+        raise TypeError(f"{command.__name__} has no `read` parameter to receive the reader options")
+    names = [name for name, _, _ in _READER_PARAMETERS]
+    # typer reads the signature with eval_str=True, but a signature given as __signature__ is taken as it is:
+    # the annotations must be objects, not the strings `from __future__ import annotations` leaves
+    hints = {name: _evaluated(command, name, p.annotation) for name, p in signature.parameters.items()
+             if name != "read"}
+    parameters = []
+    for name, parameter in signature.parameters.items():
+        if name == "read":
+            parameters += [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, annotation=a, default=d)
+                           for n, a, d in _READER_PARAMETERS]
+        else:
+            parameters.append(parameter.replace(annotation=hints[name]))
+
+    @functools.wraps(command)
+    def with_read_options(*args: Any, **kwargs: Any) -> Any:
+        given = [kwargs.pop(name) for name in names]
+        return command(*args, read=read_options(*given), **kwargs)
+
+    with_read_options.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
+    with_read_options.__annotations__ = {p.name: p.annotation for p in parameters}
+    return with_read_options
+
+
+def _evaluated(function: Callable[..., Any], name: str, annotation: Any) -> Any:
+    if not isinstance(annotation, str):
+        return annotation
+    try:  # as inspect.signature(eval_str=True) does, one annotation at a time
+        return eval(annotation, function.__globals__)
+    except NameError as exc:
+        raise TypeError(f"{function.__name__}: the annotation of {name} cannot be resolved: {exc}") from None
 
 
 def read_options(input_format: Optional[InputFormat], encoding: Optional[str], delimiter: Optional[str],
@@ -225,3 +286,19 @@ def problem_line(path, problem) -> str:
     """``FILE: where (line N): message`` for a problem in a taxonomy or mapping file; the severity is
     said by error() or warn()."""
     return f"{path}: {problem.format().removeprefix(problem.severity + ': ')}"
+
+
+def report_problems(path, problems, fmt: ReportFormat, verdict: Optional[str], **counts: Any) -> None:
+    """What `taxonomy check` and `mapping check` print: every problem of the file at once, as JSON or one line
+    each on stderr, then ``verdict`` (the file read: "valid, 58 categories…"; None when it could not be).
+    ``counts`` join the JSON report before its problems. Exit 1 when a problem is an error."""
+    errors = sum(p.severity == "error" for p in problems)
+    if fmt is ReportFormat.json:
+        emit_json({"file": str(path), "valid": not errors, "errors": errors, "warnings": len(problems) - errors,
+                   **counts, "problems": [p.to_dict() for p in problems]})
+    else:
+        for p in problems:
+            (warn if p.severity == "warning" else error)(problem_line(path, p))
+        info(f"{path}: {verdict}" if verdict is not None else f"{path}: {errors} error(s)")
+    if errors:
+        raise typer.Exit(int(ExitCode.DATA_INVALID))

@@ -1,14 +1,15 @@
 """``icvac agree`` and ``icvac evaluate``: how reliable is the coding."""
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from . import app
-from ._common import DelimiterOption, EncodingOption, FormatOption, HeaderRowOption, InputFormatOption, \
-    JobsOption, ReportFormat, SheetOption, TaxonomyOption, emit_json, error, load_taxonomy_for_command, one_stdout, \
-    read_options, stdout_console, warn
+from ._common import FormatOption, JobsOption, ReportFormat, TaxonomyOption, emit_json, error, \
+    load_taxonomy_for_command, one_stdout, reader_options, stdout_console, warn
+
+if TYPE_CHECKING:
+    from icvac.readers import ReadOptions
 
 IdOption = Annotated[str, typer.Option("--id", metavar="COLUMN", help="Column holding the record id, in every file.")]
 CodeColumnOption = Annotated[str, typer.Option("--code-column", metavar="COLUMN",
@@ -50,7 +51,7 @@ def _write(render, report_file, listed_file, coders, run):
     return result
 
 
-@app.command("agree")
+@reader_options
 def agree_command(
     files: Annotated[list[str], typer.Argument(metavar="A B [C ...]", show_default=False,
                                                help="Two or more codings of the same records (CSV, .xlsx or .jsonl); "
@@ -65,11 +66,8 @@ def agree_command(
     bootstrap: Annotated[int, typer.Option("--bootstrap", min=0, help="Bootstrap resamples for the intervals that "
                                                                       "have no closed form; 0 for none.")] = 1000,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the bootstrap: same seed, same intervals.")] = 0,
-    input_format: InputFormatOption = None,
-    encoding: EncodingOption = None,
-    delimiter: DelimiterOption = None,
-    sheet: SheetOption = None,
-    header_row: HeaderRowOption = 1,
+    *,
+    read: ReadOptions,
     jobs: JobsOption = None,
     taxonomy_file: TaxonomyOption = None,
 ) -> None:
@@ -98,10 +96,9 @@ def agree_command(
     printed = _outputs(report_file, listed_file, fmt, [*files, taxonomy_file])
     taxonomy = load_taxonomy_for_command(taxonomy_file)
     coders = [chr(65 + i) if i < 26 else f"C{i + 1}" for i in range(len(files))]
-    options = read_options(input_format, encoding, delimiter, sheet, header_row)
     report = _write(render_agreement_html, report_file, listed_file, coders,
                     lambda write: agree(files, taxonomy, id_column=id_column, code_column=code_column, level=level,
-                                        read_options=options, max_listed=max_listed, replicates=bootstrap, seed=seed,
+                                        read_options=read, max_listed=max_listed, replicates=bootstrap, seed=seed,
                                         on_record=write, jobs=jobs))
     for message in report.warnings:
         warn(message)
@@ -112,7 +109,7 @@ def agree_command(
     _exit_if_nothing_compared(report.levels[0].compared)
 
 
-@app.command("evaluate")
+@reader_options
 def evaluate_command(
     coded: Annotated[str, typer.Argument(metavar="CODED", help="The coding to check, e.g. `icvac recode` output.")],
     gold: Annotated[str, typer.Option("--gold", metavar="GOLD", help="The reference coding of the same records.")],
@@ -125,11 +122,8 @@ def evaluate_command(
     report_file: ReportOption = None,
     listed_file: ListedOption = None,
     max_listed: MaxListedOption = 20,
-    input_format: InputFormatOption = None,
-    encoding: EncodingOption = None,
-    delimiter: DelimiterOption = None,
-    sheet: SheetOption = None,
-    header_row: HeaderRowOption = 1,
+    *,
+    read: ReadOptions,
     jobs: JobsOption = None,
     taxonomy_file: TaxonomyOption = None,
 ) -> None:
@@ -152,10 +146,9 @@ def evaluate_command(
 
     printed = _outputs(report_file, listed_file, fmt, [coded, gold, taxonomy_file])
     taxonomy = load_taxonomy_for_command(taxonomy_file)
-    options = read_options(input_format, encoding, delimiter, sheet, header_row)
     report = _write(render_evaluation_html, report_file, listed_file, ["coded", "gold"],
                     lambda write: evaluate(coded, gold, taxonomy, id_column=id_column, code_column=code_column,
-                                           gold_column=gold_column, level=level, read_options=options,
+                                           gold_column=gold_column, level=level, read_options=read,
                                            max_listed=max_listed, on_record=write, jobs=jobs))
     for message in report.warnings:
         warn(message)

@@ -2,19 +2,19 @@
 from __future__ import annotations
 
 import enum
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
 from icvac.errors import UsageError
 
-from . import app
-from ._common import ColumnOption, DelimiterOption, EncodingOption, FormatOption, HeaderRowOption, \
-    InputFormatOption, ReportFormat, SheetOption, TaxonomyOption, chosen_format, emit_json, info, \
-    load_taxonomy_for_command, OutputOption, problem_line, read_options, stdout_console, warn
+from ._common import DATA_HELP, ColumnOption, FormatOption, OutputOption, ReportFormat, TaxonomyOption, chosen_format, \
+    emit_json, info, load_taxonomy_for_command, problem_line, reader_options, stdout_console, warn
+
+if TYPE_CHECKING:
+    from icvac.readers import ReadOptions
 
 crosswalk_app = typer.Typer(rich_markup_mode=None)
-app.add_typer(crosswalk_app, name="crosswalk")
 
 
 class Direction(str, enum.Enum):
@@ -106,18 +106,15 @@ def crosswalk(
 
 
 @crosswalk_app.command("coverage")
+@reader_options
 def coverage(
     mapping: MappingOption = None,
     data: Annotated[Optional[str], typer.Option(
         "--data", metavar="DATA", show_default=False,
-        help="Also count the national categories in this data file (CSV, Excel, JSON Lines; - for CSV on "
-             "stdin) that the mapping does not know.")] = None,
+        help=f"Also count the national categories in DATA that the mapping does not know. {DATA_HELP}")] = None,
     column: ColumnOption = None,
-    input_format: InputFormatOption = None,
-    encoding: EncodingOption = None,
-    delimiter: DelimiterOption = None,
-    sheet: SheetOption = None,
-    header_row: HeaderRowOption = 1,
+    *,
+    read: ReadOptions,
     fmt: FormatOption = ReportFormat.table,
     taxonomy_file: TaxonomyOption = None,
 ) -> None:
@@ -140,8 +137,7 @@ def coverage(
     overrides = parse_column_options(column, roles=("national_code", "national_label"))
     if overrides and data is None:
         raise UsageError("--column applies to --data; give the data file too")
-    options = read_options(input_format, encoding, delimiter, sheet, header_row)
-    report = make_coverage(mapping_, taxonomy, data, options, overrides)
+    report = make_coverage(mapping_, taxonomy, data, read, overrides)
     if report.rows_read == 0:
         warn(f"{data}: no data rows (only a header)")
     if fmt is ReportFormat.json:

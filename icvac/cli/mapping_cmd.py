@@ -1,21 +1,21 @@
 """``icvac mapping …``: check mappings, import review decisions, draft a mapping from labels."""
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
 from icvac.errors import ExitCode
 
-from . import app
-from ._common import DelimiterOption, EncodingOption, FormatOption, HeaderRowOption, InputFormatOption, \
-    ReportFormat, SheetOption, TaxonomyOption, emit_json, error, info, load_taxonomy_for_command, problem_line, \
-    read_options, stdout_console, warn
+from ._common import DataArgument, FormatOption, ReportFormat, TaxonomyOption, emit_json, error, info, \
+    load_taxonomy_for_command, problem_line, reader_options, report_problems, stdout_console, warn
+
+if TYPE_CHECKING:
+    from icvac.readers import ReadOptions
 
 mapping_app = typer.Typer(help="Check mapping files, import review decisions, draft a mapping.\n\n"
                                "Example: icvac mapping check mappings/gbvims.yaml",
                           no_args_is_help=True, rich_markup_mode=None)
-app.add_typer(mapping_app, name="mapping")
 
 MappingOption = Annotated[str, typer.Option("--mapping", "-m", metavar="FILE", help="Mapping YAML file to update.")]
 
@@ -38,20 +38,9 @@ def check(
     taxonomy = load_taxonomy_for_command(taxonomy_file)
     path = resolve_mapping_path(file)
     mapping, problems = check_mapping(path, taxonomy)
-    errors = [p for p in problems if p.severity == "error"]
-    if fmt is ReportFormat.json:
-        emit_json({"file": str(path), "valid": not errors, "errors": len(errors),
-                   "warnings": len(problems) - len(errors), "entries": len(mapping.entries) if mapping else None,
-                   "problems": [p.to_dict() for p in problems]})
-    else:
-        for p in problems:
-            (warn if p.severity == "warning" else error)(problem_line(path, p))
-        if mapping is not None:
-            info(f"{path}: valid, {len(mapping.entries)} entries; status {mapping.status}")
-        else:
-            info(f"{path}: {len(errors)} error(s)")
-    if errors:
-        raise typer.Exit(int(ExitCode.DATA_INVALID))
+    report_problems(path, problems, fmt, None if mapping is None else
+                    f"valid, {len(mapping.entries)} entries; status {mapping.status}",
+                    entries=len(mapping.entries) if mapping else None)
 
 
 @mapping_app.command("list")
@@ -130,20 +119,17 @@ def review_import(
 
 
 @mapping_app.command("draft")
+@reader_options
 def draft(
-    values: Annotated[str, typer.Argument(metavar="DATA", help="Data file holding national labels (.csv, .xlsx, "
-                                          ".jsonl); - reads CSV from stdin.")],
+    values: DataArgument,
     label_column: Annotated[str, typer.Option("--label-column", metavar="NAME", show_default=False,
                                               help="Column holding the national labels.")],
     output: Annotated[str, typer.Option("--output", "-o", metavar="FILE", help="Draft mapping to write, or - "
                                         "for stdout.")] = "-",
     date: Annotated[Optional[str], typer.Option("--date", help="Date written in the draft (YYYY-MM-DD); today "
                                                 "when omitted.")] = None,
-    input_format: InputFormatOption = None,
-    encoding: EncodingOption = None,
-    delimiter: DelimiterOption = None,
-    sheet: SheetOption = None,
-    header_row: HeaderRowOption = 1,
+    *,
+    read: ReadOptions,
     taxonomy_file: TaxonomyOption = None,
 ) -> None:
     """Bootstrap a mapping from a column of national labels: counts and top-3 suggestions, for review.
@@ -156,7 +142,7 @@ def draft(
     taxonomy = load_taxonomy_for_command(taxonomy_file)
     refuse_overwrite(output, values, taxonomy_file)
     text = draft_mapping(values, label_column, taxonomy, date=date,
-                         read=read_options(input_format, encoding, delimiter, sheet, header_row))
+                         read=read)
     with atomic_output(output) as handle:
         handle.write(text)
     if output != "-":

@@ -3,16 +3,18 @@ from __future__ import annotations
 
 import enum
 import sys
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
 from icvac.errors import ExitCode
 
-from . import CHOICE_HINTS, app
-from ._common import SETTINGS, ColumnOption, DelimiterOption, EncodingOption, HeaderRowOption, JobsOption, \
-    InputFormatOption, ReportFormat, SheetOption, TaxonomyOption, chosen_format, emit_json, info, \
-    load_taxonomy_for_command, machine_output, one_stdout, problem_line, read_options, show_progress, warn
+from ._common import CHOICE_HINTS, SETTINGS, ColumnOption, DataArgument, JobsOption, ReportFormat, TaxonomyOption, \
+    chosen_format, emit_json, info, load_taxonomy_for_command, machine_output, one_stdout, problem_line, \
+    reader_options, show_progress, warn
+
+if TYPE_CHECKING:
+    from icvac.readers import ReadOptions
 
 
 class OutputFormat(str, enum.Enum):
@@ -25,10 +27,9 @@ CHOICE_HINTS[("recode", "fmt")] = ("For JSON Lines data write --format jsonl; fo
                                    "--summary json.")
 
 
-@app.command("recode")
+@reader_options
 def recode(
-    data: Annotated[str, typer.Argument(metavar="DATA", help="Data file (.csv, .xlsx, .jsonl), or - for CSV on "
-                                        "stdin.")],
+    data: DataArgument,
     mapping: Annotated[str, typer.Option("--mapping", "-m", metavar="FILE", help="Mapping YAML file, or the name "
                                          "of a bundled mapping (see `icvac mapping list`).")],
     output: Annotated[str, typer.Option("--output", "-o", metavar="FILE", help="Output file, or - for stdout. A "
@@ -56,11 +57,8 @@ def recode(
     fail_on_unclassified: Annotated[bool, typer.Option("--fail-on-unclassified", help="Exit 1 when any record "
                                                        "is unclassified.")] = False,
     jobs: JobsOption = None,
-    input_format: InputFormatOption = None,
-    encoding: EncodingOption = None,
-    delimiter: DelimiterOption = None,
-    sheet: SheetOption = None,
-    header_row: HeaderRowOption = 1,
+    *,
+    read: ReadOptions,
     taxonomy_file: TaxonomyOption = None,
 ) -> None:
     """Code every record of DATA into ICVAC with a mapping; rows keep their order and columns.
@@ -95,7 +93,7 @@ def recode(
     options = RecodeOptions(
         format=fmt.value if fmt else None, columns=parse_column_options(column), threshold=threshold,
         margin=margin, fuzzy=not no_fuzzy, long=long, excel_safe=excel_safe,
-        read=read_options(input_format, encoding, delimiter, sheet, header_row), jobs=jobs)
+        read=read, jobs=jobs)
     summary = recode_file(data, loaded, taxonomy, output, options, review=review, progress=_progress())
     if summary_format is ReportFormat.json:
         for message in _summary_warnings(summary):

@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 import enum
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from . import app
-from ._common import ColumnOption, DelimiterOption, EncodingOption, HeaderRowOption, InputFormatOption, Lang, \
-    SheetOption, TaxonomyOption, load_taxonomy_for_command, output_format, read_options, warn
+from ._common import ColumnOption, DataArgument, Lang, TaxonomyOption, load_taxonomy_for_command, output_format, \
+    reader_options, warn
+
+if TYPE_CHECKING:
+    from icvac.readers import ReadOptions
 
 
 class PageFormat(str, enum.Enum):
@@ -22,10 +24,9 @@ class Period(str, enum.Enum):
     year = "year"
 
 
-@app.command("report")
+@reader_options
 def report_command(
-    data: Annotated[str, typer.Argument(help="Coded data file (CSV, .xlsx or .jsonl), or - for CSV on stdin.",
-                                        metavar="DATA")],
+    data: DataArgument,
     output: Annotated[str, typer.Option("--output", "-o", metavar="FILE",
                                         help="File to write (summary.html), or - for stdout.")],
     fmt: Annotated[Optional[PageFormat], typer.Option(
@@ -41,11 +42,8 @@ def report_command(
                                           "enough others that none can be recomputed; 0 or 1 turns it off.")] = 5,
     column: ColumnOption = None,
     lang: Annotated[Lang, typer.Option("--lang", help="Language of category and value titles.")] = Lang.en,
-    input_format: InputFormatOption = None,
-    encoding: EncodingOption = None,
-    delimiter: DelimiterOption = None,
-    sheet: SheetOption = None,
-    header_row: HeaderRowOption = 1,
+    *,
+    read: ReadOptions,
     taxonomy_file: TaxonomyOption = None,
 ) -> None:
     """Write a one-page HTML summary of a coded file: charts, each with its table, safe to publish.
@@ -73,7 +71,7 @@ def report_command(
     # while the file is read
     charts = require_charts() if kind == "html" else None
     summary = summarise(data, taxonomy, branch=branch, period=period.value, min_cell=min_cell,
-                        read_options=read_options(input_format, encoding, delimiter, sheet, header_row),
+                        read_options=read,
                         columns=parse_column_options(column), lang=lang.value)
     for message in summary.warnings:
         warn(message)

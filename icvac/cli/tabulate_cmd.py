@@ -2,14 +2,15 @@
 from __future__ import annotations
 
 import enum
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from . import app
-from ._common import ColumnOption, DelimiterOption, EncodingOption, HeaderRowOption, InputFormatOption, Lang, \
-    OutputOption, SheetOption, TaxonomyOption, chosen_format, load_taxonomy_for_command, read_options, \
-    stdout_console, warn
+from ._common import ColumnOption, DataArgument, Lang, OutputOption, TaxonomyOption, chosen_format, \
+    load_taxonomy_for_command, reader_options, stdout_console, warn
+
+if TYPE_CHECKING:
+    from icvac.readers import ReadOptions
 
 
 class TableFormat(str, enum.Enum):
@@ -24,10 +25,9 @@ class Unit(str, enum.Enum):
     victim = "victim"
 
 
-@app.command("tabulate")
+@reader_options
 def tabulate_command(
-    data: Annotated[str, typer.Argument(help="Coded data file (CSV, .xlsx or .jsonl), or - for CSV on stdin.",
-                                        metavar="DATA")],
+    data: DataArgument,
     level: Annotated[int, typer.Option("--level", "-l", min=1, max=3, help="Category level of the rows.")] = 1,
     by: Annotated[Optional[str], typer.Option(
         "--by", metavar="VAR[,VAR]", show_default=False,
@@ -43,11 +43,8 @@ def tabulate_command(
     output: OutputOption = "-",
     column: ColumnOption = None,
     lang: Annotated[Lang, typer.Option("--lang", help="Language of category and value titles.")] = Lang.en,
-    input_format: InputFormatOption = None,
-    encoding: EncodingOption = None,
-    delimiter: DelimiterOption = None,
-    sheet: SheetOption = None,
-    header_row: HeaderRowOption = 1,
+    *,
+    read: ReadOptions,
     taxonomy_file: TaxonomyOption = None,
 ) -> None:
     """Count acts (or victims) by ICVAC category, crossed with victim, perpetrator or context variables.
@@ -78,7 +75,7 @@ def tabulate_command(
     taxonomy = load_taxonomy_for_command(taxonomy_file)
     variables = tuple(v.strip() for v in (by or "").split(",") if v.strip())
     result = tabulate(data, taxonomy, level=level, by=variables, unit=unit.value, min_cell=min_cell,
-                      read_options=read_options(input_format, encoding, delimiter, sheet, header_row),
+                      read_options=read,
                       columns=parse_column_options(column), lang=lang.value)
     for message in result.warnings:
         warn(message)

@@ -7,16 +7,12 @@ from typing import Annotated, Optional
 
 import typer
 
-from icvac.errors import ExitCode
-
-from . import app
-from ._common import (FormatOption, Lang, OutputOption, ReportFormat, TaxonomyOption, chosen_format, emit_json, error,
-                      info, load_taxonomy_for_command, problem_line, stdout_console, warn)
+from ._common import (FormatOption, Lang, OutputOption, ReportFormat, TaxonomyOption, chosen_format, emit_json, info,
+                      load_taxonomy_for_command, report_problems, stdout_console)
 
 taxonomy_app = typer.Typer(help="Browse, search, export and check the ICVAC taxonomy.\n\n"
                                 "Example: icvac taxonomy tree --level 1",
                            no_args_is_help=True, rich_markup_mode=None)
-app.add_typer(taxonomy_app, name="taxonomy")
 
 
 class ExportFormat(str, enum.Enum):
@@ -197,17 +193,6 @@ def check(
 
     path = resolve_taxonomy_path(file or taxonomy_file)
     taxonomy, problems = check_taxonomy(path)
-    errors = [p for p in problems if p.severity == "error"]
-    if fmt is ReportFormat.json:
-        emit_json({"file": str(path), "valid": not errors, "errors": len(errors),
-                   "warnings": len(problems) - len(errors), "problems": [p.to_dict() for p in problems]})
-    else:
-        for p in problems:
-            (warn if p.severity == "warning" else error)(problem_line(path, p))
-        if taxonomy is not None:
-            info(f"{path}: valid, {len(taxonomy.categories)} categories, {len(taxonomy.variables)} variables"
-                 + (f", {len(problems)} warning(s)" if problems else "") + f"; status {taxonomy.status}")
-        else:
-            info(f"{path}: {len(errors)} error(s)")
-    if errors:
-        raise typer.Exit(int(ExitCode.DATA_INVALID))
+    report_problems(path, problems, fmt, None if taxonomy is None else
+                    f"valid, {len(taxonomy.categories)} categories, {len(taxonomy.variables)} variables"
+                    + (f", {len(problems)} warning(s)" if problems else "") + f"; status {taxonomy.status}")

@@ -3,24 +3,24 @@ from __future__ import annotations
 
 import contextlib
 from pathlib import Path
-from typing import Annotated, List, Optional
+from typing import TYPE_CHECKING, Annotated, List, Optional
 
 import typer
 
 from icvac.errors import ExitCode, UsageError
 
-from . import app
-from ._common import ColumnOption, DelimiterOption, EncodingOption, FormatOption, HeaderRowOption, JobsOption, \
-    InputFormatOption, ReportFormat, SheetOption, TaxonomyOption, emit_json, info, \
-    load_taxonomy_for_command, one_stdout, read_options, stdout_console, warn
+from ._common import ColumnOption, FormatOption, JobsOption, OptionalDataArgument, ReportFormat, TaxonomyOption, \
+    emit_json, info, load_taxonomy_for_command, one_stdout, reader_options, stdout_console, warn
+
+if TYPE_CHECKING:
+    from icvac.readers import ReadOptions
 
 TABLE_ROWS = 20  # issues shown in the terminal; the rest go to --issues / --report / --format json
 
 
-@app.command("validate")
+@reader_options
 def validate_command(
-    data: Annotated[Optional[str], typer.Argument(metavar="DATA", show_default=False,
-                                                  help="CSV, .xlsx or .jsonl file; - reads CSV from stdin.")] = None,
+    data: OptionalDataArgument = None,
     column: ColumnOption = None,
     require: Annotated[Optional[List[str]], typer.Option("--require", metavar="ROLE",
                        help="Also require this role's column (repeatable); icvac_code is always required.")] = None,
@@ -39,11 +39,8 @@ def validate_command(
     fmt: FormatOption = ReportFormat.table,
     list_checks: Annotated[bool, typer.Option("--list-checks", help="Print the catalogue of checks and exit.")] = False,
     jobs: JobsOption = None,
-    input_format: InputFormatOption = None,
-    encoding: EncodingOption = None,
-    delimiter: DelimiterOption = None,
-    sheet: SheetOption = None,
-    header_row: HeaderRowOption = 1,
+    *,
+    read: ReadOptions,
     taxonomy_file: TaxonomyOption = None,
 ) -> None:
     """Check incident data against ICVAC: codes, ages, dates, variable codes, ids.
@@ -68,7 +65,7 @@ def validate_command(
     refuse_overwrite(report, data, taxonomy_file, issues)
     taxonomy = load_taxonomy_for_command(taxonomy_file)
     options = ValidateOptions(
-        read=read_options(input_format, encoding, delimiter, sheet, header_row),
+        read=read,
         columns=parse_column_options(column), required=tuple(dict.fromkeys((*REQUIRED_ROLES, *(require or ())))),
         min_level=min_level, pick=tuple(pick or ()), skip=tuple(skip or ()), max_issues=max_issues, jobs=jobs)
     result = _validate(data, taxonomy, options, issues, report)
