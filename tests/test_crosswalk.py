@@ -3,14 +3,13 @@
 Golden files live in tests/golden/crosswalk/ and are built from the small fixtures in
 tests/fixtures/crosswalk/ (a taxonomy and two mappings of its own), so that editing the bundled
 taxonomy or mappings does not change them. Regenerate after an intended change with
-``ICVAC_UPDATE_GOLDEN=1 pytest tests/test_crosswalk.py`` and review the diff.
+``pytest tests/test_crosswalk.py --update-goldens`` and review the diff.
 """
 from __future__ import annotations
 
 import csv
 import io
 import json
-import os
 import sqlite3
 
 import pytest
@@ -27,15 +26,7 @@ from icvac.writers import excel_safe
 from .conftest import FIXTURES, MAPPINGS, TAXONOMY
 
 HERE = FIXTURES / "crosswalk"
-GOLDEN = FIXTURES.parent / "golden" / "crosswalk"
 XW_TAXONOMY = HERE / "taxonomy.yaml"
-
-
-def check_golden(name: str, text: str) -> None:
-    path = GOLDEN / name
-    if os.environ.get("ICVAC_UPDATE_GOLDEN") == "1":
-        path.write_text(text, encoding="utf-8", newline="")
-    assert path.read_text(encoding="utf-8") == text, f"{name} differs; see the module docstring to regenerate"
 
 
 @pytest.fixture(scope="module")
@@ -81,19 +72,19 @@ def test_chain_is_associative_with_exact_as_identity(a, b, c):
 @pytest.mark.parametrize("fmt,name", [("csv", "alpha-to-icvac.csv"), ("json", "alpha-to-icvac.json"),
                                       ("markdown", "alpha-to-icvac.md"), ("sssom", "alpha-to-icvac.sssom.tsv"),
                                       ("sql", "alpha-to-icvac.sql")])
-def test_golden_to_icvac(tax, alpha, fmt, name):
-    check_golden(name, render(crosswalk(alpha, tax, "to-icvac"), fmt))
+def test_golden_to_icvac(tax, alpha, fmt, name, golden):
+    golden(f"crosswalk/{name}", render(crosswalk(alpha, tax, "to-icvac"), fmt))
 
 
 @pytest.mark.parametrize("fmt,name", [("csv", "alpha-from-icvac.csv"), ("markdown", "alpha-from-icvac.md"),
                                       ("sssom", "alpha-from-icvac.sssom.tsv")])
-def test_golden_from_icvac(tax, alpha, fmt, name):
-    check_golden(name, render(crosswalk(alpha, tax, "from-icvac"), fmt))
+def test_golden_from_icvac(tax, alpha, fmt, name, golden):
+    golden(f"crosswalk/{name}", render(crosswalk(alpha, tax, "from-icvac"), fmt))
 
 
 @pytest.mark.parametrize("fmt,name", [("csv", "alpha-beta.csv"), ("sql", "alpha-beta.sql")])
-def test_golden_compose(tax, alpha, beta, fmt, name):
-    check_golden(name, render(compose(alpha, beta, tax), fmt))
+def test_golden_compose(tax, alpha, beta, fmt, name, golden):
+    golden(f"crosswalk/{name}", render(compose(alpha, beta, tax), fmt))
 
 
 def test_compose_relations(tax, alpha, beta):
@@ -348,10 +339,10 @@ def _xw(*args):
     return ("--taxonomy", XW_TAXONOMY, *args)
 
 
-def test_cli_matches_golden_and_library(icvac):
+def test_cli_matches_golden_and_library(icvac, golden):
     result = icvac("crosswalk", "--mapping", HERE / "alpha.yaml", "--format", "csv", *_xw())
     assert result.exit_code == 0, result.stderr
-    assert result.stdout == (GOLDEN / "alpha-to-icvac.csv").read_text(encoding="utf-8")
+    golden("crosswalk/alpha-to-icvac.csv", result.stdout)
     assert "1 mapping entry awaiting review left out" in result.stderr
 
 

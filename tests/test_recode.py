@@ -12,9 +12,8 @@ from icvac import load_taxonomy
 from icvac.mapping import load_mapping
 from icvac.recode import RecodeOptions, recode_file
 
-from .conftest import EXAMPLES, FIXTURES, ROOT
+from .conftest import EXAMPLES, FIXTURES
 
-GOLDEN = ROOT / "tests" / "golden" / "recode"
 REGISTER = FIXTURES / "recode" / "register.csv"
 CP = FIXTURES / "recode" / "child_protection.yaml"
 
@@ -24,17 +23,17 @@ def read(path):
         return list(csv.reader(handle))
 
 
-@pytest.mark.parametrize("args,golden", [
+@pytest.mark.parametrize("args,name", [
     (["--mapping", CP], "register.csv"),
     (["--mapping", CP, "--long", "--excel-safe"], "register_long.csv"),
     (["--mapping", "gbvims"], "national_export.csv"),
 ])
-def test_golden(icvac, tmp_path, args, golden):
-    data = REGISTER if golden.startswith("register") else EXAMPLES / "national_export.csv"
+def test_golden(icvac, tmp_path, args, name, golden):
+    data = REGISTER if name.startswith("register") else EXAMPLES / "national_export.csv"
     out = tmp_path / "out.csv"
     result = icvac("recode", data, *args, "-o", out)
     assert result.exit_code == 0, result.stderr
-    assert out.read_bytes() == (GOLDEN / golden).read_bytes()
+    golden(f"recode/{name}", out.read_bytes())
 
 
 def test_example_rows_order_columns_and_codes(icvac, tmp_path):

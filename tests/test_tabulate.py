@@ -16,7 +16,6 @@ from icvac.taxonomy import load_taxonomy
 
 HERE = Path(__file__).resolve().parent
 FIXTURE = HERE / "fixtures" / "tabulate" / "coded.csv"
-GOLDEN = HERE / "golden" / "tabulate"
 
 
 @pytest.fixture(scope="module")
@@ -253,19 +252,19 @@ def test_library_refuses_options_that_cannot_work(taxonomy):
 
 # --- command line ------------------------------------------------------------------------------------------
 
-def test_cli_csv_matches_golden(icvac):
+def test_cli_csv_matches_golden(icvac, golden):
     result = icvac("tabulate", FIXTURE, "--by", "victim_sex", "--format", "csv")
     assert result.exit_code == 0, result.stderr
-    assert result.stdout == (GOLDEN / "by_sex.csv").read_text(encoding="utf-8")
+    golden("tabulate/by_sex.csv", result.stdout)
     assert "provisional" in result.stderr
     assert "'0601'" in result.stderr
     assert "private note" not in result.stdout + result.stderr
 
 
-def test_cli_json_matches_golden(icvac):
+def test_cli_json_matches_golden(icvac, golden):
     result, data = icvac.json("tabulate", FIXTURE, "--level", "2", "--by", "victim_age_group", "-f", "json")
     assert result.exit_code == 0
-    assert data == json.loads((GOLDEN / "level2_by_age.json").read_text(encoding="utf-8"))
+    golden("tabulate/level2_by_age.json", result.stdout, loads=json.loads)
     rows = {r["key"]: r for r in data["rows"]}
     assert data["metadata"]["acts_counted"] == rows["total"]["counts"][-1] == 67
     withheld = [(r["key"], c) for r in data["rows"] for c, s in zip(r["counts"], r["suppressed"]) if s]
@@ -436,14 +435,14 @@ def test_age_group_reads_ages_like_validate(taxonomy, tmp_path):
     assert rows_of(result)["01"] == [0, 1, 1, 0, 1, 3, 6]
 
 
-@pytest.mark.parametrize("fmt,golden,args", [("csv", "by_sex.csv", {"by": ("victim_sex",)}),
+@pytest.mark.parametrize("fmt,name,args", [("csv", "by_sex.csv", {"by": ("victim_sex",)}),
                                              ("json", "level2_by_age.json", {"level": 2, "by": ("victim_age_group",)})])
-def test_library_writes_what_the_cli_writes(taxonomy, tmp_path, fmt, golden, args):
+def test_library_writes_what_the_cli_writes(taxonomy, tmp_path, fmt, name, args, golden):
     from icvac.tabulate import write_tabulation
 
     out = tmp_path / f"table.{fmt}"
     write_tabulation(tabulate(FIXTURE, taxonomy, **args), fmt, out)
-    assert out.read_text(encoding="utf-8") == (GOLDEN / golden).read_text(encoding="utf-8")
+    golden(f"tabulate/{name}", out.read_bytes())
 
 
 def test_library_refuses_a_format_it_cannot_write(taxonomy, tmp_path):
