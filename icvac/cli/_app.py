@@ -1,29 +1,35 @@
 """The ``icvac`` application: global options, error mapping, and the table of commands.
 
 Commands are loaded lazily: ``icvac --help`` lists every command from ``COMMANDS`` below without
-importing any command module (nor typer's building of their options), and ``icvac recode …`` imports
+importing any command module (nor letting typer build their options), and ``icvac recode …`` imports
 ``recode_cmd`` alone. Command modules never import this module, so there is no import cycle.
 
-To add a command, write it in a module of ``icvac/cli`` and add one line to ``COMMANDS``:
+To add a command, write it in a module of ``icvac/cli`` and add one line to ``COMMANDS`` (the table's
+order is the order ``icvac --help`` lists them in):
 
-* a single command is a plain function (no decorator); typer reads its parameters and docstring
+* a single command is a plain function, without decorator; typer reads its parameters and docstring
   as usual::
 
       # icvac/cli/migrate_cmd.py
-      def migrate(data: DataArgument, ...) -> None:
-          \"\"\"Rewrite … \"\"\"
+      @reader_options                      # only if it reads a data file (see _common)
+      def migrate_command(data: DataArgument, ..., *, read: ReadOptions, taxonomy_file: TaxonomyOption = None):
+          \"\"\"One line of help.
+          ...
+          Example: icvac migrate ...
+          \"\"\"
 
-      # here
-      "migrate": Lazy("migrate_cmd", "migrate", "Rewrite the codes of a coded file to a newer taxonomy."),
+      # here, in COMMANDS
+      "migrate": Lazy("migrate_cmd", "migrate_command", "One line of help (65 characters at most)."),
 
-* a group of subcommands is a ``typer.Typer`` (``taxonomy_app``); its subcommands are registered on it
-  with ``@taxonomy_app.command("tree")`` in its module. Subcommands written in another module list that
-  module in ``also``, which is imported after the group's own module::
+* a group of subcommands is a ``typer.Typer`` in its module (``taxonomy_app = typer.Typer(...)``), whose
+  subcommands are decorated ``@taxonomy_app.command("tree")``. Subcommands written in another module
+  (``from .taxonomy_cmd import taxonomy_app`` there) list that module in ``also``, imported after the
+  group's own::
 
-      "taxonomy": Lazy("taxonomy_cmd", "taxonomy_app", "Browse, …", also=("taxonomy_diff_cmd",)),
+      "taxonomy": Lazy("taxonomy_cmd", "taxonomy_app", "Browse, ...", also=("taxonomy_diff_cmd",)),
 
-The one-line help in the table is what ``icvac --help`` shows; ``tests/test_cli_app.py`` checks that
-every command module is in the table and that every entry loads.
+``tests/test_cli_app.py`` checks that every ``*_cmd`` module is in the table, that every entry loads, and
+that ``icvac --help`` imports no command module.
 """
 from __future__ import annotations
 
