@@ -66,6 +66,8 @@ def test_every_command_module_is_in_the_table_and_every_entry_loads():
 
     from icvac.cli import app
 
+    # a command registered on app itself (@app.command) would be built for every --help
+    assert not app.registered_commands and not app.registered_groups
     group = get_command(app)
     for name in COMMANDS:
         assert group.commands[name].name == name

@@ -112,3 +112,12 @@ def test_jobs_option_is_checked_and_gives_the_same_output(icvac, tmp_path, comma
         assert result.exit_code in (0, 1), result.stderr
         outputs.append(out.read_bytes() if command == "recode" else result.stdout)
     assert outputs[0] == outputs[1]
+
+
+def test_data_is_worded_once():
+    from icvac.cli._common import DATA_HELP
+
+    for name in ("validate", "recode", "tabulate", "report", "mapping draft"):
+        (data,) = [p for p in _command(name).params if p.param_type_name == "argument"]
+        assert (data.metavar, data.help) == ("DATA", DATA_HELP), name
+    assert _options("crosswalk coverage")["--data"][1].endswith(DATA_HELP)
