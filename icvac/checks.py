@@ -51,9 +51,7 @@ _CATALOGUE = (
     Check("duplicate-id", ERROR, "Duplicate id",
           "the id is already used by row {first}",
           "Two rows share an id: reported on the later row, naming the row where the id first appears. Ids "
-          "are compared as written (after trimming spaces). In a file of millions of rows ids may be compared "
-          "by a 64-bit hash; two different ids then share one with a probability of about 1 in 4 million "
-          "for 3 million ids (and are reported, the same in every run)."),
+          "are compared as written (after trimming spaces), exactly: two different ids are never taken for one."),
     Check("missing-code", ERROR, "Missing ICVAC code",
           "the ICVAC code is blank",
           "Every incident needs an ICVAC code; use a level-1 code or a residual `…9` code when the act is "

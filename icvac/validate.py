@@ -40,7 +40,7 @@ __all__ = ["Issue", "Stats", "Report", "ValidateOptions", "validate", "validate_
            "REQUIRED_ROLES"]
 
 CHUNK_ROWS = 4096      # rows of the Python reader checked together
-BATCH_ROWS = 1 << 16   # rows of Arrow's batches checked together: the distinct values of a column are
+BATCH_ROWS = 1 << 14   # rows of Arrow's batches checked together: the distinct values of a column are
                        # looked up once a batch, so larger batches cost fewer look-ups (and more memory)
 HOLD_ISSUES = 1 << 14  # issues held in memory for ``on_issue`` while Arrow reads; beyond, in a temporary file
 
@@ -76,9 +76,9 @@ def _validate(source, taxonomy: Taxonomy, options: ValidateOptions, on_issue, ar
                 run.rows(chunk)
         else:
             number = options.read.header_row
-            for batch in _rebatched(batches):
-                run.batch(batch, number + 1)
-                number += batch.num_rows
+            for joined in _rebatched(batches):
+                run.batch(joined, number + 1)
+                number += sum(batch.num_rows for batch in joined)
         # the file's name, not the path as typed: reports are shared, and a path can name a person
         report = run.report(Path(table.name).name, table.format)
         if listener is held:
@@ -91,19 +91,17 @@ def _chunks(rows: Iterator[tuple[int, list[str]]]) -> Iterator[list[tuple[int, l
         yield chunk
 
 
-def _rebatched(batches):
-    """Arrow's batches joined up to BATCH_ROWS rows."""
-    import pyarrow as pa
-
+def _rebatched(batches) -> Iterator[list]:
+    """Arrow's batches in lists of BATCH_ROWS rows or more."""
     pending, rows = [], 0
     for batch in batches:
         pending.append(batch)
         rows += batch.num_rows
         if rows >= BATCH_ROWS:
-            yield pending[0] if len(pending) == 1 else pa.concat_batches(pending)
+            yield pending
             pending, rows = [], 0
     if pending:
-        yield pending[0] if len(pending) == 1 else pa.concat_batches(pending)
+        yield pending
 
 
 class _Held:

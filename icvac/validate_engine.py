@@ -96,16 +96,23 @@ class Validation:
         self.header_hint: int | None = None
         self._range = pa.array(range(0), pa.int64())
 
-    def batch(self, batch: pa.RecordBatch, start: int) -> None:
-        """Rows of the header's width numbered from ``start``."""
-        n = batch.num_rows
+    def batch(self, batch: pa.RecordBatch | list[pa.RecordBatch], start: int) -> None:
+        """Rows of the header's width numbered from ``start``: a batch, or batches one after the other (only
+        their checked columns are joined, so that the rest is not copied)."""
+        batches = batch if isinstance(batch, list) else [batch]
+        n = sum(b.num_rows for b in batches)
         if not n:
             return
         if len(self._range) < n:
             self._range = pa.array(range(max(n, 2 * len(self._range))), pa.int64())
         numbers = pc.add(self._range.slice(0, n), start)
-        blank = self._blank_rows(batch) if self.width else []
-        columns = {col: batch.column(col) for col in self.checker.checked}
+        blank, before = [], 0
+        for b in batches:
+            if self.width:
+                blank += [before + p for p in self._blank_rows(b)]
+            before += b.num_rows
+        columns = {col: batches[0].column(col) if len(batches) == 1 else
+                   pa.concat_arrays([b.column(col) for b in batches]) for col in self.checker.checked}
         if blank:
             keep = pc.invert(pc.is_in(self._range.slice(0, n), value_set=pa.array(blank, pa.int64())))
             numbers = numbers.filter(keep)

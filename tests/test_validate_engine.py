@@ -28,10 +28,14 @@ def eight_bits(text: str) -> int:
 ids = st.text(alphabet="ab1\u00e9 ", min_size=1, max_size=4)
 
 
-@settings(max_examples=200, deadline=None)
-@given(batches=st.lists(st.lists(ids, max_size=40) | st.lists(ids, max_size=40).map(sorted), max_size=8))
-def test_duplicate_ids_with_8_bit_hashes_are_exactly_the_true_duplicates(batches):
+@settings(max_examples=300, deadline=None)
+@given(batches=st.lists(st.lists(ids, max_size=40) | st.lists(ids, max_size=40).map(sorted), max_size=8),
+       late=st.sampled_from([0, 3, 4096]))
+def test_duplicate_ids_with_8_bit_hashes_are_exactly_the_true_duplicates(batches, late):
+    """Ids kept in order, looked up by bisection, or by hash (``late``: how many ids out of order before the
+    table of hashes takes over)."""
     seen = DuplicateIds(hash_id=eight_bits)
+    seen.MIN_LATE, seen.LATE_SHARE = late, 10**9
     first: dict[str, int] = {}
     row = 1
     for batch in batches:
