@@ -98,7 +98,7 @@ class Found:
 
     def sorted_events(self) -> list[Event]:
         """By row, stable: each row's issues in the order of the checks."""
-        self.events.sort(key=_POSITION)
+        self.events.sort(key=_position)
         return [event for _, event in self.events]
 
     def rows_with(self) -> tuple[int, int]:
@@ -110,7 +110,7 @@ class Found:
         return errors, pc.sum(warned).as_py() or 0
 
 
-def _POSITION(item: tuple[int, Event]) -> int:
+def _position(item: tuple[int, Event]) -> int:
     return item[0]
 
 

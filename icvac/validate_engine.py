@@ -145,7 +145,7 @@ class Validation:
                 if self.header_hint is None and number <= HEADER_SEARCH and \
                         any(cell.strip().casefold() in self.names for cell in row):
                     self.header_hint = number
-        columns = {col: pa.array([row[col] for row in good], pa.string()) for col in self.checker.checked}
+        columns = {col: _text_array([row[col] for row in good]) for col in self.checker.checked}
         self.piece(columns, pa.array(numbers, pa.int64()), blank, ragged)
 
     def piece(self, columns: dict[int, pa.Array], numbers: pa.Array, blank: list[int], ragged: list[Event]) -> None:
@@ -167,7 +167,7 @@ class Validation:
         if wanted:
             events = found.sorted_events() if found is not None else []
             if blanks or ragged:
-                events = sorted(chain(events, blanks, ragged), key=_ROW)
+                events = sorted(chain(events, blanks, ragged), key=_row)
             tally.add_events(events, rows)
             return
         counts, by_col, with_errors, with_warnings = {}, {}, 0, 0
@@ -190,7 +190,16 @@ class Validation:
                             {role: self.header[i] for role, i in self.cmap.index.items()})
 
 
-def _ROW(event: Event) -> int:
+def _text_array(values: list[str]) -> pa.Array:
+    """Cells as Arrow text; a lone surrogate (from a JSON Lines "\\ud800"), which UTF-8 cannot hold, is
+    backslash-escaped as every output of icvac writes it."""
+    try:
+        return pa.array(values, pa.string())
+    except UnicodeEncodeError:
+        return pa.array([v.encode("utf-8", "backslashreplace").decode("utf-8") for v in values], pa.string())
+
+
+def _row(event: Event) -> int:
     return event.row
 
 
