@@ -18,7 +18,7 @@ _EXPORTS = {
     "taxonomy": ("Category", "Taxonomy", "Variable", "VariableValue", "check_taxonomy", "load_taxonomy"),
     "text": ("fold", "normalise"),
     "readers": ("ReadOptions", "Table", "open_table"),
-    "validate": ("ValidateOptions", "Report", "Issue", "Stats"),
+    "validate": ("ValidateOptions", "Report", "Issue", "Stats", "validate_batches"),
     "checks": ("CHECKS", "Check"),
     "mapping": ("Mapping", "MappingEntry", "load_mapping", "check_mapping", "RELATIONS", "SKOS_PREDICATES"),
     "matching": ("Matcher", "Match", "Candidate"),

@@ -13,41 +13,13 @@ import re
 from typing import Callable, Iterator
 
 from .checks import CHECKS
-from .validate import Issue, Report
+from .report_model import REPORT_FORMAT_DOC, Issue, Report
 from .writers import Staging, atomic_output, csv_writer, excel_safe
 
 __all__ = ["REPORT_FORMAT_DOC", "ISSUE_FIELDS", "issues_csv_writer", "render_html", "checks_records"]
 
 ISSUE_FIELDS = ("row", "id", "column", "slug", "severity", "message")
 
-REPORT_FORMAT_DOC = """
-## The JSON report (`icvac validate DATA --format json`)
-
-One JSON object on stdout:
-
-| key | meaning |
-|---|---|
-| `valid` | `true` when there is no error (warnings are allowed); the exit code is then 0, else 1 |
-| `source`, `format` | the file read (`<stdin>` for `-`) and how it was read (`csv`, `xlsx`, `jsonl`) |
-| `taxonomy` | id, version and status of the taxonomy the codes were checked against |
-| `stats.rows_read` | data rows after the header, blank rows included, except blank rows after the last non-blank row |
-| `stats.rows_valid` | rows with no error (`rows_read - rows_with_errors`) |
-| `stats.rows_with_errors` | rows with at least one error; `rows_valid + rows_with_errors == rows_read` |
-| `stats.rows_with_warnings` | valid rows with at least one warning |
-| `stats.rows_blank` | blank rows reported (`blank-row`) |
-| `stats.issues`, `stats.errors`, `stats.warnings` | issues found, file-level ones included; `errors + warnings == issues` |
-| `stats.issues_kept` | issues listed under `issues` (at most `--max-issues`); `truncated` is true when fewer than found |
-| `counts_by_slug` | issues per check, for every check that ran (zeros included); they add up to `stats.issues` |
-| `counts_by_column` | column name -> check -> issues, for issues tied to a column |
-| `columns` | role -> the column of the file that holds it |
-| `checks` | the checks that ran (after `--pick` and `--skip`) |
-| `not_run[]` | the checks that could not run, each `slug` with its `reason` (a column the file lacks, `--min-level` not given): never listed under `checks` |
-| `notes[]` | warnings about the file as a whole (acts coded from draft entries awaiting review, a header row that is not row 1) |
-| `issues[]` | `row` (as numbered in a spreadsheet, header = row 1; `null` for file-level), `id`, `column`, `slug`, `severity`, `message` |
-
-Messages quote a value only from coded columns (codes, numbers, dates); values of columns with no role
-are never shown. `--issues FILE.csv` writes every issue with the columns `row,id,column,slug,severity,message`.
-"""
 
 
 def checks_records() -> list[dict]:

@@ -1,6 +1,7 @@
 """icvac.parallel: a CSV file done in blocks by worker processes gives exactly what one process gives."""
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import itertools
@@ -10,6 +11,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from hypothesis import given, settings
@@ -126,11 +128,18 @@ def test_recode_progress_sees_every_row_in_order(tmp_path, small_blocks):
     assert seen[1] == seen[2] and len(seen[1]) > 150
 
 
+def python_reader(arrow: bool):
+    """Validate reads CSV through Arrow (icvac.arrowio) where it can; without it, through the Python reader."""
+    return contextlib.nullcontext() if arrow else mock.patch("icvac.arrowio.csv_batches", lambda *args: None)
+
+
 def validate_both(data: Path, **options) -> list:
+    """The reports of validate through Arrow and through the Python reader, and their issues."""
     results = []
-    for jobs in (1, 2):
+    for arrow in (True, False):
         issues = []
-        report = validate(data, TAXONOMY, ValidateOptions(jobs=jobs, **options), on_issue=issues.append)
+        with python_reader(arrow):
+            report = validate(data, TAXONOMY, ValidateOptions(**options), on_issue=issues.append)
         results.append((report, issues))
     return results
 
@@ -156,18 +165,19 @@ def test_validate_in_blocks_of_a_recoded_file(tmp_path, small_blocks):
     assert one.counts_by_slug["duplicate-id"] and one.stats.rows_read > 300
 
 
-@pytest.mark.parametrize("jobs", [1, 2])
+@pytest.mark.parametrize("arrow", [True, False])
 @pytest.mark.parametrize("options", [dict(max_issues=0), dict(max_issues=5), dict(max_issues=5, skip=("blank-row",)),
                                      dict(max_issues=2, pick=("duplicate-id", "invalid-value", "wrong-field-count"))])
-def test_issues_counted_in_bulk_give_the_report_counted_one_by_one(tmp_path, small_blocks, jobs, options):
+def test_issues_counted_in_bulk_give_the_report_counted_one_by_one(tmp_path, small_blocks, arrow, options):
     """Once max_issues are kept and no one asked for every issue, the rest are only counted, in bulk."""
     data = write(tmp_path / "export.csv", export_rows(400))
     columns = {"id": "incident_id", "victim_age": "survivor_age", "incident_date": "date_of_incident",
                "victim_sex": "survivor_sex"}
-    options = ValidateOptions(jobs=jobs, columns=columns, required=(), **options)
+    options = ValidateOptions(columns=columns, required=(), **options)
     every: list = []
-    one_by_one = validate(data, TAXONOMY, options, on_issue=every.append)
-    in_bulk = validate(data, TAXONOMY, options)
+    with python_reader(arrow):
+        one_by_one = validate(data, TAXONOMY, options, on_issue=every.append)
+        in_bulk = validate(data, TAXONOMY, options)
     assert in_bulk == one_by_one and in_bulk.stats.issues == len(every) > in_bulk.stats.issues_kept
     assert sum(in_bulk.counts_by_slug.values()) == in_bulk.stats.issues
 
@@ -190,10 +200,11 @@ def test_what_blocks_cannot_do_is_done_by_the_caller(tmp_path, small_blocks, tai
     data = tmp_path / "odd.csv"
     data.write_bytes(b"id,text,n\n" + body + tail + body)
     outcomes = []
-    for jobs in (1, 2):
+    for arrow in (True, False):
         try:
-            options = ValidateOptions(jobs=jobs, required=(), read=ReadOptions(encoding="cp1252"))
-            outcomes.append(validate(data, TAXONOMY, options))
+            options = ValidateOptions(required=(), read=ReadOptions(encoding="cp1252"))
+            with python_reader(arrow):
+                outcomes.append(validate(data, TAXONOMY, options))
         except InputError as exc:
             outcomes.append(str(exc))
     assert outcomes[0] == outcomes[1]
@@ -344,55 +355,24 @@ def big_export(tmp_path_factory) -> Path:
     return write(tmp_path_factory.mktemp("big") / "big.csv", rows)
 
 
-def children(pid: int) -> list[int]:
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
-            found.append(int(stat.parent.name))
-    return found
-
-
-def alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as handle:
-            return handle.read().split(")")[-1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
-
-
-def start_validate(folder: Path, data: Path) -> tuple[subprocess.Popen, list[int]]:
-    """validate in worker processes (recode reads through Arrow, in one process: tests/test_engine.py)."""
+def start_validate(folder: Path, data: Path) -> subprocess.Popen:
+    """validate, once it has begun its --issues file."""
     proc = subprocess.Popen([sys.executable, "-c", SCRIPT, "validate", str(data), "--issues", "issues.csv"],
                             cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env={**os.environ, "PYTHONPATH": str(ROOT)})
     deadline = time.monotonic() + 30
-    while not (list(folder.glob(".issues.csv.*.tmp")) and len(children(proc.pid)) >= 2):
+    while not list(folder.glob(".issues.csv.*.tmp")):
         assert proc.poll() is None, proc.communicate()
-        assert time.monotonic() < deadline, "validate never started its workers"
-        time.sleep(0.02)
-    return proc, children(proc.pid)
+        assert time.monotonic() < deadline, "validate never started its issues file"
+        time.sleep(0.01)
+    return proc
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
-def test_an_interrupted_validate_ends_its_workers_and_leaves_nothing(tmp_path, big_export, signum):
-    proc, workers = start_validate(tmp_path, big_export)
+def test_an_interrupted_validate_leaves_nothing(tmp_path, big_export, signum):
+    proc = start_validate(tmp_path, big_export)
     proc.send_signal(signum)
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 130, err
     assert "interrupted" in err and "Traceback" not in err
     assert sorted(p.name for p in tmp_path.iterdir()) == []
-    assert not any(alive(pid) for pid in workers)
-
-
-def test_workers_die_with_a_killed_caller(tmp_path, big_export):
-    proc, workers = start_validate(tmp_path, big_export)
-    proc.kill()
-    proc.communicate(timeout=30)
-    deadline = time.monotonic() + 10
-    while any(alive(pid) for pid in workers):
-        assert time.monotonic() < deadline, "a worker outlived its caller"
-        time.sleep(0.05)

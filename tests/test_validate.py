@@ -375,8 +375,10 @@ def test_the_report_does_not_depend_on_how_rows_are_chunked(tmp_path, monkeypatc
     header = ["id", "icvac_code", "victim_age", "incident_date", "victim_birth_date", "victim_sex"]
     path = write_csv(tmp_path / "c.csv", [header, *rows])
     reports = []
-    for size in (512, chunk):
-        monkeypatch.setattr(icvac.validate, "CHUNK_LINES", size)
+    for size in (4096, chunk):
+        monkeypatch.setattr(icvac.validate, "CHUNK_ROWS", size)  # the Python reader's chunks
+        monkeypatch.setattr(icvac.validate, "BATCH_ROWS", size)  # Arrow's batches, joined up
+        monkeypatch.setattr("icvac.arrowio.BATCH_ROWS", size)
         issues: list = []
         reports.append((validate(path, options=ValidateOptions(max_issues=max_issues, today=TODAY)),
                         validate(path, options=ValidateOptions(today=TODAY), on_issue=issues.append), issues))
@@ -489,14 +491,3 @@ def test_cli_reads_excel_options(icvac, tmp_path):
     assert [(i["row"], i["slug"]) for i in data["issues"]] == [(3, "unknown-code")]
     as_csv = icvac("validate", tmp_path / "w.xlsx", "--input-format", "csv")
     assert as_csv.exit_code == 3
-
-
-@settings(max_examples=50, deadline=None)
-@given(keys=st.lists(st.integers(0, 2**64 - 1) | st.integers(0, 50), max_size=3000))
-def test_id_set_agrees_with_a_python_set(keys):
-    from icvac.ids import IdTable
-
-    ids, reference = IdTable(size=4), set()
-    for key in keys:
-        assert ids.add(key) == ((key or 1) not in reference)
-        reference.add(key or 1)

@@ -47,7 +47,8 @@ def validate_command(
 
     The report goes to stdout (a table, or JSON with --format json); --issues and --report write files.
     Exit 0 when there is no error (warnings allowed), 1 when there are errors, 2 for usage errors,
-    3 when DATA cannot be read.
+    3 when DATA cannot be read. --jobs is accepted for compatibility and changes nothing here: CSV is read
+    through Arrow, whose threads share the work.
 
     Example: icvac validate examples/incidents.csv --report report.html
     """
