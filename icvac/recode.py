@@ -129,9 +129,10 @@ def recode_file(data: str | os.PathLike, mapping: Mapping, taxonomy: Taxonomy, o
     try:
         return _recode_file(data, mapping, taxonomy, output, fmt, matcher, options, review, progress, arrow=True)
     except ArrowRefused:
-        # a row Arrow refuses (ragged, a bad byte): nothing was written; the Python reader pads the row or
-        # reports the error at its row
-        return _recode_file(data, mapping, taxonomy, output, fmt, matcher, options, review, progress, arrow=False)
+        pass
+    # a row Arrow refuses (ragged, a bad byte): nothing was written; the Python reader pads the row or reports
+    # the error at its row. Outside the handler, so that the refusal (its frames, Arrow's reader) is gone.
+    return _recode_file(data, mapping, taxonomy, output, fmt, matcher, options, review, progress, arrow=False)
 
 
 def _recode_file(data, mapping: Mapping, taxonomy: Taxonomy, output, fmt: str, matcher: Matcher,
