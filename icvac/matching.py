@@ -40,7 +40,7 @@ METHODS = ("exact-code", "exact-label", "normalised-label", "fuzzy", "condition"
 DEFAULT_THRESHOLD = 85.0
 DEFAULT_MARGIN = 5.0
 MIN_FUZZY_LETTERS = 4
-MATCH_CACHE = 20_000  # distinct values whose match is remembered, the oldest forgotten first
+MATCH_CACHE = 10_000  # distinct values whose match is remembered, the oldest forgotten first
 NEGATED_WORD_SIMILARITY = 80.0  # "sin cotacto" negates "contacto"; "non sexual" does not negate "contact"
 # Folded negation words of English, French, Spanish and Portuguese. Words that are also common
 # in positive labels ("other", "less", "lack") are left out: a false alarm only costs a review.

@@ -54,9 +54,9 @@ ADDED = ("icvac_code", "icvac_level1", "icvac_title", "icvac_match", "icvac_scor
 EXTRA_CELLS_KEY = "icvac_extra_cells"  # JSON Lines: the cells of a row beyond the header
 RAGGED_SHOWN = 20                      # ragged row numbers listed in the summary
 CACHE_LIMIT = 10_000                   # distinct age cells remembered
-CODING_LIMIT = 20_000                  # distinct category cells (with condition inputs) remembered
+CODING_LIMIT = 10_000                  # distinct category cells (with condition inputs) remembered
 REVIEW_LIMIT = 10_000                  # distinct values listed for review, the most frequent first
-REVIEW_TRACKED = 20_000                # distinct values to review counted at once, at least (see _note_review)
+REVIEW_TRACKED = 10_000                # distinct values to review counted at once, at least (see _note_review)
 
 
 @dataclass(frozen=True)

@@ -920,3 +920,79 @@ def test_a_bad_column_among_a_million_is_a_short_line(tmp_path):
     result = run_measured("validate", path, "--column", "icvac_code=nope")
     assert_bounded_failure(result, "wide.csv", "no column named 'nope'", "and 999,980 more", codes=(2,))
     assert len(result.stderr) < 1000
+
+
+# ------------------------------------------------------------------ many distinct labels (issue 20, case 4)
+#
+# Memory is bounded in the number of distinct values: the caches of matches, codings and rankings forget
+# their oldest entries, and the review list keeps the most frequent --review-limit values, counting the
+# rest. The output is the same whether the caches held every value or forgot them.
+
+def _many_labels(path: Path, distinct: int, rows: int) -> Path:
+    """``rows`` records over ``distinct`` labels (a few known, most not), each label repeated by how early it
+    comes (Zipf-like)."""
+    import random
+
+    known = ["Rape", "Sexual Assault", "Physical Assault", "Forced Marriage", "Denial of Resources", "rape"]
+    words = ["abuse", "assault", "neglect", "threat", "violence", "exploitation", "harm", "incident"]
+    rng = random.Random(20)
+    labels = known + [f"{rng.choice(words)} {rng.choice(words)} {i}" for i in range(distinct - len(known))]
+    picks = labels + rng.choices(labels, [1.0 / (rank + 1) for rank in range(distinct)], k=rows - distinct)
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        handle.write("incident_id,gbv_type\n")
+        handle.writelines(f"{i},{label}\n" for i, label in enumerate(picks, 1))
+    return path
+
+
+def test_capped_caches_give_the_same_output_and_a_cut_review(tmp_path, monkeypatch):
+    from icvac import load_taxonomy, matching, recode, scoring
+    from icvac.mapping import load_mapping
+    from icvac.recode import RecodeOptions, recode_file
+
+    data = _many_labels(tmp_path / "many.csv", distinct=1500, rows=4000)
+    taxonomy = load_taxonomy()
+    mapping = load_mapping("gbvims", taxonomy)
+    full = recode_file(data, mapping, taxonomy, tmp_path / "full.csv", RecodeOptions(),
+                       review=tmp_path / "full-review.csv")
+    assert not full.review_not_listed
+    for module, name, size in ((matching, "MATCH_CACHE", 50), (recode, "CODING_LIMIT", 40),
+                               (recode, "REVIEW_TRACKED", 60), (scoring, "RANK_CACHE", 30), (scoring, "WORD_CACHE", 30)):
+        monkeypatch.setattr(module, name, size)
+    capped = recode_file(data, mapping, taxonomy, tmp_path / "capped.csv", RecodeOptions(review_limit=25),
+                         review=tmp_path / "capped-review.csv")
+    assert (tmp_path / "capped.csv").read_bytes() == (tmp_path / "full.csv").read_bytes()
+    assert capped.by_method == full.by_method and capped.unclassified_records == full.unclassified_records
+    listed = [(r.source_code, r.source_label, r.count) for r in capped.review]
+    # with the review counts pruned to 30 values at a time, the most frequent are still those listed
+    assert listed == [(r.source_code, r.source_label, r.count) for r in full.review[:25]]
+    assert len((tmp_path / "capped-review.csv").read_text(encoding="utf-8").splitlines()) == 1 + 25
+    total = sum(r.count for r in full.review)
+    assert capped.review_not_listed["limit"] == 25
+    assert capped.review_not_listed["records"] == total - sum(r.count for r in capped.review)
+    assert capped.review_not_listed["values"] >= len(full.review) - 25  # a forgotten value seen again counts twice
+    sidecar = json.loads(Path(f"{tmp_path / 'capped.csv'}.meta.json").read_text(encoding="utf-8"))
+    assert sidecar["review_not_listed"] == capped.review_not_listed
+    assert "review_not_listed" not in json.loads(Path(f"{tmp_path / 'full.csv'}.meta.json").read_text("utf-8"))
+
+
+def test_review_limit_option_and_summary_line(tmp_path, icvac):
+    data = _many_labels(tmp_path / "many.csv", distinct=300, rows=600)
+    result = icvac("recode", data, "--mapping", "gbvims", "-o", tmp_path / "o.csv", "--review", tmp_path / "r.csv",
+                   "--review-limit", "10", "--no-fuzzy")
+    assert result.exit_code == 0, result.stderr
+    assert "values to review: 10 (written to" in result.stderr and "not listed (--review-limit 10)" in result.stderr
+    assert len((tmp_path / "r.csv").read_text(encoding="utf-8").splitlines()) == 11
+    assert icvac("recode", data, "--mapping", "gbvims", "--review-limit", "0").exit_code == 2
+
+
+@pytest.mark.slow
+def test_many_distinct_labels_recode_in_flat_memory(tmp_path):
+    """40,000 distinct labels (each ranked for review: about a millisecond each) under 200 MB at the peak."""
+    data = _many_labels(tmp_path / "many.csv", distinct=40_000, rows=60_000)
+    out = tmp_path / "o.csv"
+    result = run_measured("recode", data, "--mapping", "gbvims", "-o", out, "--review", tmp_path / "r.csv",
+                          "--no-fuzzy", timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.peak_mb < 200, result.peak_mb
+    assert len(out.read_text(encoding="utf-8").splitlines()) == 60_001
+    assert_nothing_left(tmp_path, data, out, Path(f"{out}.meta.json"), tmp_path / "r.csv")
