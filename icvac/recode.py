@@ -329,6 +329,7 @@ class _Recoder:
         self.tally: Counter[_Coding] = Counter()  # records per coding, not yet in the summary
         self.review_tracked = REVIEW_TRACKED
         self.review_values = self.review_records = 0  # distinct values and records noted for review
+        self.review_forgot = False  # whether rare values were forgotten (_forget_rare_reviews)
 
     def added_columns(self, long: bool) -> list[str]:
         extra = [f"icvac_{role}" for role in self.layout.variables]
@@ -341,6 +342,7 @@ class _Recoder:
         self.summary = summary
         self.review = {}
         self.review_values = self.review_records = 0
+        self.review_forgot = False
 
     def rows(self, cells: list[str], long: bool) -> list[list[str]]:
         tail = [values[cells[column]] for column, values in self.variables]
@@ -446,10 +448,11 @@ class _Recoder:
     def _forget_rare_reviews(self) -> None:
         """Keep the more frequent half of the values to review (a file of a million distinct labels would
         hold them all): a value forgotten and seen again is counted afresh, so the values listed at the end
-        are the most frequent and their counts exact unless more than ``review_tracked`` distinct values
-        came, and ``review_values`` then counts a value forgotten and seen again twice (at most)."""
+        are the most frequent, their counts exact unless more than ``review_tracked`` distinct values came;
+        the records not listed are counted exactly, the distinct values not listed no longer."""
         kept = sorted(self.review.values(), key=_REVIEW_ORDER)[:self.review_tracked // 2]
         self.review = {(item.source_code, item.source_label): item for item in kept}
+        self.review_forgot = True
 
     def list_review(self, limit: int) -> None:
         """The summary's review list: the ``limit`` most frequent values; the rest counted."""
@@ -457,8 +460,9 @@ class _Recoder:
         summary = self.summary
         summary.review = ordered[:limit]
         if self.review_values > limit:
+            # the distinct values are known only while none was forgotten (null then); the records always
             summary.review_not_listed = {
-                "limit": limit, "values": self.review_values - limit,
+                "limit": limit, "values": None if self.review_forgot else self.review_values - limit,
                 "records": self.review_records - sum(item.count for item in summary.review)}
 
 

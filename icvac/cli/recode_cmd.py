@@ -158,8 +158,8 @@ def _print_summary(summary, output: str, review: Optional[str]) -> None:
     rest = summary.review_not_listed
     info(f"unclassified records: {summary.unclassified_records}; values to review: {len(summary.review)}"
          + (f" (written to {review})" if review else " (pass --review FILE to list them)")
-         + (f"; {rest['values']:,} rarer value(s) in {rest['records']:,} record(s) not listed (--review-limit "
-            f"{rest['limit']:,})" if rest else ""))
+         + (f"; {'' if rest['values'] is None else format(rest['values'], ',') + ' '}rarer value(s) in "
+            f"{rest['records']:,} record(s) not listed (--review-limit {rest['limit']:,})" if rest else ""))
     for message in _summary_warnings(summary):
         warn(message)
     from icvac.recode import sidecar_path
