@@ -117,15 +117,17 @@ def _iso_dates(first: date, days: int) -> list[str]:
     return [(first + timedelta(days=d)).isoformat() for d in range(days)]
 
 
-def write_export(path: str | Path, rows: int, seed: int = 6, ids: str = "in-order") -> None:
+def write_export(path: str | Path, rows: int, seed: int = 6, ids: str = "in-order",
+                 distinct: int = DISTINCT_LABELS) -> None:
     """Write the 10-column export, streaming. About 1 in 100 rows carries a data error of some kind.
     ``ids``: "in-order" (case numbers as a register gives them, 1 in 2000 a repeat of an earlier one) or
-    "shuffled" (the same numbers, each one mapped to another, so that they come in no order)."""
+    "shuffled" (the same numbers, each one mapped to another, so that they come in no order). ``distinct``:
+    the noisy labels ``gbv_type`` draws from (500; 100,000 for the many-labels figure of the README)."""
     if ids not in ID_ORDERS:
         raise ValueError(f"ids: one of {', '.join(ID_ORDERS)}")
     scramble = ID_ORDERS[ids]
     rnd = random.Random(seed)
-    labels = noisy_labels(DISTINCT_LABELS, seed)
+    labels = noisy_labels(distinct, seed)
     # A few labels are very common (the GBVIMS types), most are rare: Zipf-like weights.
     weights = [1.0 / (rank + 1) ** 0.9 for rank in range(len(labels))]
     cum = _cumulative(weights)
@@ -233,13 +235,14 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=6)
     parser.add_argument("--out", required=True)
     parser.add_argument("--ids", choices=ID_ORDERS, default="in-order")
+    parser.add_argument("--labels", type=int, default=DISTINCT_LABELS, help="distinct gbv_type labels of the export")
     parser.add_argument("--distinct-labels", action="store_true",
                         help="write --rows distinct labels (for `icvac mapping draft`) instead of an export")
     args = parser.parse_args()
     if args.distinct_labels:
         write_distinct_labels(args.out, args.rows, args.seed)
     else:
-        write_export(args.out, args.rows, args.seed, args.ids)
+        write_export(args.out, args.rows, args.seed, args.ids, args.labels)
 
 
 if __name__ == "__main__":

@@ -32,6 +32,7 @@ import pyarrow.lib
 pyarrow.lib.enable_signal_handlers(False)
 
 from .readers import FIELD_LIMIT, ReadOptions, Table
+from .record_limits import CsvLimits
 from .writers import FORMULA_PREFIXES
 
 __all__ = ["ArrowRefused", "Coded", "decoded", "csv_batches", "csv_bytes", "jsonl_bytes", "as_text_batch", "BLOCK_BYTES"]
@@ -125,21 +126,33 @@ def _ascii_compatible(encoding: str) -> bool:
 
 def _plain(path: str, delimiter: str, stop: threading.Event | None = None) -> bool:
     """No blank line, no quote that Python's csv (strict) and Arrow read differently: see the module."""
-    d = "\\t" if delimiter == "\t" else "\\" + delimiter if delimiter in "|\\^$.*+?()[]{}" else delimiter
+    d = _in_class(delimiter)
     other = f'[^{d}\\r\\n"]'
     pattern = (r"\n\n|\n\r|\r\r"                       # a blank line (Python: a row of no cells)
                f'|{other}(?:"")*"{other}'               # a quote after text, followed by text
                f'|(?:^|[{d}\\r\\n])(?:"")+{other}')     # an empty quoted start, followed by text
+    # a closing quote followed by text, after a line break or a delimiter too (``"a\n"x``, ``"a,"x``): from
+    # the start of the piece, where the count of quotes before it is known, the quotes are stepped over two
+    # at a time, the closing one second. A quote inside an unquoted field (sent to Python above) shifts the
+    # count: more files go to the exact reader, never fewer.
+    closing = (f'^(?:[^"]*"[^"]*")+{other}|{pattern}',          # an even number of quotes before the piece
+               f'^[^"]*"(?:[^"]*"[^"]*")*{other}|{pattern}')    # an odd number: inside a quoted field
     quotes, tail = 0, b""
     with open(path, "rb") as handle:
         for piece in iter(lambda: handle.read(SCAN_BYTES), b""):
             if stop is not None and stop.is_set():
                 return False
-            quotes += piece.count(b'"')
-            if pc.match_substring_regex(pa.array([tail + piece], pa.binary()), pattern)[0].as_py():
+            before = quotes - tail.count(b'"')
+            if pc.match_substring_regex(pa.array([tail + piece], pa.binary()), closing[before % 2])[0].as_py():
                 return False
+            quotes += piece.count(b'"')
             tail = piece[-_OVERLAP:]
     return quotes % 2 == 0
+
+
+def _in_class(delimiter: str) -> str:
+    """The delimiter as written inside a character class of a pattern."""
+    return "\\t" if delimiter == "\t" else "\\" + delimiter if delimiter in "|\\^$.*+?()[]{}-" else delimiter
 
 
 def _batches(table: Table, path: str, encoding: str, delimiter: str, check: _Check) -> Iterator[pa.RecordBatch]:
@@ -165,9 +178,19 @@ def _arrow_batches(table: Table, path: str, encoding: str, delimiter: str) -> It
                                                 strings_can_be_null=False, quoted_strings_can_be_null=False))
     except (pa.ArrowException, UnicodeError) as exc:
         raise ArrowRefused(str(exc)) from None
+    try:
+        yield from _read_batches(reader, names, generated)
+    finally:
+        # at once, not when the generator is collected: Arrow's read-ahead threads would go on reading
+        # blocks (and can abort the process under a memory limit) while the Python reader starts over
+        reader.close()
+
+
+def _read_batches(reader, names: list[str], generated: list[str]) -> Iterator[pa.RecordBatch]:
     if reader.schema.names != generated or any(t != pa.string() for t in reader.schema.types):
         raise ArrowRefused("columns")
     first, pending, rows = True, [], 0
+    limit = min(FIELD_LIMIT, CsvLimits.from_env().field)  # Arrow's rows stop at a block (BLOCK_BYTES) anyway
     while True:
         try:
             batch = reader.read_next_batch()
@@ -183,7 +206,7 @@ def _arrow_batches(table: Table, path: str, encoding: str, delimiter: str) -> It
             if header != names:
                 raise ArrowRefused("header")
             batch = batch.slice(1)
-        if any((pc.max(pc.binary_length(column)).as_py() or 0) > FIELD_LIMIT for column in batch.columns):
+        if any((pc.max(pc.binary_length(column)).as_py() or 0) > limit for column in batch.columns):
             raise ArrowRefused("field size")  # Python's reader refuses it, at its row
         pending.append(batch)
         rows += batch.num_rows
@@ -201,12 +224,22 @@ def _joined_batches(batches: list[pa.RecordBatch], names: list[str]) -> pa.Recor
 
 def _lean_memory() -> None:
     """Arrow's allocations from jemalloc where the build has it: the bundled default (mimalloc) held about
-    twice the resident memory for the same batches (measured on the benchmark's export)."""
+    twice the resident memory for the same batches (measured on the benchmark's export). Under a limit of
+    address space (``ulimit -v``), from the system's allocator instead: jemalloc and mimalloc reserve address
+    space ahead, and abort the process (no message, no clean-up) when the limit refuses their threads."""
     try:
         if pa.default_memory_pool().backend_name == "mimalloc":
-            pa.set_memory_pool(pa.jemalloc_memory_pool())
+            pa.set_memory_pool(pa.system_memory_pool() if _address_space_limited() else pa.jemalloc_memory_pool())
     except (NotImplementedError, pa.ArrowException):
         pass
+
+
+def _address_space_limited() -> bool:
+    try:
+        import resource
+    except ImportError:  # not on Windows
+        return False
+    return resource.getrlimit(resource.RLIMIT_AS)[0] != resource.RLIM_INFINITY
 
 
 def as_text_batch(batch: pa.RecordBatch) -> pa.RecordBatch:

@@ -47,12 +47,13 @@ def recode_batches(batches: Iterable[pa.RecordBatch], mapping: Mapping, taxonomy
     layout = category_layout(header, mapping, options.columns)
     summary.missing_columns = layout.missing
     recoder = _Recoder(matcher, mapping, taxonomy, layout, summary)
+    recoder.review_tracked = max(recoder.review_tracked, 2 * options.review_limit)
     shared = _SharedColumns(_Header(header), recoder.added_columns(options.long))
     coder = BatchRecoder(recoder, shared, options.long)
     for batch in chain([first], batches):
         yield pa.RecordBatch.from_arrays([decoded(c) for c in coder(as_text_batch(batch))], names=coder.names)
     recoder.flush()
-    summary.review = sorted(recoder.review.values(), key=lambda r: (-r.count, r.source_label, r.source_code))
+    recoder.list_review(options.review_limit)
 
 
 @dataclass

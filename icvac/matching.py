@@ -40,6 +40,7 @@ METHODS = ("exact-code", "exact-label", "normalised-label", "fuzzy", "condition"
 DEFAULT_THRESHOLD = 85.0
 DEFAULT_MARGIN = 5.0
 MIN_FUZZY_LETTERS = 4
+MATCH_CACHE = 10_000  # distinct values whose match is remembered, the oldest forgotten first
 NEGATED_WORD_SIMILARITY = 80.0  # "sin cotacto" negates "contacto"; "non sexual" does not negate "contact"
 # Folded negation words of English, French, Spanish and Portuguese. Words that are also common
 # in positive labels ("other", "less", "lack") are left out: a false alarm only costs a review.
@@ -142,9 +143,12 @@ class Matcher:
     def match(self, code: str = "", label: str = "") -> Match:
         """Code one national value: ``code`` from a code column, ``label`` from a label column."""
         key = (code.strip(), label.strip())
-        found = self._cache.get(key)
+        cache = self._cache
+        found = cache.get(key)
         if found is None:
-            found = self._cache[key] = self._chain(*key)
+            if len(cache) >= MATCH_CACHE:  # a file of a million distinct labels: memory stays flat
+                del cache[next(iter(cache))]
+            found = cache[key] = self._chain(*key)
         return found
 
     def _chain(self, code: str, label: str) -> Match:
@@ -238,6 +242,8 @@ class Matcher:
             found = tuple(Candidate(c.targets, c.score, c.matched, c.entry, c.spelling, c.spelled)
                           for c in self.scorer.rank(text, limit))
             if limit is not None:
+                if len(self._suggested) >= MATCH_CACHE:
+                    del self._suggested[next(iter(self._suggested))]
                 self._suggested[key] = found
         return found
 

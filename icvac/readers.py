@@ -19,13 +19,14 @@ from pathlib import Path
 from typing import Iterator
 
 from .errors import IcvacError, InputError, UsageError, shown, shown_list
+from .record_limits import BoundedLines, CsvLimits, RecordTooLong
 
 __all__ = ["ReadOptions", "Table", "open_table", "csv_rows_from", "DELIMITERS", "FORMATS"]
 
 DELIMITERS = (",", ";", "\t", "|")
 FORMATS = ("csv", "xlsx", "jsonl")
 SAMPLE_BYTES = 1 << 20
-FIELD_LIMIT = 1 << 20  # one field above 1 MB is not an incident record: refuse rather than swallow it
+FIELD_LIMIT = CsvLimits().field  # the default; icvac.record_limits reads the one set in the environment
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
@@ -247,12 +248,32 @@ def _open_csv(name: str, handle, sample: bytes, options: ReadOptions) -> Table:
         raise InputError(f"{name}: the delimiter must be one character, got {delimiter!r}")
     if delimiter in '"\r\n':
         raise InputError(f"{name}: the delimiter cannot be a quote or a line break, got {delimiter!r}")
-    csv.field_size_limit(FIELD_LIMIT)
-    reader = csv.reader(text, delimiter=delimiter, strict=True)
+    reader = _CsvReader(text, delimiter)
     header = _read_header(name, reader, options.header_row, encoding)
     table = Table(name, "csv", header, iter(()), encoding, delimiter, [text.close])
     table._rows = _csv_rows(name, reader, options.header_row, encoding)
     return table
+
+
+class _CsvReader:
+    """``csv.reader`` (strict) over the lines of ``text``, each record bounded while it is read
+    (``icvac.record_limits``): ``next`` raises ``RecordTooLong`` or ``csv.Error`` (a field too large)."""
+
+    def __init__(self, text, delimiter: str):
+        self.limits = CsvLimits.from_env()
+        csv.field_size_limit(self.limits.field)
+        self.lines = BoundedLines(text, self.limits, delimiter)
+        self.csv = csv.reader(self.lines, delimiter=delimiter, strict=True)
+
+    def __iter__(self) -> "_CsvReader":
+        return self
+
+    def __next__(self) -> list[str]:
+        self.lines.fresh = True
+        row = next(self.csv)
+        if len(row) > self.limits.cells:
+            raise RecordTooLong(self.limits.cells_message())
+        return row
 
 
 def _decode_error(name: str, encoding: str) -> InputError:
@@ -284,8 +305,11 @@ def _read_header(name: str, reader, header_row: int, encoding: str) -> list[str]
                          else f"{name}: the file is empty") from None
     except UnicodeError:
         raise _decode_error(name, encoding) from None
+    except RecordTooLong as exc:
+        raise InputError(f"{name}: row {header_row}: {exc}") from None
     except csv.Error as exc:
-        raise InputError(f"{name}: row {header_row}: cannot parse the header ({exc})") from None
+        text = reader.limits.field_message() if "field larger" in str(exc) else exc
+        raise InputError(f"{name}: row {header_row}: cannot parse the header ({text})") from None
     # A BOM survives when --encoding utf-8 is given for a UTF-8-with-BOM file; it is never part of a name.
     header = [h.strip() for h in header]
     if header:
@@ -304,20 +328,24 @@ def check_header(name: str, header: list[str]) -> list[str]:
     return header
 
 
-def _csv_rows(name: str, reader, header_row: int, encoding: str) -> Iterator[tuple[int, list[str]]]:
+def _csv_rows(name: str, reader: _CsvReader, header_row: int, encoding: str) -> Iterator[tuple[int, list[str]]]:
     number = header_row
+    rows, lines, cells = reader.csv, reader.lines, reader.limits.cells  # _CsvReader.__next__, inline
     while True:
         number += 1
+        lines.fresh = True
         try:
-            row = next(reader)
+            row = next(rows)
+            if len(row) > cells:
+                raise RecordTooLong(reader.limits.cells_message())
         except StopIteration:
             return
         except UnicodeError:
             raise _decode_error(name, encoding) from None
+        except RecordTooLong as exc:
+            raise InputError(f"{name}: row {number}: {exc}") from None
         except csv.Error as exc:
-            text = str(exc)
-            if "field larger" in text:
-                text = f"a field is larger than {FIELD_LIMIT // (1 << 20)} MB (unbalanced quotes?)"
+            text = reader.limits.field_message() if "field larger" in str(exc) else exc
             raise InputError(f"{name}: row {number}: cannot parse CSV ({text})") from None
         yield number, row
 
@@ -332,7 +360,7 @@ def csv_rows_from(name: str, offset: int, number: int, encoding: str,
     with open(name, "rb") as handle:
         handle.seek(offset)
         text = io.TextIOWrapper(handle, encoding=data_encoding, newline="")
-        yield from _csv_rows(name, csv.reader(text, delimiter=delimiter, strict=True), number, encoding)
+        yield from _csv_rows(name, _CsvReader(text, delimiter), number, encoding)
 
 
 def _open_jsonl(name: str, handle, sample: bytes, options: ReadOptions) -> Table:

@@ -54,7 +54,9 @@ ADDED = ("icvac_code", "icvac_level1", "icvac_title", "icvac_match", "icvac_scor
 EXTRA_CELLS_KEY = "icvac_extra_cells"  # JSON Lines: the cells of a row beyond the header
 RAGGED_SHOWN = 20                      # ragged row numbers listed in the summary
 CACHE_LIMIT = 10_000                   # distinct age cells remembered
-CODING_LIMIT = 100_000                 # distinct category cells (with condition inputs) remembered
+CODING_LIMIT = 10_000                  # distinct category cells (with condition inputs) remembered
+REVIEW_LIMIT = 10_000                  # distinct values listed for review, the most frequent first
+REVIEW_TRACKED = 10_000                # distinct values to review counted at once, at least (see _note_review)
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,7 @@ class RecodeOptions:
     excel_safe: bool = False
     read: ReadOptions = ReadOptions()
     jobs: int | None = None            # kept for the CLI's --jobs, which only validate uses now
+    review_limit: int = REVIEW_LIMIT   # distinct values listed for review; the rest are counted
 
 
 @dataclass
@@ -94,6 +97,8 @@ class RecodeSummary:
     missing_columns: tuple[str, ...] = ()  # columns the mapping declares that the input lacks
     escaped_characters: int = 0  # lone surrogates written backslash-escaped (writers.ENCODING_ERRORS)
     review: list[ReviewItem] = field(default_factory=list)
+    # beyond RecodeOptions.review_limit: the limit, the distinct values and the records not listed
+    review_not_listed: dict = field(default_factory=dict)
     provenance: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
@@ -105,6 +110,7 @@ class RecodeSummary:
             "rows_with_extra_cells": self.rows_with_extra_cells, "missing_columns": list(self.missing_columns),
             "unmapped_values": dict(sorted(self.unmapped_values.items())),
             "escaped_characters": self.escaped_characters,
+            **({"review_not_listed": self.review_not_listed} if self.review_not_listed else {}),
             "provenance": self.provenance,
         }
 
@@ -129,9 +135,10 @@ def recode_file(data: str | os.PathLike, mapping: Mapping, taxonomy: Taxonomy, o
     try:
         return _recode_file(data, mapping, taxonomy, output, fmt, matcher, options, review, progress, arrow=True)
     except ArrowRefused:
-        # a row Arrow refuses (ragged, a bad byte): nothing was written; the Python reader pads the row or
-        # reports the error at its row
-        return _recode_file(data, mapping, taxonomy, output, fmt, matcher, options, review, progress, arrow=False)
+        pass
+    # a row Arrow refuses (ragged, a bad byte): nothing was written; the Python reader pads the row or reports
+    # the error at its row. Outside the handler, so that the refusal (its frames, Arrow's reader) is gone.
+    return _recode_file(data, mapping, taxonomy, output, fmt, matcher, options, review, progress, arrow=False)
 
 
 def _recode_file(data, mapping: Mapping, taxonomy: Taxonomy, output, fmt: str, matcher: Matcher,
@@ -147,6 +154,7 @@ def _recode_file(data, mapping: Mapping, taxonomy: Taxonomy, output, fmt: str, m
             layout = category_layout(table.header, mapping, options.columns)
             summary.missing_columns = layout.missing
             recoder = _Recoder(matcher, mapping, taxonomy, layout, summary)
+            recoder.review_tracked = max(REVIEW_TRACKED, 2 * options.review_limit)
             shared = _SharedColumns(table, recoder.added_columns(options.long))
             escaped = escaped_count()
             # an output written through (stdout, a FIFO) cannot be taken back if Arrow refuses a row late
@@ -162,7 +170,7 @@ def _recode_file(data, mapping: Mapping, taxonomy: Taxonomy, output, fmt: str, m
             recoder.flush()
             summary.escaped_characters = escaped_count() - escaped
             input_name = Path(table.name).name
-        summary.review = sorted(recoder.review.values(), key=lambda r: (-r.count, r.source_label, r.source_code))
+        recoder.list_review(options.review_limit)
         summary.provenance = _provenance(taxonomy, mapping, input_name, options)
         summary.provenance["columns"] = layout.recorded_columns()
         if sidecar_path(output) is not None:
@@ -292,6 +300,10 @@ class _Coding:
 _WIDE = operator.attrgetter("wide")
 
 
+def _REVIEW_ORDER(item: ReviewItem) -> tuple:  # noqa: N802  (a sort key, as a constant)
+    return -item.count, item.source_label, item.source_code
+
+
 class _Recoder:
     """The work on each record, all of it dictionary look-ups on caches keyed by distinct values: a record's
     category cells are coded once per distinct cells (and condition inputs), and counted into the summary in
@@ -315,6 +327,9 @@ class _Recoder:
                                              for t in c.tests}))
         self.codings: dict = {}
         self.tally: Counter[_Coding] = Counter()  # records per coding, not yet in the summary
+        self.review_tracked = REVIEW_TRACKED
+        self.review_values = self.review_records = 0  # distinct values and records noted for review
+        self.review_forgot = False  # whether rare values were forgotten (_forget_rare_reviews)
 
     def added_columns(self, long: bool) -> list[str]:
         extra = [f"icvac_{role}" for role in self.layout.variables]
@@ -326,6 +341,8 @@ class _Recoder:
         """Count from here on into ``summary``, with a review list of its own (a worker's block)."""
         self.summary = summary
         self.review = {}
+        self.review_values = self.review_records = 0
+        self.review_forgot = False
 
     def rows(self, cells: list[str], long: bool) -> list[list[str]]:
         tail = [values[cells[column]] for column, values in self.variables]
@@ -421,8 +438,32 @@ class _Recoder:
         key = (code, label)
         item = self.review.get(key)
         if item is None:
+            if len(self.review) >= self.review_tracked:
+                self._forget_rare_reviews()
             item = self.review[key] = ReviewItem(code, label, match)
+            self.review_values += 1
         item.count += count
+        self.review_records += count
+
+    def _forget_rare_reviews(self) -> None:
+        """Keep the more frequent half of the values to review (a file of a million distinct labels would
+        hold them all): a value forgotten and seen again is counted afresh, so the values listed at the end
+        are the most frequent, their counts exact unless more than ``review_tracked`` distinct values came;
+        the records not listed are counted exactly, the distinct values not listed no longer."""
+        kept = sorted(self.review.values(), key=_REVIEW_ORDER)[:self.review_tracked // 2]
+        self.review = {(item.source_code, item.source_label): item for item in kept}
+        self.review_forgot = True
+
+    def list_review(self, limit: int) -> None:
+        """The summary's review list: the ``limit`` most frequent values; the rest counted."""
+        ordered = sorted(self.review.values(), key=_REVIEW_ORDER)
+        summary = self.summary
+        summary.review = ordered[:limit]
+        if self.review_values > limit:
+            # the distinct values are known only while none was forgotten (null then); the records always
+            summary.review_not_listed = {
+                "limit": limit, "values": None if self.review_forgot else self.review_values - limit,
+                "records": self.review_records - sum(item.count for item in summary.review)}
 
 
 class _ValueMap(dict):

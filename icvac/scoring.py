@@ -49,7 +49,8 @@ TIE = 0.05             # scores this close are equal
 SOURCE_FACTOR = {"title": 1.0, "synonym": 1.0, "label": 1.0, "inclusion": 0.95, "definition": 0.75}
 SPLIT_PART_MIN = 60.0  # a part of a composite label must name its branch this clearly
 COVER_FACTOR = 0.9     # a target covering the label's words through several phrases, below one phrase saying it
-RANK_CACHE = 100_000    # distinct labels whose ranking is remembered
+RANK_CACHE = 10_000     # distinct labels whose ranking is remembered
+WORD_CACHE = 20_000     # distinct words whose reading (a typo of which taxonomy word) is remembered
 SEED_MIN = 0.5         # a word in most categories does not by itself make a phrase a candidate
 UNKNOWN_WEIGHT = 1.5   # a word the taxonomy does not know: it dilutes the evidence, a middling amount
 ANCESTOR_FACTOR = 0.95  # a narrower category's words speak for its broader one, a little less
@@ -310,6 +311,8 @@ class Scorer:
                 found = tuple(fixes.items())
             else:
                 found = ()
+            if len(self._resolved) >= WORD_CACHE:  # a million distinct labels bring words without end
+                self._resolved.clear()
             self._resolved[word] = found
         return found
 
@@ -514,6 +517,8 @@ class Scorer:
                 hit = process.extractOne(word, self._long_plain_words, scorer=fuzz.ratio,
                                          score_cutoff=80.0 if len(word) >= 6 else 75.0)
                 found = hit[0] if hit else word
+            if len(self._plain_fixes) >= WORD_CACHE:
+                self._plain_fixes.clear()
             self._plain_fixes[word] = found
         return found
 

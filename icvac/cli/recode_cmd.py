@@ -37,6 +37,9 @@ def recode(
     review: Annotated[Optional[str], typer.Option("--review", "-r", metavar="FILE", show_default=False,
                                                   help="Write the values to review (fuzzy, unclassified, draft) "
                                                   "to this .csv or .xlsx file, or - for stdout.")] = None,
+    review_limit: Annotated[int, typer.Option("--review-limit", min=1, metavar="N", help="List the N most "
+                                              "frequent values to review; the rest are counted in the summary.")
+                            ] = 10_000,
     fmt: Annotated[Optional[OutputFormat], typer.Option("--format", "-f", show_default=False,
                                                         help="Output data format; from the output's extension "
                                                         "when omitted, else csv.")] = None,
@@ -93,7 +96,7 @@ def recode(
     options = RecodeOptions(
         format=fmt.value if fmt else None, columns=parse_column_options(column), threshold=threshold,
         margin=margin, fuzzy=not no_fuzzy, long=long, excel_safe=excel_safe,
-        read=read, jobs=jobs)
+        read=read, jobs=jobs, review_limit=review_limit)
     summary = recode_file(data, loaded, taxonomy, output, options, review=review, progress=_progress())
     if summary_format is ReportFormat.json:
         for message in _summary_warnings(summary):
@@ -150,8 +153,11 @@ def _print_summary(summary, output: str, review: Optional[str]) -> None:
     methods = ", ".join(f"{m} {n}" for m, n in sorted(summary.by_method.items()))
     info(f"recoded {summary.rows_in} rows into {summary.rows_out} rows ({summary.acts} acts"
          + (f": {methods})" if methods else ")"))
+    rest = summary.review_not_listed
     info(f"unclassified records: {summary.unclassified_records}; values to review: {len(summary.review)}"
-         + (f" (written to {review})" if review else " (pass --review FILE to list them)"))
+         + (f" (written to {review})" if review else " (pass --review FILE to list them)")
+         + (f"; {'' if rest['values'] is None else format(rest['values'], ',') + ' '}rarer value(s) in "
+            f"{rest['records']:,} record(s) not listed (--review-limit {rest['limit']:,})" if rest else ""))
     for message in _summary_warnings(summary):
         warn(message)
     from icvac.recode import sidecar_path
