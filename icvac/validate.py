@@ -34,7 +34,7 @@ from typing import Any, Callable, Mapping, Sequence
 from .ages import BAD, parse_age, parse_date
 from .checks import CHECKS, ERROR, checks_not_run, file_notes
 from .codes import is_unclassified, split_codes
-from .columns import ROLES, VARIABLE_ROLES, resolve_recoded
+from .columns import ROLES, VARIABLE_ROLES, resolve_recoded, roles_for
 from .errors import UsageError
 from .ids import IdIndex, NotedIds, WorkerIds
 from .parallel import CHUNK_LINES, Source, blocks, chunked, numbered, plan
@@ -137,7 +137,8 @@ def validate(source: str | os.PathLike, taxonomy: Taxonomy | None = None,
     enabled = _enabled_checks(options)
     _check_options(options, taxonomy)
     with open_table(source, options.read) as table:
-        cmap, recoded = resolve_recoded(source, table.header, dict(options.columns), table.name)
+        cmap, recoded = resolve_recoded(source, table.header, dict(options.columns), table.name,
+                                         roles_for(taxonomy.variable_roles))
         run = _Run(table.header, enabled, options.max_issues, on_issue)
         present = {role for role in cmap.index if role not in VARIABLE_ROLES or role in taxonomy.variables}
         run.not_run = checks_not_run(present, options.min_level is not None, recoded.long)
@@ -404,8 +405,8 @@ class _Checker:
         self.cells: list[tuple[int, dict, Callable]] = []
         if "icvac_code" in index:
             self.cells.append((index["icvac_code"], {}, self._code))
-        for role in VARIABLE_ROLES:
-            if role in index and role in taxonomy.variables:
+        for role in taxonomy.variable_roles:
+            if role in index:
                 self.cells.append((index[role], {}, self._variable_check(role)))
         self.dates = [(col, {}) for col in (self.incident_col, self.birth_col) if col is not None]
         self.age_cache: dict = {}
