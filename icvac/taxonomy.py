@@ -344,6 +344,12 @@ def _variable_problems(doc: YamlDocument, variables) -> list[Problem]:
     return problems
 
 
+def _titles(data: dict) -> dict[str, str]:
+    """The classification's title per language: English (``title``) first, then the UN languages in order."""
+    given = {"en": data["title"], **(data.get("titles") or {})}
+    return {lang: given[lang] for lang in sorted(given, key=lambda lang: (lang != "en", lang))}
+
+
 def _build(doc: YamlDocument, warnings: tuple[Problem, ...]) -> Taxonomy:
     data = doc.data
     categories: dict[str, Category] = {}
@@ -373,6 +379,6 @@ def _build(doc: YamlDocument, warnings: tuple[Problem, ...]) -> Taxonomy:
         id=data["id"], title=data["title"], version=str(data["version"]), publisher=data["publisher"],
         source=data["source"], languages=tuple(data["languages"]), status=data["status"],
         categories=categories, variables=variables, path=doc.path, status_note=data.get("status_note"),
-        titles={"en": data["title"], **(data.get("titles") or {})}, warnings=warnings,
+        titles=_titles(data), warnings=warnings,
         code_lengths=tuple(data.get("code_lengths") or ()), status_summary=data.get("status_summary"),
     )

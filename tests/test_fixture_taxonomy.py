@@ -172,7 +172,21 @@ def test_report(run, recoded, tmp_path):
     result = run("report", recoded, "-o", tmp_path / "summary.html")
     assert result.exit_code == 0, result.stderr
     page = (tmp_path / "summary.html").read_text("utf-8")
-    assert "Hitting" in page and "Shouting" in page
+    assert '<th scope="row" dir="auto">Hitting</th>' in page and "Shouting" in page
+    # the classification's titles, each marked with its language; the Arabic one reads right to left
+    assert '<div lang="ar" dir="auto">تصنيف تجريبي للأذى</div>' in page
+    assert page.index('lang="en"') < page.index('<div lang="ar"') < page.index('<div lang="zh"')
+
+
+def test_titles_in_the_six_un_languages_only(tmp_path):
+    from icvac import check_taxonomy
+
+    text = TAXONOMY.read_text("utf-8")
+    assert check_taxonomy(TAXONOMY)[0].titles["zh"] == "伤害试验分类"
+    german = tmp_path / "toy.yaml"
+    german.write_text(text.replace('  zh: "伤害试验分类"', '  de: "Test"'), "utf-8")
+    assert [(p.path, p.message) for p in check_taxonomy(german)[1]] == [
+        ("titles", "Additional properties are not allowed ('de' was unexpected); remove it or check its spelling")]
 
 
 def test_mapping_draft_suggests_codes_of_the_taxonomy_in_use(run, tmp_path):
