@@ -90,16 +90,17 @@ def test_taxonomy_commands(run):
     tree = run("taxonomy", "tree", "--format", "json")
     assert tree.exit_code == 0
     assert [(c["code"], c["level"]) for c in json.loads(tree.stdout)] == [
-        ("1", 1), ("101", 2), ("10101", 3), ("1010101", 4), ("1010109", 4), ("109", 2), ("2", 1), ("201", 2)]
+        ("1", 1), ("101", 2), ("10101", 3), ("1010101", 4), ("1010109", 4), ("102", 2), ("109", 2), ("2", 1),
+        ("201", 2), ("202", 2), ("3", 1), ("4", 1), ("5", 1), ("9", 1), ("901", 2)]
     assert [c["code"] for c in json.loads(run("taxonomy", "tree", "--level", "2", "--format", "json").stdout)] \
-        == ["1", "101", "109", "2", "201"]
+        == ["1", "101", "102", "109", "2", "201", "202", "3", "4", "5", "9", "901"]
     assert run("taxonomy", "tree", "--level", "5").exit_code == 2
     shown = run("taxonomy", "show", "1010101")
     assert shown.exit_code == 0 and "Level 4" in shown.stdout and "Parent: 10101 Slapping" in shown.stdout
     assert run("taxonomy", "search", "slap", "--format", "json").exit_code == 0
     assert "weapon" in run("taxonomy", "variables").stdout
     checked = run("taxonomy", "check", TAXONOMY)
-    assert checked.exit_code == 0 and "8 categories, 3 variables" in checked.stderr
+    assert checked.exit_code == 0 and "15 categories, 3 variables" in checked.stderr
 
 
 def test_taxonomy_export(run, tmp_path):
@@ -154,8 +155,9 @@ def test_crosswalk(run):
 
 
 @pytest.mark.parametrize("level,codes", [
-    (1, ["1", "2"]), (2, ["101", "109", "201"]), (3, ["101", "10101", "109", "201"]),
-    (4, ["101", "10101", "1010101", "1010109", "109", "201"])])
+    (1, ["1", "2", "3", "4", "5", "9"]), (2, ["101", "102", "109", "201", "202", "3", "4", "5", "901"]),
+    (3, ["101", "10101", "102", "109", "201", "202", "3", "4", "5", "901"]),
+    (4, ["101", "10101", "1010101", "1010109", "102", "109", "201", "202", "3", "4", "5", "901"])])
 def test_tabulate_at_every_level(run, recoded, level, codes):
     result = run("tabulate", recoded, "--level", str(level), "--by", "weapon", "--min-cell", "0", "--format", "json")
     assert result.exit_code == 0, result.stderr
