@@ -149,7 +149,8 @@ def validate(source: str | os.PathLike, taxonomy: Taxonomy | None = None,
         # recode's icvac_match column, to count the acts coded from draft entries awaiting review
         index = {**cmap.index, **({MATCH_COLUMN: header.index(MATCH_COLUMN)} if MATCH_COLUMN in header else {})}
         checker = _Checker(run.enabled, taxonomy, index, options, len(header))
-        checker.names = frozenset(n.casefold() for n in (*ROLES, *(f"icvac_{r}" for r in VARIABLE_ROLES),
+        checker.names = frozenset(n.casefold() for n in (*roles_for(taxonomy.variable_roles),
+                                                          *(f"icvac_{r}" for r in taxonomy.variable_roles),
                                                           *options.columns.values(), *recoded.roles.values()))
         source = plan(table, options.read.header_row, options.jobs)
         if source is None:

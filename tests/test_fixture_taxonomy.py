@@ -145,7 +145,8 @@ def test_validate_finds_codes_of_another_classification(run, tmp_path):
 def test_crosswalk(run):
     result = run("crosswalk", "--mapping", MAPPING, "--direction", "from-icvac", "--format", "json")
     assert result.exit_code == 0
-    links = {(link["subject_code"], link["relation"], link["object_code"]) for link in json.loads(result.stdout)["links"]}
+    links = {(link["subject_code"], link["relation"], link["object_code"])
+             for link in json.loads(result.stdout)["links"]}
     assert ("1010101", "exact", "H1") in links and ("109", "no-match", None) in links
     markdown = run("crosswalk", "--mapping", MAPPING, "--direction", "from-icvac", "--format", "markdown").stdout
     # indented by level, as the taxonomy says, whatever the codes' lengths
