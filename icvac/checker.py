@@ -17,7 +17,6 @@ import pyarrow.compute as pc
 from .ages import BAD, parse_age, parse_date
 from .checks import CHECKS
 from .codes import is_unclassified, split_codes
-from .columns import VARIABLE_ROLES
 from .dupes import DuplicateIds
 from .tally import ERRORS, Event
 from .taxonomy import Taxonomy
@@ -139,8 +138,8 @@ class BatchChecker:
         self.cells: list[_Column] = []
         if "icvac_code" in index:
             self.cells.append(_Column(index["icvac_code"], self._code, {}))
-        for role in VARIABLE_ROLES:
-            if role in index and role in taxonomy.variables:
+        for role in taxonomy.variable_roles:
+            if role in index:
                 self.cells.append(_Column(index[role], self._variable_check(role), {}))
         self.incident_col, self.birth_col = index.get("incident_date"), index.get("victim_birth_date")
         self.dates = [_Column(col, self._date, {}) for col in (self.incident_col, self.birth_col) if col is not None]

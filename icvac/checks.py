@@ -54,8 +54,8 @@ _CATALOGUE = (
           "are compared as written (after trimming spaces), exactly: two different ids are never taken for one."),
     Check("missing-code", ERROR, "Missing ICVAC code",
           "the ICVAC code is blank",
-          "Every incident needs an ICVAC code; use a level-1 code or a residual `…9` code when the act is "
-          "known only roughly."),
+          "Every incident needs an ICVAC code; use a level-1 code or a residual (other … n.e.c.) code when the act "
+          "is known only roughly."),
     Check("unknown-code", ERROR, "Unknown ICVAC code",
           "{value!r} is not a code of taxonomy {taxonomy}{hint}",
           "The code is not in the taxonomy. A cell may hold several codes, one per act, joined by `|` (as "

@@ -9,21 +9,31 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
+from typing import Sequence
 
 from .errors import UsageError, shown, shown_list
 from .text import fold
 
 __all__ = ["ROLES", "VARIABLE_ROLES", "ColumnMap", "Recoded", "parse_column_options",
-           "resolve_columns", "recoded_columns", "resolve_recoded"]
+           "resolve_columns", "recoded_columns", "resolve_recoded", "roles_for"]
 
+RECORD_ROLES = ("id", "icvac_code", "victim_age", "victim_birth_date", "incident_date")
+NATIONAL_ROLES = ("national_code", "national_label")
+# The variables of the bundled taxonomy held in columns (``Taxonomy.variable_roles``), for what must not load a
+# taxonomy: help texts, the check catalogue, the defaults below. Code that has a taxonomy asks it instead
+# (``roles_for(taxonomy.variable_roles)``); a test keeps this copy equal to the file.
 VARIABLE_ROLES = (
     "victim_sex", "victim_disability", "victim_migration_status", "perpetrator_relationship",
     "perpetrator_sex", "perpetrator_age_group", "setting", "technology_facilitated", "armed_conflict",
 )
-ROLES = (
-    "id", "icvac_code", "victim_age", "victim_birth_date", "incident_date", *VARIABLE_ROLES,
-    "national_code", "national_label",
-)
+
+
+def roles_for(variables: Sequence[str]) -> tuple[str, ...]:
+    """Every column role for a taxonomy whose variables held in columns are ``variables``."""
+    return (*RECORD_ROLES, *variables, *NATIONAL_ROLES)
+
+
+ROLES = roles_for(VARIABLE_ROLES)
 
 
 @dataclass(frozen=True)
@@ -75,7 +85,7 @@ def resolve_columns(header: list[str], overrides: dict[str, str] | None = None, 
         else:
             # `icvac recode` writes a variable's ICVAC codes as `icvac_<role>` beside the national column:
             # prefer it, so that recode output can be validated and tabulated as it is.
-            names = (f"icvac_{role}", role) if role in VARIABLE_ROLES else (role,)
+            names = (role,) if role in RECORD_ROLES or role in NATIONAL_ROLES else (f"icvac_{role}", role)
             found = next((exact[n] for n in names if n in exact), None)
             if found is None:
                 found = next((folded[n] for n in names if n in folded), None)
@@ -93,7 +103,7 @@ class Recoded:
     sidecar: str | None = None                             # the sidecar's file name, when one was read
 
 
-def recoded_columns(source: str | os.PathLike, header: list[str]) -> Recoded:
+def recoded_columns(source: str | os.PathLike, header: list[str], known: Sequence[str] = ROLES) -> Recoded:
     """The roles ``icvac recode`` used for ``source``, from its sidecar when there is one: the export's id,
     age and date columns (under their national names, which the default names would not find) and the
     ``icvac_<variable>`` columns. A sidecar that does not fit the file (no ``icvac_code`` column, unreadable
@@ -114,18 +124,18 @@ def recoded_columns(source: str | os.PathLike, header: list[str]) -> Recoded:
         return Recoded()
     present = set(header)
     roles = {role: name for role, name in declared.items()
-             if role in ROLES and isinstance(name, str) and name in present}
+             if role in known and isinstance(name, str) and name in present}
     return Recoded(roles, long, os.path.basename(path))
 
 
 def resolve_recoded(source: str | os.PathLike, header: list[str], overrides: dict[str, str] | None = None,
-                    name: str = "") -> tuple[ColumnMap, Recoded]:
+                    name: str = "", roles: Sequence[str] = ROLES) -> tuple[ColumnMap, Recoded]:
     """``resolve_columns`` for a file that may be ``icvac recode`` output: --column first, then the columns its
     sidecar records (the export's own id, age and date columns), then the default names. In recode's
     one-row-per-act output an id repeats by design, so there it is an id only when named with --column."""
     overrides = overrides or {}
-    recoded = recoded_columns(source, header)
-    cmap = resolve_columns(header, {**recoded.roles, **overrides}, source=name)
+    recoded = recoded_columns(source, header, roles)
+    cmap = resolve_columns(header, {**recoded.roles, **overrides}, roles, source=name)
     if recoded.long and "id" not in overrides and "id" in cmap.index:
         cmap = ColumnMap(cmap.header, {role: i for role, i in cmap.index.items() if role != "id"})
     return cmap, recoded

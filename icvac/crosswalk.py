@@ -98,6 +98,7 @@ class Crosswalk:
     taxonomy_id: str
     taxonomy_version: str
     left_out: int = 0               # entries awaiting review, not in the crosswalk
+    levels: dict[str, int] = field(default_factory=dict)  # taxonomy code -> its level, to indent by
 
     def metadata(self) -> dict:
         return {"direction": self.direction, "subject_system": self.subject_system,
@@ -123,7 +124,7 @@ def crosswalk(mapping: Mapping, taxonomy: Taxonomy, direction: str = "to-icvac")
     else:
         subject, obj = mapping.id, taxonomy.id
     return Crosswalk(direction, subject, obj, tuple(links), (mapping,), taxonomy.id, taxonomy.version,
-                     left_out=_awaiting(mapping))
+                     left_out=_awaiting(mapping), levels={c.code: c.level for c in taxonomy.walk()})
 
 
 def compose(mapping_a: Mapping, mapping_b: Mapping, taxonomy: Taxonomy) -> Crosswalk:
@@ -327,7 +328,7 @@ def _unknown_values(mapping: Mapping, taxonomy: Taxonomy, data, options: ReadOpt
     counts: Counter = Counter()
     rows = 0
     with open_table(data, options) as table:
-        layout = category_layout(table.header, mapping, overrides, table.name)
+        layout = category_layout(table.header, mapping, overrides, table.name, taxonomy.variable_roles)
         slots = layout.slots
         for _, values in table.rows():
             rows += 1

@@ -15,7 +15,6 @@ from .crosswalk import Crosswalk, Link
 from .errors import UsageError
 from .export import markdown_cell as _md
 from .mapping import SKOS_PREDICATES
-from .taxonomy import CODE_LENGTHS
 from .writers import atomic_output, csv_writer, excel_safe, xlsx_writer
 
 __all__ = ["CROSSWALK_FORMATS", "COLUMNS", "EXTENSIONS", "SQL_TABLE", "ICVAC_IRI", "render", "write_crosswalk"]
@@ -30,7 +29,6 @@ ICVAC_IRI = "https://icvac.example/"
 LICENSE = "https://spdx.org/licenses/MIT.html"
 # the format a file name implies (`icvac crosswalk -o`): SSSOM files are .sssom.tsv by convention
 EXTENSIONS = {".csv": "csv", ".json": "json", ".xlsx": "xlsx", ".md": "markdown", ".tsv": "sssom", ".sql": "sql"}
-_LEVELS = {length: level for level, length in CODE_LENGTHS.items()}
 
 
 def _row(link: Link) -> list[str | None]:
@@ -85,7 +83,7 @@ def _markdown(cw: Crosswalk) -> str:
             "justification"]
     lines += ["| " + " | ".join(_md(h) for h in head) + " |", "|" + "---|" * len(head)]
     for link in cw.links:
-        indent = "&nbsp;&nbsp;" * (_LEVELS.get(len(link.subject_code or ""), 1) - 1) \
+        indent = "&nbsp;&nbsp;" * (cw.levels.get(link.subject_code or "", 1) - 1) \
             if cw.subject_system == cw.taxonomy_id else ""
         extra = {"via": " > ".join(link.via), "condition": link.condition}
         cells = [link.subject_code, link.subject_label, link.relation, link.object_code, link.object_label,

@@ -44,7 +44,7 @@ def recode_batches(batches: Iterable[pa.RecordBatch], mapping: Mapping, taxonomy
     header = list(first.schema.names)
     summary = summary if summary is not None else RecodeSummary()
     matcher = Matcher(mapping, taxonomy, threshold=options.threshold, margin=options.margin, fuzzy=options.fuzzy)
-    layout = category_layout(header, mapping, options.columns)
+    layout = category_layout(header, mapping, options.columns, variables=taxonomy.variable_roles)
     summary.missing_columns = layout.missing
     recoder = _Recoder(matcher, mapping, taxonomy, layout, summary)
     recoder.review_tracked = max(recoder.review_tracked, 2 * options.review_limit)

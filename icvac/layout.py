@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterator
 
-from .columns import VARIABLE_ROLES, resolve_columns
+from .columns import VARIABLE_ROLES, resolve_columns, roles_for
 from .errors import UsageError, shown_list
 from .mapping import DEFAULT_SEPARATORS, CategorySlot, Mapping
 from .text import fold
@@ -65,8 +65,10 @@ class Layout:
         return text.split(first)
 
 
-def category_layout(header: list[str], mapping: Mapping, overrides: dict[str, str], source: str = "data") -> Layout:
-    """Columns from the mapping's `columns` section, with --column overrides on top."""
+def category_layout(header: list[str], mapping: Mapping, overrides: dict[str, str], source: str = "data",
+                    variables: tuple[str, ...] = VARIABLE_ROLES) -> Layout:
+    """Columns from the mapping's `columns` section, with --column overrides on top; ``variables`` are the
+    taxonomy's variables held in columns (``Taxonomy.variable_roles``)."""
     declared = mapping.columns
     roles = dict(declared.variables) if declared else {}
     if declared and declared.id:
@@ -77,7 +79,7 @@ def category_layout(header: list[str], mapping: Mapping, overrides: dict[str, st
     roles = {role: name for role, name in roles.items() if name in header}
     cli_slot = {k: v for k, v in overrides.items() if k in ("national_code", "national_label")}
     roles.update(overrides)
-    columns = resolve_columns(header, roles, source=source)
+    columns = resolve_columns(header, roles, roles_for(variables), source=source)
     if cli_slot or not (declared and declared.categories):
         slots = (CategorySlot(code=columns.name("national_code") if columns.get("national_code") is not None else None,
                               label=columns.name("national_label") if columns.get("national_label") is not None
@@ -95,12 +97,12 @@ def category_layout(header: list[str], mapping: Mapping, overrides: dict[str, st
     if not any(c is not None or lab is not None for c, lab in resolved):
         raise UsageError(f"{source}: no category column found; name it national_code or national_label, or pass "
                          "--column national_label=NAME")
-    variables = {role: columns.index[role] for role in VARIABLE_ROLES if role in columns.index}
+    found = {role: columns.index[role] for role in variables if role in columns.index}
     birth, incident = columns.get("victim_birth_date"), columns.get("incident_date")
     if birth is None or incident is None:
         birth = incident = None
     separators = declared.separators if declared else DEFAULT_SEPARATORS
     whole = frozenset(fold(value) for entry in mapping.entries for value in (entry.source_code, *entry.labels)
                       if value and any(sep in value for sep in separators))
-    return Layout(tuple(resolved), separators, variables, columns.get("victim_age"), missing, birth, incident,
+    return Layout(tuple(resolved), separators, found, columns.get("victim_age"), missing, birth, incident,
                   whole, {role: header[i] for role, i in columns.index.items()})

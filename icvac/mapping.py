@@ -315,9 +315,9 @@ def _when_problems(doc, parts, when, taxonomy: Taxonomy) -> list[Problem]:
     problems = []
     for role, test in (when or {}).items() if isinstance(when, dict) else ():
         here = parts + (role,)
-        if role not in CONDITION_ROLES:
-            problems.append(doc.problem(here, f"conditions can test {', '.join(CONDITION_ROLES)}; "
-                                        f"not {short_value(role)}"))
+        roles = ("victim_age", *taxonomy.variable_roles)
+        if role not in roles:
+            problems.append(doc.problem(here, f"conditions can test {', '.join(roles)}; not {short_value(role)}"))
             continue
         for op, value in (test.items() if isinstance(test, dict) else [("eq", test)]):
             problems += _test_problems(doc, here + (op,), role, op, value, taxonomy)
@@ -348,9 +348,9 @@ def _values_problems(doc, values, taxonomy: Taxonomy) -> list[Problem]:
     problems = []
     for role, table in (values or {}).items() if isinstance(values, dict) else ():
         variable = taxonomy.variables.get(role)
-        if role not in VARIABLE_ROLES or variable is None:
+        if role not in taxonomy.variable_roles or variable is None:
             problems.append(doc.problem(("values", role), f"no variable {short_value(role)}; values map "
-                                        f"{', '.join(VARIABLE_ROLES)}"))
+                                        f"{', '.join(taxonomy.variable_roles)}"))
             continue
         for national, code in (table or {}).items() if isinstance(table, dict) else ():
             if isinstance(code, str) and code not in variable.codes:

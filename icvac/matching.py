@@ -210,7 +210,7 @@ class Matcher:
 
     def _residual(self, code: str) -> bool:
         category = self.taxonomy.categories.get(code)
-        return category is not None and category.level >= 2 and code.endswith("9")
+        return category is not None and category.residual
 
     @staticmethod
     def _from_entry(method: str, entry: MappingEntry) -> Match:

@@ -151,7 +151,7 @@ def _recode_file(data, mapping: Mapping, taxonomy: Taxonomy, output, fmt: str, m
     # data, sidecar and review file appear together at the end, or not at all (Ctrl-C, disk full)
     with staged_outputs() as stage:
         with open_table(data, options.read) as table:
-            layout = category_layout(table.header, mapping, options.columns)
+            layout = category_layout(table.header, mapping, options.columns, variables=taxonomy.variable_roles)
             summary.missing_columns = layout.missing
             recoder = _Recoder(matcher, mapping, taxonomy, layout, summary)
             recoder.review_tracked = max(REVIEW_TRACKED, 2 * options.review_limit)

@@ -47,7 +47,7 @@ _CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;margin:2rem auto;max-width:70rem;
 color:#1b1b1b;padding:0 1rem}
 h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:2rem;border-bottom:1px solid #ccc}
-table{border-collapse:collapse;margin:.5rem 0}th,td{border:1px solid #ccc;padding:.25rem .6rem;text-align:left;
+table{border-collapse:collapse;margin:.5rem 0}th,td{border:1px solid #ccc;padding:.25rem .6rem;text-align:start;
 vertical-align:top}th{background:#f2f2f2}td.n{text-align:right;font-variant-numeric:tabular-nums}
 .verdict{font-size:1.2rem;font-weight:bold;padding:.6rem 1rem;display:inline-block;border-radius:.3rem}
 .ok{background:#e3f4e1;color:#14561a}.bad{background:#fbe3e3;color:#8a1111}
@@ -66,9 +66,10 @@ def _prose(value) -> str:
 
 
 def _table(head: list[str], rows: list[list[str]], numeric: set[int] = frozenset()) -> list[str]:
+    # dir="auto" on text cells: a category title in a right-to-left language reads right to left
     out = ["<table>", "<tr>" + "".join(f"<th>{_e(h)}</th>" for h in head) + "</tr>"]
     for row in rows:
-        out.append("<tr>" + "".join(f'<td class="n">{cell}</td>' if i in numeric else f"<td>{cell}</td>"
+        out.append("<tr>" + "".join(f'<td class="n">{cell}</td>' if i in numeric else f'<td dir="auto">{cell}</td>'
                                     for i, cell in enumerate(row)) + "</tr>")
     out.append("</table>")
     return out

@@ -614,7 +614,7 @@ class Scorer:
 
     def _order_of(self, targets: tuple[str, ...]) -> tuple:
         """How a target sorts among equal scores: residual last, then broader first, then by code."""
-        found = self._order[targets] = (any(self.taxonomy.get(t).level >= 2 and t.endswith("9") for t in targets),
+        found = self._order[targets] = (any(self.taxonomy.get(t).residual for t in targets),
                                         sum(map(len, targets)), targets)
         return found
 

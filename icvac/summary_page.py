@@ -32,9 +32,9 @@ _CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;margin:2rem auto;max-width:72rem;
 color:#1b1b1b;padding:0 1rem}
 h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:2rem;border-bottom:1px solid #ccc}
-table{border-collapse:collapse;margin:.5rem 0}th,td{border:1px solid #ccc;padding:.2rem .5rem;text-align:left;
+table{border-collapse:collapse;margin:.5rem 0}th,td{border:1px solid #ccc;padding:.2rem .5rem;text-align:start;
 vertical-align:top}th{background:#f2f2f2}td.n{text-align:right;font-variant-numeric:tabular-nums}
-caption{text-align:left;font-weight:bold;padding:.2rem 0}
+caption{text-align:start;font-weight:bold;padding:.2rem 0}
 .figure{display:flex;flex-wrap:wrap;gap:1.5rem;align-items:flex-start}.chart svg{max-width:100%;height:auto}
 .muted{color:#666}.warning{color:#7a5a00}dl{display:grid;grid-template-columns:max-content auto;gap:.2rem 1rem}
 dt{font-weight:bold}dd{margin:0}
@@ -184,8 +184,19 @@ def _about(summary: Summary) -> list[str]:
     for key, label in (("records_read", "Records"), ("acts_counted", "Acts")):
         items.append((label, SUPPRESSED_MARKER if meta.get(key) is None else meta[key]))
     items.append(("Small cells", f"withheld below {meta['min_cell']}" if meta["min_cell"] > 1 else "not withheld"))
-    out = ["<dl>"] + [f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in items] + ["</dl>"]
+    out = ["<dl>"] + [f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in items[:2]] + _titles(tax.get("titles"))
+    out += [f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in items[2:]] + ["</dl>"]
     return out + [f'<p class="warning">{_e(w)}</p>' for w in summary.warnings]
+
+
+def _titles(titles) -> list[str]:
+    """The classification's title in each language it has one in, each marked with its language and with
+    dir="auto", so that the Arabic title reads right to left inside this left-to-right page."""
+    if not isinstance(titles, dict) or not titles:
+        return []
+    lines = [f'<div lang="{_e(lang)}" dir="auto">{_e(text)}</div>' for lang, text in titles.items()
+             if isinstance(lang, str) and isinstance(text, str)]
+    return ["<dt>Title</dt>", f"<dd>{''.join(lines)}</dd>"]
 
 
 def _table(figure: Figure) -> list[str]:
@@ -202,7 +213,8 @@ def _table(figure: Figure) -> list[str]:
         if share:
             shown.append(SUPPRESSED_MARKER if cells[-1] is None or not total else f"{100 * cells[-1] / total:.1f}%")
         key = "" if row.kind in ("total", "period", "method") else row.key
-        out.append(f"<tr><td>{_e(key)}</td><th scope=\"row\">{_e(row.label)}</th>"
+        # dir="auto": a category title in a right-to-left language (Arabic) reads right to left in its cell
+        out.append(f"<tr><td>{_e(key)}</td><th scope=\"row\" dir=\"auto\">{_e(row.label)}</th>"
                    + "".join(f'<td class="n">{_e(v)}</td>' for v in shown) + "</tr>")
     return out + ["</table>"]
 

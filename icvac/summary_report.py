@@ -254,7 +254,8 @@ def _summarise_counts(counts: Counts, taxonomy: Taxonomy, *, branch: str | None,
     if min_cell <= 1:
         warnings.append(f"small-cell suppression is off (--min-cell {min_cell}): do not publish this page")
     metadata = {
-        "taxonomy": {"id": taxonomy.id, "version": taxonomy.version, "status": taxonomy.status},
+        "taxonomy": {"id": taxonomy.id, "version": taxonomy.version, "status": taxonomy.status,
+                     "titles": dict(taxonomy.titles)},
         "min_cell": min_cell, "suppressed_marker": SUPPRESSED_MARKER, "branch": branch,
         "period": next((f.table.metadata["period"] for f in figures if f.key == "time"), period),
         "variables": list(counts.variables),

@@ -47,7 +47,7 @@ from typing import Iterable, Iterator, Sequence
 
 from .ages import BAD, age_group, record_age
 from .codes import UNCLASSIFIED, is_unclassified, split_codes
-from .columns import resolve_recoded
+from .columns import resolve_recoded, roles_for
 from .errors import UsageError
 from .readers import ReadOptions, open_table
 from .suppression import suppress
@@ -129,7 +129,7 @@ def tabulate(path: str | Path, taxonomy: Taxonomy, *, level: int = 1, by: Sequen
     _check_options(taxonomy, level, by, unit, min_cell)
     with open_table(path, read_options) as table:
         # recode output as it is: the columns its sidecar records, then the default names
-        colmap, _ = resolve_recoded(path, table.header, columns, table.name)
+        colmap, _ = resolve_recoded(path, table.header, columns, table.name, roles_for(taxonomy.variable_roles))
         if colmap.get("icvac_code") is None:
             raise UsageError(f"{table.name}: no icvac_code column; name it with --column icvac_code=COLUMN")
         # the age group recode derived, unless --column points at the ages or dates to derive it from
@@ -251,8 +251,8 @@ def tabulate_records(records: Iterable[tuple[str, tuple[str, ...]]], taxonomy: T
 
 
 def _check_options(taxonomy: Taxonomy, level: int, by: Sequence[str], unit: str, min_cell: int) -> None:
-    if level not in (1, 2, 3):
-        raise UsageError(f"--level {level}: choose 1, 2 or 3")
+    if not 1 <= level <= taxonomy.levels:
+        raise UsageError(f"--level {level}: choose 1 to {taxonomy.levels}, the levels of taxonomy {taxonomy.id}")
     if unit not in UNITS:
         raise UsageError(f"--unit {unit}: choose {' or '.join(UNITS)}")
     if min_cell < 0:

@@ -19,12 +19,12 @@ from .yamlio import YamlDocument, format_path, load_yaml, schema_problems, short
 
 __all__ = [
     "Category", "Exclusion", "Variable", "VariableValue", "Taxonomy", "SearchHit",
-    "load_taxonomy", "check_taxonomy", "default_taxonomy_path", "CODE_LENGTHS",
+    "load_taxonomy", "check_taxonomy", "default_taxonomy_path", "UN_LANGUAGES",
 ]
 
-# ICCS scheme, adopted for ICVAC codes: digits per level.
-CODE_LENGTHS = {1: 2, 2: 4, 3: 5, 4: 6}
-LANGUAGES = ("en", "fr", "es")
+LANGUAGES = ("en", "fr", "es")  # of category titles and synonyms in exports
+UN_LANGUAGES = ("ar", "en", "es", "fr", "ru", "zh")  # the taxonomy's own titles may be in any of them
+RTL_LANGUAGES = frozenset({"ar"})
 _LOOKUP_CACHE_LIMIT = 10_000  # distinct raw values remembered per variable
 
 
@@ -47,13 +47,11 @@ class Category:
     parent: str | None = None
     children: tuple[str, ...] = ()
     status_note: str | None = None
+    residual: bool = False  # "other ... not elsewhere classified": never fuzzy-coded, last among equals
+    level1: str = ""        # the code of its level-1 ancestor (itself at level 1)
 
     def title_in(self, lang: str = "en") -> str:
         return self.title.get(lang) or self.title["en"]
-
-    @property
-    def level1(self) -> str:
-        return self.code[: CODE_LENGTHS[1]]
 
 
 @dataclass(frozen=True, eq=False)
@@ -72,6 +70,7 @@ class Variable:
     status: str
     values: tuple[VariableValue, ...]
     description: str | None = None
+    derived_from: str | None = None  # a role it is computed from, not a column of its own
 
     @property
     def codes(self) -> tuple[str, ...]:
@@ -127,18 +126,30 @@ class Taxonomy:
     variables: dict[str, Variable]
     path: str
     status_note: str | None = None
-    titles: dict[str, str] = field(default_factory=dict)
+    titles: dict[str, str] = field(default_factory=dict)  # language -> title, ``title`` as "en" when not given
     warnings: tuple[Problem, ...] = ()
+    code_lengths: tuple[int, ...] = ()  # digits per level from level 1; () when the file does not say
+    status_summary: str | None = None
     _scorer: object | None = field(default=None, repr=False)
 
     @property
     def provisional(self) -> bool:
         return self.status != "verified"
 
+    @cached_property
+    def levels(self) -> int:
+        """How many levels the classification has: as many as ``code_lengths`` says, else as deep as its tree."""
+        return len(self.code_lengths) or max(c.level for c in self.categories.values())
+
+    @cached_property
+    def variable_roles(self) -> tuple[str, ...]:
+        """The variables a data file holds in columns of their own (the rest are derived, like age groups)."""
+        return tuple(v.id for v in self.variables.values() if v.derived_from is None)
+
     def status_line(self) -> str:
         line = f"taxonomy {self.id} {self.version} ({Path(self.path).name}) is {self.status}"
-        if self.provisional:
-            line += ": codes and levels 2-3 are not yet verified against the UNICEF publication"
+        if self.provisional and self.status_summary:
+            line += f": {self.status_summary}"
         return line
 
     def get(self, code: str) -> Category:
@@ -250,6 +261,7 @@ def _semantic_problems(doc: YamlDocument) -> list[Problem]:
     seen: dict[str, tuple] = {}
     synonyms: dict[str, tuple[str, tuple]] = {}
     nodes = list(_iter_nodes(data.get("categories")))
+    lengths = data.get("code_lengths") if isinstance(data.get("code_lengths"), list) else []
     for parts, node, depth, parent in nodes:
         code = node.get("code")
         if not isinstance(code, str):
@@ -268,10 +280,7 @@ def _semantic_problems(doc: YamlDocument) -> list[Problem]:
         if isinstance(level, int) and level != depth:
             problems.append(doc.problem(parts + ("level",), f"level is {level} but the category sits at "
                                         f"depth {depth}; set level: {depth}"))
-        expected = CODE_LENGTHS.get(depth)
-        if expected and len(code) != expected:
-            problems.append(doc.problem(parts + ("code",), f"a level-{depth} code has {expected} digits, "
-                                        f"{short_value(code)} has {len(code)}"))
+        problems.extend(_length_problems(doc, parts, code, depth, lengths))
         for lang, syns in (node.get("synonyms") or {}).items() if isinstance(node.get("synonyms"), dict) else ():
             for j, syn in enumerate(syns if isinstance(syns, list) else []):
                 if not isinstance(syn, str):
@@ -294,6 +303,20 @@ def _semantic_problems(doc: YamlDocument) -> list[Problem]:
                                             "is not in the taxonomy; fix the code or remove the reference"))
     problems.extend(_variable_problems(doc, data.get("variables")))
     return problems
+
+
+def _length_problems(doc: YamlDocument, parts: tuple, code: str, depth: int, lengths: list) -> list[Problem]:
+    """A code's digits against ``code_lengths`` (nothing to check when the file gives none)."""
+    if not lengths:
+        return []
+    if depth > len(lengths):
+        return [doc.problem(parts + ("code",), f"{short_value(code)} sits at level {depth}, but code_lengths "
+                            f"gives {len(lengths)} levels; add the level's length to code_lengths")]
+    expected = lengths[depth - 1]
+    if isinstance(expected, int) and len(code) != expected:
+        return [doc.problem(parts + ("code",), f"a level-{depth} code has {expected} digits, "
+                            f"{short_value(code)} has {len(code)}")]
+    return []
 
 
 def _variable_problems(doc: YamlDocument, variables) -> list[Problem]:
@@ -321,10 +344,18 @@ def _variable_problems(doc: YamlDocument, variables) -> list[Problem]:
     return problems
 
 
+def _titles(data: dict) -> dict[str, str]:
+    """The classification's title per language: English (``title``) first, then the UN languages in order."""
+    given = {"en": data["title"], **(data.get("titles") or {})}
+    return {lang: given[lang] for lang in sorted(given, key=lambda lang: (lang != "en", lang))}
+
+
 def _build(doc: YamlDocument, warnings: tuple[Problem, ...]) -> Taxonomy:
     data = doc.data
     categories: dict[str, Category] = {}
+    roots: dict[str, str] = {}
     for _, node, depth, parent in _iter_nodes(data["categories"]):
+        roots[node["code"]] = roots[parent["code"]] if parent else node["code"]
         categories[node["code"]] = Category(
             code=node["code"], level=depth, title=dict(node["title"]), status=node["status"],
             definition=node["definition"].strip(), inclusions=tuple(node["inclusions"]),
@@ -332,7 +363,7 @@ def _build(doc: YamlDocument, warnings: tuple[Problem, ...]) -> Taxonomy:
             synonyms={k: tuple(v) for k, v in node["synonyms"].items()},
             parent=parent["code"] if parent else None,
             children=tuple(c["code"] for c in node.get("children") or []),
-            status_note=node.get("status_note"),
+            status_note=node.get("status_note"), residual=bool(node.get("residual")), level1=roots[node["code"]],
         )
     variables = {
         v["id"]: Variable(
@@ -340,6 +371,7 @@ def _build(doc: YamlDocument, warnings: tuple[Problem, ...]) -> Taxonomy:
             values=tuple(VariableValue(x["code"], dict(x["title"]), {k: tuple(s) for k, s in
                                                                      (x.get("synonyms") or {}).items()},
                                        x.get("min"), x.get("max")) for x in v["values"]),
+            derived_from=v.get("derived_from"),
         )
         for v in data.get("variables", [])
     }
@@ -347,5 +379,6 @@ def _build(doc: YamlDocument, warnings: tuple[Problem, ...]) -> Taxonomy:
         id=data["id"], title=data["title"], version=str(data["version"]), publisher=data["publisher"],
         source=data["source"], languages=tuple(data["languages"]), status=data["status"],
         categories=categories, variables=variables, path=doc.path, status_note=data.get("status_note"),
-        titles=dict(data.get("titles") or {}), warnings=warnings,
+        titles=_titles(data), warnings=warnings,
+        code_lengths=tuple(data.get("code_lengths") or ()), status_summary=data.get("status_summary"),
     )

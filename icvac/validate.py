@@ -29,7 +29,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Callable, Iterator
 
-from .columns import resolve_recoded
+from .columns import resolve_recoded, roles_for
 from .readers import open_table
 from .report_model import Issue, Report, Stats
 from .taxonomy import Taxonomy, load_taxonomy
@@ -66,7 +66,8 @@ def _validate(source, taxonomy: Taxonomy, options: ValidateOptions, on_issue, ar
     from .arrowio import csv_batches
 
     with open_table(source, options.read) as table, _Held() as held:
-        cmap, recoded = resolve_recoded(source, table.header, dict(options.columns), table.name)
+        cmap, recoded = resolve_recoded(source, table.header, dict(options.columns), table.name,
+                                         roles_for(taxonomy.variable_roles))
         batches = csv_batches(table, os.fspath(source), options.read) if arrow else None
         # Arrow may refuse the file at its end (icvac.arrowio): the issues wait until it has not
         listener = held if batches is not None and on_issue is not None else on_issue

@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 
 from .checker import MATCH_COLUMN, PY_SPACE, BatchChecker
 from .checks import CHECKS, checks_not_run, file_notes
-from .columns import ROLES, VARIABLE_ROLES, ColumnMap, resolve_columns
+from .columns import ROLES, VARIABLE_ROLES, ColumnMap, resolve_columns, roles_for
 from .errors import UsageError
 from .readers import ReadOptions
 from .report_model import Issue, Report
@@ -80,7 +80,7 @@ class Validation:
         check_options(options, taxonomy)
         self.header, self.cmap, self.taxonomy, self.options = header, cmap, taxonomy, options
         self.tally = Tally(header, enabled, options.max_issues, on_issue)
-        present = {role for role in cmap.index if role not in VARIABLE_ROLES or role in taxonomy.variables}
+        present = {role for role in cmap.index if role not in VARIABLE_ROLES or role in taxonomy.variable_roles}
         self.tally.not_run = checks_not_run(present, options.min_level is not None, long)
         for role in dict.fromkeys(options.required):
             if cmap.get(role) is None:
@@ -89,7 +89,8 @@ class Validation:
         index = {**cmap.index, **({MATCH_COLUMN: header.index(MATCH_COLUMN)} if MATCH_COLUMN in header else {})}
         self.checker = BatchChecker(self.tally.enabled, taxonomy, index, options.min_level, options.today, hash_id)
         # column names, casefolded: to tell a header row among the ragged rows near the top
-        self.names = frozenset(n.casefold() for n in (*ROLES, *(f"icvac_{r}" for r in VARIABLE_ROLES),
+        self.names = frozenset(n.casefold() for n in (*roles_for(taxonomy.variable_roles),
+                                                      *(f"icvac_{r}" for r in taxonomy.variable_roles),
                                                       *options.columns.values(), *recoded_roles))
         self.width = len(header)
         self.pending: list[int] = []   # blank rows not yet followed by a record

@@ -145,7 +145,10 @@ def test_global_flags_work_after_the_command_too(icvac):
 def test_version_names_package_and_taxonomy(icvac):
     result = icvac("--version")
     assert result.exit_code == 0
-    assert result.stdout.strip() == f"icvac {__version__}; taxonomy icvac 2023.0-provisional.1 (provisional)"
+    from icvac import load_taxonomy
+
+    bundled = load_taxonomy()
+    assert result.stdout.strip() == f"icvac {__version__}; taxonomy icvac {bundled.version} ({bundled.status})"
 
 
 def test_usage_errors_exit_2(icvac):

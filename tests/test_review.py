@@ -8,9 +8,10 @@ import shutil
 from icvac import load_taxonomy
 from icvac.mapping import load_mapping
 
-from .conftest import EXAMPLES, MAPPINGS
+from .conftest import EXAMPLES, FIXTURES, MAPPINGS
 
 DATA = EXAMPLES / "national_export.csv"
+TOY = FIXTURES / "four_levels"  # a made-up four-level classification, its register mapping and an export
 
 
 def read_dicts(path):
@@ -72,16 +73,18 @@ def test_invalid_decisions_write_nothing(icvac, tmp_path):
     assert mapping.read_bytes() == before
 
 
-def test_xlsx_review_has_a_dropdown(icvac, tmp_path):
+def test_xlsx_review_has_a_dropdown(icvac, tmp_path, monkeypatch):
     from openpyxl import load_workbook
 
+    monkeypatch.setenv("ICVAC_TAXONOMY", str(TOY / "taxonomy.yaml"))
     review = tmp_path / "review.xlsx"
-    assert icvac("recode", DATA, "--mapping", "gbvims", "-o", tmp_path / "o.csv", "--review", review).exit_code == 0
+    assert icvac("recode", TOY / "records.csv", "--mapping", TOY / "mapping.yaml", "-o", tmp_path / "o.csv",
+                 "--review", review).exit_code == 0
     book = load_workbook(review)
     sheet = book["review"]
     assert sheet.data_validations.dataValidation, "no drop-down"
     codes = [row[0] for row in book["lists"].iter_rows(values_only=True) if row[0]]
-    assert "no-match" in codes and "0301" in codes
+    assert "no-match" in codes and set(load_taxonomy(TOY / "taxonomy.yaml").categories) <= set(codes)
 
 
 GBVIMS = ["Rape", "Sexual Assault", "Physical Assault", "Forced Marriage",
@@ -125,15 +128,16 @@ def test_mapping_help_has_an_example_and_draft_reads_like_validate(icvac):
         assert option in text
 
 
-def test_draft_from_stdin_with_reader_options(icvac, tmp_path):
+def test_draft_from_stdin_with_reader_options(icvac, tmp_path, monkeypatch):
+    monkeypatch.setenv("ICVAC_TAXONOMY", str(TOY / "taxonomy.yaml"))
     result = icvac("mapping", "draft", "-", "--label-column", "type", "--delimiter", ";", "--header-row", "2",
-                   "--date", "2024-07-01", input="export of June\nid;type\n1;Rape\n2;Rape\n3;Neglect\n")
+                   "--date", "2024-07-01", input="export of June\nid;type\n1;Slap\n2;Slap\n3;Neglect\n")
     assert result.exit_code == 0, result.stderr
     draft = tmp_path / "draft.yaml"
     draft.write_text(result.stdout, encoding="utf-8")
-    drafted = load_mapping(draft, load_taxonomy())
+    drafted = load_mapping(draft, load_taxonomy(TOY / "taxonomy.yaml"))
     assert (drafted.id, drafted.source_system) == ("stdin", "stdin")
-    assert [(e.source_label, e.targets) for e in drafted.entries] == [("Rape", ("0301",)), ("Neglect", ("05",))]
+    assert [(e.source_label, e.targets) for e in drafted.entries] == [("Slap", ("10101",)), ("Neglect", ("3",))]
     assert "of standard input" in result.stdout.splitlines()[0]
 
 

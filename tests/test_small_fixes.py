@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from .conftest import EXAMPLES
+from .conftest import EXAMPLES, FIXTURES
 
 RECODED_INPUT = EXAMPLES / "national_export.csv"
 
@@ -158,14 +158,15 @@ def _write_dicts(path, rows):
         writer.writerows(rows)
 
 
-def _reviewed(icvac, tmp_path, data, decisions, name="review.csv"):
-    """recode DATA with a copy of gbvims, fill the review file's decisions; -> (mapping, review)."""
+def _reviewed(icvac, tmp_path, data, decisions, name="review.csv", source=None):
+    """recode DATA with a copy of gbvims (or of ``source``), fill the review file's decisions; -> (mapping, review)."""
     import shutil
 
     from .conftest import MAPPINGS
 
-    mapping = tmp_path / "gbvims.yaml"
-    shutil.copy(MAPPINGS / "gbvims.yaml", mapping)
+    source = source or MAPPINGS / "gbvims.yaml"
+    mapping = tmp_path / source.name
+    shutil.copy(source, mapping)
     review = tmp_path / name
     result = icvac("recode", data, "--mapping", mapping, "-o", tmp_path / "first.csv", "--review", review)
     assert result.exit_code == 0, result.stderr
@@ -205,19 +206,29 @@ def test_review_import_json_lists_the_restored_zero(icvac, tmp_path):
 
 # i. a label that starts with an apostrophe survives the review file: only the ' icvac added comes off
 
+# on the four-level fixture taxonomy and its register mapping: a review round trip whatever ICVAC's codes become
+TOY = FIXTURES / "four_levels"
+
+
+@pytest.fixture
+def toy(monkeypatch):
+    monkeypatch.setenv("ICVAC_TAXONOMY", str(TOY / "taxonomy.yaml"))
+
+
 @pytest.mark.parametrize("decided, in_file, other", [("'=x", "''=x", "=x"), ("=x", "'=x", "'=x")])
-def test_apostrophe_labels_survive_the_review_round_trip(icvac, tmp_path, decided, in_file, other):
+def test_apostrophe_labels_survive_the_review_round_trip(icvac, toy, tmp_path, decided, in_file, other):
     data = tmp_path / "export.csv"
-    _write_dicts(data, [{"case_id": f"C{i}", "gbv_type": label} for i, label in enumerate(["'=x", "=x", "Rape"])])
-    mapping, review = _reviewed(icvac, tmp_path, data, {in_file: "0301"})
+    _write_dicts(data, [{"case_no": f"C{i}", "harm_code": "", "harm_label": label}
+                        for i, label in enumerate(["'=x", "=x", "Face slap"])])
+    mapping, review = _reviewed(icvac, tmp_path, data, {in_file: "101"}, source=TOY / "mapping.yaml")
     written = {row["source_label"] for row in _read_dicts(review)}
     assert written == {"''=x", "'=x"}  # one more ' only where icvac guards a formula
     result = icvac("mapping", "review-import", review, "--mapping", mapping, "--reviewer", "Data officer")
     assert result.exit_code == 0, result.stderr
     out = tmp_path / "second.csv"
     assert icvac("recode", data, "--mapping", mapping, "-o", out).exit_code == 0
-    coded = {row["gbv_type"]: (row["icvac_code"], row["icvac_match"]) for row in _read_dicts(out)}
-    assert coded[decided] == ("0301", "exact-label")
+    coded = {row["harm_label"]: (row["icvac_code"], row["icvac_match"]) for row in _read_dicts(out)}
+    assert coded[decided] == ("101", "exact-label")
     assert coded[other][1] != "exact-label"  # the other label was not decided: no exact match for it
 
 
@@ -303,17 +314,16 @@ def test_completion_completes_commands_and_choices(words, cword, expected):
     assert result.stdout.split() == expected
 
 
-def test_apostrophe_labels_survive_an_xlsx_review_file(icvac, tmp_path):
+def test_apostrophe_labels_survive_an_xlsx_review_file(icvac, toy, tmp_path):
     import shutil
 
     from openpyxl import load_workbook
 
-    from .conftest import MAPPINGS
-
     data = tmp_path / "export.csv"
-    _write_dicts(data, [{"case_id": f"C{i}", "gbv_type": label} for i, label in enumerate(["'=x", "=x"])])
-    mapping, review = tmp_path / "gbvims.yaml", tmp_path / "review.xlsx"
-    shutil.copy(MAPPINGS / "gbvims.yaml", mapping)
+    _write_dicts(data, [{"case_no": f"C{i}", "harm_code": "", "harm_label": label}
+                        for i, label in enumerate(["'=x", "=x"])])
+    mapping, review = tmp_path / "mapping.yaml", tmp_path / "review.xlsx"
+    shutil.copy(TOY / "mapping.yaml", mapping)
     assert icvac("recode", data, "--mapping", mapping, "-o", tmp_path / "1.csv", "--review", review).exit_code == 0
     book = load_workbook(review)
     sheet = book["review"]
@@ -323,10 +333,10 @@ def test_apostrophe_labels_survive_an_xlsx_review_file(icvac, tmp_path):
     for row in range(2, sheet.max_row + 1):
         labels[sheet.cell(row, label_at).value] = row
     assert set(labels) == {"''=x", "'=x"}
-    sheet.cell(labels["''=x"], decision_at, "0301")  # the decision for the label '=x
+    sheet.cell(labels["''=x"], decision_at, "101")  # the decision for the label '=x
     book.save(review)
     result = icvac("mapping", "review-import", review, "--mapping", mapping, "--reviewer", "Data officer")
     assert result.exit_code == 0, result.stderr
     assert icvac("recode", data, "--mapping", mapping, "-o", tmp_path / "2.csv").exit_code == 0
-    coded = {row["gbv_type"]: (row["icvac_code"], row["icvac_match"]) for row in _read_dicts(tmp_path / "2.csv")}
-    assert coded["'=x"] == ("0301", "exact-label") and coded["=x"][1] != "exact-label"
+    coded = {row["harm_label"]: (row["icvac_code"], row["icvac_match"]) for row in _read_dicts(tmp_path / "2.csv")}
+    assert coded["'=x"] == ("101", "exact-label") and coded["=x"][1] != "exact-label"

@@ -4,7 +4,6 @@ from __future__ import annotations
 import pytest
 
 from icvac import TaxonomyError, check_taxonomy, load_taxonomy
-from icvac.taxonomy import CODE_LENGTHS
 
 from .conftest import FIXTURES, TAXONOMY
 
@@ -35,13 +34,30 @@ def test_level1_titles_are_the_published_ones(tax):
 def test_tree_size_and_shape(tax):
     assert 30 <= len(tax.categories) <= 60
     for cat in tax.categories.values():
-        assert len(cat.code) == CODE_LENGTHS[cat.level]
+        assert len(cat.code) == tax.code_lengths[cat.level - 1]
         assert cat.definition and cat.inclusions
         assert set(cat.title) == {"en", "fr", "es"}
         assert all(cat.synonyms.get(lang) for lang in ("en", "fr", "es")), cat.code
         if cat.parent:
             assert cat.code.startswith(cat.parent)
             assert cat.code in tax.get(cat.parent).children
+
+
+def test_the_titles_of_the_classification_are_the_registrys(tax):
+    # UN Statistics Division classification registry (issue 17)
+    assert tax.titles == {
+        "en": "International Classification of Violence against Children",
+        "ar": "التصنيف الدولي للعنف ضد الأطفال",
+        "es": "Clasificación Internacional de la Violencia contra los Niños (CIVN)",
+        "fr": "Classification internationale de la violence contre les enfants (CIVE)",
+        "ru": "Международная классификация насилия над детьми (МКННД)"}
+
+
+def test_the_residual_categories_are_the_other_nec_ones(tax):
+    # marked in the file; in the bundled tree, they are the codes below level 1 that end in 9
+    assert {c.code for c in tax.walk() if c.residual} == {c.code for c in tax.walk()
+                                                         if c.level >= 2 and c.code.endswith("9")}
+    assert all(c.title["en"].startswith("Other") for c in tax.walk() if c.residual)
 
 
 def test_nothing_is_presented_as_verified(tax):

@@ -1,7 +1,9 @@
 """The two YAML readers: libyaml's (fast, for sound files) and PyYAML's own (for every message)."""
 from __future__ import annotations
 
+import json
 import math
+import os
 from pathlib import Path
 
 import pytest
@@ -137,11 +139,38 @@ def test_a_billion_laughs_is_refused_at_once():
 
 def test_the_known_valid_digests_are_up_to_date():
     # Out of date after an edit of a bundled file or a schema: every command then checks that file with
-    # jsonschema again (some 80 ms). Run `python -m icvac.yamlio > icvac/schemas/known-valid.json`.
+    # jsonschema again (some 80 ms).
     recorded = (ROOT / "icvac" / "schemas" / yamlio.KNOWN_VALID).read_text("utf-8")
-    assert recorded == yamlio.known_valid_json()
-    assert set(yamlio._known_valid()) == {f"{folder}/{p.name}" for folder in ("taxonomy", "mappings")
-                                          for p in (ROOT / folder).glob("*.yaml")}
+    forgotten = f"a bundled file or schema changed: run `{yamlio.UPDATE_COMMAND}` (README, Development)"
+    assert recorded == yamlio.known_valid_json(), forgotten
+    assert set(json.loads(recorded)["digests"]) == {f"{folder}/{p.name}" for folder in ("taxonomy", "mappings")
+                                                    for p in (ROOT / folder).glob("*.yaml")}, \
+        "a bundled file fails its schema: run `icvac taxonomy check` / `icvac mapping check FILE`"
+
+
+def test_the_update_step_is_documented_in_the_readme():
+    assert yamlio.UPDATE_COMMAND in (ROOT / "README.md").read_text("utf-8").split("## Development")[1]
+
+
+def test_the_update_step_rewrites_the_digests_of_an_edited_file(tmp_path, monkeypatch):
+    # a copy of the package whose taxonomy was edited: the step writes digests that hold for the new text
+    import shutil
+
+    pkg = tmp_path / "icvac"
+    shutil.copytree(ROOT / "icvac", pkg, ignore=shutil.ignore_patterns("__pycache__"))
+    for folder in ("taxonomy", "mappings"):
+        shutil.copytree(ROOT / folder, tmp_path / folder)
+    taxonomy = tmp_path / "taxonomy" / "icvac.yaml"
+    taxonomy.write_text(taxonomy.read_text("utf-8").replace("version: \"", "version: \"edited-"), "utf-8")
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "icvac.yamlio", "--write"], cwd=tmp_path, capture_output=True,
+                            text=True, env={**os.environ, "PYTHONPATH": str(tmp_path)})
+    assert result.returncode == 0, result.stderr
+    digests = json.loads((pkg / "schemas" / yamlio.KNOWN_VALID).read_text("utf-8"))["digests"]
+    assert digests["taxonomy/icvac.yaml"] != yamlio._known_valid()["taxonomy/icvac.yaml"]
+    assert set(digests) == set(yamlio._known_valid())
 
 
 def test_the_bundled_files_are_loaded_without_jsonschema():

@@ -28,7 +28,7 @@ class Unit(str, enum.Enum):
 @reader_options
 def tabulate_command(
     data: DataArgument,
-    level: Annotated[int, typer.Option("--level", "-l", min=1, max=3, help="Category level of the rows.")] = 1,
+    level: Annotated[int, typer.Option("--level", "-l", min=1, help="Category level of the rows.")] = 1,
     by: Annotated[Optional[str], typer.Option(
         "--by", metavar="VAR[,VAR]", show_default=False,
         help="Up to two variables to cross with the categories, e.g. victim_sex,victim_age_group "

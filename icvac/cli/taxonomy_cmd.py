@@ -26,7 +26,7 @@ EXPORT_EXTENSIONS = {".csv": "csv", ".json": "json", ".md": "markdown", ".markdo
 
 @taxonomy_app.command("tree")
 def tree(
-    level: Annotated[Optional[int], typer.Option("--level", "-l", min=1, max=4, help="Deepest level to show.")] = None,
+    level: Annotated[Optional[int], typer.Option("--level", "-l", min=1, help="Deepest level to show.")] = None,
     lang: Annotated[Lang, typer.Option("--lang", help="Language of the titles.")] = Lang.en,
     fmt: FormatOption = ReportFormat.table,
     taxonomy_file: TaxonomyOption = None,
@@ -38,6 +38,9 @@ def tree(
     from icvac.export import category_record
 
     taxonomy = load_taxonomy_for_command(taxonomy_file)
+    if level is not None and level > taxonomy.levels:
+        raise typer.BadParameter(f"{level}: taxonomy {taxonomy.id} has levels 1 to {taxonomy.levels}",
+                                 param_hint="--level")
     cats = list(taxonomy.walk(level))
     if fmt is ReportFormat.json:
         emit_json([{k: category_record(c)[k] for k in ("code", "level", "parent")} | {"title": c.title_in(lang.value),
