@@ -130,6 +130,7 @@ from . import (crosswalk_cmd, mapping_cmd, recode_cmd, tabulate_cmd, taxonomy_cm
                validate_cmd)
 from . import report_cmd  # noqa: E402,F401
 from . import agree_cmd  # noqa: E402,F401
+from . import versions_cmd  # noqa: E402,F401
 
 
 def _terminate(signum, frame):
