@@ -33,6 +33,7 @@ _PER_LANGUAGE = ("title", "synonyms")
 _LANGUAGE = re.compile(r"^(title|synonyms)_([a-z]{2,3})$")
 _ITEMS = re.compile(r"\s*(?:\||\r?\n)\s*")
 _EXCLUSION_CODE = re.compile(r"^(.*\S)\s*\(([^()\s]+)\)$", re.DOTALL)
+_UNEXPECTED = re.compile(r"\('([a-z_]+)' was unexpected\)")
 _TRUE, _FALSE = {"true", "yes", "1", "y"}, {"false", "no", "0", "n", ""}
 
 
@@ -160,6 +161,9 @@ def _node(row: _Row, languages: list[str], codes: set, problems: list[Problem]) 
     node["level"] = depth or (int(level) if level.isdigit() else 0)
     node["title"] = {lang: t for lang in languages if (t := cells.get(f"title_{lang}") or
                                                         (cells.get("title", "") if lang == "en" else ""))}
+    for column, present in (("title_en", "en" in node["title"]), ("definition", cells.get("definition"))):
+        if not present:
+            problems.append(_problem(row.number, column, "blank; every category needs one"))
     node["status"] = cells.get("status") or "provisional"
     if cells.get("status_note"):
         node["status_note"] = cells["status_note"]
@@ -244,6 +248,8 @@ def _checked(text: str, name: str, roots) -> list[Problem]:
             out.append(Problem(p.path or "(top level)", p.message, p.severity))
             continue
         rest = p.path[len(node) + 1:].split("[")[0].split(".")
-        column = "_".join(rest[:2]) if rest[0] in _PER_LANGUAGE and len(rest) > 1 else (rest[0] or "code")
+        column = "_".join(rest[:2]) if rest[0] in _PER_LANGUAGE and len(rest) > 1 else rest[0]
+        unexpected = _UNEXPECTED.search(p.message)
+        column = column or (unexpected.group(1) if unexpected else "code")
         out.append(Problem(f"row {rows[node]}, column {column}", p.message, p.severity, rows[node]))
     return out
