@@ -147,10 +147,11 @@ def _carried(targets: list, relation: str, corr: Correspondence, new: Taxonomy):
         else:
             out.append(link.new[0])
             relation = compose_relations(relation, link.relation)
-    # two targets merged into one are one act; a target inside another target of the entry is the same act
+    # two targets merged into one are one act; a target below another target of the entry is the same act,
+    # kept as the most precise of the two (as the mapping's own check asks)
     unique = list(dict.fromkeys(out))
-    unique = [c for c in unique if not any(o != c and c.startswith(o) for o in unique)]
-    return unique, relation, notes, candidates
+    above = {a.code for c in unique for a in new.ancestors(c)[:-1]}
+    return [c for c in unique if c not in above], relation, notes, candidates
 
 
 class _Ranker:

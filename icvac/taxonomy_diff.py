@@ -139,7 +139,8 @@ def _link(old: Taxonomy, new: Taxonomy, cat: Category, succ, pred) -> Link:
     elif target.code != cat.code:
         change.append("renumbered")
         notes.append(f"renumbered {cat.code} -> {target.code}")
-    retitled = sorted(lang for lang in set(cat.title) | set(target.title) if cat.title.get(lang) != target.title.get(lang))
+    retitled = sorted(lang for lang in set(cat.title) | set(target.title)
+                      if cat.title.get(lang) != target.title.get(lang))
     if retitled:
         change.append("retitled")
         notes.append(f"title changed in {', '.join(retitled)}: now {_title(target)}")

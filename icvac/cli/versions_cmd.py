@@ -34,6 +34,12 @@ DateOption = Annotated[Optional[str], typer.Option("--date", help="Date written 
                                                    "(YYYY-MM-DD); today when omitted.", show_default=False)]
 
 
+def _reviewed(corr):
+    if corr.status != "reviewed":
+        warn(f"{corr.path} is a draft correspondence: have a person review it (then set status: reviewed)")
+    return corr
+
+
 @taxonomy_app.command("diff")
 def diff(
     old: OldFile,
@@ -143,7 +149,7 @@ def migrate_mapping(
     from icvac.writers import atomic_output, refuse_overwrite
 
     new = load_taxonomy_for_command(to)
-    corr = load_correspondence(changes)
+    corr = _reviewed(load_correspondence(changes))
     refuse_overwrite(output, resolve_mapping_path(mapping), to, changes)
     result = migrate(mapping, new, corr)
     with atomic_output(output) as handle:
@@ -185,7 +191,7 @@ def migrate_data(
     if fmt is not None and fmt not in OUTPUT_FORMATS:
         raise UsageError(f"--format {fmt}: choose one of {', '.join(OUTPUT_FORMATS)}")
     new = load_taxonomy_for_command(to or taxonomy_file)
-    corr = load_correspondence(changes)
+    corr = _reviewed(load_correspondence(changes))
     summary = migrate_file(data, corr, new, output, fmt,
                            read_options(input_format, encoding, delimiter, sheet, header_row))
     acts = ", ".join(f"{k} {v}" for k, v in summary.to_dict()["acts"].items())
