@@ -24,7 +24,7 @@ from .errors import UsageError
 from .readers import ReadOptions, open_table
 from .recode import JOIN, _format_of, _writer, sidecar_path
 from .taxonomy import Taxonomy
-from .writers import atomic_output, refuse_overwrite, staged_outputs
+from .writers import atomic_output, refuse_overwrite, staged_outputs, writes_through
 
 __all__ = ["DataMigration", "migrate_file", "CODE_COLUMNS", "PREVIOUS", "OUTCOMES"]
 
@@ -57,16 +57,36 @@ def migrate_file(data: str | os.PathLike, corr: Correspondence, new: Taxonomy, o
         refuse_overwrite(sidecar_path(output), data, corr.path, new.path)
     before = _input_provenance(data, corr)
     fmt = fmt or _format_of(output)
+    from .arrowio import ArrowRefused
+
+    try:
+        return _migrate(data, corr, new, output, fmt, read, before, arrow=not writes_through(output))
+    except ArrowRefused:
+        # a row Arrow refuses (ragged, a bad byte): nothing was written; the Python reader pads the row or
+        # reports the error at its row
+        return _migrate(data, corr, new, output, fmt, read, before, arrow=False)
+
+
+def _migrate(data, corr: Correspondence, new: Taxonomy, output, fmt: str, read: ReadOptions, before: dict | None,
+             arrow: bool) -> DataMigration:
+    """A CSV file a batch of rows at a time through Arrow where ``arrow`` and the file allow it (as recode
+    does; the output is byte for byte the same), else row by row."""
     summary = DataMigration()
     with staged_outputs() as stage:
         with open_table(data, read) as table:
-            columns = _Columns(table.header, table.name)
-            act = _Acts(corr, new)
-            with _writer(output, fmt, False, stage, columns.header) as (write, _):
-                for chunk in _chunks(table.rows()):
-                    write([columns.row(cells, act) for cells in chunk])
-                    summary.rows_in += len(chunk)
-                    summary.rows_out += len(chunk)
+            columns = _Columns(table.header, table.name, _Acts(corr, new))
+            batches = _arrow_batches(table, str(data), read) if arrow else None
+            with _writer(output, fmt, False, stage, columns.header) as (write, handle):
+                if batches is not None and _takes_bytes(handle, fmt, columns.header):
+                    for batch in batches:
+                        _write_batch(batch, columns, fmt, handle)
+                        summary.rows_in += batch.num_rows
+                        summary.rows_out += batch.num_rows
+                else:
+                    for chunk in _chunks(table.rows()):
+                        write([columns.row(cells) for cells in chunk])
+                        summary.rows_in += len(chunk)
+                        summary.rows_out += len(chunk)
             columns.counted(summary.acts)
             name = Path(table.name).name
         summary.provenance = _provenance(corr, new, name, before)
@@ -74,6 +94,49 @@ def migrate_file(data: str | os.PathLike, corr: Correspondence, new: Taxonomy, o
             with atomic_output(sidecar_path(output), stage=stage) as handle:
                 handle.write(json.dumps(summary.to_dict(), ensure_ascii=False, indent=2) + "\n")
     return summary
+
+
+def _takes_bytes(handle, fmt: str, header: list[str]) -> bool:
+    """Whether Arrow's formatted bytes can go to ``handle``: UTF-8 text, CSV or JSON Lines of distinct keys."""
+    return handle is not None and hasattr(handle, "buffer") and \
+        (handle.encoding or "").lower().replace("_", "-") in ("utf-8", "utf8") and \
+        (fmt == "csv" or (fmt == "jsonl" and len(set(header)) == len(header)))
+
+
+_KEY_SEPARATOR = "\x1f"  # joins a row's ICVAC cells into one key; a file holding it goes row by row
+
+
+def _write_batch(batch, columns: "_Columns", fmt: str, handle) -> None:
+    """One batch: its ICVAC cells migrated once per distinct combination, the other columns untouched."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from .arrowio import ArrowRefused, csv_bytes, jsonl_bytes, write_bytes
+
+    n = batch.num_rows
+    blank = pa.array([""] * n, pa.string()) if None in columns.where else None
+    cells = [batch.column(i) if i is not None else blank for i in columns.where]
+    if any(pc.any(pc.match_substring(c, _KEY_SEPARATOR)).as_py() for c in cells if c is not blank):
+        raise ArrowRefused("a cell holds the key separator")
+    encoded = pc.dictionary_encode(pc.binary_join_element_wise(*cells, _KEY_SEPARATOR))
+    found = [columns.migrated(tuple(key.split(_KEY_SEPARATOR))) for key in encoded.dictionary.to_pylist()]
+    for count in pc.value_counts(encoded.indices).to_pylist():
+        columns.tally[found[count["values"]][1]] += count["counts"]
+    out = list(batch.columns)
+    for k, i in enumerate(columns.where):
+        if i is not None:
+            out[i] = pa.array([new[k] for new, _ in found], pa.string()).take(encoded.indices)
+    if columns.previous is None:
+        out.append(cells[0])
+    else:
+        out[columns.previous] = cells[0]
+    write_bytes(handle, csv_bytes(out) if fmt == "csv" else jsonl_bytes(columns.header, out))
+
+
+def _arrow_batches(table, path: str, read: ReadOptions):
+    from .arrowio import csv_batches
+
+    return csv_batches(table, path, read)
 
 
 def _chunks(rows, size: int = 4096):
@@ -90,7 +153,8 @@ def _chunks(rows, size: int = 4096):
 class _Columns:
     """Where the ICVAC cells are in a row, and the output's header (``icvac_previous_code`` added once)."""
 
-    def __init__(self, header: list[str], name: str):
+    def __init__(self, header: list[str], name: str, act: "_Acts"):
+        self.act = act
         if "icvac_code" not in header:
             raise UsageError(f"{name}: no icvac_code column; migrate reads a file written by icvac recode")
         self.width = len(header)
@@ -100,17 +164,12 @@ class _Columns:
         self.cache: dict[tuple, tuple] = {}
         self.tally: Counter = Counter()  # records per tuple of act outcomes
 
-    def row(self, cells: list[str], act: "_Acts") -> list[str]:
+    def row(self, cells: list[str]) -> list[str]:
         width = self.width
         if len(cells) < width:
             cells = cells + [""] * (width - len(cells))
         key = tuple(cells[i] if i is not None else "" for i in self.where)
-        found = self.cache.get(key)
-        if found is None:
-            found = act.cells(key)
-            if len(self.cache) < _CACHE_LIMIT:
-                self.cache[key] = found
-        new, outcomes = found
+        new, outcomes = self.migrated(key)
         self.tally[outcomes] += 1
         out = cells[:width]
         for i, value in zip(self.where, new):
@@ -121,6 +180,15 @@ class _Columns:
         else:
             out[self.previous] = key[0]
         return out + cells[width:]  # cells beyond the header stay, after the ICVAC columns
+
+    def migrated(self, key: tuple) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """(new ICVAC cells, outcome of each act) for a row's ICVAC cells, cached per distinct cells."""
+        found = self.cache.get(key)
+        if found is None:
+            found = self.act.cells(key)
+            if len(self.cache) < _CACHE_LIMIT:
+                self.cache[key] = found
+        return found
 
     def counted(self, counts: Counter) -> None:
         for outcomes, records in self.tally.items():

@@ -247,3 +247,24 @@ def test_the_cli_chain_diff_mapping_migrate_recode_migrate(v2, recoded, tmp_path
     assert data.exit_code == 0, data.stderr
     lines = (tmp_path / "m.jsonl").read_text(encoding="utf-8").splitlines()
     assert len(lines) == len(_rows(recoded)) and PREVIOUS in json.loads(lines[0])
+
+
+@pytest.mark.parametrize("suffix", ["csv", "jsonl"])
+def test_migrate_through_arrow_writes_the_bytes_of_the_row_by_row_path(v2, recoded, tmp_path, suffix, monkeypatch):
+    from icvac import migrate_data
+    from icvac.migrate_data import _migrate
+
+    batches = []
+    write_batch = migrate_data._write_batch
+    monkeypatch.setattr(migrate_data, "_write_batch", lambda batch, *rest: (batches.append(batch.num_rows),
+                                                                              write_batch(batch, *rest)))
+
+    _, path, changes = v2
+    corr, new = load_correspondence(changes), icvac.load_taxonomy(path)
+    fast, slow = tmp_path / f"fast.{suffix}", tmp_path / f"slow.{suffix}"
+    args = (corr, new)
+    one = _migrate(recoded, *args, fast, suffix, icvac.ReadOptions(), None, arrow=True)
+    two = _migrate(recoded, *args, slow, suffix, icvac.ReadOptions(), None, arrow=False)
+    assert batches and sum(batches) == one.rows_in  # the first went through Arrow, all of it
+    assert fast.read_bytes() == slow.read_bytes()
+    assert one.to_dict() == two.to_dict() and one.acts["split"]
