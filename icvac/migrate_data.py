@@ -1,12 +1,13 @@
 """``icvac migrate``: re-code a file written by ``icvac recode`` to a new taxonomy version.
 
-The file is read and written a row at a time: every input row reaches the output, in order, with its
+The file is streamed (a CSV file a batch of rows at a time through Arrow, as recode reads it; anything
+else row by row, with the same bytes out): every input row reaches the output, in order, with its
 columns unchanged except the ICVAC ones. Each act's ``icvac_code`` goes through the correspondence;
 ``icvac_level1`` and ``icvac_title`` follow from the new taxonomy, ``icvac_match`` and ``icvac_score``
 (how the act was coded) stay. An act whose code was split or removed becomes ``unclassified``, its
 ``icvac_match`` saying why (``migrate-split``, ``migrate-removed``): a person decides, in the mapping,
 which new code the national value takes, and recodes. ``icvac_previous_code`` keeps the codes before
-the migration. The work is done once per distinct set of ICVAC cells; per row, one dictionary look-up.
+the migration. The work is done once per distinct set of ICVAC cells.
 The sidecar ``OUT.meta.json`` records both taxonomy versions and the correspondence.
 """
 from __future__ import annotations
@@ -118,19 +119,50 @@ def _write_batch(batch, columns: "_Columns", fmt: str, handle) -> None:
     cells = [batch.column(i) if i is not None else blank for i in columns.where]
     if any(pc.any(pc.match_substring(c, _KEY_SEPARATOR)).as_py() for c in cells if c is not blank):
         raise ArrowRefused("a cell holds the key separator")
-    encoded = pc.dictionary_encode(pc.binary_join_element_wise(*cells, _KEY_SEPARATOR))
-    found = [columns.migrated(tuple(key.split(_KEY_SEPARATOR))) for key in encoded.dictionary.to_pylist()]
+    # a Python string as an argument costs pyarrow an import attempt on every call: a scalar does not
+    encoded = pc.dictionary_encode(pc.binary_join_element_wise(*cells, pa.scalar(_KEY_SEPARATOR)))
+    keys = [tuple(key.split(_KEY_SEPARATOR)) for key in encoded.dictionary.to_pylist()]
+    found = [columns.migrated(key) for key in keys]
     for count in pc.value_counts(encoded.indices).to_pylist():
         columns.tally[found[count["values"]][1]] += count["counts"]
-    out = list(batch.columns)
-    for k, i in enumerate(columns.where):
-        if i is not None:
-            out[i] = pa.array([new[k] for new, _ in found], pa.string()).take(encoded.indices)
-    if columns.previous is None:
-        out.append(cells[0])
-    else:
-        out[columns.previous] = cells[0]
-    write_bytes(handle, csv_bytes(out) if fmt == "csv" else jsonl_bytes(columns.header, out))
+    data = _csv_fast(batch, columns, keys, found, encoded.indices) if fmt == "csv" else None
+    if data is None:
+        out = list(batch.columns)
+        for k, i in enumerate(columns.where):
+            if i is not None:
+                out[i] = pa.array([new[k] for new, _ in found], pa.string()).take(encoded.indices)
+        if columns.previous is None:
+            out.append(cells[0])
+        else:
+            out[columns.previous] = cells[0]
+        data = csv_bytes(out) if fmt == "csv" else jsonl_bytes(columns.header, out)
+    write_bytes(handle, data)
+
+
+def _csv_fast(batch, columns: "_Columns", keys: list[tuple], found: list[tuple], indices):
+    """The batch as CSV where the ICVAC columns sit side by side (as recode writes them) and the previous code
+    is added at the end: those cells formatted once per distinct key, as csv_bytes formats recode's added
+    columns; None otherwise (or where a cell holds a carriage return), for csv_bytes to do it all."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from .arrowio import _buffer, _holds, _quote_needed
+
+    where = columns.where
+    if None in where or where != list(range(where[0], where[0] + len(where))) or columns.previous is not None:
+        return None
+    plain = batch.columns
+    if any(_holds(c, b"\r") for c in plain):
+        return None
+
+    def text(value: str) -> str:  # csv_writer's minimal quoting
+        return '"' + value.replace('"', '""') + '"' if '"' in value or "," in value or "\n" in value else value
+
+    icvac_cells = pa.array([",".join(map(text, new)) for new, _ in found], pa.string()).take(indices)
+    previous = pa.array([text(key[0]) + "\n" for key in keys], pa.string()).take(indices)
+    cells = [_quote_needed(c) for c in plain[:where[0]]] + [icvac_cells] + \
+        [_quote_needed(c) for c in plain[where[-1] + 1:]] + [previous]
+    return _buffer(pc.binary_join_element_wise(*cells, pa.scalar(",")))
 
 
 def _arrow_batches(table, path: str, read: ReadOptions):
