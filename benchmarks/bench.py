@@ -461,11 +461,11 @@ def bench_migrate(rows: int, args) -> tuple[Result, Result]:
 
 def render_migrate(pairs: list[tuple[Result, Result]]) -> str:
     lines = [f"{'rows':>10}  {'recode s':>9} {'migrate s':>10} {'migrate/recode':>15} {'RSS recode':>11} "
-             f"{'RSS migrate':>12}  migrate runs"]
+             f"{'RSS migrate':>12}  runs (recode/migrate, in the order run)"]
     for recode, migrate in pairs:
         lines.append(f"{recode.rows:>10,}  {recode.wall:>9.2f} {migrate.wall:>10.2f} "
                      f"{migrate.wall / recode.wall:>15.2f} {recode.rss_mb:>11.0f} {migrate.rss_mb:>12.0f}  "
-                     + " ".join(f"{x.wall:.2f}" for x in migrate.runs))
+                     + " ".join(f"{r.wall:.2f}/{m.wall:.2f}" for r, m in zip(recode.runs, migrate.runs)))
     return "\n".join(lines)
 
 
