@@ -30,6 +30,7 @@ __all__ = ["ImportResult", "import_taxonomy", "COLUMNS"]
 COLUMNS = ("code", "parent", "level", "definition", "inclusions", "exclusions", "status", "status_note",
            "residual")
 _PER_LANGUAGE = ("title", "synonyms")
+MAX_DEPTH = 20  # levels: a classification has a handful; a parent chain longer than this is a mistake
 _LANGUAGE = re.compile(r"^(title|synonyms)_([a-z]{2,3})$")
 _ITEMS = re.compile(r"\s*(?:\||\r?\n)\s*")
 _EXCLUSION_CODE = re.compile(r"^(.*\S)\s*\(([^()\s]+)\)$", re.DOTALL)
@@ -53,6 +54,7 @@ class _Row:
     number: int
     cells: dict[str, str]
     node: dict = field(default_factory=dict)
+    depth: int = 0  # in the tree; 0 for a row the tree does not reach
 
 
 def import_taxonomy(path: str | os.PathLike, base: Taxonomy, *, version: str | None = None,
@@ -125,23 +127,26 @@ def _tree(rows: list[_Row], problems: list[Problem]) -> list[tuple[_Row, list]]:
         else:
             children.setdefault(parent, []).append(row)
 
-    def build(row: _Row) -> tuple[_Row, list]:  # rows in a cycle are never reached from a root
-        return row, [build(child) for child in children.get(row.cells["code"], [])]
+    def build(row: _Row, depth: int) -> tuple[_Row, list]:  # rows in a cycle are never reached from a root
+        row.depth = depth
+        below = children.get(row.cells["code"], [])
+        if below and depth == MAX_DEPTH:
+            problems.append(_problem(below[0].number, "parent", f"more than {MAX_DEPTH} levels; check the parents"))
+            todo = list(below)
+            while todo:  # said once, at the top of the part cut off
+                cut = todo.pop()
+                if not cut.depth:
+                    cut.depth = -1
+                    todo += children.get(cut.cells["code"], [])
+            return row, []
+        return row, [build(child, depth + 1) for child in below]
 
-    trees = [build(row) for row in roots]
-    reached = {id(r) for r in _walk(trees)}
+    trees = [build(row, 1) for row in roots]
     for row in by_code.values():
-        if id(row) not in reached and row.cells.get("parent", "") in by_code:
+        if not row.depth and row.cells.get("parent", "") in by_code:
             problems.append(_problem(row.number, "parent", "the parents of this row lead back to it; the top "
                                                            "of the tree has a blank parent"))
     return trees
-
-
-def _walk(trees, depth: int = 1):
-    for row, children in trees:
-        row.cells["_depth"] = str(depth)
-        yield row
-        yield from _walk(children, depth + 1)
 
 
 def _items(text: str) -> list[str]:
@@ -151,11 +156,11 @@ def _items(text: str) -> list[str]:
 def _node(row: _Row, languages: list[str], codes: set, problems: list[Problem]) -> dict:
     cells = row.cells
     node: dict = {"code": cells.get("code", "")}
-    depth = int(cells.get("_depth", "0") or 0)
+    depth = row.depth
     level = cells.get("level", "")
     if level and not level.isdigit():
         problems.append(_problem(row.number, "level", f"{short_value(level)} is not a whole number"))
-    elif level and depth and int(level) != depth:
+    elif level and depth > 0 and int(level) != depth:
         problems.append(_problem(row.number, "level", f"level is {level} but the parent chain puts the category "
                                                       f"at level {depth}"))
     node["level"] = depth or (int(level) if level.isdigit() else 0)

@@ -104,3 +104,14 @@ def test_a_missing_column_and_an_unreadable_file(tmp_path, icvac):
     result = icvac("taxonomy", "import", tmp_path / "cols.csv", "-o", tmp_path / "t.yaml")
     assert result.exit_code == 1 and "column title_en" in result.stderr and "column definition" in result.stderr
     assert icvac("taxonomy", "import", tmp_path / "missing.csv", "-o", tmp_path / "t.yaml").exit_code == 3
+
+
+def test_a_parent_chain_deeper_than_any_classification_is_refused_by_row(tmp_path):
+    from icvac.taxonomy_import import MAX_DEPTH
+
+    codes = [str(10 + k) * (k + 1) for k in range(MAX_DEPTH + 2)]
+    lines = ["code,parent,title_en,definition"] + [f"{c},{codes[k - 1] if k else ''},T{k},D." for k, c in
+                                                   enumerate(codes)]
+    (tmp_path / "deep.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = import_taxonomy(tmp_path / "deep.csv", icvac_load(TAXONOMY))
+    assert [(p.path, p.line) for p in result.problems] == [("row 22, column parent", 22)]
