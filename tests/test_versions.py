@@ -70,10 +70,28 @@ def test_a_category_with_no_predecessor_is_added_and_a_renumbered_branch_is_not_
     fresh["code"] = next(parent["code"] + str(k).zfill(width) for k in range(1, 9)
                          if parent["code"] + str(k).zfill(width) not in taken)
     parent["children"].append(fresh)
+    # another branch under a new top-level code: its categories are renumbered, none moved
+    branch = next(c for c in data["categories"] if c is not parent and c.get("children"))
+    old, top = branch["code"], next(str(k).zfill(len(branch["code"])) for k in range(1, 99)
+                                    if str(k).zfill(len(branch["code"])) not in {c["code"] for c in data["categories"]})
+
+    def renumber(node):
+        if node.get("code", "").startswith(old):
+            node["code"] = top + node["code"][len(old):]
+        for value in node.values():
+            for item in value if isinstance(value, list) else []:
+                if isinstance(item, dict):
+                    renumber(item)
+
+    for node in data["categories"]:
+        renumber(node)
     (tmp_path / "t.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     diff = diff_taxonomies(icvac.load_taxonomy(TAXONOMY), icvac.load_taxonomy(tmp_path / "t.yaml"))
     assert diff.added == [fresh["code"]]
-    assert not _fates(diff)
+    moved = _fates(diff)
+    assert moved and all(change == ("renumbered",) and new == (top + code[len(old):],) and relation == "exact"
+                         for code, (change, new, relation) in moved.items())
+    assert set(moved) == {c.code for c in icvac.load_taxonomy(TAXONOMY).walk() if c.code.startswith(old)}
     assert diff.to_dict()["added"] == [{"new": fresh["code"], "title": "Entirely new form of violence"}]
 
 
