@@ -30,6 +30,7 @@ from generate import (COLUMNS, GENERATOR_VERSION, ID_ORDERS, write_distinct_labe
 HERE = Path(__file__).resolve().parent
 DEFAULT_ROWS = (100_000, 1_000_000, 3_000_000)
 TASKS = ("recode", "validate", "help", "draft")
+EXTRA_TASKS = ("migrate",)  # only when asked (--only migrate): `icvac migrate` beside `icvac recode`
 DUCKDB_THREADS = 2
 DRAFT_LABELS = 20_000
 HELP_REPEAT = 10
@@ -431,6 +432,43 @@ def draft_args(labels: Path, out: Path) -> list[str]:
     return ["mapping", "draft", str(labels), "--label-column", LABEL_COLUMN, "--output", str(out)]
 
 
+def bench_migrate(rows: int, args) -> tuple[Result, Result]:
+    """``icvac recode`` of the export and ``icvac migrate`` of its recoded output to the synthetic version 2
+    of the taxonomy (tests/version2.py: a split, a merger, a retitle, a move, a removal), alternated."""
+    sys.path.insert(0, str(HERE.parent))
+    import yaml
+    from tests.version2 import build_version2
+
+    import icvac
+    from icvac.correspondence import correspondence_yaml
+    from icvac.taxonomy_diff import diff_taxonomies
+
+    v2, changes = args.workdir / "icvac-v2.yaml", args.workdir / "changes-v2.yaml"
+    v2.write_text(yaml.safe_dump(build_version2().data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    diff = diff_taxonomies(icvac.load_taxonomy(), icvac.load_taxonomy(v2))
+    changes.write_text(correspondence_yaml(diff.correspondence("2026-01-01")), encoding="utf-8")
+    export = export_file(args.workdir, rows, args.seed, args.ids)
+    coded, migrated = args.workdir / f"migrate-coded-{rows}.csv", args.workdir / f"migrated-{rows}.csv"
+    recode, migrate = Result(rows, "icvac recode"), Result(rows, "icvac migrate")
+    for _ in range(args.repeat):
+        coded.unlink(missing_ok=True)
+        migrated.unlink(missing_ok=True)
+        recode.runs.append(measure(icvac_command() + recode_args(export, coded), ok=(0,)))
+        migrate.runs.append(measure(icvac_command() + ["migrate", str(coded), "--changes", str(changes), "--to",
+                                                       str(v2), "--output", str(migrated)], ok=(0,)))
+    return recode, migrate
+
+
+def render_migrate(pairs: list[tuple[Result, Result]]) -> str:
+    lines = [f"{'rows':>10}  {'recode s':>9} {'migrate s':>10} {'migrate/recode':>15} {'RSS recode':>11} "
+             f"{'RSS migrate':>12}  runs (recode/migrate, in the order run)"]
+    for recode, migrate in pairs:
+        lines.append(f"{recode.rows:>10,}  {recode.wall:>9.2f} {migrate.wall:>10.2f} "
+                     f"{migrate.wall / recode.wall:>15.2f} {recode.rss_mb:>11.0f} {migrate.rss_mb:>12.0f}  "
+                     + " ".join(f"{r.wall:.2f}/{m.wall:.2f}" for r, m in zip(recode.runs, migrate.runs)))
+    return "\n".join(lines)
+
+
 # ---------------------------------------------------------------- machine and report
 
 def machine() -> dict:
@@ -481,7 +519,8 @@ def parse_args(argv: list[str] | None = None):
                         help="rows in the export; repeatable or comma-separated (default 100000,1000000,3000000)")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each command; the median is shown")
     parser.add_argument("--workdir", type=Path, default=HERE / "_work", help="generated files (default %(default)s)")
-    parser.add_argument("--only", default=",".join(TASKS), help=f"comma list among {','.join(TASKS)}")
+    parser.add_argument("--only", default=",".join(TASKS),
+                        help=f"comma list among {','.join(TASKS + EXTRA_TASKS)} (default: all but migrate)")
     parser.add_argument("--seed", type=int, default=6)
     parser.add_argument("--ids", choices=ID_ORDERS, default="in-order",
                         help="case ids in order, as registers number them (default), or shuffled")
@@ -492,7 +531,7 @@ def parse_args(argv: list[str] | None = None):
     args.rows = sorted({int(x.replace("_", "")) for item in args.rows or [] for x in item.split(",") if x.strip()}
                        or DEFAULT_ROWS)
     args.only = {x.strip() for x in args.only.split(",") if x.strip()}
-    if args.only - set(TASKS) or args.repeat < 1 or min(args.rows) < 1:
+    if args.only - set(TASKS + EXTRA_TASKS) or args.repeat < 1 or min(args.rows) < 1:
         parser.error(f"--only takes {','.join(TASKS)}; --repeat and --rows must be 1 or more")
     return args
 
@@ -517,14 +556,18 @@ def main(argv: list[str] | None = None) -> int:
             bench_rows(rows, args, recode_spec, results, notes)
     helps = bench_help() if "help" in args.only else {}
     draft = bench_draft(args) if "draft" in args.only else None
+    migrations = [bench_migrate(rows, args) for rows in args.rows] if "migrate" in args.only else []
     print(render(results, helps, draft, info))
+    if migrations:
+        print("\n" + render_migrate(migrations))
     for note in notes:
         print(f"note: {note}")
     if args.json:
         data = {"machine": info, "load_average_after": _load(), "notes": notes,
                 "results": [{"rows": r.rows, "tool": r.tool, "median_s": r.wall, "peak_rss_mb": r.rss_mb,
                              "runs": [vars(x) for x in r.runs]}
-                            for r in [*results, *helps.values(), *([draft] if draft else [])]]}
+                            for r in [*results, *helps.values(), *([draft] if draft else []),
+                                      *(r for pair in migrations for r in pair)]]}
         args.json.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     return 0
 

@@ -33,6 +33,10 @@ _EXPORTS = {
     "agreement": ("Estimate", "DegenerateData", "percent_agreement", "cohen_kappa", "fleiss_kappa",
                   "krippendorff_alpha"),
     "reliability": ("agree", "evaluate", "AgreementReport", "EvaluationReport"),
+    "correspondence": ("Correspondence", "Link", "load_correspondence"),
+    "taxonomy_diff": ("TaxonomyDiff", "diff_taxonomies"),
+    "taxonomy_import": ("import_taxonomy",),
+    "migrate_data": ("migrate_file", "DataMigration"),
 }
 # Functions named like their module get a distinct public name: once ``icvac.validate`` (the module)
 # is imported, Python binds that name on the package to the module, not to the function.
@@ -40,6 +44,7 @@ _RENAMED = {
     "validate_file": ("validate", "validate"),
     "tabulate_file": ("tabulate", "tabulate"),
     "build_crosswalk": ("crosswalk", "crosswalk"),
+    "migrate_mapping_file": ("migrate_mapping", "migrate_mapping"),
 }
 _WHERE = {name: (module, name) for module, names in _EXPORTS.items() for name in names} | _RENAMED
 

@@ -63,12 +63,12 @@ def _csv(taxonomy: Taxonomy) -> str:
     buf = io.StringIO()
     writer = csv_writer(buf)
     writer.writerow(["code", "level", "parent", "title_en", "title_fr", "title_es", "status", "definition",
-                     "inclusions", "exclusions", "synonyms_en", "synonyms_fr", "synonyms_es"])
+                     "inclusions", "exclusions", "synonyms_en", "synonyms_fr", "synonyms_es", "status_note"])
     for cat in taxonomy.walk():
         row = [cat.code, cat.level, cat.parent or "", cat.title.get("en", ""), cat.title.get("fr", ""),
                cat.title.get("es", ""), cat.status, cat.definition, " | ".join(cat.inclusions),
                " | ".join(f"{e.text} ({e.code})" if e.code else e.text for e in cat.exclusions),
-               *(" | ".join(cat.synonyms.get(lang, ())) for lang in LANGUAGES)]
+               *(" | ".join(cat.synonyms.get(lang, ())) for lang in LANGUAGES), cat.status_note or ""]
         writer.writerow([excel_safe(v) for v in row])
     return buf.getvalue()
 

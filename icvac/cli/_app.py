@@ -82,8 +82,11 @@ COMMANDS: dict[str, Lazy] = {
     "evaluate": Lazy("agree_cmd", "evaluate_command", "Accuracy of a coding against a reference (gold) coding."),
     "crosswalk": Lazy("crosswalk_cmd", "crosswalk_app", "Write a mapping as a crosswalk table, or cross two "
                                                         "systems."),
-    "mapping": Lazy("mapping_cmd", "mapping_app", "Check mapping files, import review decisions, draft a mapping."),
-    "taxonomy": Lazy("taxonomy_cmd", "taxonomy_app", "Browse, search, export and check the ICVAC taxonomy."),
+    "mapping": Lazy("mapping_cmd", "mapping_app", "Check mapping files, import review decisions, draft a mapping.",
+                    also=("versions_cmd",)),
+    "taxonomy": Lazy("taxonomy_cmd", "taxonomy_app", "Browse, search, export and check the ICVAC taxonomy.",
+                     also=("versions_cmd",)),
+    "migrate": Lazy("versions_cmd", "migrate_data", "Re-code a recoded file to a new taxonomy version."),
 }
 
 
