@@ -58,9 +58,21 @@ def test_the_docs_show_the_recipe_files_code_and_the_real_signature():
 @pytest.mark.parametrize("engine", ["duckdb", "polars"])
 def test_recipe_script_gives_the_cli_rows(engine, cli_rows, tmp_path):
     pytest.importorskip(engine)
+    assert _run(engine, EXPORT, tmp_path) == cli_rows
+    assert len(cli_rows) == 301
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "polars"])
+def test_recipe_script_on_an_export_without_rows_writes_the_header(engine, cli_rows, tmp_path):
+    pytest.importorskip(engine)
+    empty = tmp_path / "empty.csv"
+    empty.write_text(EXPORT.read_text(encoding="utf-8").splitlines()[0] + "\n", encoding="utf-8")
+    assert _run(engine, empty, tmp_path) == cli_rows[:1]
+
+
+def _run(engine: str, export, tmp_path) -> list[list[str]]:
     out = tmp_path / f"recoded-{engine}.csv"
-    done = subprocess.run([sys.executable, str(RECIPES / f"{engine}_recode.py"), str(EXPORT), "gbvims", str(out)],
+    done = subprocess.run([sys.executable, str(RECIPES / f"{engine}_recode.py"), str(export), "gbvims", str(out)],
                           capture_output=True, text=True, cwd=tmp_path, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert _rows(out) == cli_rows
-    assert len(cli_rows) == 301
+    return _rows(out)

@@ -21,9 +21,12 @@ def recode(con: duckdb.DuckDBPyConnection, export: duckdb.DuckDBPyRelation, mapp
     at a time, and the table is written while the export is still being read."""
     taxonomy = icvac.load_taxonomy()
     mapping = icvac.load_mapping(mapping_name, taxonomy)
-    batches = icvac.recode_batches(export.to_arrow_reader(100_000), mapping, taxonomy)
-    first = next(batches)  # a reader needs the schema before the first batch is read
-    recoded = pa.RecordBatchReader.from_batches(first.schema, chain([first], batches))
+    rows = export.to_arrow_reader(100_000)
+    # an empty batch first: the first batch out, empty too, gives the schema a reader needs up front,
+    # even for an export without rows (whose reader yields no batch)
+    empty = pa.RecordBatch.from_pylist([], schema=rows.schema)
+    batches = icvac.recode_batches(chain([empty], rows), mapping, taxonomy)
+    recoded = pa.RecordBatchReader.from_batches(next(batches).schema, batches)
     con.register("recoded_stream", recoded)
     con.execute(f'CREATE TABLE "{table}" AS SELECT * FROM recoded_stream')
     con.unregister("recoded_stream")

@@ -17,7 +17,10 @@ def recode(export: pl.DataFrame, mapping_name: str) -> pl.DataFrame:
     """``export`` with the ICVAC columns added, row for row."""
     taxonomy = icvac.load_taxonomy()
     mapping = icvac.load_mapping(mapping_name, taxonomy)
-    batches = icvac.recode_batches(export.to_arrow().to_batches(), mapping, taxonomy)
+    rows = export.to_arrow()
+    # an empty batch first, so that an export without rows gives its header too
+    empty = pa.RecordBatch.from_pylist([], schema=rows.schema)
+    batches = icvac.recode_batches([empty, *rows.to_batches()], mapping, taxonomy)
     return pl.from_arrow(pa.Table.from_batches(batches))
 
 
