@@ -1,18 +1,20 @@
-"""Time ``icvac recode`` and ``icvac validate`` against a DuckDB reference on a synthetic national export.
+"""Time ``icvac recode`` and ``icvac validate`` against DuckDB and Polars references on a national export.
 
     python benchmarks/bench.py --rows 100000,1000000 --repeat 3
+    python benchmarks/bench.py --input synthetic,national --rows 1000000 --only recode,validate
 
 Every command runs as its own process: wall time is ``time.perf_counter`` around it, peak
 memory is that process's own maximum resident set size (``os.wait4``). Within each
-repeat the tools alternate (icvac recode, DuckDB recode, icvac validate, DuckDB validate),
+repeat the tools alternate (icvac recode, the recode references, icvac validate, DuckDB validate),
 so a busy neighbour slows both sides alike. The table gives medians; the ratio to DuckDB,
 not the absolute time, is the figure to compare between machines. benchmarks/README.md
-says what the DuckDB reference does and does not do.
+says what the references do and do not do; benchmarks/inputs.py what the two inputs are.
 """
 from __future__ import annotations
 
 import argparse
 import csv
+import importlib.util
 import json
 import os
 import platform
@@ -24,29 +26,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from generate import (COLUMNS, GENERATOR_VERSION, ID_ORDERS, write_distinct_labels, write_export,  # noqa: E402
-                      write_probe)
+import inputs  # noqa: E402
+import references  # noqa: E402
+from generate import ID_ORDERS, write_distinct_labels  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_ROWS = (100_000, 1_000_000, 3_000_000)
 TASKS = ("recode", "validate", "help", "draft")
 EXTRA_TASKS = ("migrate",)  # only when asked (--only migrate): `icvac migrate` beside `icvac recode`
+INPUTS = ("synthetic", "national")
 DUCKDB_THREADS = 2
 DRAFT_LABELS = 20_000
 HELP_REPEAT = 10
-MAPPING = "gbvims"
 LABEL_COLUMN = "gbv_type"
-# The bundled GBVIMS mapping calls this column alleged_perpetrator_relationship; the export calls it otherwise.
-RECODE_OPTIONS = ("--column", "perpetrator_relationship=perpetrator")
-# validate runs on recode's output, whose roles keep the export's column names.
-VALIDATE_COLUMNS = {"id": "incident_id", "victim_age": "survivor_age", "victim_birth_date": "survivor_birth_date",
-                    "incident_date": "date_of_incident", "victim_sex": "icvac_victim_sex",
-                    "perpetrator_relationship": "icvac_perpetrator_relationship", "setting": "icvac_setting"}
-# recode's added columns: those that depend on the category label alone, and those that code a
-# variable, each with the export column it is read from
+# recode's added columns that depend on the category cells alone; the others code a variable
 LABEL_OUTPUTS = ("icvac_code", "icvac_level1", "icvac_title", "icvac_match", "icvac_score")
-VARIABLE_SOURCES = {"icvac_victim_sex": "survivor_sex", "icvac_perpetrator_relationship": "perpetrator",
-                    "icvac_setting": "setting", "icvac_victim_age_group": "survivor_age"}
 
 
 @dataclass
@@ -59,6 +53,7 @@ class Run:
 class Result:
     rows: int
     tool: str
+    input: str = "synthetic"
     runs: list[Run] = field(default_factory=list)
 
     @property
@@ -108,195 +103,82 @@ def measure(argv: list[str], stdout: Path | None = None, ok: tuple[int, ...] = (
     return Run(result["wall"], result["maxrss"] / (1024 * 1024 if sys.platform == "darwin" else 1024))
 
 
-# ---------------------------------------------------------------- the DuckDB reference (runs in a child process)
+# ---------------------------------------------------------------- the references (references.py)
 
-def duckdb_recode(src: str, spec_json: str, out: str, threads: int) -> None:
-    """Look each row's values up in the value -> coding tables icvac produced; write the rows back out.
-
-    ``spec``: {"lookups": [{"file": csv, "key": export column, "columns": [added columns]}],
-    "order": [added columns in icvac's order]}; each lookup file has a ``_key`` column. The look-ups
-    are MAPs in the projection, not joins: DuckDB's hash join does not keep the input order, and
-    icvac's output must (ORDER BY on a row number would cost DuckDB more than the maps do).
-    """
-    import duckdb
-
-    spec = json.loads(spec_json)
-    con = duckdb.connect()
-    con.execute(f"SET threads = {int(threads)}")
-    con.execute("SET preserve_insertion_order = true")
-    expr = {}
-    for lookup in spec["lookups"]:
-        source = f"read_csv({_quote(lookup['file'])}, all_varchar = true, header = true)"
-        for c in lookup["columns"]:
-            con.execute(f"SET VARIABLE {_ident(c)} = (SELECT map(list(coalesce(_key, '')), list({_ident(c)})) "
-                        f"FROM {source})")
-            expr[c] = f"getvariable({_quote(c)})[coalesce(t.{_ident(lookup['key'])}, '')] AS {_ident(c)}"
-    added = ", ".join(expr[c] for c in spec["order"])
-    con.execute(f"""COPY (SELECT t.*, {added} FROM read_csv({_quote(src)}, all_varchar = true, header = true) t)
-                    TO {_quote(out)} (HEADER, DELIMITER ',')""")
-
-
-def duckdb_validate(src: str, spec_json: str, threads: int) -> None:
-    """The checks of ``icvac validate`` as one SQL aggregate; prints the count of each check as JSON."""
-    import duckdb
-
-    spec = json.loads(spec_json)
-    con = duckdb.connect()
-    con.execute(f"SET threads = {int(threads)}")
-    row = con.execute(validate_sql(src, spec)).fetchone()
-    names = [d[0] for d in con.description]
-    print(json.dumps(dict(zip(names, row))))
-
-
-def _quote(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
-def _ident(text: str) -> str:
-    return '"' + text.replace('"', '""') + '"'
-
-
-def _in_list(values) -> str:
-    return ", ".join(map(_quote, values)) or "NULL"
-
-
-_DATE_RE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?)?"
-
-
-def _date(col: str) -> str:
-    return (f"CASE WHEN regexp_full_match(trim({col}), '{_DATE_RE}') "
-            f"THEN try_strptime(substr(trim({col}), 1, 10), '%Y-%m-%d')::DATE END")
-
-
-def validate_sql(src: str, spec: dict) -> str:
-    """``spec``: {"codes": [...], "columns": {role: column}, "variables": {role: [codes]}} -> one query."""
-    # read_csv gives NULL for an empty cell; icvac sees "", so compare with "" throughout
-    col = {role: f"coalesce({_ident(name)}, '')" for role, name in spec["columns"].items()}
-    variables = {role: codes for role, codes in spec["variables"].items() if role in col}
-    var_select = "".join(f", {col[r]} AS v_{r}" for r in variables)
-    var_counts = []
-    for role, codes in variables.items():
-        v, lower = f"v_{role}", _in_list([c.lower() for c in codes])
-        var_counts += [f"count_if(trim({v}) = '') AS \"missing-value:{role}\"",
-                       f"count_if(trim({v}) <> '' AND lower(trim({v})) NOT IN ({lower})) AS \"invalid-value:{role}\"",
-                       f"count_if({v} NOT IN ({_in_list(codes)}) AND trim({v}) <> '' AND lower(trim({v})) IN ({lower}))"
-                       f" AS \"noncanonical-value:{role}\""]
-    return f"""
-WITH r AS (
-  SELECT trim({col['id']}) AS id, {col['icvac_code']} AS raw_code,
-         -- one code per act, joined by | or ; (icvac.codes); 'unclassified' is not a code but is allowed
-         list_filter(list_transform(string_split_regex({col['icvac_code']}, '[|;]'), lambda p: trim(p)),
-                     lambda p: p <> '') AS pieces,
-         len(list_filter(pieces, lambda p: lower(p) <> 'unclassified'
-                                      AND NOT list_contains([{_in_list(spec['codes'])}], p))) AS unknown_codes,
-         CASE WHEN lower(trim({col['victim_age']})) IN ('', 'unknown') THEN NULL
-              ELSE trim({col['victim_age']}) END AS age_text,
-         {_date(col['incident_date'])} AS incident, {_date(col['victim_birth_date'])} AS birth,
-         trim({col['incident_date']}) <> '' AND incident IS NULL AS bad_incident,
-         trim({col['victim_birth_date']}) <> '' AND birth IS NULL AS bad_birth{var_select}
-  FROM read_csv({_quote(src)}, all_varchar = true, header = true)),
-a AS (SELECT *, try_cast(age_text AS DOUBLE) AS age_num FROM r),
--- an age is a whole number of years from 0 to 130 (icvac.ages)
-c AS (SELECT *, CASE WHEN regexp_full_match(age_text, '[0-9]{{1,3}}(\\.0*)?') AND age_num <= 130
-                     THEN age_num::BIGINT END AS age,
-             -- a date in the future is reported once and not compared with the other date
-             CASE WHEN incident <= current_date THEN incident END AS ci,
-             CASE WHEN birth <= current_date THEN birth END AS cb FROM a),
--- completed years as icvac counts them (DuckDB's date_sub treats 29 February differently)
-b AS (SELECT *, CASE WHEN cb <= ci THEN year(ci) - year(cb)
-                     - CASE WHEN month(ci) * 100 + day(ci) < month(cb) * 100 + day(cb) THEN 1 ELSE 0 END
-                END AS years FROM c)
-SELECT count(*) AS rows_read,
-       count_if(id = '') AS "missing-id",
-       count_if(id <> '') - count(DISTINCT nullif(id, '')) AS "duplicate-id",
-       count_if(len(pieces) = 0) AS "missing-code",
-       sum(unknown_codes) AS "unknown-code",
-       count_if(len(pieces) > 0 AND unknown_codes = 0 AND regexp_matches(raw_code, '\\s'))
-           AS "noncanonical-value:code",
-       count_if(age_text IS NOT NULL AND age IS NULL) AS "age-not-a-number",
-       count_if(age NOT BETWEEN 0 AND 17) + count_if(age_text IS NULL AND years > 17) AS "age-out-of-range",
-       count_if(bad_incident) + count_if(bad_birth) AS "invalid-date",
-       count_if(incident > current_date) + count_if(birth > current_date) AS "future-date",
-       count_if(cb > ci) AS "birth-after-incident",
-       count_if(age BETWEEN 0 AND 17 AND age <> years) AS "age-inconsistent"
-       {''.join(', ' + c for c in var_counts)}
-FROM b"""
-
-
-def _child(argv: list[str]) -> None:
-    """``bench.py --duckdb-child recode|validate ...``: the reference, in a process of its own."""
-    task, *args = argv
-    if task == "recode":
-        duckdb_recode(args[0], args[1], args[2], int(args[3]))
-    else:
-        duckdb_validate(args[0], args[1], int(args[2]))
-
-
-def duckdb_argv(*args) -> list[str]:
-    return [sys.executable, str(Path(__file__).resolve()), "--duckdb-child", *map(str, args)]
+def child_argv(reference: str, task: str, *args) -> list[str]:
+    """A reference's command line: this script in a process of its own (``main``'s ``--child``)."""
+    return [sys.executable, str(Path(__file__).resolve()), "--child", reference, task, *map(str, args)]
 
 
 # ---------------------------------------------------------------- inputs, prepared once
 
-def export_file(workdir: Path, rows: int, seed: int, ids: str = "in-order") -> Path:
-    """The synthetic export of ``rows`` rows, generated on first use and kept in the work folder."""
-    path = workdir / f"export-{rows}-s{seed}-g{GENERATOR_VERSION}{_suffix(ids)}.csv"
+def make_export(workdir: Path, rows: int, source: inputs.Input) -> Path:
+    """The export of ``rows`` rows, made on first use and kept in the work folder."""
+    path = workdir / f"export-{rows}-{source.tag}.csv"
     if not path.exists():
         print(f"generating {path.name} ...", file=sys.stderr)
         part = path.with_suffix(".part")
-        write_export(part, rows, seed, ids)
+        source.write(part, rows)
         part.replace(path)
     return path
 
 
-def _suffix(ids: str) -> str:
-    return "" if ids == "in-order" else f"-{ids}"
-
-
-def build_lookups(workdir: Path, seed: int) -> dict:
-    """Recode the probe (every distinct value the generator makes) with icvac; its output becomes
-    the DuckDB reference's lookup tables. Returns the recode spec for ``duckdb_recode``."""
-    probe, coded = workdir / "probe.csv", workdir / "probe-coded.csv"
-    write_probe(probe, seed)
+def build_lookups(workdir: Path, source: inputs.Input) -> dict:
+    """Recode the probe (every distinct value the export holds) with icvac; its output becomes the
+    references' look-up tables. Returns the recode spec of ``references``."""
+    probe, coded = workdir / f"probe-{source.name}.csv", workdir / f"probe-{source.name}-coded.csv"
+    source.probe(probe)
     coded.unlink(missing_ok=True)
-    measure(icvac_command() + recode_args(probe, coded), ok=(0,))
+    measure(icvac_command() + input_recode_args(source, probe, coded), ok=(0,))
     with open(coded, encoding="utf-8", newline="") as handle:
         reader = csv.reader(handle)
         header = next(reader)
         rows = list(reader)
-    added = header[len(COLUMNS):]
+    width = len(source.columns)
+    added = header[width:]
     label_columns = [c for c in added if c in LABEL_OUTPUTS]
-    if header[:len(COLUMNS)] != list(COLUMNS) or set(added) - set(LABEL_OUTPUTS) - set(VARIABLE_SOURCES):
-        raise SystemExit(f"bench: unexpected recode output columns {header}; update VARIABLE_SOURCES")
-    groups = [(LABEL_COLUMN, label_columns)] + [(VARIABLE_SOURCES[c], [c]) for c in added if c in VARIABLE_SOURCES]
+    if header[:width] != list(source.columns) or set(added) - set(LABEL_OUTPUTS) - set(source.variable_sources):
+        raise SystemExit(f"bench: unexpected recode output columns {header}; update inputs.py")
+    groups = [(source.label_keys, label_columns)]
+    groups += [((source.variable_sources[c],), [c]) for c in added if c in source.variable_sources]
     lookups = []
-    for n, (key, columns) in enumerate(groups):
-        k, idx = header.index(key), [header.index(c) for c in columns]
+    for n, (keys, columns) in enumerate(groups):
+        k, idx = [header.index(key) for key in keys], [header.index(c) for c in columns]
         table: dict[str, list[str]] = {}
         for row in rows:
             value = [row[i] for i in idx]
-            if table.setdefault(row[k], value) != value:
-                raise SystemExit(f"bench: {columns} is not a function of {key!r} alone; "
-                                 "the lookup reference cannot reproduce it")
-        path = workdir / f"lookup-{n}.csv"
+            if table.setdefault(references.KEY_SEP.join(row[i] for i in k), value) != value:
+                raise SystemExit(f"bench: {columns} is not a function of {keys} alone; "
+                                 "the look-up references cannot reproduce it")
+        path = workdir / f"lookup-{source.name}-{n}.csv"
         with open(path, "w", encoding="utf-8", newline="") as handle:
             writer = csv.writer(handle, lineterminator="\n")
             writer.writerow(["_key", *columns])
             writer.writerows([key_value, *value] for key_value, value in table.items())
-        lookups.append({"file": str(path), "key": key, "columns": columns})
+        lookups.append({"file": str(path), "keys": list(keys), "columns": columns})
     return {"lookups": lookups, "order": added}
 
 
+def input_recode_args(source: inputs.Input, data: Path, out: Path) -> list[str]:
+    return ["recode", str(data), "--output", str(out), *source.recode_options]
+
+
+def export_file(workdir: Path, rows: int, seed: int, ids: str = "in-order") -> Path:
+    """The synthetic export (bench_agree.py and report_bench.py use it)."""
+    return make_export(workdir, rows, inputs.synthetic(seed, ids))
+
+
 def recode_args(data: Path, out: Path) -> list[str]:
-    return ["recode", str(data), "--mapping", MAPPING, "--output", str(out), *RECODE_OPTIONS]
+    """icvac recode's arguments for the synthetic export."""
+    return input_recode_args(inputs.synthetic(0, "in-order"), data, out)
 
 
-def validate_args(data: Path) -> list[str]:
-    columns = [x for role, name in VALIDATE_COLUMNS.items() for x in ("--column", f"{role}={name}")]
+def validate_args(source: inputs.Input, data: Path) -> list[str]:
+    columns = [x for role, name in source.validate_columns.items() for x in ("--column", f"{role}={name}")]
     return ["validate", str(data), "--format", "json", *columns]
 
 
-def validate_spec(coded: Path) -> dict:
+def validate_spec(source: inputs.Input, coded: Path) -> dict:
     """What icvac validate will check in ``coded``, for the SQL: columns resolved the way icvac does."""
     from icvac.columns import VARIABLE_ROLES, resolve_columns
     from icvac.taxonomy import load_taxonomy
@@ -304,9 +186,9 @@ def validate_spec(coded: Path) -> dict:
     with open(coded, encoding="utf-8", newline="") as handle:
         header = next(csv.reader(handle))
     taxonomy = load_taxonomy()
-    found = resolve_columns(header, VALIDATE_COLUMNS).index
+    found = resolve_columns(header, source.validate_columns).index
     columns = {role: header[i] for role, i in found.items()}
-    missing = {"id", "icvac_code", "victim_age", "victim_birth_date", "incident_date"} - set(columns)
+    missing = {"id", "icvac_code"} - set(columns)
     if missing:
         raise SystemExit(f"bench: {coded.name} has no column for {sorted(missing)}")
     variables = {role: list(taxonomy.variables[role].codes) for role in VARIABLE_ROLES
@@ -345,47 +227,49 @@ def same_rows(a: Path, b: Path) -> str | None:
 
 # ---------------------------------------------------------------- the timed runs
 
-def bench_rows(rows: int, args, recode_spec: dict, results: list[Result], notes: list[str]) -> None:
-    export = export_file(args.workdir, rows, args.seed, args.ids)
-    name = f"{rows}{_suffix(args.ids)}"
-    coded, duck_coded = args.workdir / f"coded-{name}.csv", args.workdir / f"coded-{name}-duckdb.csv"
-    report, duck_report = args.workdir / f"report-{name}.json", args.workdir / f"report-{name}-duckdb.json"
-    names = ("icvac recode", "duckdb recode", "icvac validate", "duckdb validate")
+def bench_rows(rows: int, source: inputs.Input, args, spec: dict, results: list[Result], notes: list[str]) -> None:
+    export = make_export(args.workdir, rows, source)
+    name = f"{source.name}-{rows}"
+    coded, report = args.workdir / f"coded-{name}.csv", args.workdir / f"report-{name}.json"
+    outputs = {r: args.workdir / f"coded-{name}-{r}.csv" for r in args.references}
+    duck_report, ref_report = args.workdir / f"report-{name}-duckdb.json", args.workdir / f"report-{name}-ref.json"
+    names = ["icvac recode", *(f"{r} recode" for r in args.references), "icvac validate", "duckdb validate"]
     if args.reference:
-        names += ("reference recode", "reference validate")
-    tools = {name: Result(rows, name) for name in names}
+        names += ["reference recode", "reference validate"]
+    tools = {n: Result(rows, n, source.name) for n in names}
     ref_coded = args.workdir / f"coded-{name}-reference.csv"
-    spec = None
+    label = f"{source.name}, {rows:,} rows"
+    validate = None
     for repeat in range(args.repeat):
         if "recode" in args.only or repeat == 0:  # validate reads recode's output
-            for path in (coded, duck_coded, ref_coded):
+            for path in (coded, ref_coded, *outputs.values()):
                 path.unlink(missing_ok=True)
-            run = measure(icvac_command() + recode_args(export, coded), ok=(0,))
+            run = measure(icvac_command() + input_recode_args(source, export, coded), ok=(0,))
             if args.reference and "recode" in args.only:
                 tools["reference recode"].runs.append(measure(reference_command(args.reference)
-                                                              + recode_args(export, ref_coded), ok=(0,)))
+                                                              + input_recode_args(source, export, ref_coded), ok=(0,)))
                 if repeat == 0 and not same_bytes(coded, ref_coded):
-                    notes.append(f"{rows:,} rows: the reference's recode output differs from icvac's")
+                    notes.append(f"{label}: the reference's recode output differs from icvac's")
             if "recode" in args.only:
                 tools["icvac recode"].runs.append(run)
-                tools["duckdb recode"].runs.append(measure(duckdb_argv(
-                    "recode", export, json.dumps(recode_spec), duck_coded, DUCKDB_THREADS), ok=(0,)))
-                if repeat == 0 and (where := same_rows(coded, duck_coded)):
-                    notes.append(f"{rows:,} rows: the DuckDB recode output differs from icvac's at {where}")
+                for ref, out in outputs.items():
+                    tools[f"{ref} recode"].runs.append(measure(child_argv(
+                        ref, "recode", export, json.dumps(spec), out, DUCKDB_THREADS), ok=(0,)))
+                    if repeat == 0 and (where := same_rows(coded, out)):
+                        notes.append(f"{label}: the {ref} recode output differs from icvac's at {where}")
         if "validate" in args.only:
-            spec = spec or json.dumps(validate_spec(coded))
-            tools["icvac validate"].runs.append(measure(icvac_command() + validate_args(coded), report))
-            tools["duckdb validate"].runs.append(measure(duckdb_argv("validate", coded, spec, DUCKDB_THREADS),
-                                                         duck_report, ok=(0,)))
+            validate = validate or json.dumps(validate_spec(source, coded))
+            tools["icvac validate"].runs.append(measure(icvac_command() + validate_args(source, coded), report))
+            tools["duckdb validate"].runs.append(measure(child_argv(
+                "duckdb", "validate", coded, validate, DUCKDB_THREADS), duck_report, ok=(0,)))
             if args.reference:
-                ref_report = args.workdir / f"report-{name}-reference.json"
                 tools["reference validate"].runs.append(measure(reference_command(args.reference)
-                                                                + validate_args(coded), ref_report))
+                                                                + validate_args(source, coded), ref_report))
                 if repeat == 0 and not same_bytes(report, ref_report):
-                    notes.append(f"{rows:,} rows: the reference's validate report differs from icvac's")
+                    notes.append(f"{label}: the reference's validate report differs from icvac's")
             if repeat == 0:
-                notes += [f"{rows:,} rows, validate counts differ: {d}" for d in compare_counts(report, duck_report)]
-        print(f"  {rows:,} rows: repeat {repeat + 1}/{args.repeat} done", file=sys.stderr)
+                notes += [f"{label}, validate counts differ: {d}" for d in compare_counts(report, duck_report)]
+        print(f"  {label}: repeat {repeat + 1}/{args.repeat} done", file=sys.stderr)
     results += [r for r in tools.values() if r.runs]
 
 
@@ -480,14 +364,15 @@ def machine() -> dict:
                 break
     except OSError:
         model = platform.processor()
-    try:
-        import duckdb
-        duck = duckdb.__version__
-    except ImportError:
-        duck = None
+    versions = {}
+    for package in ("duckdb", "polars"):
+        try:
+            versions[package] = __import__(package).__version__
+        except ImportError:
+            versions[package] = None
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return {"cpu": model, "cores": cores, "python": platform.python_version(), "platform": platform.platform(),
-            "duckdb": duck, "duckdb_threads": DUCKDB_THREADS, "load_average": _load()}
+            **versions, "duckdb_threads": DUCKDB_THREADS, "load_average": _load()}
 
 
 def _load() -> list[float] | None:
@@ -495,15 +380,18 @@ def _load() -> list[float] | None:
 
 
 def render(results: list[Result], helps: dict[str, Result], draft: Result | None, info: dict) -> str:
-    lines = [f"machine: {info['cpu']}, {info['cores']} cores, Python {info['python']}, DuckDB {info['duckdb']} "
-             f"(threads={DUCKDB_THREADS}); load average before {info['load_average']}, after {_load()}", ""]
-    if results:
-        lines.append(f"{'rows':>10}  {'tool':<16} {'median s':>9} {'x DuckDB':>9} {'peak RSS MB':>12}  runs")
-        for r in results:
-            ref = next((d for d in results if d.rows == r.rows and d.tool == "duckdb " + r.tool.split()[-1]), None)
+    lines = [f"machine: {info['cpu']}, {info['cores']} cores, Python {info['python']}, DuckDB {info['duckdb']}, "
+             f"Polars {info['polars']} (threads={DUCKDB_THREADS}); load average before {info['load_average']}, "
+             f"after {_load()}", ""]
+    for name in dict.fromkeys(r.input for r in results):
+        lines.append(f"input: {name}")
+        lines.append(f"{'rows':>10}  {'tool':<18} {'median s':>9} {'x DuckDB':>9} {'peak RSS MB':>12}  runs")
+        for r in (r for r in results if r.input == name):
+            ref = next((d for d in results if d.rows == r.rows and d.input == r.input
+                        and d.tool == "duckdb " + r.tool.split()[-1]), None)
             ratio = f"{r.wall / ref.wall:.2f}" if ref else "-"
             runs = " ".join(f"{x.wall:.2f}" for x in r.runs)
-            lines.append(f"{r.rows:>10,}  {r.tool:<16} {r.wall:>9.2f} {ratio:>9} {r.rss_mb:>12.0f}  {runs}")
+            lines.append(f"{r.rows:>10,}  {r.tool:<18} {r.wall:>9.2f} {ratio:>9} {r.rss_mb:>12.0f}  {runs}")
         lines.append("")
     for name, r in helps.items():
         lines.append(f"{name:<24} median {r.wall * 1000:6.0f} ms   peak RSS {r.rss_mb:4.0f} MB")
@@ -524,6 +412,12 @@ def parse_args(argv: list[str] | None = None):
     parser.add_argument("--seed", type=int, default=6)
     parser.add_argument("--ids", choices=ID_ORDERS, default="in-order",
                         help="case ids in order, as registers number them (default), or shuffled")
+    parser.add_argument("--input", default="synthetic", help=f"comma list among {','.join(INPUTS)}: the "
+                        "generated export (default) and/or the national records of --national-dir, repeated")
+    parser.add_argument("--national-dir", type=Path, default=inputs.DEFAULT_DIR,
+                        help="the national records (<system>-records.csv; default %(default)s)")
+    parser.add_argument("--references", default=",".join(references.REFERENCES),
+                        help=f"recode references, comma list among {','.join(references.REFERENCES)} (default all)")
     parser.add_argument("--json", type=Path, help="also write the results to this JSON file")
     parser.add_argument("--reference", type=Path, help="another checkout of icvac (a folder holding its icvac/ "
                         "package), timed in the same runs and checked to give the same outputs")
@@ -531,15 +425,35 @@ def parse_args(argv: list[str] | None = None):
     args.rows = sorted({int(x.replace("_", "")) for item in args.rows or [] for x in item.split(",") if x.strip()}
                        or DEFAULT_ROWS)
     args.only = {x.strip() for x in args.only.split(",") if x.strip()}
+    args.input = [x.strip() for x in args.input.split(",") if x.strip()]
+    args.references = [x.strip() for x in args.references.split(",") if x.strip()]
     if args.only - set(TASKS + EXTRA_TASKS) or args.repeat < 1 or min(args.rows) < 1:
         parser.error(f"--only takes {','.join(TASKS)}; --repeat and --rows must be 1 or more")
+    if set(args.input) - set(INPUTS) or not args.input or set(args.references) - set(references.REFERENCES) \
+            or "duckdb" not in args.references:
+        parser.error(f"--input takes {','.join(INPUTS)}; --references {','.join(references.REFERENCES)}, "
+                     "duckdb among them (the ratios are to it)")
     return args
+
+
+def sources(args, notes: list[str]) -> list[inputs.Input]:
+    """The inputs asked for that can be built; a note for one that cannot (the national records missing)."""
+    found = []
+    for name in args.input:
+        if name == "synthetic":
+            found.append(inputs.synthetic(args.seed, args.ids))
+        elif why := inputs.missing(args.national_dir):
+            notes.append(f"national input skipped: {why}")
+            print(f"bench: national input skipped: {why}", file=sys.stderr)
+        else:
+            found.append(inputs.national(args.national_dir, args.workdir))
+    return found
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["--duckdb-child"]:
-        _child(argv[1:])
+    if argv[:1] == ["--child"]:
+        references.child(argv[1:])
         return 0
     args = parse_args(argv)
     args.workdir.mkdir(parents=True, exist_ok=True)
@@ -547,13 +461,13 @@ def main(argv: list[str] | None = None) -> int:
     results: list[Result] = []
     notes: list[str] = []
     if args.only & {"recode", "validate"}:
-        try:
-            import duckdb  # noqa: F401
-        except ImportError:
-            raise SystemExit("bench: DuckDB is needed for the reference: pip install '.[bench]'") from None
-        recode_spec = build_lookups(args.workdir, args.seed)
-        for rows in args.rows:
-            bench_rows(rows, args, recode_spec, results, notes)
+        needed = ["duckdb"] + (["polars"] if "polars" in args.references else [])
+        if absent := [p for p in needed if importlib.util.find_spec(p) is None]:
+            raise SystemExit(f"bench: {' and '.join(absent)} needed for the references: pip install '.[bench]'")
+        for source in sources(args, notes):
+            recode_spec = build_lookups(args.workdir, source)
+            for rows in args.rows:
+                bench_rows(rows, source, args, recode_spec, results, notes)
     helps = bench_help() if "help" in args.only else {}
     draft = bench_draft(args) if "draft" in args.only else None
     migrations = [bench_migrate(rows, args) for rows in args.rows] if "migrate" in args.only else []
@@ -564,10 +478,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"note: {note}")
     if args.json:
         data = {"machine": info, "load_average_after": _load(), "notes": notes,
-                "results": [{"rows": r.rows, "tool": r.tool, "median_s": r.wall, "peak_rss_mb": r.rss_mb,
-                             "runs": [vars(x) for x in r.runs]}
+                "results": [{"rows": r.rows, "tool": r.tool, "input": r.input, "median_s": r.wall,
+                             "peak_rss_mb": r.rss_mb, "runs": [vars(x) for x in r.runs]}
                             for r in [*results, *helps.values(), *([draft] if draft else []),
-                                      *(r for pair in migrations for r in pair)]]}
+                                       *(r for pair in migrations for r in pair)]]}
         args.json.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     return 0
 

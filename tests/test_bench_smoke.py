@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 BENCH = Path(__file__).resolve().parent.parent / "benchmarks"
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "national"
 sys.path.insert(0, str(BENCH))
 
 import generate  # noqa: E402
@@ -42,21 +43,49 @@ def test_distinct_labels_file_for_draft(tmp_path):
     assert len(rows) == 3000 and len({r[1] for r in rows}) == 3000
 
 
-@pytest.mark.skipif(importlib.util.find_spec("duckdb") is None, reason="pip install '.[bench]'")
-def test_bench_runs_end_to_end(tmp_path, capsys):
+NEEDS_REFERENCES = pytest.mark.skipif(
+    any(importlib.util.find_spec(p) is None for p in ("duckdb", "polars")), reason="pip install '.[bench]'")
+
+
+@NEEDS_REFERENCES
+def test_bench_runs_end_to_end_on_both_inputs(tmp_path, capsys):
     import bench
 
+    # the national input from the test samples of the development records, named as ../shared names them
+    national = tmp_path / "national"
+    national.mkdir()
+    for system, sample in (("ncands", "ncands"), ("cin_abuse", "england-cin")):
+        (national / f"{system}-records.csv").write_bytes((FIXTURES / f"{sample}-records.csv").read_bytes())
     out = tmp_path / "result.json"
-    assert bench.main(["--rows", "2000", "--repeat", "1", "--only", "recode,validate",
-                       "--workdir", str(tmp_path), "--json", str(out)]) == 0
+    assert bench.main(["--rows", "2000", "--repeat", "1", "--only", "recode,validate", "--input", "synthetic,national",
+                       "--national-dir", str(national), "--workdir", str(tmp_path), "--json", str(out)]) == 0
     printed = capsys.readouterr().out
     result = json.loads(out.read_text())
-    tools = {r["tool"]: r for r in result["results"]}
-    assert set(tools) == {"icvac recode", "duckdb recode", "icvac validate", "duckdb validate"}
+    tools = {(r["input"], r["tool"]): r for r in result["results"]}
+    names = {"icvac recode", "duckdb recode", "duckdb-join recode", "polars recode", "icvac validate",
+             "duckdb validate"}
+    assert set(tools) == {(i, n) for i in ("synthetic", "national") for n in names}
     assert all(r["rows"] == 2000 and r["median_s"] > 0 and r["peak_rss_mb"] > 5 for r in tools.values())
-    # the reference does the same work: same recoded rows in the same order, same counts per check
+    # every reference does the same work: same recoded rows in the same order, same counts per check
     assert result["notes"] == [], result["notes"]
-    assert "icvac recode" in printed and "x DuckDB" in printed
+    assert "input: national" in printed and "polars recode" in printed and "x DuckDB" in printed
+    # the national export: the records over and over, ids kept unique, codes prefixed with their system
+    with open(tmp_path / "coded-national-2000.csv", encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == len({r["case_id"] for r in rows}) == 2000
+    assert {r["national_code"].split(":")[0] for r in rows if r["national_code"]} == {"ncands", "cin_abuse"}
+    assert {r["icvac_level1"] for r in rows} >= {"02", "03", "05", "unclassified"}
+
+
+@NEEDS_REFERENCES
+def test_bench_says_so_when_the_national_records_are_missing(tmp_path, capsys):
+    import bench
+
+    assert bench.main(["--rows", "100", "--repeat", "1", "--only", "recode", "--input", "national",
+                       "--national-dir", str(tmp_path / "nowhere"), "--workdir", str(tmp_path)]) == 0
+    captured = capsys.readouterr()
+    assert "national input skipped: no national records in" in captured.out
+    assert "national input skipped" in captured.err and "icvac recode" not in captured.out
 
 
 @pytest.mark.slow
