@@ -128,22 +128,27 @@ def _plain(path: str, delimiter: str, stop: threading.Event | None = None) -> bo
     """No blank line, no quote that Python's csv (strict) and Arrow read differently: see the module."""
     d = _in_class(delimiter)
     other = f'[^{d}\\r\\n"]'
-    pattern = (r"\n\n|\n\r|\r\r"                       # a blank line (Python: a row of no cells)
-               f'|{other}(?:"")*"{other}'               # a quote after text, followed by text
-               f'|(?:^|[{d}\\r\\n])(?:"")+{other}')     # an empty quoted start, followed by text
+    patterns = [r"\n\n|\n\r|\r\r"                       # a blank line (Python: a row of no cells)
+                f'|{other}(?:"")*"{other}'               # a quote after text, followed by text
+                f'|(?:{start}[{d}\\r\\n])(?:"")+{other}'  # an empty quoted start, followed by text
+                for start in ("^|", "")]
+    # ``^`` is the start of a line only in the file's first piece: a later piece starts after 256 bytes of
+    # the one before, anywhere in a line (a doubled quote there once sent a whole file to the slow reader)
     # a closing quote followed by text, after a line break or a delimiter too (``"a\n"x``, ``"a,"x``): from
     # the start of the piece, where the count of quotes before it is known, the quotes are stepped over two
     # at a time, the closing one second. A quote inside an unquoted field (sent to Python above) shifts the
     # count: more files go to the exact reader, never fewer.
-    closing = (f'^(?:[^"]*"[^"]*")+{other}|{pattern}',          # an even number of quotes before the piece
-               f'^[^"]*"(?:[^"]*"[^"]*")*{other}|{pattern}')    # an odd number: inside a quoted field
+    closing = [(f'^(?:[^"]*"[^"]*")+{other}|{pattern}',          # an even number of quotes before the piece
+                f'^[^"]*"(?:[^"]*"[^"]*")*{other}|{pattern}')    # an odd number: inside a quoted field
+               for pattern in patterns]
     quotes, tail = 0, b""
     with open(path, "rb") as handle:
         for piece in iter(lambda: handle.read(SCAN_BYTES), b""):
             if stop is not None and stop.is_set():
                 return False
             before = quotes - tail.count(b'"')
-            if pc.match_substring_regex(pa.array([tail + piece], pa.binary()), closing[before % 2])[0].as_py():
+            scan = closing[bool(tail)][before % 2]
+            if pc.match_substring_regex(pa.array([tail + piece], pa.binary()), scan)[0].as_py():
                 return False
             quotes += piece.count(b'"')
             tail = piece[-_OVERLAP:]

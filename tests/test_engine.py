@@ -242,3 +242,25 @@ def test_a_field_over_the_limit_is_left_to_the_python_reader(tmp_path, monkeypat
     with readers.open_table(data) as table:
         with pytest.raises(arrowio.ArrowRefused):
             list(arrowio.csv_batches(table, str(data), icvac.ReadOptions()))
+
+
+
+def test_a_doubled_quote_where_the_raw_scan_cuts_keeps_the_file_on_arrow(tmp_path, monkeypatch):
+    """The raw scan reads pieces with 256 bytes of the one before in front; a doubled quote inside a quoted
+    field at the start of that join is not the start of a line, so the file stays on Arrow's reader.
+    A real empty quoted start followed by text at a line's start is still sent to the exact reader."""
+    from icvac import arrowio
+
+    monkeypatch.setattr(arrowio, "SCAN_BYTES", 512)
+    lines = "".join(f'{i},"note ""urgent"" flag set at intake"\n' for i in range(100, 300))
+    joins_at_quote = 0
+    for pad in range(45):              # every offset of the cut within a line
+        body = "id,text" + "x" * pad + "\n" + lines
+        joins_at_quote += any(body[cut - 256:cut - 254] == '""' for cut in range(512, len(body), 512))
+        path = tmp_path / f"ok{pad}.csv"
+        path.write_text(body, encoding="utf-8")
+        assert arrowio._plain(str(path), ",") is True, pad
+    assert joins_at_quote             # the case that was refused did occur
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,text\n" + lines + '999,""x\n', encoding="utf-8")
+    assert arrowio._plain(str(bad), ",") is False
