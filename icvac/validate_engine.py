@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 
 from .checker import MATCH_COLUMN, PY_SPACE, BatchChecker
 from .checks import CHECKS, checks_not_run, file_notes
-from .columns import ROLES, VARIABLE_ROLES, ColumnMap, resolve_columns, roles_for
+from .columns import VARIABLE_ROLES, ColumnMap, resolve_columns, roles_for
 from .errors import UsageError
 from .readers import ReadOptions
 from .report_model import Issue, Report
@@ -218,6 +218,7 @@ def check_options(options: ValidateOptions, taxonomy: Taxonomy) -> None:
         raise UsageError(f"--min-level {options.min_level}: the taxonomy has levels 1 to {deepest}")
     if options.max_issues < 0:
         raise UsageError("--max-issues must be 0 or more")
+    roles = roles_for(taxonomy.variable_roles)
     for role in options.required:
-        if role not in ROLES:
-            raise UsageError(f"--require {role!r}: unknown role; roles are {', '.join(ROLES)}")
+        if role not in roles:
+            raise UsageError(f"--require {role!r}: unknown role; roles are {', '.join(roles)}")
