@@ -23,7 +23,9 @@ from .codes import UNCLASSIFIED
 from .correspondence import Correspondence
 from .errors import UsageError
 from .readers import ReadOptions, open_table
-from .recode import JOIN, _format_of, _writer, sidecar_path
+from .data_writers import data_writer
+from .formats import output_format_of
+from .recode import JOIN, sidecar_path
 from .taxonomy import Taxonomy
 from .writers import atomic_output, refuse_overwrite, staged_outputs, writes_through
 
@@ -57,7 +59,7 @@ def migrate_file(data: str | os.PathLike, corr: Correspondence, new: Taxonomy, o
     if sidecar_path(output) is not None:
         refuse_overwrite(sidecar_path(output), data, corr.path, new.path)
     before = _input_provenance(data, corr)
-    fmt = fmt or _format_of(output)
+    fmt = fmt or output_format_of(output)
     from .arrowio import ArrowRefused
 
     try:
@@ -77,7 +79,7 @@ def _migrate(data, corr: Correspondence, new: Taxonomy, output, fmt: str, read: 
         with open_table(data, read) as table:
             columns = _Columns(table.header, table.name, _Acts(corr, new))
             batches = _arrow_batches(table, str(data), read) if arrow else None
-            with _writer(output, fmt, False, stage, columns.header) as (write, handle):
+            with data_writer(output, fmt, False, stage, columns.header) as (write, handle):
                 if batches is not None and _takes_bytes(handle, fmt, columns.header):
                     for batch in batches:
                         _write_batch(batch, columns, fmt, handle)

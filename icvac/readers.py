@@ -1,4 +1,5 @@
-"""Streaming readers for incident data: CSV (any common encoding and delimiter), Excel, JSON Lines.
+"""Streaming readers for incident data: CSV (any common encoding and delimiter), JSON Lines, and the
+entry to every reader (``open_table``; Excel in ``icvac.xlsx_reader``, Parquet in ``icvac.parquet_reader``).
 
 Every reader yields ``(row_number, values)`` one row at a time, values as strings,
 so a file of millions of rows is read in constant memory. Row numbers are those a
@@ -18,22 +19,23 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import Iterator
 
-from .errors import IcvacError, InputError, UsageError, shown, shown_list
-from .record_limits import BoundedLines, CsvLimits, RecordTooLong
+from .errors import InputError, UsageError
+from .formats import INPUT_FORMATS, DataFormat, input_format_of
+from .record_limits import CELLS_ENV, BoundedLines, CsvLimits, RecordTooLong
 
-__all__ = ["ReadOptions", "Table", "open_table", "csv_rows_from", "DELIMITERS", "FORMATS"]
+__all__ = ["ReadOptions", "Table", "open_table", "open_csv", "open_jsonl", "csv_rows_from", "cell_text",
+           "check_header", "DELIMITERS", "FORMATS"]
 
 DELIMITERS = (",", ";", "\t", "|")
-FORMATS = ("csv", "xlsx", "jsonl")
+FORMATS = tuple(INPUT_FORMATS)
 SAMPLE_BYTES = 1 << 20
 FIELD_LIMIT = CsvLimits().field  # the default; icvac.record_limits reads the one set in the environment
-_ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
 @dataclass(frozen=True)
 class ReadOptions:
-    format: str | None = None      # csv, xlsx or jsonl; from the extension when None
+    format: str | None = None      # a name of formats.INPUT_FORMATS; from the extension when None
     encoding: str | None = None    # detected when None
     delimiter: str | None = None   # sniffed when None
     sheet: str | None = None       # Excel sheet name or 1-based number
@@ -72,18 +74,20 @@ class Table:
 
 
 def open_table(path: str | os.PathLike, options: ReadOptions = ReadOptions()) -> Table:
-    """Open a data file (``-`` is CSV on stdin) and read its header. Raises InputError."""
+    """Open a data file (``-`` is CSV on stdin) and read its header. Raises InputError.
+
+    The format is ``options.format``, else the one its extension names (``formats.INPUT_FORMATS``)."""
     name = str(path)
     if options.header_row < 1:
         raise InputError(f"{name}: --header-row must be 1 or more")
-    if options.format is not None and options.format not in FORMATS:
-        raise UsageError(f"unknown input format {options.format!r}; use one of {', '.join(FORMATS)}")
+    if options.format is not None and options.format not in INPUT_FORMATS:
+        raise UsageError(f"unknown input format {options.format!r}; use one of {', '.join(INPUT_FORMATS)}")
     if name == "-":
         if options.format not in (None, "csv"):
             raise UsageError(f"stdin (-) is read as CSV only; save the {options.format} data to a file")
         stream = _Prefixed(sys.stdin.buffer)
-        _check_format("<stdin>", "csv", stream.peek(), options.encoding)
-        return _open_csv(name, stream, stream.peek(), options)
+        _check_format("<stdin>", INPUT_FORMATS["csv"], stream.peek(), options.encoding)
+        return open_csv(name, stream, stream.peek(), options)
     p = Path(name)
     if p.is_dir():
         raise InputError(f"{name}: is a directory; give a data file")
@@ -95,44 +99,32 @@ def open_table(path: str | os.PathLike, options: ReadOptions = ReadOptions()) ->
         raise InputError(f"{name}: cannot be opened ({exc.strerror or exc})") from None
     try:
         sample = handle.read(SAMPLE_BYTES)
-        fmt = options.format or _format_from_name(p)
+        fmt = INPUT_FORMATS[options.format or input_format_of(p)]
         _check_format(name, fmt, sample, options.encoding)
-        if fmt == "xlsx":
-            handle.close()
-            return _open_xlsx(name, options)
         handle.seek(0)
-        if fmt == "jsonl":
-            return _open_jsonl(name, handle, sample, options)
-        return _open_csv(name, handle, sample, options)
+        # the reader owns the handle from here: it closes it with the table, or at once if it opens the file anew
+        return fmt.load()(name, handle, sample, options)
     except BaseException:
         handle.close()
         raise
 
 
-def _format_from_name(p: Path) -> str:
-    suffix = p.suffix.lower()
-    if suffix in (".xlsx", ".xlsm"):
-        return "xlsx"
-    if suffix in (".jsonl", ".ndjson"):
-        return "jsonl"
-    return "csv"
-
-
-def _check_format(name: str, fmt: str, sample: bytes, encoding: str | None = None) -> None:
+def _check_format(name: str, fmt: DataFormat, sample: bytes, encoding: str | None = None) -> None:
     if not sample:
         raise InputError(f"{name}: the file is empty")
     if sample.startswith(_OLE_MAGIC):
         raise InputError(f"{name}: is a password-protected workbook or an old .xls file; "
                          "save it as an unprotected .xlsx or as CSV")
-    if fmt == "xlsx" and not sample.startswith(_ZIP_MAGIC):
-        raise InputError(f"{name}: is not an Excel .xlsx workbook (it looks like text); "
-                         "if it is CSV, rename it to .csv or pass --input-format csv")
-    if fmt != "xlsx" and sample.startswith(_ZIP_MAGIC):
-        raise InputError(f"{name}: is a zip or Excel workbook, not {fmt.upper()} text; "
-                         "rename it to .xlsx or export it as CSV")
-    if fmt != "xlsx" and not sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) \
-            and not _wide_encoding(encoding):
-        _check_text(name, fmt, sample[:65536])
+    if fmt.magic is not None:
+        if not sample.startswith(fmt.magic):
+            raise InputError(f"{name}: is not {fmt.title}; if it is CSV, rename it to .csv or pass --input-format csv")
+        return
+    other = next((f for f in INPUT_FORMATS.values() if f.magic and sample.startswith(f.magic)), None)
+    if other is not None:
+        raise InputError(f"{name}: is {other.title}, not {fmt.title}; rename it to {other.extensions[0]} "
+                         f"or pass --input-format {other.name}")
+    if not sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) and not _wide_encoding(encoding):
+        _check_text(name, fmt.title, sample[:65536])
 
 
 def _wide_encoding(encoding: str | None) -> bool:
@@ -147,7 +139,7 @@ def _wide_encoding(encoding: str | None) -> bool:
 _CONTROL = bytes([*range(0, 9), *range(14, 32), 127])
 
 
-def _check_text(name: str, fmt: str, head: bytes) -> None:
+def _check_text(name: str, title: str, head: bytes) -> None:
     nul = head.count(0)
     odd = head[1::2].count(0)
     # UTF-16 of mostly-ASCII text: every other byte is zero, and only those
@@ -157,7 +149,7 @@ def _check_text(name: str, fmt: str, head: bytes) -> None:
                          f"pass --encoding utf-16-{order}")
     controls = len(head) - len(head.translate(None, _CONTROL))
     if nul or (controls > max(8, len(head) // 100) and not _utf8(head)):
-        raise InputError(f"{name}: looks like a binary file, not {fmt.upper()} text")
+        raise InputError(f"{name}: looks like a binary file, not {title}")
 
 
 def _utf8(sample: bytes) -> bool:
@@ -233,7 +225,7 @@ def _text_encoding(name: str, options: ReadOptions, sample: bytes) -> tuple[str,
     return encoding, head.lstrip("\ufeff")
 
 
-def _open_csv(name: str, handle, sample: bytes, options: ReadOptions) -> Table:
+def open_csv(name: str, handle, sample: bytes, options: ReadOptions) -> Table:
     if not sample:
         raise InputError(f"{name}: the file is empty")
     encoding, head = _text_encoding(name, options, sample)
@@ -363,31 +355,42 @@ def csv_rows_from(name: str, offset: int, number: int, encoding: str,
         yield from _csv_rows(name, _CsvReader(text, delimiter), number, encoding)
 
 
-def _open_jsonl(name: str, handle, sample: bytes, options: ReadOptions) -> Table:
+def open_jsonl(name: str, handle, sample: bytes, options: ReadOptions) -> Table:
+    """Records of JSON Lines as rows; the columns are every key, the first record's first and the keys it lacks
+    after them, in the order they first appear. So the file is read twice: for its keys, then for its rows."""
     encoding, _ = _text_encoding(name, options, sample)
+    header = check_header(name, _jsonl_keys(name, handle, encoding))
+    handle.seek(0)
     text = io.TextIOWrapper(handle, encoding=encoding, newline=None)
-    lines = _jsonl_objects(name, text)
-    try:
-        first_number, first = next(lines)
-    except StopIteration:
-        raise InputError(f"{name}: the file has no records") from None
-    header = check_header(name, [str(k) for k in first])
+    index = {k: i for i, k in enumerate(header)}
 
     def rows() -> Iterator[tuple[int, list[str]]]:
-        index = {k: i for i, k in enumerate(header)}
-        yield first_number, [cell_text(first.get(k)) for k in header]
-        for number, obj in lines:
+        for number, obj in _jsonl_objects(name, text):
             values = [""] * len(header)
-            extra = []
             for key, value in obj.items():
-                i = index.get(str(key))
-                if i is None:
-                    extra.append(cell_text(value))
-                else:
-                    values[i] = cell_text(value)
-            yield number, values + extra
+                values[index[key]] = cell_text(value)
+            yield number, values
 
     return Table(name, "jsonl", header, rows(), encoding, None, [text.close])
+
+
+def _jsonl_keys(name: str, handle, encoding: str) -> list[str]:
+    """The keys of all records of ``handle``, in order of appearance; at most the cells a CSV record may have."""
+    limits = CsvLimits.from_env()
+    keys: dict[str, None] = {}
+    records = 0
+    text = io.TextIOWrapper(handle, encoding=encoding, newline=None)
+    try:
+        for records, (_, obj) in enumerate(_jsonl_objects(name, text), 1):
+            keys.update(dict.fromkeys(obj))
+            if len(keys) > limits.cells:
+                raise InputError(f"{name}: the records have more than {limits.cells:,} distinct keys; "
+                                 f"set {CELLS_ENV} to raise the limit")
+    finally:
+        text.detach()  # the handle is read again
+    if not records:
+        raise InputError(f"{name}: the file has no records")
+    return list(keys)
 
 
 def _jsonl_objects(name: str, text) -> Iterator[tuple[int, dict]]:
@@ -431,116 +434,3 @@ def cell_text(value) -> str:
     if isinstance(value, (dict, list)):
         return json.dumps(value, ensure_ascii=False)
     return str(value)
-
-
-def _open_xlsx(name: str, options: ReadOptions) -> Table:
-    from .xlsx_limits import MAX_ROWS
-
-    if options.header_row > MAX_ROWS:
-        raise InputError(f"{name}: --header-row {options.header_row}: an Excel sheet has {MAX_ROWS:,} rows at most")
-    workbook = _load_workbook(name)
-    try:
-        sheet = _pick_sheet(name, workbook, options.sheet)
-        rows = _sheet_rows(name, sheet.iter_rows(values_only=True), options.header_row)
-        header = next((values for number, values in rows if number == options.header_row), None)
-        if header is None:
-            raise InputError(f"{name}: sheet {sheet.title!r} has no row {options.header_row} to use as header")
-        header = check_header(name, [cell_text(h).strip() for h in header])
-    except BaseException:
-        workbook.close()
-        raise
-    width = len(header)
-    while width and not header[width - 1]:
-        width -= 1  # trailing empty header cells are formatting, not columns
-    return Table(name, "xlsx", header[:width], _xlsx_data(rows, width), None, None, [workbook.close])
-
-
-def _load_workbook(name: str):
-    """The workbook, read-only, through a zip whose parts are checked against the limits of xlsx_limits."""
-    from openpyxl.reader.excel import ExcelReader
-
-    from .xlsx_limits import GuardedZip, XlsxLimits
-
-    class Reader(ExcelReader):
-        # ExcelReader opens the zip itself: this one is given the guarded one (the attributes it sets)
-        def __init__(self, archive):
-            self.archive, self.valid_files = archive, archive.namelist()
-            self.read_only = self.data_only = self.keep_links = True
-            self.keep_vba = self.rich_text = False
-            self.shared_strings = []
-
-    limits = XlsxLimits.from_env()
-    archive = None
-    try:
-        archive = GuardedZip(name, name, limits)
-        reader = Reader(archive)
-        reader.read()
-        return reader.wb
-    except BaseException as exc:
-        if archive is not None:
-            archive.close()
-        if isinstance(exc, (IcvacError, MemoryError)) or not isinstance(exc, Exception):
-            raise
-        # openpyxl raises a wide range of errors on corrupt files
-        raise InputError(f"{name}: is not a readable .xlsx workbook ({type(exc).__name__}); "
-                         "open and save it again in Excel, or export it as CSV") from None
-
-
-def _sheet_rows(name: str, rows, header_row: int) -> Iterator[tuple[int, tuple]]:
-    """Rows numbered from 1; openpyxl parses the sheet lazily, so a corrupt sheet fails here, mid-way."""
-    from .xlsx_limits import MAX_ROWS
-
-    number = 0
-    while True:
-        number += 1
-        try:
-            values = next(rows)
-        except StopIteration:
-            return
-        except (InputError, MemoryError):
-            raise
-        except Exception as exc:  # zip, XML and value errors of a damaged sheet
-            raise InputError(f"{name}: the sheet is damaged at or after row {number} ({type(exc).__name__}); "
-                             "open and save it again in Excel, or export it as CSV") from None
-        if number > MAX_ROWS:  # a forged dimension would have openpyxl make up empty rows without end
-            raise InputError(f"{name}: the sheet claims more than {MAX_ROWS:,} rows, which Excel does not allow; "
-                             "open and save it again in Excel, or export it as CSV")
-        yield number, values
-
-
-def _xlsx_data(rows, width: int) -> Iterator[tuple[int, list[str]]]:
-    # Empty rows are held back (as a count: rows are numbered consecutively): after the last
-    # data row they are formatting, not records.
-    blank = 0
-    gap = None
-    for number, values in rows:
-        if values is gap:
-            # openpyxl yields one shared tuple for every row missing from the sheet; a stray cell in
-            # row 1048576 column XFD makes a million of them, 16384 wide: skip them without a look.
-            blank += 1
-            continue
-        cells = [cell_text(v) for v in values]
-        while len(cells) > width and not cells[-1]:
-            cells.pop()
-        if not any(cells):
-            gap = values
-            blank += 1
-            continue
-        for empty in range(number - blank, number):
-            yield empty, [""] * width
-        blank = 0
-        # a sheet has no "short rows": cells beyond the last filled one are simply empty
-        yield number, cells + [""] * (width - len(cells))
-
-
-def _pick_sheet(name: str, workbook, sheet: str | None):
-    if not workbook.worksheets:
-        raise InputError(f"{name}: the workbook has no worksheet to read")
-    if sheet is None:
-        return workbook.worksheets[0]
-    if sheet in workbook.sheetnames:
-        return workbook[sheet]
-    digits = sheet.lstrip("0")  # a number of a thousand digits is no sheet's, and slow to convert
-    if sheet.isascii() and sheet.isdigit() and len(digits) <= 6 and 1 <= int(digits or 0) <= len(workbook.worksheets):
-        return workbook.worksheets[int(digits) - 1]
-    raise InputError(f"{name}: no sheet {shown(sheet)}; the sheets are {shown_list(workbook.sheetnames)}")

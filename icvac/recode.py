@@ -26,15 +26,16 @@ import json
 import operator
 import os
 from collections import Counter
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import compress, count, repeat
 from operator import itemgetter
 from pathlib import Path
-from typing import IO, Callable, Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
 from .ages import BAD, age_group, parse_age, record_age
+from .data_writers import EXTRA_CELLS_KEY, data_writer
 from .errors import UsageError
+from .formats import output_format_of, output_names
 from .layout import Layout, category_layout
 from .mapping import Mapping
 from .matching import DEFAULT_MARGIN, DEFAULT_THRESHOLD, UNCLASSIFIED, Match, Matcher, resolve_conditions
@@ -42,16 +43,14 @@ from .parallel import chunked
 from .readers import ReadOptions, open_table
 from .taxonomy import Taxonomy
 from .text import fold
-from .writers import (Staging, atomic_output, csv_writer, escaped_count, excel_safe, is_stdio, refuse_overwrite,
-                      staged_outputs, writes_through, xlsx_writer)
+from .writers import atomic_output, escaped_count, refuse_overwrite, staged_outputs, writes_through
 
 __all__ = ["RecodeOptions", "RecodeSummary", "ReviewItem", "recode_file", "OUTPUT_FORMATS", "JOIN",
            "sidecar_path", "EXTRA_CELLS_KEY"]
 
-OUTPUT_FORMATS = ("csv", "xlsx", "jsonl")
+OUTPUT_FORMATS = output_names()
 JOIN = "|"
 ADDED = ("icvac_code", "icvac_level1", "icvac_title", "icvac_match", "icvac_score")
-EXTRA_CELLS_KEY = "icvac_extra_cells"  # JSON Lines: the cells of a row beyond the header
 RAGGED_SHOWN = 20                      # ragged row numbers listed in the summary
 CACHE_LIMIT = 10_000                   # distinct age cells remembered
 CODING_LIMIT = 10_000                  # distinct category cells (with condition inputs) remembered
@@ -129,7 +128,7 @@ def recode_file(data: str | os.PathLike, mapping: Mapping, taxonomy: Taxonomy, o
     """Recode ``data`` into ``output`` (``-`` for stdout) and write the review file if asked."""
     from .arrowio import ArrowRefused
 
-    fmt = options.format or _format_of(output)
+    fmt = options.format or output_format_of(output)
     _refuse_overwrites(data, mapping, taxonomy, output, review)
     matcher = Matcher(mapping, taxonomy, threshold=options.threshold, margin=options.margin, fuzzy=options.fuzzy)
     try:
@@ -159,7 +158,7 @@ def _recode_file(data, mapping: Mapping, taxonomy: Taxonomy, output, fmt: str, m
             escaped = escaped_count()
             # an output written through (stdout, a FIFO) cannot be taken back if Arrow refuses a row late
             batches = _arrow_batches(table, str(data), options.read) if arrow and not writes_through(output) else None
-            with _writer(output, fmt, options.excel_safe, stage, shared.header) as (write, handle):
+            with data_writer(output, fmt, options.excel_safe, stage, shared.header) as (write, handle):
                 if batches is not None:
                     from .engine import BatchRecoder, write_recoded
 
@@ -280,11 +279,6 @@ def _provenance(taxonomy: Taxonomy, mapping: Mapping, input_name: str, options: 
         "options": {"threshold": options.threshold, "margin": options.margin, "fuzzy": options.fuzzy,
                     "long": options.long},
     }
-
-
-def _format_of(output) -> str:
-    suffix = "" if is_stdio(output) else Path(output).suffix.lower()
-    return {".xlsx": "xlsx", ".jsonl": "jsonl", ".ndjson": "jsonl"}.get(suffix, "csv")
 
 
 @dataclass(eq=False)  # hashed by identity: the tally's key
@@ -534,38 +528,3 @@ class _Ages:
             return None, UNCLASSIFIED
         # conditions compare numbers as floats (mapping.Test)
         return float(age), (age_group(self.groups, age) if self.groups else None) or UNCLASSIFIED
-
-
-@contextmanager
-def _writer(output, fmt: str, safe: bool, stage: Staging, header: list[str]) -> Iterator[tuple[Callable, IO | None]]:
-    """Write ``header``; yield ``write(rows)`` for the data rows, and the text handle they go to (None for xlsx)."""
-    if fmt not in OUTPUT_FORMATS:
-        raise UsageError(f"--format {fmt}: choose one of {', '.join(OUTPUT_FORMATS)}")
-    if fmt == "xlsx":
-        with xlsx_writer(output, stage=stage) as write_one:
-            if safe:
-                write_one = (lambda row, cells=write_one: cells([excel_safe(v) for v in row]))
-            write_one(header)
-            yield (lambda rows: [write_one(row) for row in rows]), None
-        return
-    with atomic_output(output, stage=stage) as handle:
-        if fmt == "csv":
-            _text_rows(handle, fmt, safe, header)([header])
-        yield _text_rows(handle, fmt, safe, header), handle
-
-
-def _text_rows(handle: IO, fmt: str, safe: bool, header: list[str]) -> Callable[[list[list[str]]], None]:
-    """``write(rows)`` for data rows in CSV or JSON Lines (whose keys are ``header``), into a text handle."""
-    if fmt == "csv":
-        writer = csv_writer(handle)
-        return (lambda rows: writer.writerows([excel_safe(v) for v in row] for row in rows)) if safe \
-            else writer.writerows
-
-    def write_jsonl(rows: list[list[str]]) -> None:
-        for row in rows:
-            record = dict(zip(header, row))
-            if len(row) > len(header):
-                record[EXTRA_CELLS_KEY] = row[len(header):]
-            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
-
-    return write_jsonl

@@ -91,7 +91,7 @@ def test_decoding_error_names_the_row(tmp_path):
     ("h.csv", b",,\n1,2,3\n", "header row is blank"),
     ("dup.csv", b"id,id\n1,2\n", "both named 'id'"),
     ("old.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100, "old .xls"),
-    ("zip.csv", b"PK\x03\x04rest", "zip or Excel"),
+    ("zip.csv", b"PK\x03\x04rest", "is an Excel workbook"),
     ("text.xlsx", b"id,code\n", "not an Excel"),
     ("bin.csv", b"id\x00\x01\x02", "binary"),
     ("broken.xlsx", b"PK\x03\x04not really a zip", "not a readable .xlsx"),
@@ -132,10 +132,19 @@ def test_empty_stdin(monkeypatch):
 
 def test_jsonl(tmp_path):
     data = (b'{"id": "A", "age": 7, "ok": true, "when": null}\n\n'
-            b'{"age": 7.0, "id": "B", "extra": "x"}\n{"id": "C"}\n')
+            b'{"age": 7.0, "id": "B", "extra": "x"}\n{"id": "C", "late": [1], "extra": "y"}\n')
     header, rows, table = read(put(tmp_path, "d.jsonl", data))
-    assert table.format == "jsonl" and header == ["id", "age", "ok", "when"]
-    assert rows == [(1, ["A", "7", "true", ""]), (3, ["B", "7", "", "", "x"]), (4, ["C", "", "", ""])]
+    # keys the first record lacks are columns after its own, in the order they first appear
+    assert table.format == "jsonl" and header == ["id", "age", "ok", "when", "extra", "late"]
+    assert rows == [(1, ["A", "7", "true", "", "", ""]), (3, ["B", "7", "", "", "x", ""]),
+                    (4, ["C", "", "", "", "y", "[1]"])]
+
+
+def test_jsonl_distinct_keys_are_bounded(tmp_path, monkeypatch):
+    monkeypatch.setenv("ICVAC_CSV_CELLS", "3")
+    path = put(tmp_path, "k.jsonl", b'{"a": 1, "b": 2}\n{"c": 3}\n{"d": 4}\n')
+    with pytest.raises(InputError, match="more than 3 distinct keys; set ICVAC_CSV_CELLS"):
+        read(path)
 
 
 def _workbook(tmp_path, rows, name="w.xlsx", write_only=True, title="Sheet"):
@@ -280,3 +289,34 @@ def test_binary_parts_are_counted_not_scanned(tmp_path):
         assert archive.read("xl/media/image1.png") == image
         with pytest.raises(XlsxLimitError, match="run of text"):
             archive.read("xl/drawings/drawing1.xml")
+
+
+def test_parquet_reads_as_its_csv_export(tmp_path, icvac):
+    """Parquet input: every column as text, as the CSV export of the same table would give it."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    from tests.conftest import EXAMPLES
+
+    typed = pa.table({"id": ["A", None], "age": [7, None], "score": [7.0, 0.5], "ok": [True, False],
+                      "when": [date(2024, 1, 2), None], "at": [datetime(2024, 1, 2, 3, 4), datetime(2024, 1, 2)]})
+    pq.write_table(typed, tmp_path / "t.parquet")
+    header, rows, table = read(tmp_path / "t.parquet")
+    assert table.format == "parquet" and header == ["id", "age", "score", "ok", "when", "at"]
+    assert rows == [(2, ["A", "7", "7", "true", "2024-01-02", "2024-01-02 03:04:00"]),
+                    (3, ["", "", "0.5", "false", "", "2024-01-02"])]
+    # a national export as Parquet recodes to the same bytes as the CSV it was made from
+    source = EXAMPLES / "national_export.csv"
+    names = source.read_text(encoding="utf-8").splitlines()[0].split(",")
+    text = pacsv.read_csv(source, convert_options=pacsv.ConvertOptions(
+        column_types={n: pa.string() for n in names}, strings_can_be_null=False))
+    pq.write_table(text, tmp_path / "export.pq")
+    outputs = []
+    for data in (source, tmp_path / "export.pq"):
+        result = icvac("recode", data, "--mapping", "gbvims", "--no-fuzzy", "--summary", "json")
+        assert result.exit_code == 0, result.stderr
+        outputs.append(result.stdout)
+    assert outputs[0] == outputs[1] and outputs[0].count("\n") == text.num_rows + 1
+    with pytest.raises(InputError, match="is not a Parquet file"):
+        read(put(tmp_path, "text.parquet", b"id\n1\n"))

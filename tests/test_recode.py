@@ -165,15 +165,15 @@ def test_cells_beyond_the_header_are_kept_after_the_icvac_columns(icvac, tmp_pat
     assert (meta["ragged_rows"], meta["ragged_row_numbers"], meta["rows_with_extra_cells"]) == (3, [2, 3, 4], 1)
 
 
-def test_jsonl_keeps_extra_cells_and_keys_missing_from_the_first_record(icvac, tmp_path):
+def test_jsonl_keeps_keys_missing_from_the_first_record_as_columns(icvac, tmp_path):
     data = tmp_path / "r.jsonl"
     data.write_text('{"id": "1", "gbv_type": "Rape"}\n'
                     '{"id": "2", "gbv_type": "Rape", "note": "late key"}\n', encoding="utf-8")
     result = icvac("recode", data, "--mapping", "gbvims", "--format", "jsonl")
     assert result.exit_code == 0, result.stderr
     first, second = (json.loads(line) for line in result.stdout.splitlines())
-    assert "icvac_extra_cells" not in first
-    assert second["icvac_extra_cells"] == ["late key"] and second["icvac_code"] == "0301"
+    assert list(first)[:3] == ["id", "gbv_type", "note"] and first["note"] == ""
+    assert second["note"] == "late key" and second["icvac_code"] == "0301" and "icvac_extra_cells" not in second
 
 
 def test_recoding_a_recoded_file_again_changes_nothing(icvac, tmp_path):

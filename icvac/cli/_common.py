@@ -22,6 +22,7 @@ import typer
 
 from icvac.columns import ROLES
 from icvac.errors import ExitCode, UsageError
+from icvac.formats import INPUT_FORMATS
 
 
 @dataclass
@@ -78,16 +79,19 @@ FormatOption = Annotated[
 OutputOption = Annotated[str, typer.Option("--output", "-o", metavar="FILE", help="File to write, or - for stdout.")]
 
 
+def choices(name: str, names: Iterable[str]) -> Any:
+    """A str enum of ``names`` for an option's choices, so that the CLI lists what the library knows."""
+    return enum.Enum(name, [(n, n) for n in names], type=str)
+
+
 # How to read a data file: the same argument, options, names and help in every command that reads one.
-DATA_HELP = "Data file (.csv, .xlsx or .jsonl); - reads CSV from stdin."
+_EXTENSIONS = [f.extensions[0] for f in INPUT_FORMATS.values()]
+DATA_HELP = f"Data file ({', '.join(_EXTENSIONS[:-1])} or {_EXTENSIONS[-1]}); - reads CSV from stdin."
 DataArgument = Annotated[str, typer.Argument(metavar="DATA", show_default=False, help=DATA_HELP)]
 OptionalDataArgument = Annotated[Optional[str], typer.Argument(metavar="DATA", show_default=False, help=DATA_HELP)]
 
 
-class InputFormat(str, enum.Enum):
-    csv = "csv"
-    xlsx = "xlsx"
-    jsonl = "jsonl"
+InputFormat = choices("InputFormat", INPUT_FORMATS)
 
 
 EncodingOption = Annotated[Optional[str], typer.Option("--encoding", show_default=False,

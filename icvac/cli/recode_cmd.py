@@ -1,26 +1,23 @@
 """``icvac recode``: code a national export into ICVAC with a mapping."""
 from __future__ import annotations
 
-import enum
 import sys
 from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
 from icvac.errors import ExitCode
+from icvac.formats import OUTPUT_FORMATS
 
 from ._common import CHOICE_HINTS, SETTINGS, ColumnOption, DataArgument, JobsOption, ReportFormat, TaxonomyOption, \
-    chosen_format, emit_json, info, load_taxonomy_for_command, machine_output, one_stdout, problem_line, \
+    choices, chosen_format, emit_json, info, load_taxonomy_for_command, machine_output, one_stdout, problem_line, \
     reader_options, show_progress, warn
 
 if TYPE_CHECKING:
     from icvac.readers import ReadOptions
 
 
-class OutputFormat(str, enum.Enum):
-    csv = "csv"
-    xlsx = "xlsx"
-    jsonl = "jsonl"
+OutputFormat = choices("OutputFormat", OUTPUT_FORMATS)
 
 
 CHOICE_HINTS[("recode", "fmt")] = ("For JSON Lines data write --format jsonl; for the summary as JSON, "
@@ -83,8 +80,7 @@ def recode(
 
     one_stdout(("-o", output), ("--review", review))
     if fmt is not None:  # without --format, recode_file takes it from the extension
-        chosen_format(fmt.value, output, {".csv": "csv", ".xlsx": "xlsx", ".jsonl": "jsonl", ".ndjson": "jsonl"},
-                      fmt.value)
+        chosen_format(fmt.value, output, {e: f.name for f in OUTPUT_FORMATS.values() for e in f.extensions}, fmt.value)
     stdout_taken = is_stdout(output) or (review is not None and is_stdout(review))
     if summary_format is ReportFormat.json:
         # with the data on stdout the summary goes to stderr, and must be all there is on it

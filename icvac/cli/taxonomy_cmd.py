@@ -1,24 +1,22 @@
 """``icvac taxonomy …``: browse, search, export and check the taxonomy."""
 from __future__ import annotations
 
-import enum
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from ._common import (FormatOption, Lang, OutputOption, ReportFormat, TaxonomyOption, chosen_format, emit_json, info,
-                      load_taxonomy_for_command, report_problems, stdout_console)
+from icvac.export import EXPORT_FORMATS
+
+from ._common import (FormatOption, Lang, OutputOption, ReportFormat, TaxonomyOption, choices, chosen_format, emit_json,
+                      info, load_taxonomy_for_command, report_problems, stdout_console)
 
 taxonomy_app = typer.Typer(help="Browse, search, export and check the ICVAC taxonomy.\n\n"
                                 "Example: icvac taxonomy tree --level 1",
                            no_args_is_help=True, rich_markup_mode=None)
 
 
-class ExportFormat(str, enum.Enum):
-    csv = "csv"
-    json = "json"
-    markdown = "markdown"
+ExportFormat = choices("ExportFormat", EXPORT_FORMATS)
 
 
 EXPORT_EXTENSIONS = {".csv": "csv", ".json": "json", ".md": "markdown", ".markdown": "markdown"}

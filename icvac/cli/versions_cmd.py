@@ -181,7 +181,7 @@ def migrate_data(
     """
     from icvac.correspondence import load_correspondence
     from icvac.migrate_data import migrate_file
-    from icvac.recode import OUTPUT_FORMATS
+    from icvac.formats import OUTPUT_FORMATS
 
     if fmt is not None and fmt not in OUTPUT_FORMATS:
         raise UsageError(f"--format {fmt}: choose one of {', '.join(OUTPUT_FORMATS)}")
