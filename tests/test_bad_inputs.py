@@ -592,7 +592,7 @@ def test_xlsx_limits_are_raised_by_their_variable(tmp_path, icvac):
     path = xlsx_bomb(tmp_path / "wide-cell.xlsx", "xl/worksheets/sheet1.xml",
                      SHEET_HEAD + b'<row r="2"><c r="A2" t="inlineStr"><is><t>', b"B", 2,
                      b'</t></is></c><c r="B2" t="inlineStr"><is><t>Rape</t></is></c></row></sheetData></worksheet>')
-    assert_clean_failure(icvac("tabulate", path), path, codes=(3,), where="ICVAC_XLSX_CELL_MB")
+    assert_clean_failure(icvac("validate", path), path, codes=(3,), where="ICVAC_XLSX_CELL_MB")
     result = icvac("recode", path, "--mapping", "gbvims", env={"ICVAC_XLSX_CELL_MB": "3"})
     assert result.exit_code == 0, result.stderr
     assert ("B" * (2 << 20)) in result.stdout
@@ -996,3 +996,108 @@ def test_many_distinct_labels_recode_in_flat_memory(tmp_path):
     assert result.peak_mb < 200, result.peak_mb
     assert len(out.read_text(encoding="utf-8").splitlines()) == 60_001
     assert_nothing_left(tmp_path, data, out, Path(f"{out}.meta.json"), tmp_path / "r.csv")
+
+
+# ------------------------------------- worksheets that would make the parser hold them whole (issue 20, case 1)
+#
+# openpyxl's parse keeps the whitespace after every row, and every element it does not know, to the end of the
+# sheet (and reads a sheet stating no dimensions to its end before the first row): 1.2 GB of whitespace between
+# rows took 1.7 GB and 81 s, a flood of unknown elements 1.5 GB before it was stopped. icvac's parse drops them
+# as they end and bounds what it holds (icvac.xlsx_limits.SheetBudget).
+
+SHEET_START = SHEET_HEAD.split(b"<sheetData>")[0] + b"<sheetData>"
+SHEET_END = b"</sheetData></worksheet>"
+
+
+def xlsx_sheet(path: Path, pieces) -> Path:
+    """A small workbook whose first sheet unpacks to the bytes of ``pieces``, streamed into the zip."""
+    base = _xlsx([["incident_id", "gbv_type"], ["1", "Rape"]])
+    member = "xl/worksheets/sheet1.xml"
+    with zipfile.ZipFile(io.BytesIO(base)) as source, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for name in source.namelist():
+            if name != member:
+                target.writestr(name, source.read(name))
+                continue
+            with target.open(name, "w", force_zip64=True) as part:
+                for piece in pieces:
+                    part.write(piece)
+    return path
+
+
+def _row(number: int, text: bytes = b"Rape") -> bytes:
+    return b'<row r="%d"><c r="A%d" t="inlineStr"><is><t>%s</t></is></c></row>' % (number, number, text)
+
+
+def _spaced_rows(megabytes: int):
+    """Rows, each followed by a megabyte of whitespace (within the 1 MB limit on a run of text)."""
+    yield SHEET_HEAD
+    gap = b" \n" * ((1 << 19) - 64)
+    for number in range(2, megabytes + 2):
+        yield _row(number) + gap
+    yield SHEET_END
+
+
+def _flood(megabytes: int, where: str):
+    """A flood of unknown elements (4 bytes each) between two rows, inside a row, or before the rows."""
+    block = b"<x/>" * (1 << 18)
+    yield {"between": SHEET_HEAD + _row(2), "in-a-row": SHEET_HEAD + b'<row r="2">',
+           "before-rows": SHEET_START.replace(b"<sheetData>", b"")}[where]
+    for _ in range(megabytes):
+        yield block
+    yield {"between": SHEET_END, "in-a-row": b"</row>" + SHEET_END,
+           "before-rows": b"<sheetData>" + SHEET_HEAD[len(SHEET_START):] + SHEET_END}[where]
+
+
+def _spaced_cells(megabytes: int):
+    """One row of cells, each followed by a megabyte of whitespace."""
+    yield SHEET_HEAD + b'<row r="2">'
+    for _ in range(megabytes):
+        yield b'<c r="A2"/>' + b" " * ((1 << 20) - 16)
+    yield b"</row>" + SHEET_END
+
+
+def _nested(megabytes: int):
+    yield SHEET_HEAD
+    for _ in range(megabytes):
+        yield b"<x>" * (1 << 18)
+
+
+SHEET_FLOODS = {
+    # name: (pieces, expected message parts)
+    "whitespace-between-rows": (lambda: _spaced_rows(400), ("outside its rows", "100 MB limit", "ICVAC_XLSX_PART_MB")),
+    "unknown-elements-between-rows": (lambda: _flood(64, "between"), ("outside its rows", "ICVAC_XLSX_PART_MB")),
+    "unknown-elements-in-a-row": (lambda: _flood(64, "in-a-row"), ("a row above the 16 MB limit", "ICVAC_XLSX_ROW_MB")),
+    "unknown-elements-before-rows": (lambda: _flood(64, "before-rows"), ("before its rows", "ICVAC_XLSX_ROW_MB")),
+    "whitespace-in-a-row": (lambda: _spaced_cells(64), ("a row above the 16 MB limit", "ICVAC_XLSX_ROW_MB")),
+    "nested-elements": (lambda: _nested(16), ("more than 64 deep",)),
+}
+
+
+@pytest.mark.parametrize("command", ["validate", "recode"])
+@pytest.mark.parametrize("case", SHEET_FLOODS)
+def test_a_sheet_the_parser_would_hold_whole_is_refused(tmp_path, case, command):
+    pieces, parts = SHEET_FLOODS[case]
+    path = xlsx_sheet(tmp_path / "flood.xlsx", pieces())
+    assert path.stat().st_size < 2 << 20
+    out = tmp_path / "out.csv"
+    args = ["validate", path] if command == "validate" else ["recode", path, "--mapping", "gbvims", "-o", out]
+    assert_bounded_failure(run_measured(*args), "flood.xlsx", "xl/worksheets/sheet1.xml", *parts, codes=(3,))
+    assert_nothing_left(tmp_path, path)
+
+
+def test_rows_spaced_within_the_limits_are_read_and_the_row_limit_is_raised(tmp_path, icvac):
+    """Whitespace between rows and unknown elements are dropped, not read as cells; ICVAC_XLSX_ROW_MB raises
+    the row limit."""
+    def pieces():
+        yield SHEET_HEAD + b"\n  <x>ignored</x>\n"
+        for number in range(2, 6):
+            yield _row(number) + b" \n" * 1000 + b"<x/>"
+        spaced = (b" " * (900 << 10) + b"<c/>") * 20  # 18 MB, no run of text above 1 MB
+        yield b'<row r="6"><c r="A6" t="inlineStr"><is><t>6</t></is></c>' + spaced + b"</row>" + SHEET_END
+
+    path = xlsx_sheet(tmp_path / "spaced.xlsx", pieces())
+    assert_clean_failure(icvac("validate", path), path, codes=(3,), where="ICVAC_XLSX_ROW_MB")
+    result = icvac("recode", path, "--mapping", "gbvims", "--no-fuzzy", env={"ICVAC_XLSX_ROW_MB": "32"})
+    assert result.exit_code == 0, result.stderr
+    rows = [line.split(",")[:2] for line in result.stdout.splitlines()[1:]]
+    assert rows == [["Rape", ""]] * 4 + [["6", ""]]
