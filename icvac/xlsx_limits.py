@@ -11,7 +11,8 @@ past that check, are refused. Each limit is raised with an environment variable,
 A worksheet is parsed an element at a time (``icvac.xlsx_reader``), and what the parser holds is bounded as
 it goes (``SheetBudget``): the elements of one row until the row ends (at most ``row`` bytes of XML and one
 element per 64 of them), and nothing outside the rows, where whitespace and unknown elements are counted
-and dropped (at most ``part`` bytes of text, one element per 256 of them, nested no deeper than ``MAX_DEPTH``).
+and dropped (at most ``row`` bytes of text, and one element per 256 bytes of ``part``), nested no deeper than
+``MAX_DEPTH``.
 Before its rows, where openpyxl reads the sheet's dimensions and keeps every element it passes, at most
 ``HEAD_ELEMENTS`` elements and ``row`` bytes are allowed.
 """
@@ -217,15 +218,19 @@ class SheetBudget:
     def dropped(self, text: str | None) -> None:
         """An element outside the rows ended (and is dropped), holding ``text``."""
         self._outside += 1
+        if self._outside * DROPPED_BYTES > self._limits.part:
+            raise self._too_much("elements outside its rows", self._limits.part, PART_ENV, DROPPED_BYTES)
         self.between(text)
 
     def between(self, text: str | None) -> None:
-        """Text outside the rows: whitespace after a row or a dropped element, or a dropped element's own."""
+        """Text outside the rows: whitespace after a row or a dropped element, or a dropped element's own.
+        Bounded by the row limit: Excel writes none, and whitespace of many short lines is slow to parse."""
         if text:
             self._outside_text += len(text)
-        if self._outside_text + self._outside * DROPPED_BYTES > self._limits.part:
-            raise self._too_much("whitespace or elements outside its rows", self._limits.part, PART_ENV,
-                                 DROPPED_BYTES)
+            if self._outside_text > self._limits.row:
+                raise XlsxLimitError(f"{self._part._archive.label}: {self._part._member[:200]} holds whitespace or "
+                                     f"text outside its rows above the {self._limits.row // MB:,} MB limit; "
+                                     f"set {ROW_ENV} (in MB) to raise it")
 
     def nested(self, depth: int) -> None:
         if depth > MAX_DEPTH:
