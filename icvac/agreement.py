@@ -78,7 +78,7 @@ def pair_patterns(a: Sequence[Hashable | None], b: Sequence[Hashable | None]) ->
     """Two coders' codings of the same units -> Counter of ``(a, b)`` pairs where both coded."""
     if len(a) != len(b):
         raise IcvacError(f"the two codings have {len(a)} and {len(b)} units; give one coding per unit to each")
-    return Counter((x, y) for x, y in zip(a, b) if x is not None and y is not None)
+    return Counter((x, y) for x, y in zip(a, b, strict=True) if x is not None and y is not None)
 
 
 # ---- the statistics, from patterns ----
@@ -203,7 +203,7 @@ def bootstrap_interval(patterns: Mapping[Hashable, int], statistic: Callable[[di
     for _ in range(replicates):
         draw = _multinomial(rng, n, counts)
         try:
-            results.append(statistic({k: c for k, c in zip(keys, draw) if c}))
+            results.append(statistic({k: c for k, c in zip(keys, draw, strict=True) if c}))
         except DegenerateData:
             continue
     if not results or len(results) * 2 < replicates:

@@ -86,7 +86,7 @@ def _grid(matrix: Matrix, rows_label: str, cols_label: str) -> list[str]:
     top = max((v for row in matrix.counts for v in row), default=0) or 1
     out = [f'<p class="muted">Rows: {_e(rows_label)}; columns: {_e(cols_label)}.</p>', '<table class="grid">',
            "<tr><th></th>" + "".join(f'<th class="c">{_e(c)}</th>' for c in matrix.categories) + "</tr>"]
-    for i, (name, row) in enumerate(zip(matrix.categories, matrix.counts)):
+    for i, (name, row) in enumerate(zip(matrix.categories, matrix.counts, strict=True)):
         cells = []
         for j, v in enumerate(row):
             shade = 0.08 + 0.72 * v / top if v else 0

@@ -24,10 +24,10 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 
 from .errors import UsageError
+from .layout import category_layout
 from .mapping import Condition, Mapping, MappingEntry
 from .matching import UNCLASSIFIED, Matcher
 from .readers import ReadOptions, open_table
-from .layout import category_layout
 from .taxonomy import Category, Taxonomy
 
 __all__ = ["Link", "Crosswalk", "Coverage", "Cardinality", "Unlinked", "UnknownValue", "DIRECTIONS",

@@ -179,7 +179,7 @@ def _sql(cw: Crosswalk) -> str:
              f"taxonomy {cw.taxonomy_id}, {len(rows)} rows. Drop the table to load a new version.",
              f"CREATE TABLE {SQL_TABLE} ("]
     lines += [f"  {name} VARCHAR({w}){',' if i < len(COLUMNS) - 1 else ''}"
-              for i, (name, w) in enumerate(zip(COLUMNS, widths))]
+              for i, (name, w) in enumerate(zip(COLUMNS, widths, strict=True))]
     lines.append(");")
     if rows:
         lines.append(f"INSERT INTO {SQL_TABLE} ({', '.join(COLUMNS)}) VALUES")

@@ -16,8 +16,15 @@ from dataclasses import dataclass, field
 
 from .correspondence import Correspondence
 from .errors import MappingError, UsageError
-from .mapping import (_categories_node, _item_indent, _item_lines, _semantic_problems, entry_block,
-                      resolve_mapping_path, yaml_scalar)
+from .mapping import (
+    _categories_node,
+    _item_indent,
+    _item_lines,
+    _semantic_problems,
+    entry_block,
+    resolve_mapping_path,
+    yaml_scalar,
+)
 from .taxonomy import Taxonomy
 from .yamlio import parse_yaml, read_text, schema_problems
 

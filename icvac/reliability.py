@@ -30,8 +30,17 @@ from .codes import UNCLASSIFIED
 from .errors import UsageError
 from .joining import JOIN, CodeLevels, Coding, JoinStats, Tally, join_codings
 from .readers import ReadOptions
-from .reliability_model import (AgreementReport, CategoryScore, EvaluationReport, LevelAccuracy, LevelAgreement,
-                                Listed, Matrix, MethodAccuracy, rounded)
+from .reliability_model import (
+    AgreementReport,
+    CategoryScore,
+    EvaluationReport,
+    LevelAccuracy,
+    LevelAgreement,
+    Listed,
+    Matrix,
+    MethodAccuracy,
+    rounded,
+)
 from .taxonomy import Taxonomy
 
 __all__ = ["AgreementReport", "EvaluationReport", "LevelAgreement", "LevelAccuracy", "Matrix", "Listed",
@@ -104,7 +113,7 @@ def _agree_status(cells, values, levels: CodeLevels) -> Listed | None:
 
 
 def _shown(cells, values) -> tuple[str, ...]:
-    return tuple(NOT_IN_FILE if c is None else (v[-1] or "") for c, v in zip(cells, values))
+    return tuple(NOT_IN_FILE if c is None else (v[-1] or "") for c, v in zip(cells, values, strict=True))
 
 
 def _collect(codings: list[Coding], id_column: str, read_options: ReadOptions, jobs: int | None, levels: CodeLevels,
@@ -221,7 +230,7 @@ def _multi_act(patterns: Mapping[tuple, int], levels: CodeLevels) -> dict:
 
 def _warnings(stats: JoinStats, compared: int) -> list[str]:
     out = []
-    for name, blank, repeated in zip(stats.files, stats.blank_ids, stats.repeated_ids):
+    for name, blank, repeated in zip(stats.files, stats.blank_ids, stats.repeated_ids, strict=True):
         if blank:
             out.append(f"{name}: {blank} row(s) without an id were left out of the comparison")
         if repeated:

@@ -167,7 +167,8 @@ def _decision_entry(row: dict, number: int, taxonomy: Taxonomy, reviewer: str | 
         return None
     # a spreadsheet turns 0301 into 301: put the leading zero back, and say so
     targets = [] if decision == "no-match" else [_pad(c.strip(), taxonomy) for c in decision.split("+")]
-    padded = [(c.strip(), t) for c, t in zip(decision.split("+"), targets) if c.strip() != t]
+    # "no-match" has no targets: nothing to pair, so the shorter list ends the zip
+    padded = [(c.strip(), t) for c, t in zip(decision.split("+"), targets, strict=False) if c.strip() != t]
     if padded:
         report.warnings.append(Problem(where, "decision " + ", ".join(f"{c!r} read as {t!r}" for c, t in padded)
                                        + " (a spreadsheet drops the leading zero of a code typed as a number; "

@@ -7,8 +7,21 @@ import typer
 
 from icvac.errors import ExitCode
 
-from ._common import DataArgument, FormatOption, ReportFormat, TaxonomyOption, emit_json, error, info, \
-    load_taxonomy_for_command, problem_line, reader_options, report_problems, stdout_console, warn
+from ._common import (
+    DataArgument,
+    FormatOption,
+    ReportFormat,
+    TaxonomyOption,
+    emit_json,
+    error,
+    info,
+    load_taxonomy_for_command,
+    problem_line,
+    reader_options,
+    report_problems,
+    stdout_console,
+    warn,
+)
 
 if TYPE_CHECKING:
     from icvac.readers import ReadOptions
