@@ -17,7 +17,8 @@ from datetime import date as _date
 from pathlib import Path
 
 from .errors import Problem, UsageError, shown_list
-from .mapping import RELATIONS, Mapping, write_entries
+from .mapping import RELATIONS, Mapping
+from .mapping_edit import write_entries
 from .matching import Matcher
 from .readers import ReadOptions, open_table
 from .taxonomy import Taxonomy
@@ -213,7 +214,7 @@ def draft_mapping(values: str | os.PathLike, column: str, taxonomy: Taxonomy, *,
     ``score``, or no target and the ``reason`` it abstains (``scoring.REASONS``; a composite or a tie also
     lists the level-1 ``branches`` it points at), and the top-3 ``suggestions`` with titles."""
     from . import __version__
-    from .mapping import entry_block, yaml_scalar
+    from .mapping_edit import entry_block, yaml_scalar
 
     date = _checked_date(date) if date is not None else _date.today().isoformat()
     groups = _grouped_values(values, column, read)
