@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import html
 import os
-from typing import Callable, Iterator, Sequence
+from typing import AbstractSet, Callable, Iterator, Sequence
 
 from .agreement import Estimate
 from .reliability_model import AgreementReport, EvaluationReport, Listed, Matrix
@@ -69,7 +69,7 @@ def _e(value) -> str:
     return html.escape("" if value is None else str(value), quote=True)
 
 
-def _table(head: list[str], rows: list[list[str]], numeric: set[int] = frozenset()) -> list[str]:
+def _table(head: list[str], rows: Sequence[Sequence[object]], numeric: AbstractSet[int] = frozenset()) -> list[str]:
     from .report import _table as html_table  # the validation report's table, given escaped cells
 
     return html_table(head, [[_e(cell) for cell in row] for row in rows], numeric)
