@@ -37,7 +37,12 @@ def xlsx_rows_writer(output, fmt: str, safe: bool, stage: Staging | None,
         if safe:
             write_one = (lambda row, cells=write_one: cells([excel_safe(v) for v in row]))
         write_one(header)
-        yield (lambda rows: [write_one(row) for row in rows]), None
+
+        def write(rows: Rows) -> None:
+            for row in rows:
+                write_one(row)
+
+        yield write, None
 
 
 @contextmanager
@@ -58,7 +63,7 @@ def _text_rows(handle: IO, fmt: str, safe: bool, header: list[str]) -> Callable[
 
     def write_jsonl(rows: Rows) -> None:
         for row in rows:
-            record = dict(zip(header, row))
+            record: dict[str, str | list[str]] = dict(zip(header, row, strict=False))  # a longer row's cells follow
             if len(row) > len(header):
                 record[EXTRA_CELLS_KEY] = row[len(header):]
             handle.write(json.dumps(record, ensure_ascii=False) + "\n")

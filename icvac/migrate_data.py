@@ -21,10 +21,10 @@ from pathlib import Path
 
 from .codes import UNCLASSIFIED
 from .correspondence import Correspondence
-from .errors import UsageError
-from .readers import ReadOptions, open_table
 from .data_writers import data_writer
+from .errors import UsageError
 from .formats import output_format_of
+from .readers import ReadOptions, open_table
 from .recode import JOIN, sidecar_path
 from .taxonomy import Taxonomy
 from .writers import atomic_output, refuse_overwrite, staged_outputs, writes_through

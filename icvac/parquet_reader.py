@@ -45,7 +45,7 @@ def _rows(name: str, source) -> Iterator[tuple[int, list[str]]]:
             raise InputError(f"{name}: the file is damaged at or after row {number + 1} ({type(exc).__name__}); "
                              "write it again, or export it as CSV") from None
         columns = [_texts(column) for column in batch.columns]
-        for values in zip(*columns):
+        for values in zip(*columns, strict=True):
             number += 1
             yield number, list(values)
 

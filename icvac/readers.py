@@ -229,8 +229,8 @@ def open_csv(name: str, handle, sample: bytes, options: ReadOptions) -> Table:
     if not sample:
         raise InputError(f"{name}: the file is empty")
     encoding, head = _text_encoding(name, options, sample)
-    text = io.TextIOWrapper(handle if isinstance(handle, io.BufferedIOBase) else io.BufferedReader(handle),
-                            encoding=encoding, newline="")
+    buffered = handle if isinstance(handle, (io.BufferedReader, io.BufferedRandom)) else io.BufferedReader(handle)
+    text = io.TextIOWrapper(buffered, encoding=encoding, newline="")
     lines = head.splitlines()
     first = lines[options.header_row - 1] if len(lines) >= options.header_row else (lines[-1] if lines else "")
     delimiter = options.delimiter or sniff_delimiter(first)
@@ -288,7 +288,7 @@ def _decode_error(name: str, encoding: str) -> InputError:
 
 
 def _read_header(name: str, reader, header_row: int, encoding: str) -> list[str]:
-    header = None
+    header: list[str] = []
     try:
         for _ in range(header_row):
             header = next(reader)
@@ -381,7 +381,8 @@ def _jsonl_keys(name: str, handle, encoding: str) -> list[str]:
     records = 0
     text = io.TextIOWrapper(handle, encoding=encoding, newline=None)
     try:
-        for records, (_, obj) in enumerate(_jsonl_objects(name, text), 1):
+        for _, obj in _jsonl_objects(name, text):
+            records += 1
             keys.update(dict.fromkeys(obj))
             if len(keys) > limits.cells:
                 raise InputError(f"{name}: the records have more than {limits.cells:,} distinct keys; "

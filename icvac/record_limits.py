@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import io
 import os
-from itertools import chain
 from dataclasses import dataclass
+from itertools import chain
 from typing import Mapping
 
 from .errors import UsageError
@@ -91,7 +91,8 @@ class BoundedLines:
         return next(self._lines)
 
     def _blocks(self):
-        head, length = [], 0  # a line not ended by the blocks read so far, in pieces
+        head: list[str] = []  # a line not ended by the blocks read so far, in pieces
+        length = 0
         while True:
             block = self._read(BLOCK_CHARS)
             if not block:

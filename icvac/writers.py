@@ -84,7 +84,7 @@ def _descriptor(path: str | os.PathLike) -> int | None:
 
 def is_stdout(path: str | os.PathLike | None) -> bool:
     """``-``, or a name of this process's standard output (``/dev/stdout``, ``/dev/fd/1``)."""
-    return is_stdio(path) or _descriptor(path) == 1
+    return path is None or str(path) == "-" or _descriptor(path) == 1
 
 
 def writes_through(path: str | os.PathLike | None) -> bool:
@@ -92,7 +92,7 @@ def writes_through(path: str | os.PathLike | None) -> bool:
     (``/dev/stderr``, ``/dev/fd/N``), or an existing file that is not a regular one after
     following symlinks (a character device such as /dev/null, a FIFO, a socket). Nothing is ever
     written next to such an output (no temporary file, no sidecar)."""
-    if is_stdio(path) or _descriptor(path) is not None:
+    if path is None or str(path) == "-" or _descriptor(path) is not None:
         return True
     try:
         mode = os.stat(path).st_mode
@@ -183,11 +183,11 @@ def refuse_overwrite(output: str | os.PathLike | None, *inputs: str | os.PathLik
     """Raise OutputError when ``output`` is one of the input files (same file, any spelling).
 
     An output written through (/dev/null, a FIFO) replaces nothing: several outputs may share it."""
-    if writes_through(output):
+    if output is None or writes_through(output):
         return
     out = Path(output)
     for inp in inputs:
-        if is_stdio(inp):
+        if inp is None or is_stdio(inp):
             continue
         try:
             same = out.exists() and Path(inp).exists() and os.path.samefile(out, inp)
@@ -263,7 +263,7 @@ def atomic_output(path: str | os.PathLike | None, *, binary: bool = False, newli
 
     A symlink's final target is replaced (the link stays); a device, FIFO or descriptor path is
     written through (see ``writes_through``)."""
-    if is_stdout(path):
+    if path is None or is_stdout(path):
         stream = sys.stdout.buffer if binary else sys.stdout
         if not binary and getattr(stream, "errors", None) != ENCODING_ERRORS and hasattr(stream, "reconfigure"):
             stream.reconfigure(errors=ENCODING_ERRORS)
@@ -271,8 +271,8 @@ def atomic_output(path: str | os.PathLike | None, *, binary: bool = False, newli
         stream.flush()
         return
     if writes_through(path):
-        with _written_through(path, binary=binary, newline=newline, encoding=encoding) as handle:
-            yield handle
+        with _written_through(path, binary=binary, newline=newline, encoding=encoding) as through:
+            yield through
         return
     target = _final_target(Path(path))
     if target.is_dir():

@@ -138,9 +138,10 @@ class _GuardedPart:
         return data
 
     def _before_rows(self, data: bytes) -> None:
-        text = self._head + data
+        carried = self._head or b""
+        text = carried + data
         at = text.find(b"sheetData")
-        self._head_elements += text.count(b"<", len(self._head), len(text) if at < 0 else max(at, len(self._head)))
+        self._head_elements += text.count(b"<", len(carried), len(text) if at < 0 else max(at, len(carried)))
         self._head = data[-8:] if at < 0 else None
         limits = self._archive.limits
         if self._head_elements > HEAD_ELEMENTS or (at < 0 and self._seen > limits.row):

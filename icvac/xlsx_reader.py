@@ -23,12 +23,12 @@ def open_xlsx(name: str, handle, sample: bytes, options: ReadOptions) -> Table:
     try:
         sheet = _pick_sheet(name, workbook, options.sheet)
         rows = _sheet_rows(name, _parsed_rows(workbook, sheet))
-        header = next((values if number == options.header_row else () for number, values in rows
-                       if number >= options.header_row), None)
-        if header is None and (sheet.max_row or 0) < options.header_row:
+        found = next((values if number == options.header_row else () for number, values in rows
+                      if number >= options.header_row), None)
+        if found is None and (sheet.max_row or 0) < options.header_row:
             raise InputError(f"{name}: sheet {sheet.title!r} has no row {options.header_row} to use as header")
         # a row missing from the sheet, within its dimensions, is blank
-        header = check_header(name, [cell_text(h).strip() for h in header or ()])
+        header = check_header(name, [cell_text(h).strip() for h in found or ()])
     except BaseException:
         workbook.close()
         raise
@@ -68,15 +68,18 @@ def _reader_class():
     from openpyxl.worksheet.dimensions import SheetDimension
     from openpyxl.xml.functions import iterparse
 
+    # openpyxl's private names below are typed in no stub: checked by the tests of xlsx reading
     class Sheet(ReadOnlyWorksheet):
         def _get_size(self) -> None:
-            with self._get_source() as source:
+            with self._get_source() as source:  # type: ignore[attr-defined]
                 for event, element in iterparse(source, events=("start", "end")):
                     if element.tag == DATA_TAG:
                         return
                     if event == "end" and element.tag == DIMENSION_TAG:
-                        bounds = SheetDimension.from_tree(element).boundaries
-                        self._min_column, self._min_row, self._max_column, self._max_row = bounds
+                        dimension = SheetDimension.from_tree(element)
+                        if dimension is not None:
+                            bounds = dimension.boundaries
+                            self._min_column, self._min_row, self._max_column, self._max_row = bounds  # type: ignore
                         return
 
     class Reader(ExcelReader):
@@ -92,11 +95,11 @@ def _reader_class():
                 if rel.target not in self.valid_files:
                     continue
                 if "chartsheet" in rel.Type:
-                    self.read_chartsheet(sheet, rel)
+                    self.read_chartsheet(sheet, rel)  # type: ignore[arg-type]
                     continue
                 ws = Sheet(self.wb, sheet.name, rel.target, self.shared_strings)
-                ws.sheet_state = sheet.state
-                self.wb._sheets.append(ws)
+                ws.sheet_state = sheet.state  # type: ignore[assignment]
+                self.wb._sheets.append(ws)  # type: ignore[attr-defined]
 
     return Reader
 

@@ -9,8 +9,24 @@ import typer
 from icvac.crosswalk_formats import CROSSWALK_FORMATS
 from icvac.errors import UsageError
 
-from ._common import DATA_HELP, ColumnOption, FormatOption, OutputOption, ReportFormat, TaxonomyOption, choices, \
-    chosen_format, emit_json, info, load_taxonomy_for_command, problem_line, reader_options, stdout_console, warn
+from ._common import (
+    DATA_HELP,
+    Choice,
+    ColumnOption,
+    FormatOption,
+    OutputOption,
+    ReportFormat,
+    TaxonomyOption,
+    choices,
+    chosen_format,
+    emit_json,
+    info,
+    load_taxonomy_for_command,
+    problem_line,
+    reader_options,
+    stdout_console,
+    warn,
+)
 
 if TYPE_CHECKING:
     from icvac.readers import ReadOptions
@@ -23,7 +39,10 @@ class Direction(str, enum.Enum):
     from_icvac = "from-icvac"
 
 
-CrosswalkFormat = choices("CrosswalkFormat", CROSSWALK_FORMATS)
+if TYPE_CHECKING:
+    CrosswalkFormat = Choice
+else:
+    CrosswalkFormat = choices("CrosswalkFormat", CROSSWALK_FORMATS)
 
 
 _MAPPING_HELP = "Mapping YAML file, or the name of a bundled mapping (see `icvac mapping list`)."

@@ -9,15 +9,36 @@ import typer
 from icvac.errors import ExitCode
 from icvac.formats import OUTPUT_FORMATS
 
-from ._common import CHOICE_HINTS, SETTINGS, ColumnOption, DataArgument, JobsOption, ReportFormat, TaxonomyOption, \
-    choices, chosen_format, emit_json, info, load_taxonomy_for_command, machine_output, one_stdout, problem_line, \
-    reader_options, show_progress, warn
+from ._common import (
+    CHOICE_HINTS,
+    SETTINGS,
+    Choice,
+    ColumnOption,
+    DataArgument,
+    JobsOption,
+    ReportFormat,
+    TaxonomyOption,
+    choices,
+    chosen_format,
+    emit_json,
+    info,
+    load_taxonomy_for_command,
+    machine_output,
+    one_stdout,
+    problem_line,
+    reader_options,
+    show_progress,
+    warn,
+)
 
 if TYPE_CHECKING:
     from icvac.readers import ReadOptions
 
 
-OutputFormat = choices("OutputFormat", OUTPUT_FORMATS)
+if TYPE_CHECKING:
+    OutputFormat = Choice
+else:
+    OutputFormat = choices("OutputFormat", OUTPUT_FORMATS)
 
 
 CHOICE_HINTS[("recode", "fmt")] = ("For JSON Lines data write --format jsonl; for the summary as JSON, "

@@ -2,21 +2,37 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
 from icvac.export import EXPORT_FORMATS
 
-from ._common import (FormatOption, Lang, OutputOption, ReportFormat, TaxonomyOption, choices, chosen_format, emit_json,
-                      info, load_taxonomy_for_command, report_problems, stdout_console)
+from ._common import (
+    Choice,
+    FormatOption,
+    Lang,
+    OutputOption,
+    ReportFormat,
+    TaxonomyOption,
+    choices,
+    chosen_format,
+    emit_json,
+    info,
+    load_taxonomy_for_command,
+    report_problems,
+    stdout_console,
+)
 
 taxonomy_app = typer.Typer(help="Browse, search, export and check the ICVAC taxonomy.\n\n"
                                 "Example: icvac taxonomy tree --level 1",
                            no_args_is_help=True, rich_markup_mode=None)
 
 
-ExportFormat = choices("ExportFormat", EXPORT_FORMATS)
+if TYPE_CHECKING:
+    ExportFormat = Choice
+else:
+    ExportFormat = choices("ExportFormat", EXPORT_FORMATS)
 
 
 EXPORT_EXTENSIONS = {".csv": "csv", ".json": "json", ".md": "markdown", ".markdown": "markdown"}

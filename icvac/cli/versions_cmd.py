@@ -8,11 +8,18 @@ from typing import Annotated, Optional
 import typer
 
 from icvac.errors import ExitCode, UsageError
-
 from icvac.readers import ReadOptions
 
-from ._common import (DataArgument, TaxonomyOption, emit_json, error, info, load_taxonomy_for_command, reader_options,
-                      warn)
+from ._common import (
+    DataArgument,
+    TaxonomyOption,
+    emit_json,
+    error,
+    info,
+    load_taxonomy_for_command,
+    reader_options,
+    warn,
+)
 from .mapping_cmd import mapping_app
 from .taxonomy_cmd import taxonomy_app
 
@@ -180,8 +187,8 @@ def migrate_data(
     Example: icvac migrate recoded.csv --changes taxonomy/changes/A--B.yaml -o recoded-B.csv
     """
     from icvac.correspondence import load_correspondence
-    from icvac.migrate_data import migrate_file
     from icvac.formats import OUTPUT_FORMATS
+    from icvac.migrate_data import migrate_file
 
     if fmt is not None and fmt not in OUTPUT_FORMATS:
         raise UsageError(f"--format {fmt}: choose one of {', '.join(OUTPUT_FORMATS)}")
