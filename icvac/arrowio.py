@@ -4,7 +4,7 @@ The reader gives the rows ``icvac.readers`` gives, as record batches of text col
 streams the file with every column read as text (no type inference, values byte for byte), in the
 encoding and with the delimiter ``open_table`` found. Arrow's parser is more lenient than Python's
 ``csv`` (strict mode) on malformed quoting, and it has no "short row" or "blank line" of its own, so
-before it runs, a look over the raw bytes (one regular expression, one count) sends the files where
+beside it, a look over the raw bytes (cut at the quotes, ``_plain``) sends the files where
 the two could differ to the Python reader: a blank line, a quote closing a field and followed by other
 text, a quote inside an unquoted field, an odd number of quotes (a field left open). Arrow refuses a
 ragged row, and bytes that do not decode: ``ArrowRefused`` is raised then, and the caller starts again
@@ -41,7 +41,6 @@ BLOCK_BYTES = 256 << 10         # Arrow's read block: the reader holds several; 
 BATCH_ROWS = 4096               # rows recoded together: blocks are joined up to this, so that the cost per
                                 # batch (a few kernel calls per column) stays small against the rows
 SCAN_BYTES = 1 << 20            # the raw look, a piece at a time
-_OVERLAP = 256                  # bytes of the piece before, so that a pattern across the cut is seen
 # what a formula-looking cell may still be: a plain number (icvac.writers._NUMBER), for RE2
 _NUMBER = r"^[+-]?(?:[0-9]+(?:[.,][0-9]*)?|[.,][0-9]+)(?:[eE][+-]?[0-9]+)?$"
 _FORMULA = "^[" + "".join("\\-" if p == "-" else p for p in FORMULA_PREFIXES).replace("\t", "\\t") \
@@ -125,39 +124,42 @@ def _ascii_compatible(encoding: str) -> bool:
 
 
 def _plain(path: str, delimiter: str, stop: threading.Event | None = None) -> bool:
-    """No blank line, no quote that Python's csv (strict) and Arrow read differently: see the module."""
-    d = _in_class(delimiter)
-    other = f'[^{d}\\r\\n"]'
-    patterns = [r"\n\n|\n\r|\r\r"                       # a blank line (Python: a row of no cells)
-                f'|{other}(?:"")*"{other}'               # a quote after text, followed by text
-                f'|(?:{start}[{d}\\r\\n])(?:"")+{other}'  # an empty quoted start, followed by text
-                for start in ("^|", "")]
-    # ``^`` is the start of a line only in the file's first piece: a later piece starts after 256 bytes of
-    # the one before, anywhere in a line (a doubled quote there once sent a whole file to the slow reader)
-    # a closing quote followed by text, after a line break or a delimiter too (``"a\n"x``, ``"a,"x``): from
-    # the start of the piece, where the count of quotes before it is known, the quotes are stepped over two
-    # at a time, the closing one second. A quote inside an unquoted field (sent to Python above) shifts the
-    # count: more files go to the exact reader, never fewer.
-    closing = [(f'^(?:[^"]*"[^"]*")+{other}|{pattern}',          # an even number of quotes before the piece
-                f'^[^"]*"(?:[^"]*"[^"]*")*{other}|{pattern}')    # an odd number: inside a quoted field
-               for pattern in patterns]
-    quotes, tail = 0, b""
+    """No blank line, no quote that Python's csv (strict) and Arrow read differently: see the module.
+
+    The file is cut at its quotes (Arrow's ``split_pattern``, a piece at a time): counted from the start of
+    the file, the text between an even-numbered quote and the next lies outside any quoted field. There, a
+    quote may close a field only before a delimiter, a line break, the end or another quote (a doubled
+    quote), and open one only after a delimiter, a line break, the start or a quote; anything else (``"a"b``,
+    ``a"b``, ``"a,"b``, ``""x``) is read otherwise by the two readers, and so is an odd number of quotes.
+    Only the first and last byte of each outside stretch are looked at, so the cost is the cut, not a
+    pattern run over every byte."""
+    edges = pa.array([b"", delimiter.encode(), b"\r", b"\n"], pa.binary())
+    quotes, carry, last = 0, b"", b""  # quotes so far; the first and last byte of the stretch still open
     with open(path, "rb") as handle:
         for piece in iter(lambda: handle.read(SCAN_BYTES), b""):
             if stop is not None and stop.is_set():
                 return False
-            before = quotes - tail.count(b'"')
-            scan = closing[bool(tail)][before % 2]
-            if pc.match_substring_regex(pa.array([tail + piece], pa.binary()), scan)[0].as_py():
+            if _blank_line(last + piece[:1]) or _blank_line(piece):
                 return False
-            quotes += piece.count(b'"')
-            tail = piece[-_OVERLAP:]
-    return quotes % 2 == 0
+            last, joined = piece[-1:], carry + piece
+            if b'"' in piece:
+                stretches = pc.split_pattern(pa.array([joined], pa.binary()), '"').values
+                ended = len(stretches) - 1  # each followed by a quote
+                outside = stretches.take(pa.array(range(quotes % 2, ended, 2), pa.int64()))
+                closed = outside if quotes else outside.slice(1)  # the file's first stretch follows no quote
+                ends = pa.chunked_array([pc.binary_slice(closed, 0, 1), pc.binary_slice(outside, -1)], pa.binary())
+                if len(ends) and not pc.all(pc.is_in(ends, value_set=edges)).as_py():
+                    return False
+                quotes += ended
+                joined = stretches[ended].as_py()
+            carry = joined[:1] + joined[-1:]
+    # the last stretch, after the last quote: if outside, it follows a closing quote
+    return quotes % 2 == 0 and (not quotes or carry[:1] in (b"", delimiter.encode(), b"\r", b"\n"))
 
 
-def _in_class(delimiter: str) -> str:
-    """The delimiter as written inside a character class of a pattern."""
-    return "\\t" if delimiter == "\t" else "\\" + delimiter if delimiter in "|\\^$.*+?()[]{}-" else delimiter
+def _blank_line(data: bytes) -> bool:
+    """Two line breaks in a row (Python's csv: a row of no cells; Arrow's: a row of empty cells)."""
+    return b"\n\n" in data or (b"\r" in data and (b"\n\r" in data or b"\r\r" in data))
 
 
 def _batches(table: Table, path: str, encoding: str, delimiter: str, check: _Check) -> Iterator[pa.RecordBatch]:

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import ast
+import csv
+import io
 from pathlib import Path
 
 import pyarrow as pa
@@ -89,6 +91,59 @@ def test_issues_wait_until_arrow_has_not_refused_the_file(tmp_path):
     issues: list = []
     report = validate(path, options=ValidateOptions(today=TODAY, max_issues=10_000), on_issue=issues.append)
     assert issues == list(report.issues) and len(issues) == 50
+
+
+RAW = st.lists(st.sampled_from([b"a", b"b", b",", b'"', b'""', b"\n", b"\r\n", b"\r", b" "]), max_size=30)
+
+
+def _read_by_both(data: bytes):
+    """The rows Python's csv (strict) reads, and Arrow's (as icvac.arrowio asks it); None for Arrow when it
+    refuses the file (it is then read by Python's csv anyway), an error's class for Python's."""
+    try:
+        python = list(csv.reader(io.StringIO(data.decode(), newline=""), strict=True))
+    except csv.Error as exc:
+        python = type(exc)
+    try:
+        table = pcsv.read_csv(io.BytesIO(data), read_options=pcsv.ReadOptions(autogenerate_column_names=True),
+                              parse_options=pcsv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False),
+                              convert_options=pcsv.ConvertOptions(
+                                  column_types={f"f{i}": pa.string() for i in range(64)},
+                                  strings_can_be_null=False, quoted_strings_can_be_null=False))
+    except pa.ArrowInvalid:
+        return python, None
+    return python, [list(row.values()) for row in table.to_pylist()]
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=RAW, piece=st.sampled_from([3, 8, 1 << 20]))
+def test_a_file_the_raw_look_passes_is_read_alike_by_python_and_arrow(tmp_path, monkeypatch, body, piece):
+    """The raw look (cut at the quotes, a piece at a time) keeps a file on Arrow only where both readers
+    give the same rows; its verdict does not depend on where the pieces are cut."""
+    from icvac import arrowio
+
+    data = b"h1,h2\n" + b"".join(body)
+    path = tmp_path / "raw.csv"
+    path.write_bytes(data)
+    monkeypatch.setattr(arrowio, "SCAN_BYTES", piece)
+    plain = arrowio._plain(str(path), ",")
+    monkeypatch.setattr(arrowio, "SCAN_BYTES", 1 << 20)
+    assert plain == arrowio._plain(str(path), ",")
+    python, arrow = _read_by_both(data)
+    if plain and arrow is not None:
+        assert python == arrow
+
+
+@pytest.mark.parametrize("body, plain", [
+    (b'1,"a ""b"", c"\r\n2,""\n3,"x\ny"\n', True),   # doubled quotes, an empty quoted field, a line break inside
+    (b'1,"a"b\n', False), (b'1,a"b\n', False), (b'1,"a,"b\n', False), (b'1,""x\n', False),
+    (b'1,a","\n', False),                            # read as a"," by Arrow; an open quote to Python
+    (b'1,"a\n', False), (b"1,2\n\n3,4\n", False), (b"1,2\r\r3,4\n", False)])
+def test_the_raw_look_on_each_kind_of_quote(tmp_path, body, plain):
+    from icvac import arrowio
+
+    path = tmp_path / "q.csv"
+    path.write_bytes(b"id,text\n" + body)
+    assert arrowio._plain(str(path), ",") is plain
 
 
 def _header(path) -> list[str]:
