@@ -68,7 +68,8 @@ def _validate(source, taxonomy: Taxonomy, options: ValidateOptions, on_issue, ar
     with open_table(source, options.read) as table, _Held() as held:
         cmap, recoded = resolve_recoded(source, table.header, dict(options.columns), table.name,
                                          roles_for(taxonomy.variable_roles))
-        batches = csv_batches(table, os.fspath(source), options.read) if arrow else None
+        # Arrow's blocks as read: the checked columns alone are joined (``_rebatched``, ``Validation.batch``)
+        batches = csv_batches(table, os.fspath(source), options.read, rows=0) if arrow else None
         # Arrow may refuse the file at its end (icvac.arrowio): the issues wait until it has not
         listener = held if batches is not None and on_issue is not None else on_issue
         run = Validation(table.header, cmap, taxonomy, options, listener, recoded.long, recoded.roles.values())
