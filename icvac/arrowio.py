@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import codecs
 import json
-from dataclasses import dataclass
+import queue
 import threading
+from dataclasses import dataclass
 from typing import IO, Iterator
 
 import pyarrow as pa
@@ -74,13 +75,17 @@ class ArrowRefused(Exception):
     """Arrow cannot read this file the way the Python reader does: read it with that one instead."""
 
 
-def csv_batches(table: Table, path: str, options: ReadOptions, rows: int = BATCH_ROWS) -> Iterator[pa.RecordBatch] | None:
+def csv_batches(table: Table, path: str, options: ReadOptions, rows: int = BATCH_ROWS, ahead: int = 0,
+                blank_lines: bool = False) -> Iterator[pa.RecordBatch] | None:
     """The data rows of the CSV file ``table`` (opened by ``open_table``) as record batches of text columns
     named as its header; None when the file is not one Arrow reads as Python's reader does (stdin, a header
     row other than the first, a single column, an encoding that is not ASCII-compatible, a raw pattern
     above). The batches raise ``ArrowRefused`` where Arrow refuses a row (a ragged row, a bad byte). Arrow's
     blocks are joined up to ``rows`` rows; with 0, each comes as read (a caller that uses a few columns joins
-    those alone)."""
+    those alone). With ``ahead``, a thread reads up to that many batches ahead of the caller (Arrow's
+    streaming reader parses on the thread that asks, so the parsing overlaps the caller's work). With
+    ``blank_lines``, a blank line is read by Arrow, as a row of empty cells, for a caller that takes the two
+    alike (validate: both are blank rows)."""
     if table.format != "csv" or path == "-" or options.header_row != 1 or len(table.header) < 2:
         return None
     encoding = codecs.lookup(table.encoding).name
@@ -89,22 +94,23 @@ def csv_batches(table: Table, path: str, options: ReadOptions, rows: int = BATCH
         return None
     # the raw look runs beside the parsing (its kernel leaves the GIL); its verdict is awaited after the
     # last batch, before anything is committed
-    check = _Check(path, delimiter)
-    return _batches(table, path, "utf8" if encoding in ("utf-8", "utf-8-sig") else encoding, delimiter, check, rows)
+    check = _Check(path, delimiter, blank_lines)
+    batches = _arrow_batches(table, path, "utf8" if encoding in ("utf-8", "utf-8-sig") else encoding, delimiter, rows)
+    return _verified(_ahead(batches, ahead) if ahead else batches, check)
 
 
 class _Check(threading.Thread):
     """``_plain`` in a thread of its own; ``verdict()`` waits for it."""
 
-    def __init__(self, path: str, delimiter: str):
+    def __init__(self, path: str, delimiter: str, blank_lines: bool):
         super().__init__(daemon=True)
-        self.path, self.delimiter, self.plain, self.error = path, delimiter, False, None
+        self.path, self.delimiter, self.blank_lines, self.plain, self.error = path, delimiter, blank_lines, False, None
         self.stop = threading.Event()
         self.start()
 
     def run(self) -> None:
         try:
-            self.plain = _plain(self.path, self.delimiter, self.stop)
+            self.plain = _plain(self.path, self.delimiter, self.stop, self.blank_lines)
         except BaseException as exc:  # noqa: BLE001  (re-raised in the reading thread)
             self.error = exc
 
@@ -125,8 +131,8 @@ def _ascii_compatible(encoding: str) -> bool:
         return False
 
 
-def _plain(path: str, delimiter: str, stop: threading.Event | None = None) -> bool:
-    """No blank line, no quote that Python's csv (strict) and Arrow read differently: see the module.
+def _plain(path: str, delimiter: str, stop: threading.Event | None = None, blank_lines: bool = False) -> bool:
+    """No blank line (unless ``blank_lines``), no quote that Python's csv (strict) and Arrow read differently: see the module.
 
     The file is cut at its quotes (Arrow's ``split_pattern``, a piece at a time): counted from the start of
     the file, the text between an even-numbered quote and the next lies outside any quoted field. There, a
@@ -141,7 +147,7 @@ def _plain(path: str, delimiter: str, stop: threading.Event | None = None) -> bo
         for piece in iter(lambda: handle.read(SCAN_BYTES), b""):
             if stop is not None and stop.is_set():
                 return False
-            if _blank_line(last + piece[:1]) or _blank_line(piece):
+            if not blank_lines and (_blank_line(last + piece[:1]) or _blank_line(piece)):
                 return False
             last, joined = piece[-1:], carry + piece
             if b'"' in piece:
@@ -164,15 +170,56 @@ def _blank_line(data: bytes) -> bool:
     return b"\n\n" in data or (b"\r" in data and (b"\n\r" in data or b"\r\r" in data))
 
 
-def _batches(table: Table, path: str, encoding: str, delimiter: str, check: _Check,
-             rows: int) -> Iterator[pa.RecordBatch]:
+def _verified(batches: Iterator[pa.RecordBatch], check: _Check) -> Iterator[pa.RecordBatch]:
     try:
-        yield from _arrow_batches(table, path, encoding, delimiter, rows)
+        yield from batches
     except BaseException:  # a refusal, an error, Ctrl-C, the consumer gone: the look is not needed
         check.stop.set()
         raise
     if not check.verdict():
         raise ArrowRefused("quoting or blank lines")
+
+
+def _ahead(batches: Iterator[pa.RecordBatch], depth: int) -> Iterator[pa.RecordBatch]:
+    """``batches`` drawn by a thread of their own, at most ``depth`` ahead; what they raise is raised here.
+    The caller gone (done, an error, Ctrl-C), the thread stops and closes them (their reader with them)."""
+    ready: queue.Queue = queue.Queue(depth)
+    stop = threading.Event()
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                ready.put(item, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def draw() -> None:
+        end = None
+        try:
+            for batch in batches:
+                if not put((batch, None)):
+                    break
+        except BaseException as exc:  # noqa: BLE001  (raised in the caller's thread)
+            end = exc
+        finally:
+            batches.close()
+        put((None, end))
+
+    thread = threading.Thread(target=draw, daemon=True)
+    thread.start()
+    try:
+        while True:
+            batch, end = ready.get()
+            if batch is None:
+                if end is not None:
+                    raise end
+                return
+            yield batch
+    finally:
+        stop.set()
+        thread.join()
 
 
 def _arrow_batches(table: Table, path: str, encoding: str, delimiter: str, rows: int) -> Iterator[pa.RecordBatch]:

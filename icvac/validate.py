@@ -42,6 +42,7 @@ __all__ = ["Issue", "Stats", "Report", "ValidateOptions", "validate", "validate_
 CHUNK_ROWS = 4096      # rows of the Python reader checked together
 BATCH_ROWS = 1 << 14   # rows of Arrow's batches checked together: the distinct values of a column are
                        # looked up once a batch, so larger batches cost fewer look-ups (and more memory)
+READ_AHEAD = 8         # Arrow's blocks (256 KB of file each) parsed ahead of the checks
 HOLD_ISSUES = 1 << 14  # issues held in memory for ``on_issue`` while Arrow reads; beyond, in a temporary file
 
 
@@ -68,8 +69,9 @@ def _validate(source, taxonomy: Taxonomy, options: ValidateOptions, on_issue, ar
     with open_table(source, options.read) as table, _Held() as held:
         cmap, recoded = resolve_recoded(source, table.header, dict(options.columns), table.name,
                                          roles_for(taxonomy.variable_roles))
-        # Arrow's blocks as read: the checked columns alone are joined (``_rebatched``, ``Validation.batch``)
-        batches = csv_batches(table, os.fspath(source), options.read, rows=0) if arrow else None
+        # Arrow's blocks as read (the checked columns alone are joined: ``Validation.batch``), parsed ahead
+        batches = csv_batches(table, os.fspath(source), options.read, rows=0, ahead=READ_AHEAD,
+                              blank_lines=True) if arrow else None
         # Arrow may refuse the file at its end (icvac.arrowio): the issues wait until it has not
         listener = held if batches is not None and on_issue is not None else on_issue
         run = Validation(table.header, cmap, taxonomy, options, listener, recoded.long, recoded.roles.values())

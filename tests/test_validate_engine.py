@@ -146,6 +146,63 @@ def test_the_raw_look_on_each_kind_of_quote(tmp_path, body, plain):
     assert arrowio._plain(str(path), ",") is plain
 
 
+def _both_ways(path, monkeypatch, **options) -> tuple[dict, dict, bool]:
+    """validate's report for ``path`` through Arrow and through the Python reader, and whether Arrow read it."""
+    from icvac import arrowio, validate as module
+
+    read = []
+    real = arrowio.csv_batches
+
+    def spy(*args, **kwargs):
+        batches = real(*args, **kwargs)
+        return None if batches is None else (read.append(1) or batch for batch in batches)
+
+    options = ValidateOptions(today=TODAY, max_issues=10_000, **options)
+    monkeypatch.setattr(arrowio, "csv_batches", spy)
+    through_arrow = module.validate(path, options=options).to_dict()
+    monkeypatch.setattr(arrowio, "csv_batches", lambda *a, **k: None)
+    row_by_row = module.validate(path, options=options).to_dict()
+    monkeypatch.undo()
+    return through_arrow, row_by_row, bool(read)
+
+
+def test_blank_lines_stay_on_arrow_and_are_the_blank_rows_the_python_reader_finds(tmp_path, monkeypatch):
+    """A blank line is a row of no cells to Python's csv and a row of empty cells to Arrow: both are a
+    blank row to validate, so such a file is not sent to the slow reader."""
+    body = (b"id,icvac_code,victim_age\nr1,0301,7\n\nr2,9999,x\r\n\r\n,,\nr3,0301,30\r\rr1,0301,4\n"
+            b"\"r4\",\"\n\",5\n\n\n")
+    path = tmp_path / "blank.csv"
+    path.write_bytes(body)
+    arrow, rows, read = _both_ways(path, monkeypatch)
+    assert read and arrow == rows
+    assert rows["stats"]["rows_blank"] == 4 and rows["stats"]["rows_read"] == 9
+
+
+def test_batches_read_ahead_pass_on_what_the_reader_raises_and_stop_when_the_caller_goes():
+    from icvac.arrowio import ArrowRefused, _ahead
+
+    def source(closed: list):
+        try:
+            for n in range(100):
+                if n == 50:
+                    raise ArrowRefused("ragged")
+                yield pa.record_batch({"n": [n]})
+        finally:
+            closed.append(True)
+
+    closed: list = []
+    taken = []
+    with pytest.raises(ArrowRefused):
+        for batch in _ahead(source(closed), 4):
+            taken.append(batch.column(0)[0].as_py())
+    assert taken == list(range(50)) and closed == [True]
+    closed = []
+    ahead = _ahead(source(closed), 4)
+    assert next(ahead).num_rows == 1
+    ahead.close()  # the caller gone: the thread is joined and the source closed, not left reading
+    assert closed == [True]
+
+
 def _header(path) -> list[str]:
     return Path(path).read_text(encoding="utf-8").splitlines()[0].split(",")
 
