@@ -30,6 +30,12 @@ JOIN = "|"             # between the acts of a record in recode's cells
 # what Python's str.strip() strips (str.isspace), for Arrow's utf8_trim: ids are compared as Python trims them
 PY_SPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007"
             "\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
+# Python values given to pyarrow.compute untyped cost a type inference each call (about 0.1 ms, an import
+# attempt among it): the constants of the kernels are typed scalars, made once
+_FALSE = pa.scalar(False, pa.bool_())
+_ZERO = pa.scalar(0, pa.int64())
+_YEAR = pa.scalar(10000, pa.int64())   # YYYYMMDD numbers: a difference's years
+_ADULT = pa.scalar(17, pa.int64())     # the oldest age of a child
 
 
 class Found:
@@ -82,7 +88,7 @@ class Found:
 
     def per_row(self, col: int | None, slug: str, mask: pa.Array, fields: Callable[[list[int]], list[dict]]) -> None:
         """One issue ``slug`` on each row of ``mask``; ``fields(positions)`` gives their fields."""
-        mask = pc.fill_null(mask, False)
+        mask = pc.fill_null(mask, _FALSE)
         k = pc.sum(mask).as_py() or 0
         if not k:
             return
@@ -185,7 +191,7 @@ class BatchChecker:
 
     def _ids(self, found: Found, trimmed: pa.Array, numbers: pa.Array) -> None:
         """duplicate-id (first of a row's issues) and missing-id."""
-        present = pc.greater(pc.binary_length(trimmed), 0)
+        present = pc.greater(pc.binary_length(trimmed), _ZERO)
         complete = pc.all(present).as_py()
         if self.ids is not None:
             at = None if complete else pc.indices_nonzero(present)
@@ -207,11 +213,11 @@ class BatchChecker:
         if not pc.any(both).as_py():
             return
         after = pc.and_(both, pc.greater(birth, incident))
-        rest = pc.and_(both, pc.invert(pc.fill_null(after, False)))
+        rest = pc.and_(both, pc.invert(pc.fill_null(after, _FALSE)))
         # completed years, as icvac.ages.completed_years counts them: the month and day decide the last
-        expected = pc.divide(pc.subtract(incident, birth), 10000)
+        expected = pc.divide(pc.subtract(incident, birth), _YEAR)
         if ages is None:
-            none, age = pa.array([True] * found.n), pa.nulls(found.n, pa.int64())
+            none, age = pa.array([True] * found.n, pa.bool_()), pa.nulls(found.n, pa.int64())
         else:
             results, indices = ages
             none = pa.array([a is None for a, _ in results], pa.bool_()).take(indices)
@@ -231,11 +237,11 @@ class BatchChecker:
             found.per_row(self.birth_col, "birth-after-incident", after, lambda ps: [
                 {"birth": _iso(b), "incident": _iso(i)} for b, i in zip(*dates(ps))])
         if "age-out-of-range" in self.enabled:
-            out = pc.and_(pc.and_(rest, none), pc.greater(expected, 17))
+            out = pc.and_(pc.and_(rest, none), pc.greater(expected, _ADULT))
             found.per_row(self.birth_col, "age-out-of-range", out,
                           lambda ps: [{"age": e} for e in values(expected, ps)])
         if "age-inconsistent" in self.enabled and ages is not None:
-            odd = pc.and_(pc.and_(rest, pc.less_equal(age, 17)), pc.not_equal(age, expected))
+            odd = pc.and_(pc.and_(rest, pc.less_equal(age, _ADULT)), pc.not_equal(age, expected))
             found.per_row(self.age_col, "age-inconsistent", odd, lambda ps: [
                 {"age": a, "birth": _iso(b), "incident": _iso(i), "expected": e}
                 for a, b, i, e in zip(values(age, ps), *dates(ps), values(expected, ps))])

@@ -106,7 +106,7 @@ class Validation:
             return
         if len(self._range) < n:
             self._range = pa.array(range(max(n, 2 * len(self._range))), pa.int64())
-        numbers = pc.add(self._range.slice(0, n), start)
+        numbers = pc.add(self._range.slice(0, n), pa.scalar(start, pa.int64()))  # typed: see icvac.checker
         blank, before = [], 0
         for b in batches:
             if self.width:

@@ -48,6 +48,42 @@ def test_duplicate_ids_with_8_bit_hashes_are_exactly_the_true_duplicates(batches
         row += len(batch)
 
 
+FAMILY = st.tuples(st.sampled_from(["A-", "B", "", "7-", "a1b"]), st.integers(1, 3), st.sampled_from(["", ".1", "x", "2"]))
+STRETCH = st.tuples(FAMILY, st.integers(0, 120), st.integers(1, 30))  # a family, its first number, how many
+PIECE = st.one_of(STRETCH.map(lambda s: [f"{s[0][0]}{n:0{s[0][1]}d}{s[0][2]}" for n in range(s[1], s[1] + s[2])]),
+                  st.lists(ids, max_size=6))
+
+
+@settings(max_examples=300, deadline=None)
+@given(pieces=st.lists(st.lists(PIECE, max_size=5).map(lambda ps: [i for p in ps for i in p]), max_size=8),
+       gaps=st.lists(st.booleans(), min_size=8, max_size=8), late=st.sampled_from([0, 4096]),
+       few=st.sampled_from([0, 1 << 16]), run=st.sampled_from([2, 16]))
+def test_ids_counting_up_kept_as_ranges_with_8_bit_hashes_are_exactly_the_true_duplicates(pieces, gaps, late, few,
+                                                                                           run):
+    """Ids in stretches that count up (kept as ranges), cut anywhere by batches, among ids in no order and
+    repeats of either; rows with gaps (the blank ids left out) between batches."""
+    seen = DuplicateIds(hash_id=eight_bits)
+    seen.MIN_LATE, seen.LATE_SHARE, seen.FEW, seen.MIN_RUN = late, 10**9, few, run
+    first: dict[str, int] = {}
+    row = 2
+    for batch, gap in zip(pieces, gaps):
+        rows = list(range(row, row + len(batch)))
+        expected = [(k, first[v]) for k, v in enumerate(batch) if v in first or first.setdefault(v, rows[k]) != rows[k]]
+        repeats = seen.add(pa.array(batch, pa.string()), pa.array(rows, pa.int64()))
+        assert list(zip(repeats.positions, repeats.first_rows)) == expected
+        row += len(batch) + gap
+
+
+def test_a_register_numbered_in_order_is_kept_as_a_few_ranges():
+    seen = DuplicateIds()
+    for start in range(1, 100_000, 5000):
+        batch = [f"AU-{n:06d}.3" for n in range(start, start + 5000)]
+        assert seen.add(pa.array(batch), pa.array(range(start + 1, start + 5001), pa.int64())).positions == []
+    assert seen.seen == 0 and [len(starts) for starts, _, _ in seen._ranges.values()] == [1]
+    repeats = seen.add(pa.array(["AU-000007.3", "AU-100001.3", "AU-100000.3"]), pa.array([7, 8, 9], pa.int64()))
+    assert (repeats.positions, repeats.first_rows) == ([0, 2], [8, 100_001])
+
+
 def test_ids_in_order_then_out_of_order_are_looked_up_among_all_kept():
     seen = DuplicateIds(hash_id=eight_bits)
     assert seen.add(pa.array(["a1", "a2", "a3"]), pa.array([2, 3, 4], pa.int64())).positions == []
