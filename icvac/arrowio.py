@@ -151,9 +151,10 @@ def _plain(path: str, delimiter: str, stop: threading.Event | None = None, blank
                 return False
             last, joined = piece[-1:], carry + piece
             if b'"' in piece:
-                stretches = pc.split_pattern(pa.array([joined], pa.binary()), '"').values
+                cut = pc.split_pattern(pa.array([joined], pa.binary()), '"')
+                stretches = cut.flatten()
                 ended = len(stretches) - 1  # each followed by a quote
-                outside = stretches.take(pa.array(range(quotes % 2, ended, 2), pa.int64()))
+                outside = pc.list_slice(cut, quotes % 2, ended, 2).flatten()
                 closed = outside if quotes else outside.slice(1)  # the file's first stretch follows no quote
                 ends = pa.chunked_array([pc.binary_slice(closed, 0, 1), pc.binary_slice(outside, -1)], pa.binary())
                 if len(ends) and not pc.all(pc.is_in(ends, value_set=edges)).as_py():

@@ -21,7 +21,7 @@ from __future__ import annotations
 import os
 import re
 from array import array
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from typing import Callable, NamedTuple
 
 import pyarrow as pa
@@ -96,10 +96,16 @@ class DuplicateIds:
         runs = self._runs(values, first_rows)
         earlier = self._find(values, runs)
         self._keep(values, first_rows, runs, earlier)
-        if indices is None and earlier is None:
+        if indices is None and not earlier:
             return Repeats([], [])
         # each distinct id's first row: in an earlier batch if there, else in this one
-        first = first_rows if earlier is None else pc.coalesce(pa.array(earlier, pa.int64()), first_rows)
+        if earlier:
+            before: list = [None] * len(values)
+            for at, row in earlier.items():
+                before[at] = row
+            first = pc.coalesce(pa.array(before, pa.int64()), first_rows)
+        else:
+            first = first_rows
         if indices is not None:
             first = first.take(indices)
         again = pc.not_equal(first, rows)
@@ -132,21 +138,39 @@ class DuplicateIds:
                  row: int) -> int:
         """How many ids from ``at`` are ``key``'s with numbers and rows counting up from ``number``, ``row``."""
         head, width, tail = key
-        head, tail = pa.scalar(head, pa.string()), pa.scalar(tail, pa.string())
-        length, window = 0, 64   # short stretches cost a short look; long ones widen it
-        while at + length < len(values):
-            n = min(window, len(values) - at - length)
-            count = self._counting(n)
-            numbers = pc.add(count, pa.scalar(number + length, pa.int64()))
-            made = pc.binary_join_element_wise(head, pc.utf8_lpad(pc.cast(numbers, pa.string()), width, "0"), tail,
-                                               _NO_TEXT)
-            same = pc.and_(pc.equal(made, values.slice(at + length, n)),
-                           pc.equal(rows.slice(at + length, n), pc.add(count, pa.scalar(row + length, pa.int64()))))
-            stop = pc.index(same, False).as_py()
-            if stop >= 0:
-                return max(length + stop, 1)
-            length, window = length + n, window * 8
-        return max(length, 1)
+
+        def fits(i: int) -> bool:
+            return rows[at + i].as_py() == row + i and values[at + i].as_py() == f"{head}{number + i:0{width}d}{tail}"
+
+        # the end, from single ids: galloping, then bisection; the ids between are checked all at once after
+        # (rows increase, so the rows between are those of the ends)
+        good, step, n = 0, 1, len(values) - at
+        while good + step < n and fits(good + step):
+            good, step = good + step, step * 2
+        bad = min(good + step, n)
+        while bad - good > 1:
+            middle = (good + bad) // 2
+            good, bad = (middle, bad) if fits(middle) else (good, middle)
+        return self._fitting(values.slice(at, good + 1), key, number) if good else 1
+
+    def _fitting(self, values: pa.Array, key: tuple[str, int, str], number: int) -> int:
+        """How many of ``values`` (the first fits) are ``key``'s, with numbers counting up from ``number``."""
+        head, width, tail = key
+        start = len(head.encode())
+        raw = values.view(pa.binary())
+        fit = pc.equal(pc.binary_length(raw), pa.scalar(start + width + len(tail.encode()), pa.int32()))
+        if head:
+            fit = pc.and_(fit, pc.starts_with(raw, head))
+        if tail:
+            fit = pc.and_(fit, pc.ends_with(raw, tail))
+        digits = pc.binary_slice(raw, start, start + width).view(pa.string())
+        fit = pc.and_(fit, pc.ascii_is_decimal(digits))
+        cut = pc.index(fit, False).as_py()
+        if cut >= 0:
+            digits = digits.slice(0, cut)
+        counted = pc.equal(pc.cast(digits, pa.int64()), pc.add(self._counting(len(digits)), pa.scalar(number, pa.int64())))
+        stop = pc.index(counted, False).as_py()
+        return stop if stop >= 0 else len(digits)
 
     def _counting(self, n: int) -> pa.Array:
         if len(self._count) < n:
@@ -187,8 +211,8 @@ class DuplicateIds:
 
     # -- looking up and keeping
 
-    def _find(self, values: pa.Array, runs: list[_Run]) -> list | None:
-        """Each distinct id's row if seen before (None if new); None for all when none is."""
+    def _find(self, values: pa.Array, runs: list[_Run]) -> dict[int, int]:
+        """The distinct ids seen before: position -> the row first seen at."""
         earlier: dict[int, int] = {}
         covered = 0
         for run in runs:
@@ -207,23 +231,19 @@ class DuplicateIds:
             # the ids in ranges may have been kept as text before, and the others are looked up there
             for at, row in self._find_text(values).items():
                 earlier.setdefault(at, row)
-        if not earlier:
-            return None
-        found: list = [None] * len(values)
-        for at, row in earlier.items():
-            found[at] = row
-        return found
+        return earlier
 
-    def _keep(self, values: pa.Array, rows: pa.Array, runs: list[_Run], earlier: list | None) -> None:
-        whole = [run for run in runs if earlier is None or all(earlier[p] is None for p in
-                                                                 range(run.at, run.at + run.length))]
+    def _keep(self, values: pa.Array, rows: pa.Array, runs: list[_Run], earlier: dict[int, int]) -> None:
+        """Keep the ids not seen before: the runs as ranges (but a run holding one seen before), the rest as text."""
+        seen = sorted(earlier)
+        whole = [run for run in runs if not _any_between(seen, run.at, run.at + run.length)]
         for run in whole:
             self._keep_range(run)
         rest = self._text_ids(values, whole)
         if rest is None:
             return
-        if earlier is not None:
-            rest = pa.array([p for p in rest.to_pylist() if earlier[p] is None], pa.int64())
+        if earlier:
+            rest = pa.array([p for p in rest.to_pylist() if p not in earlier], pa.int64())
         if len(rest):
             self._keep_text(values.take(rest), rows.take(rest))
 
@@ -392,6 +412,12 @@ class DuplicateIds:
     def _row(self, serial: int) -> int:
         k = self._chunk_of(serial)
         return self._row_in(k, serial - self._starts[k])
+
+
+def _any_between(positions: list[int], low: int, high: int) -> bool:
+    """Whether one of ``positions`` (sorted) is from ``low`` to before ``high``."""
+    k = bisect_left(positions, low)
+    return k < len(positions) and positions[k] < high
 
 
 def _reading(text: str) -> tuple[tuple[str, int, str], int] | None:
