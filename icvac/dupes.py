@@ -1,20 +1,19 @@
 """Exact duplicate ids across the batches of a file, in memory that grows with the ids' variety more than
 with their number.
 
-Registers number their cases, and the ids of rows one after another mostly count up one by one
+Registers number their cases: the ids of rows one after another mostly count up one by one
 (``INC-00000041``, ``INC-00000042``; ``AU-000001.3``, ``AU-000002.3``). Such a stretch is kept as a range:
 the id read as a text, a number of a fixed width and a text (its longest group of digits, the last of
 equally long ones: one reading per id, so an id is kept and looked up under one key only), and the interval
-of numbers with the row of its first id. A stretch is found by Arrow (the ids a stretch would have, made
-and compared with those there), a few kernel calls a stretch, not a look at every id in Python.
+of numbers with the row of its first id. A stretch's ends are found from single ids, and the ids between
+are checked by Arrow at once (their shape, and each above the one before).
 
-The other ids are kept as Arrow text. Each batch's ids are first made distinct by Arrow
-(``dictionary_encode``, exact). Most ids that are not in a range are above every id kept before them (ids in
-order): those are kept sorted, in chunks, each above the one before. The few that are not are looked up by
-bisection among those, and in a dict of the ones that were new. When many come so (ids in no order, such
-as UUIDs), every text id moves to an open-addressing table of hashes, and an id whose hash is found there
-is compared, as text, with the id kept: two different ids sharing a hash are never taken for one, whatever
-the hash. The hash function is injectable, so that a test can make ids collide all the time.
+The other ids are kept as Arrow text, made distinct by Arrow first (``dictionary_encode``). Those above
+every id kept (ids in order) are kept sorted, in chunks; the few others are looked up by bisection among
+those, and in a dict. When many come so (ids in no order, such as UUIDs), every text id moves to an
+open-addressing table of hashes, and an id whose hash is found there is compared, as text, with the id
+kept: two different ids sharing a hash are never taken for one. The hash is injectable, so that a test can
+make ids collide all the time.
 """
 from __future__ import annotations
 
@@ -99,15 +98,13 @@ class DuplicateIds:
         if indices is None and not earlier:
             return Repeats([], [])
         # each distinct id's first row: in an earlier batch if there, else in this one
+        first = first_rows
         if earlier:
             before: list = [None] * len(values)
             for at, row in earlier.items():
                 before[at] = row
             first = pc.coalesce(pa.array(before, pa.int64()), first_rows)
-        else:
-            first = first_rows
-        if indices is not None:
-            first = first.take(indices)
+        first = first if indices is None else first.take(indices)
         again = pc.not_equal(first, rows)
         return Repeats(pc.indices_nonzero(again).to_pylist(), first.filter(again).to_pylist())
 
@@ -116,6 +113,7 @@ class DuplicateIds:
     def _runs(self, values: pa.Array, rows: pa.Array) -> list[_Run]:
         """The stretches of ``values`` (distinct, rows ``rows``) long enough to keep as ranges."""
         runs, at, misses = [], 0, 0
+        shapes: dict = {}  # whether each id is above the one before; per key, which ids have its shape
         while at < len(values) and misses < self.MISSES:
             reading = _reading(values[at].as_py())
             if reading is None:
@@ -123,7 +121,7 @@ class DuplicateIds:
                 continue
             key, number = reading
             row = rows[at].as_py()
-            length = self._stretch(values, rows, at, key, number, row)
+            length = self._stretch(values, rows, at, key, number, row, shapes)
             # a short stretch is a range still where a batch cut it: at the end, or going on from a range kept
             if length >= self.MIN_RUN or (length > 1 and at + length == len(values)) or \
                     self._continues(key, number, row):
@@ -135,7 +133,7 @@ class DuplicateIds:
         return runs
 
     def _stretch(self, values: pa.Array, rows: pa.Array, at: int, key: tuple[str, int, str], number: int,
-                 row: int) -> int:
+                 row: int, shapes: dict) -> int:
         """How many ids from ``at`` are ``key``'s with numbers and rows counting up from ``number``, ``row``."""
         head, width, tail = key
 
@@ -151,23 +149,29 @@ class DuplicateIds:
         while bad - good > 1:
             middle = (good + bad) // 2
             good, bad = (middle, bad) if fits(middle) else (good, middle)
-        return self._fitting(values.slice(at, good + 1), key, number) if good else 1
+        if not good:
+            return 1
+        # the ends fit; the ids between do if each has the key's shape (its text before and after, and digits
+        # between) and is above the one before: then their numbers are those between the ends, one by one
+        if "rising" not in shapes:
+            shapes["rising"] = pc.greater(values.slice(1), values.slice(0, len(values) - 1))
+        # (an id out of line between ends that fit, such as a repeat in a number's place, cuts the stretch)
+        length = good + 1
+        start, shaped = shapes.get(key, (0, None))
+        if shaped is None or at < start or at + good >= start + len(shaped):
+            start, shaped = shapes[key] = at, _shaped(values.slice(at, good + 1), key)
+        for cut in (pc.index(shaped.slice(at - start, good + 1), False).as_py(),
+                    pc.index(shapes["rising"].slice(at, good), False).as_py() + 1):
+            length = cut if 0 < cut < length else length
+        return length if fits(length - 1) else self._fitting(values.slice(at, length), key, number)
 
     def _fitting(self, values: pa.Array, key: tuple[str, int, str], number: int) -> int:
         """How many of ``values`` (the first fits) are ``key``'s, with numbers counting up from ``number``."""
-        head, width, tail = key
-        start = len(head.encode())
-        raw = values.view(pa.binary())
-        fit = pc.equal(pc.binary_length(raw), pa.scalar(start + width + len(tail.encode()), pa.int32()))
-        if head:
-            fit = pc.and_(fit, pc.starts_with(raw, head))
-        if tail:
-            fit = pc.and_(fit, pc.ends_with(raw, tail))
-        digits = pc.binary_slice(raw, start, start + width).view(pa.string())
-        fit = pc.and_(fit, pc.ascii_is_decimal(digits))
+        fit = _shaped(values, key, whole=True)
         cut = pc.index(fit, False).as_py()
-        if cut >= 0:
-            digits = digits.slice(0, cut)
+        values = values.slice(0, cut) if cut >= 0 else values
+        start = len(key[0].encode())
+        digits = pc.binary_slice(values.view(pa.binary()), start, start + key[1]).view(pa.string())
         counted = pc.equal(pc.cast(digits, pa.int64()), pc.add(self._counting(len(digits)), pa.scalar(number, pa.int64())))
         stop = pc.index(counted, False).as_py()
         return stop if stop >= 0 else len(digits)
@@ -178,19 +182,13 @@ class DuplicateIds:
         return self._count.slice(0, n)
 
     def _continues(self, key: tuple[str, int, str], number: int, row: int) -> bool:
-        kept = self._ranges.get(key)
-        if kept is None:
-            return False
-        starts, ends, rows = kept
+        starts, ends, rows = self._ranges.get(key, ((), (), ()))
         k = bisect_right(starts, number) - 1
         return k >= 0 and ends[k] + 1 == number and rows[k] + number - starts[k] == row
 
     def _in_range(self, key: tuple[str, int, str], low: int, high: int) -> list[tuple[int, int]]:
         """The numbers from ``low`` to ``high`` kept under ``key``, each with the row it was first seen at."""
-        kept = self._ranges.get(key)
-        if kept is None:
-            return []
-        starts, ends, rows = kept
+        starts, ends, rows = self._ranges.get(key, ((), (), ()))
         found = []
         k = bisect_right(starts, high) - 1
         while k >= 0 and ends[k] >= low:
@@ -412,6 +410,19 @@ class DuplicateIds:
     def _row(self, serial: int) -> int:
         k = self._chunk_of(serial)
         return self._row_in(k, serial - self._starts[k])
+
+
+def _shaped(values: pa.Array, key: tuple[str, int, str], whole: bool = False) -> pa.Array:
+    """Which of ``values`` are as long as ``key``'s ids, end with its text after, hold digits where its number
+    is, and (``whole``) start with its text before."""
+    head, width, tail = key
+    start = len(head.encode())
+    raw = values.view(pa.binary())
+    shaped = pc.and_(pc.equal(pc.binary_length(raw), pa.scalar(start + width + len(tail.encode()), pa.int32())),
+                     pc.ascii_is_decimal(pc.binary_slice(raw, start, start + width).view(pa.string())))
+    for text, test in ((tail, pc.ends_with), (head if whole else "", pc.starts_with)):
+        shaped = pc.and_(shaped, test(raw, text)) if text else shaped
+    return shaped
 
 
 def _any_between(positions: list[int], low: int, high: int) -> bool:
