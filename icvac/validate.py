@@ -71,9 +71,9 @@ def _validate(source, taxonomy: Taxonomy, options: ValidateOptions, on_issue, ar
     with open_table(source, options.read) as table, _Held() as held:
         cmap, recoded = resolve_recoded(source, table.header, dict(options.columns), table.name,
                                          roles_for(taxonomy.variable_roles))
-        # Arrow's blocks as read (the checked columns alone are joined: ``Validation.batch``), parsed ahead
-        batches = csv_batches(table, os.fspath(source), options.read, rows=0, ahead=READ_AHEAD,
-                              blank_lines=True) if arrow else None
+        # Arrow's blocks as read (rows=0: the checked columns alone are joined, ``Validation.slims``), parsed
+        # READ_AHEAD ahead, blank lines read by Arrow (blank_lines=True); positional, as tests stand in for it
+        batches = csv_batches(table, os.fspath(source), options.read, 0, READ_AHEAD, True) if arrow else None
         # Arrow may refuse the file at its end (icvac.arrowio): the issues wait until it has not
         listener = held if batches is not None and on_issue is not None else on_issue
         run = Validation(table.header, cmap, taxonomy, options, listener, recoded.long, recoded.roles.values())
