@@ -4,7 +4,7 @@ The reader gives the rows ``icvac.readers`` gives, as record batches of text col
 streams the file with every column read as text (no type inference, values byte for byte), in the
 encoding and with the delimiter ``open_table`` found. Arrow's parser is more lenient than Python's
 ``csv`` (strict mode) on malformed quoting, and it has no "short row" or "blank line" of its own, so
-before it runs, a look over the raw bytes (one regular expression, one count) sends the files where
+beside it, a look over the raw bytes (cut at the quotes, ``_plain``) sends the files where
 the two could differ to the Python reader: a blank line, a quote closing a field and followed by other
 text, a quote inside an unquoted field, an odd number of quotes (a field left open). Arrow refuses a
 ragged row, and bytes that do not decode: ``ArrowRefused`` is raised then, and the caller starts again
@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import codecs
 import json
-from dataclasses import dataclass
+import queue
 import threading
+from dataclasses import dataclass
 from typing import IO, Iterator
 
 import pyarrow as pa
@@ -41,7 +42,6 @@ BLOCK_BYTES = 256 << 10         # Arrow's read block: the reader holds several; 
 BATCH_ROWS = 4096               # rows recoded together: blocks are joined up to this, so that the cost per
                                 # batch (a few kernel calls per column) stays small against the rows
 SCAN_BYTES = 1 << 20            # the raw look, a piece at a time
-_OVERLAP = 256                  # bytes of the piece before, so that a pattern across the cut is seen
 # what a formula-looking cell may still be: a plain number (icvac.writers._NUMBER), for RE2
 _NUMBER = r"^[+-]?(?:[0-9]+(?:[.,][0-9]*)?|[.,][0-9]+)(?:[eE][+-]?[0-9]+)?$"
 _FORMULA = "^[" + "".join("\\-" if p == "-" else p for p in FORMULA_PREFIXES).replace("\t", "\\t") \
@@ -75,11 +75,17 @@ class ArrowRefused(Exception):
     """Arrow cannot read this file the way the Python reader does: read it with that one instead."""
 
 
-def csv_batches(table: Table, path: str, options: ReadOptions) -> Iterator[pa.RecordBatch] | None:
+def csv_batches(table: Table, path: str, options: ReadOptions, rows: int = BATCH_ROWS, ahead: int = 0,
+                blank_lines: bool = False) -> Iterator[pa.RecordBatch] | None:
     """The data rows of the CSV file ``table`` (opened by ``open_table``) as record batches of text columns
     named as its header; None when the file is not one Arrow reads as Python's reader does (stdin, a header
     row other than the first, a single column, an encoding that is not ASCII-compatible, a raw pattern
-    above). The batches raise ``ArrowRefused`` where Arrow refuses a row (a ragged row, a bad byte)."""
+    above). The batches raise ``ArrowRefused`` where Arrow refuses a row (a ragged row, a bad byte). Arrow's
+    blocks are joined up to ``rows`` rows; with 0, each comes as read (a caller that uses a few columns joins
+    those alone). With ``ahead``, a thread reads up to that many batches ahead of the caller (Arrow's
+    streaming reader parses on the thread that asks, so the parsing overlaps the caller's work). With
+    ``blank_lines``, a blank line is read by Arrow, as a row of empty cells, for a caller that takes the two
+    alike (validate: both are blank rows)."""
     if table.format != "csv" or path == "-" or options.header_row != 1 or len(table.header) < 2:
         return None
     encoding = codecs.lookup(table.encoding).name
@@ -88,22 +94,23 @@ def csv_batches(table: Table, path: str, options: ReadOptions) -> Iterator[pa.Re
         return None
     # the raw look runs beside the parsing (its kernel leaves the GIL); its verdict is awaited after the
     # last batch, before anything is committed
-    check = _Check(path, delimiter)
-    return _batches(table, path, "utf8" if encoding in ("utf-8", "utf-8-sig") else encoding, delimiter, check)
+    check = _Check(path, delimiter, blank_lines)
+    batches = _arrow_batches(table, path, "utf8" if encoding in ("utf-8", "utf-8-sig") else encoding, delimiter, rows)
+    return _verified(_ahead(batches, ahead) if ahead else batches, check)
 
 
 class _Check(threading.Thread):
     """``_plain`` in a thread of its own; ``verdict()`` waits for it."""
 
-    def __init__(self, path: str, delimiter: str):
+    def __init__(self, path: str, delimiter: str, blank_lines: bool):
         super().__init__(daemon=True)
-        self.path, self.delimiter, self.plain, self.error = path, delimiter, False, None
+        self.path, self.delimiter, self.blank_lines, self.plain, self.error = path, delimiter, blank_lines, False, None
         self.stop = threading.Event()
         self.start()
 
     def run(self) -> None:
         try:
-            self.plain = _plain(self.path, self.delimiter, self.stop)
+            self.plain = _plain(self.path, self.delimiter, self.stop, self.blank_lines)
         except BaseException as exc:  # noqa: BLE001  (re-raised in the reading thread)
             self.error = exc
 
@@ -124,45 +131,49 @@ def _ascii_compatible(encoding: str) -> bool:
         return False
 
 
-def _plain(path: str, delimiter: str, stop: threading.Event | None = None) -> bool:
-    """No blank line, no quote that Python's csv (strict) and Arrow read differently: see the module."""
-    d = _in_class(delimiter)
-    other = f'[^{d}\\r\\n"]'
-    patterns = [r"\n\n|\n\r|\r\r"                       # a blank line (Python: a row of no cells)
-                f'|{other}(?:"")*"{other}'               # a quote after text, followed by text
-                f'|(?:{start}[{d}\\r\\n])(?:"")+{other}'  # an empty quoted start, followed by text
-                for start in ("^|", "")]
-    # ``^`` is the start of a line only in the file's first piece: a later piece starts after 256 bytes of
-    # the one before, anywhere in a line (a doubled quote there once sent a whole file to the slow reader)
-    # a closing quote followed by text, after a line break or a delimiter too (``"a\n"x``, ``"a,"x``): from
-    # the start of the piece, where the count of quotes before it is known, the quotes are stepped over two
-    # at a time, the closing one second. A quote inside an unquoted field (sent to Python above) shifts the
-    # count: more files go to the exact reader, never fewer.
-    closing = [(f'^(?:[^"]*"[^"]*")+{other}|{pattern}',          # an even number of quotes before the piece
-                f'^[^"]*"(?:[^"]*"[^"]*")*{other}|{pattern}')    # an odd number: inside a quoted field
-               for pattern in patterns]
-    quotes, tail = 0, b""
+def _plain(path: str, delimiter: str, stop: threading.Event | None = None, blank_lines: bool = False) -> bool:
+    """No blank line (unless ``blank_lines``), no quote that Python's csv (strict) and Arrow read differently: see the module.
+
+    The file is cut at its quotes (Arrow's ``split_pattern``, a piece at a time): counted from the start of
+    the file, the text between an even-numbered quote and the next lies outside any quoted field. There, a
+    quote may close a field only before a delimiter, a line break, the end or another quote (a doubled
+    quote), and open one only after a delimiter, a line break, the start or a quote; anything else (``"a"b``,
+    ``a"b``, ``"a,"b``, ``""x``) is read otherwise by the two readers, and so is an odd number of quotes.
+    Only the first and last byte of each outside stretch are looked at, so the cost is the cut, not a
+    pattern run over every byte."""
+    edges = pa.array([b"", delimiter.encode(), b"\r", b"\n"], pa.binary())
+    quotes, carry, last = 0, b"", b""  # quotes so far; the first and last byte of the stretch still open
     with open(path, "rb") as handle:
         for piece in iter(lambda: handle.read(SCAN_BYTES), b""):
             if stop is not None and stop.is_set():
                 return False
-            before = quotes - tail.count(b'"')
-            scan = closing[bool(tail)][before % 2]
-            if pc.match_substring_regex(pa.array([tail + piece], pa.binary()), scan)[0].as_py():
+            if not blank_lines and (_blank_line(last + piece[:1]) or _blank_line(piece)):
                 return False
-            quotes += piece.count(b'"')
-            tail = piece[-_OVERLAP:]
-    return quotes % 2 == 0
+            last, joined = piece[-1:], carry + piece
+            if b'"' in piece:
+                cut = pc.split_pattern(pa.array([joined], pa.binary()), '"')
+                stretches = cut.flatten()
+                ended = len(stretches) - 1  # each followed by a quote
+                outside = pc.list_slice(cut, quotes % 2, ended, 2).flatten()
+                closed = outside if quotes else outside.slice(1)  # the file's first stretch follows no quote
+                ends = pa.chunked_array([pc.binary_slice(closed, 0, 1), pc.binary_slice(outside, -1)], pa.binary())
+                if len(ends) and not pc.all(pc.is_in(ends, value_set=edges)).as_py():
+                    return False
+                quotes += ended
+                joined = stretches[ended].as_py()
+            carry = joined[:1] + joined[-1:]
+    # the last stretch, after the last quote: if outside, it follows a closing quote
+    return quotes % 2 == 0 and (not quotes or carry[:1] in (b"", delimiter.encode(), b"\r", b"\n"))
 
 
-def _in_class(delimiter: str) -> str:
-    """The delimiter as written inside a character class of a pattern."""
-    return "\\t" if delimiter == "\t" else "\\" + delimiter if delimiter in "|\\^$.*+?()[]{}-" else delimiter
+def _blank_line(data: bytes) -> bool:
+    """Two line breaks in a row (Python's csv: a row of no cells; Arrow's: a row of empty cells)."""
+    return b"\n\n" in data or (b"\r" in data and (b"\n\r" in data or b"\r\r" in data))
 
 
-def _batches(table: Table, path: str, encoding: str, delimiter: str, check: _Check) -> Iterator[pa.RecordBatch]:
+def _verified(batches: Iterator[pa.RecordBatch], check: _Check) -> Iterator[pa.RecordBatch]:
     try:
-        yield from _arrow_batches(table, path, encoding, delimiter)
+        yield from batches
     except BaseException:  # a refusal, an error, Ctrl-C, the consumer gone: the look is not needed
         check.stop.set()
         raise
@@ -170,7 +181,49 @@ def _batches(table: Table, path: str, encoding: str, delimiter: str, check: _Che
         raise ArrowRefused("quoting or blank lines")
 
 
-def _arrow_batches(table: Table, path: str, encoding: str, delimiter: str) -> Iterator[pa.RecordBatch]:
+def _ahead(batches: Iterator[pa.RecordBatch], depth: int) -> Iterator[pa.RecordBatch]:
+    """``batches`` drawn by a thread of their own, at most ``depth`` ahead; what they raise is raised here.
+    The caller gone (done, an error, Ctrl-C), the thread stops and closes them (their reader with them)."""
+    ready: queue.Queue = queue.Queue(depth)
+    stop = threading.Event()
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                ready.put(item, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def draw() -> None:
+        end = None
+        try:
+            for batch in batches:
+                if not put((batch, None)):
+                    break
+        except BaseException as exc:  # noqa: BLE001  (raised in the caller's thread)
+            end = exc
+        finally:
+            batches.close()
+        put((None, end))
+
+    thread = threading.Thread(target=draw, daemon=True)
+    thread.start()
+    try:
+        while True:
+            batch, end = ready.get()
+            if batch is None:
+                if end is not None:
+                    raise end
+                return
+            yield batch
+    finally:
+        stop.set()
+        thread.join()
+
+
+def _arrow_batches(table: Table, path: str, encoding: str, delimiter: str, rows: int) -> Iterator[pa.RecordBatch]:
     width, names = len(table.header), list(table.header)
     generated = [f"f{i}" for i in range(width)]
     _lean_memory()
@@ -184,14 +237,14 @@ def _arrow_batches(table: Table, path: str, encoding: str, delimiter: str) -> It
     except (pa.ArrowException, UnicodeError) as exc:
         raise ArrowRefused(str(exc)) from None
     try:
-        yield from _read_batches(reader, names, generated)
+        yield from _read_batches(reader, names, generated, rows)
     finally:
         # at once, not when the generator is collected: Arrow's read-ahead threads would go on reading
         # blocks (and can abort the process under a memory limit) while the Python reader starts over
         reader.close()
 
 
-def _read_batches(reader, names: list[str], generated: list[str]) -> Iterator[pa.RecordBatch]:
+def _read_batches(reader, names: list[str], generated: list[str], join: int) -> Iterator[pa.RecordBatch]:
     if reader.schema.names != generated or any(t != pa.string() for t in reader.schema.types):
         raise ArrowRefused("columns")
     first, pending, rows = True, [], 0
@@ -211,15 +264,21 @@ def _read_batches(reader, names: list[str], generated: list[str]) -> Iterator[pa
             if header != names:
                 raise ArrowRefused("header")
             batch = batch.slice(1)
-        if any((pc.max(pc.binary_length(column)).as_py() or 0) > limit for column in batch.columns):
+        if any(_longest_over(column, limit) for column in batch.columns):
             raise ArrowRefused("field size")  # Python's reader refuses it, at its row
         pending.append(batch)
         rows += batch.num_rows
-        if rows >= BATCH_ROWS:
+        if rows and rows >= join:
             yield _joined_batches(pending, names)
             pending, rows = [], 0
     if rows:
         yield _joined_batches(pending, names)
+
+
+def _longest_over(column: pa.Array, limit: int) -> bool:
+    """Whether a cell of ``column`` is longer than ``limit`` bytes; a column whose buffers are all within it
+    needs no look at its cells (two kernel calls a column a block: 9% of validate's time on the benchmark)."""
+    return column.nbytes > limit and (pc.max(pc.binary_length(column)).as_py() or 0) > limit
 
 
 def _joined_batches(batches: list[pa.RecordBatch], names: list[str]) -> pa.RecordBatch:

@@ -9,7 +9,7 @@ once the report keeps no more and nobody listens, a batch's issues are only coun
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Callable, NamedTuple
+from typing import Any, Callable
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -30,6 +30,12 @@ JOIN = "|"             # between the acts of a record in recode's cells
 # what Python's str.strip() strips (str.isspace), for Arrow's utf8_trim: ids are compared as Python trims them
 PY_SPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007"
             "\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
+# Python values given to pyarrow.compute untyped cost a type inference each call (about 0.1 ms, an import
+# attempt among it): the constants of the kernels are typed scalars, made once
+_FALSE = pa.scalar(False, pa.bool_())
+_ZERO = pa.scalar(0, pa.int64())
+_YEAR = pa.scalar(10000, pa.int64())   # YYYYMMDD numbers: a difference's years
+_ADULT = pa.scalar(17, pa.int64())     # the oldest age of a child
 
 
 class Found:
@@ -59,20 +65,22 @@ class Found:
         else:
             self.warning = mask if self.warning is None else pc.or_(self.warning, mask)
 
-    def per_value(self, col: int, indices: pa.Array, problems: list[tuple]) -> None:
-        """Issues of a column whose distinct value ``j`` has the problems ``problems[j]`` ((slug, fields)…)."""
-        bad = [j for j, p in enumerate(problems) if p]
-        if not bad:
+    def per_value(self, col: int, indices: pa.Array, known: "_Known") -> None:
+        """Issues of a column whose rows have the results ``indices`` of ``known`` (``known.problems[j]``:
+        (slug, fields)…)."""
+        if not known.bad:
             return
-        rows = pc.is_in(indices, value_set=pa.array(bad, indices.type))
+        problems = known.problems
+        rows = pc.is_in(indices, value_set=known.array("bad"))
         counts = pc.value_counts(indices.filter(rows))
+        if not len(counts):
+            return
         for j, k in zip(counts.field(0).to_pylist(), counts.field(1).to_pylist()):
             for slug, _ in problems[j]:
                 self._count(col, slug, k)
-        for error in (True, False):
-            marked = [j for j in bad if any((slug in ERRORS) == error for slug, _ in problems[j])]
-            if marked:
-                self._mark(pc.is_in(indices, value_set=pa.array(marked, indices.type)), error)
+        for error, marked in ((True, "errors"), (False, "warnings")):
+            if getattr(known, marked):
+                self._mark(pc.is_in(indices, value_set=known.array(marked)), error)
         if self.wanted:
             positions = pc.indices_nonzero(rows)
             numbers, ids = self.numbers.take(positions).to_pylist(), self.ids
@@ -82,7 +90,7 @@ class Found:
 
     def per_row(self, col: int | None, slug: str, mask: pa.Array, fields: Callable[[list[int]], list[dict]]) -> None:
         """One issue ``slug`` on each row of ``mask``; ``fields(positions)`` gives their fields."""
-        mask = pc.fill_null(mask, False)
+        mask = pc.fill_null(mask, _FALSE)
         k = pc.sum(mask).as_py() or 0
         if not k:
             return
@@ -113,12 +121,73 @@ def _position(item: tuple[int, Event]) -> int:
     return item[0]
 
 
-class _Column(NamedTuple):
-    """A checked column: its position, its per-value check and that check's cache."""
+class _Known:
+    """A column's distinct values checked so far, each numbered: its problems (those of the checks that run)
+    and, for dates and ages, the value read. The numbers of a batch's rows are found with one dict look-up per
+    distinct value; what follows is Arrow's, over the numbers (``array``). Past CACHE_LIMIT values, a
+    batch's new values are numbered for that batch alone (``settle``)."""
 
-    col: int
-    check: Callable[[str], Any]
-    cache: dict
+    def __init__(self, col: int, check: Callable[[str], Any], enabled: Callable[[tuple], tuple], parsed: bool):
+        self.col, self.check, self.enabled, self.parsed = col, check, enabled, parsed
+        self.number: dict[str, int] = {}
+        self.problems: list[tuple] = []
+        self.values: list = []
+        self.bad: list[int] = []        # numbers with a problem; with an error; with a warning
+        self.errors: list[int] = []
+        self.warnings: list[int] = []
+        self._arrays: dict[str, pa.Array] = {}
+
+    def rows(self, column: pa.Array) -> pa.Array:
+        """The number of each row's value."""
+        encoded = pc.dictionary_encode(column)
+        values = encoded.dictionary.to_pylist()
+        numbers = list(map(self.number.get, values))
+        if None in numbers:
+            for i, number in enumerate(numbers):
+                if number is None:
+                    numbers[i] = self._add(values[i])
+        return pa.array(numbers, pa.int32()).take(encoded.indices)
+
+    def _add(self, value: str) -> int:
+        number = len(self.problems)
+        found = self.check(value)
+        read, problems = found if self.parsed else (None, found)
+        problems = self.enabled(problems)
+        self.problems.append(problems)
+        self.values.append(read)
+        if problems:
+            self.bad.append(number)
+            if any(slug in ERRORS for slug, _ in problems):
+                self.errors.append(number)
+            if not all(slug in ERRORS for slug, _ in problems):
+                self.warnings.append(number)
+        if len(self.number) < CACHE_LIMIT:
+            self.number[value] = number
+        self._arrays = {}
+        return number
+
+    def array(self, name: str) -> pa.Array:
+        """``bad``, ``errors``, ``warnings`` (numbers), ``read`` (the value read as a number, by number) or
+        ``none`` (whether nothing was read), as Arrow arrays."""
+        if name not in self._arrays:
+            if name == "read":
+                array = pa.array([v if type(v) is int else None for v in self.values], pa.int64())
+            elif name == "none":
+                array = pa.array([v is None for v in self.values], pa.bool_())
+            else:
+                array = pa.array(getattr(self, name), pa.int32())
+            self._arrays[name] = array
+        return self._arrays[name]
+
+    def settle(self) -> None:
+        """After a batch: forget the values numbered for it alone."""
+        kept = len(self.number)
+        if len(self.problems) > kept:
+            del self.problems[kept:], self.values[kept:]
+            for numbers in (self.bad, self.errors, self.warnings):
+                while numbers and numbers[-1] >= kept:
+                    numbers.pop()
+            self._arrays = {}
 
 
 class BatchChecker:
@@ -135,16 +204,17 @@ class BatchChecker:
         self.ids = DuplicateIds(hash_id) if self.id_col is not None and "duplicate-id" in enabled else None
         self.match_col = index.get(MATCH_COLUMN)
         self.match_cache: dict[str, int] = {}
-        self.cells: list[_Column] = []
+        self.cells: list[_Known] = []
         if "icvac_code" in index:
-            self.cells.append(_Column(index["icvac_code"], self._code, {}))
+            self.cells.append(_Known(index["icvac_code"], self._code, self._enabled, False))
         for role in taxonomy.variable_roles:
             if role in index:
-                self.cells.append(_Column(index[role], self._variable_check(role), {}))
+                self.cells.append(_Known(index[role], self._variable_check(role), self._enabled, False))
         self.incident_col, self.birth_col = index.get("incident_date"), index.get("victim_birth_date")
-        self.dates = [_Column(col, self._date, {}) for col in (self.incident_col, self.birth_col) if col is not None]
+        self.dates = [_Known(col, self._date, self._enabled, True)
+                      for col in (self.incident_col, self.birth_col) if col is not None]
         self.age_col = index.get("victim_age")
-        self.age = _Column(self.age_col, _age, {}) if self.age_col is not None else None
+        self.age = _Known(self.age_col, _age, self._enabled, True) if self.age_col is not None else None
         self.checked = sorted({*(c.col for c in self.cells), *(c.col for c in self.dates),
                                *(col for col in (self.id_col, self.age_col, self.match_col) if col is not None)})
         self.review_acts = 0
@@ -160,32 +230,33 @@ class BatchChecker:
                 self.review_acts += k * _looked_up(self.match_cache, [value], _review_acts)[0]
         if trimmed is not None:
             self._ids(found, trimmed, numbers)
-        for column in self.cells:
-            indices, results = _distinct(columns[column.col], column)
-            found.per_value(column.col, indices, self._enabled(results))
+        for known in self.cells:
+            found.per_value(known.col, known.rows(columns[known.col]), known)
         days = []
-        for column in self.dates:
-            indices, results = _distinct(columns[column.col], column)
-            found.per_value(column.col, indices, self._enabled([p for _, p in results]))
-            days.append(pa.array([day for day, _ in results], pa.int64()).take(indices))
+        for known in self.dates:
+            rows = known.rows(columns[known.col])
+            found.per_value(known.col, rows, known)
+            days.append(known.array("read").take(rows))
         ages = None
         if self.age is not None:
-            indices, results = _distinct(columns[self.age_col], self.age)
-            found.per_value(self.age_col, indices, self._enabled([p for _, p in results]))
-            ages = results, indices
+            rows = self.age.rows(columns[self.age_col])
+            found.per_value(self.age_col, rows, self.age)
+            ages = self.age.array("none").take(rows), self.age.array("read").take(rows)
         if len(days) == 2:
             self._compare_dates(found, days[0], days[1], ages)
+        for known in (*self.cells, *self.dates, *([self.age] if self.age is not None else [])):
+            known.settle()
         return found
 
-    def _enabled(self, problems: list[tuple]) -> list[tuple]:
-        """Each distinct value's problems, those of the checks that run."""
+    def _enabled(self, problems: tuple) -> tuple:
+        """A value's problems, those of the checks that run."""
         if self.every_check:
             return problems
-        return [tuple(p for p in found if p[0] in self.enabled) for found in problems]
+        return tuple(p for p in problems if p[0] in self.enabled)
 
     def _ids(self, found: Found, trimmed: pa.Array, numbers: pa.Array) -> None:
         """duplicate-id (first of a row's issues) and missing-id."""
-        present = pc.greater(pc.binary_length(trimmed), 0)
+        present = pc.greater(pc.binary_length(trimmed), _ZERO)
         complete = pc.all(present).as_py()
         if self.ids is not None:
             at = None if complete else pc.indices_nonzero(present)
@@ -207,15 +278,13 @@ class BatchChecker:
         if not pc.any(both).as_py():
             return
         after = pc.and_(both, pc.greater(birth, incident))
-        rest = pc.and_(both, pc.invert(pc.fill_null(after, False)))
+        rest = pc.and_(both, pc.invert(pc.fill_null(after, _FALSE)))
         # completed years, as icvac.ages.completed_years counts them: the month and day decide the last
-        expected = pc.divide(pc.subtract(incident, birth), 10000)
+        expected = pc.divide(pc.subtract(incident, birth), _YEAR)
         if ages is None:
-            none, age = pa.array([True] * found.n), pa.nulls(found.n, pa.int64())
+            none, age = pa.array([True] * found.n, pa.bool_()), pa.nulls(found.n, pa.int64())
         else:
-            results, indices = ages
-            none = pa.array([a is None for a, _ in results], pa.bool_()).take(indices)
-            age = pa.array([a if a is not None and a is not BAD else None for a, _ in results], pa.int64()).take(indices)
+            none, age = ages
         lists = {}
 
         def values(array: pa.Array, positions: list[int]) -> list:
@@ -231,11 +300,11 @@ class BatchChecker:
             found.per_row(self.birth_col, "birth-after-incident", after, lambda ps: [
                 {"birth": _iso(b), "incident": _iso(i)} for b, i in zip(*dates(ps))])
         if "age-out-of-range" in self.enabled:
-            out = pc.and_(pc.and_(rest, none), pc.greater(expected, 17))
+            out = pc.and_(pc.and_(rest, none), pc.greater(expected, _ADULT))
             found.per_row(self.birth_col, "age-out-of-range", out,
                           lambda ps: [{"age": e} for e in values(expected, ps)])
         if "age-inconsistent" in self.enabled and ages is not None:
-            odd = pc.and_(pc.and_(rest, pc.less_equal(age, 17)), pc.not_equal(age, expected))
+            odd = pc.and_(pc.and_(rest, pc.less_equal(age, _ADULT)), pc.not_equal(age, expected))
             found.per_row(self.age_col, "age-inconsistent", odd, lambda ps: [
                 {"age": a, "birth": _iso(b), "incident": _iso(i), "expected": e}
                 for a, b, i, e in zip(values(age, ps), *dates(ps), values(expected, ps))])
@@ -317,12 +386,6 @@ def _shown(value: str) -> str:
 
 def _iso(day: int) -> str:
     return f"{day // 10000:04d}-{day // 100 % 100:02d}-{day % 100:02d}"
-
-
-def _distinct(column: pa.Array, checked: _Column) -> tuple[pa.Array, list]:
-    """A column's dictionary indices and the check's result for each distinct value."""
-    encoded = pc.dictionary_encode(column)
-    return encoded.indices, _looked_up(checked.cache, encoded.dictionary.to_pylist(), checked.check)
 
 
 def _looked_up(cache: dict, values: list[str], check: Callable[[str], Any]) -> list:

@@ -40,8 +40,11 @@ __all__ = ["Issue", "Stats", "Report", "ValidateOptions", "validate", "validate_
            "REQUIRED_ROLES"]
 
 CHUNK_ROWS = 4096      # rows of the Python reader checked together
-BATCH_ROWS = 1 << 14   # rows of Arrow's batches checked together: the distinct values of a column are
-                       # looked up once a batch, so larger batches cost fewer look-ups (and more memory)
+BATCH_ROWS = 1 << 15   # rows of Arrow's batches checked together: the distinct values of a column are
+                       # looked up once a batch, so larger batches cost fewer look-ups (and more memory;
+                       # only the checked columns are held: 32K rows took 20% less time than 16K, 64K
+                       # held 30 MB more)
+READ_AHEAD = 8         # Arrow's blocks (256 KB of file each) parsed ahead of the checks
 HOLD_ISSUES = 1 << 14  # issues held in memory for ``on_issue`` while Arrow reads; beyond, in a temporary file
 
 
@@ -68,7 +71,9 @@ def _validate(source, taxonomy: Taxonomy, options: ValidateOptions, on_issue, ar
     with open_table(source, options.read) as table, _Held() as held:
         cmap, recoded = resolve_recoded(source, table.header, dict(options.columns), table.name,
                                          roles_for(taxonomy.variable_roles))
-        batches = csv_batches(table, os.fspath(source), options.read) if arrow else None
+        # Arrow's blocks as read (rows=0: the checked columns alone are joined, ``Validation.slims``), parsed
+        # READ_AHEAD ahead, blank lines read by Arrow (blank_lines=True); positional, as tests stand in for it
+        batches = csv_batches(table, os.fspath(source), options.read, 0, READ_AHEAD, True) if arrow else None
         # Arrow may refuse the file at its end (icvac.arrowio): the issues wait until it has not
         listener = held if batches is not None and on_issue is not None else on_issue
         run = Validation(table.header, cmap, taxonomy, options, listener, recoded.long, recoded.roles.values())
@@ -77,9 +82,9 @@ def _validate(source, taxonomy: Taxonomy, options: ValidateOptions, on_issue, ar
                 run.rows(chunk)
         else:
             number = options.read.header_row
-            for joined in _rebatched(batches):
-                run.batch(joined, number + 1)
-                number += sum(batch.num_rows for batch in joined)
+            for slims in _rebatched(map(run.slim, batches)):
+                run.slims(slims, number + 1)
+                number += sum(s.rows for s in slims)
         # the file's name, not the path as typed: reports are shared, and a path can name a person
         report = run.report(Path(table.name).name, table.format)
         if listener is held:
@@ -92,12 +97,12 @@ def _chunks(rows: Iterator[tuple[int, list[str]]]) -> Iterator[list[tuple[int, l
         yield chunk
 
 
-def _rebatched(batches) -> Iterator[list]:
-    """Arrow's batches in lists of BATCH_ROWS rows or more."""
+def _rebatched(slims) -> Iterator[list]:
+    """Arrow's batches (slimmed: ``Validation.slim``) in lists of BATCH_ROWS rows or more."""
     pending, rows = [], 0
-    for batch in batches:
-        pending.append(batch)
-        rows += batch.num_rows
+    for slim in slims:
+        pending.append(slim)
+        rows += slim.rows
         if rows >= BATCH_ROWS:
             yield pending
             pending, rows = [], 0

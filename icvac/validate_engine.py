@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import chain
-from typing import Callable, Iterable, Mapping
+from typing import Callable, Iterable, Mapping, NamedTuple
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -98,22 +98,28 @@ class Validation:
         self._range = pa.array(range(0), pa.int64())
 
     def batch(self, batch: pa.RecordBatch | list[pa.RecordBatch], start: int) -> None:
-        """Rows of the header's width numbered from ``start``: a batch, or batches one after the other (only
-        their checked columns are joined, so that the rest is not copied)."""
-        batches = batch if isinstance(batch, list) else [batch]
-        n = sum(b.num_rows for b in batches)
+        """Rows of the header's width numbered from ``start``: a batch, or batches one after the other."""
+        self.slims([self.slim(b) for b in (batch if isinstance(batch, list) else [batch])], start)
+
+    def slim(self, batch: pa.RecordBatch) -> "_Slim":
+        """What the checks need of a batch: its checked columns and its blank rows (the rest can go)."""
+        return _Slim(batch.num_rows, {col: batch.column(col) for col in self.checker.checked},
+                     self._blank_rows(batch) if self.width and batch.num_rows else [])
+
+    def slims(self, slims: list["_Slim"], start: int) -> None:
+        """Slimmed batches, one after the other, numbered from ``start`` (their columns are joined)."""
+        n = sum(s.rows for s in slims)
         if not n:
             return
         if len(self._range) < n:
             self._range = pa.array(range(max(n, 2 * len(self._range))), pa.int64())
-        numbers = pc.add(self._range.slice(0, n), start)
+        numbers = pc.add(self._range.slice(0, n), pa.scalar(start, pa.int64()))  # typed: see icvac.checker
         blank, before = [], 0
-        for b in batches:
-            if self.width:
-                blank += [before + p for p in self._blank_rows(b)]
-            before += b.num_rows
-        columns = {col: batches[0].column(col) if len(batches) == 1 else
-                   pa.concat_arrays([b.column(col) for b in batches]) for col in self.checker.checked}
+        for s in slims:
+            blank += [before + p for p in s.blank]
+            before += s.rows
+        columns = {col: slims[0].columns[col] if len(slims) == 1 else
+                   pa.concat_arrays([s.columns[col] for s in slims]) for col in self.checker.checked}
         if blank:
             keep = pc.invert(pc.is_in(self._range.slice(0, n), value_set=pa.array(blank, pa.int64())))
             numbers = numbers.filter(keep)
@@ -189,6 +195,12 @@ class Validation:
                                  tally.rows_read, options.read.header_row)
         return tally.report(source, fmt, f"{self.taxonomy.id} {self.taxonomy.version} ({self.taxonomy.status})",
                             {role: self.header[i] for role, i in self.cmap.index.items()})
+
+
+class _Slim(NamedTuple):
+    rows: int
+    columns: dict[int, pa.Array]
+    blank: list[int]
 
 
 def _text_array(values: list[str]) -> pa.Array:

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import ast
+import csv
+import io
 from pathlib import Path
 
 import pyarrow as pa
@@ -44,6 +46,42 @@ def test_duplicate_ids_with_8_bit_hashes_are_exactly_the_true_duplicates(batches
         repeats = seen.add(pa.array(batch, pa.string()), pa.array(rows, pa.int64()))
         assert list(zip(repeats.positions, repeats.first_rows)) == expected
         row += len(batch)
+
+
+FAMILY = st.tuples(st.sampled_from(["A-", "B", "", "7-", "a1b"]), st.integers(1, 3), st.sampled_from(["", ".1", "x", "2"]))
+STRETCH = st.tuples(FAMILY, st.integers(0, 120), st.integers(1, 30))  # a family, its first number, how many
+PIECE = st.one_of(STRETCH.map(lambda s: [f"{s[0][0]}{n:0{s[0][1]}d}{s[0][2]}" for n in range(s[1], s[1] + s[2])]),
+                  st.lists(ids, max_size=6))
+
+
+@settings(max_examples=300, deadline=None)
+@given(pieces=st.lists(st.lists(PIECE, max_size=5).map(lambda ps: [i for p in ps for i in p]), max_size=8),
+       gaps=st.lists(st.booleans(), min_size=8, max_size=8), late=st.sampled_from([0, 4096]),
+       few=st.sampled_from([0, 1 << 16]), run=st.sampled_from([2, 16]))
+def test_ids_counting_up_kept_as_ranges_with_8_bit_hashes_are_exactly_the_true_duplicates(pieces, gaps, late, few,
+                                                                                           run):
+    """Ids in stretches that count up (kept as ranges), cut anywhere by batches, among ids in no order and
+    repeats of either; rows with gaps (the blank ids left out) between batches."""
+    seen = DuplicateIds(hash_id=eight_bits)
+    seen.MIN_LATE, seen.LATE_SHARE, seen.FEW, seen.MIN_RUN = late, 10**9, few, run
+    first: dict[str, int] = {}
+    row = 2
+    for batch, gap in zip(pieces, gaps):
+        rows = list(range(row, row + len(batch)))
+        expected = [(k, first[v]) for k, v in enumerate(batch) if v in first or first.setdefault(v, rows[k]) != rows[k]]
+        repeats = seen.add(pa.array(batch, pa.string()), pa.array(rows, pa.int64()))
+        assert list(zip(repeats.positions, repeats.first_rows)) == expected
+        row += len(batch) + gap
+
+
+def test_a_register_numbered_in_order_is_kept_as_a_few_ranges():
+    seen = DuplicateIds()
+    for start in range(1, 100_000, 5000):
+        batch = [f"AU-{n:06d}.3" for n in range(start, start + 5000)]
+        assert seen.add(pa.array(batch), pa.array(range(start + 1, start + 5001), pa.int64())).positions == []
+    assert seen.seen == 0 and [len(starts) for starts, _, _ in seen._ranges.values()] == [1]
+    repeats = seen.add(pa.array(["AU-000007.3", "AU-100001.3", "AU-100000.3"]), pa.array([7, 8, 9], pa.int64()))
+    assert (repeats.positions, repeats.first_rows) == ([0, 2], [8, 100_001])
 
 
 def test_ids_in_order_then_out_of_order_are_looked_up_among_all_kept():
@@ -89,6 +127,116 @@ def test_issues_wait_until_arrow_has_not_refused_the_file(tmp_path):
     issues: list = []
     report = validate(path, options=ValidateOptions(today=TODAY, max_issues=10_000), on_issue=issues.append)
     assert issues == list(report.issues) and len(issues) == 50
+
+
+RAW = st.lists(st.sampled_from([b"a", b"b", b",", b'"', b'""', b"\n", b"\r\n", b"\r", b" "]), max_size=30)
+
+
+def _read_by_both(data: bytes):
+    """The rows Python's csv (strict) reads, and Arrow's (as icvac.arrowio asks it); None for Arrow when it
+    refuses the file (it is then read by Python's csv anyway), an error's class for Python's."""
+    try:
+        python = list(csv.reader(io.StringIO(data.decode(), newline=""), strict=True))
+    except csv.Error as exc:
+        python = type(exc)
+    try:
+        table = pcsv.read_csv(io.BytesIO(data), read_options=pcsv.ReadOptions(autogenerate_column_names=True),
+                              parse_options=pcsv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False),
+                              convert_options=pcsv.ConvertOptions(
+                                  column_types={f"f{i}": pa.string() for i in range(64)},
+                                  strings_can_be_null=False, quoted_strings_can_be_null=False))
+    except pa.ArrowInvalid:
+        return python, None
+    return python, [list(row.values()) for row in table.to_pylist()]
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=RAW, piece=st.sampled_from([3, 8, 1 << 20]))
+def test_a_file_the_raw_look_passes_is_read_alike_by_python_and_arrow(tmp_path, monkeypatch, body, piece):
+    """The raw look (cut at the quotes, a piece at a time) keeps a file on Arrow only where both readers
+    give the same rows; its verdict does not depend on where the pieces are cut."""
+    from icvac import arrowio
+
+    data = b"h1,h2\n" + b"".join(body)
+    path = tmp_path / "raw.csv"
+    path.write_bytes(data)
+    monkeypatch.setattr(arrowio, "SCAN_BYTES", piece)
+    plain = arrowio._plain(str(path), ",")
+    monkeypatch.setattr(arrowio, "SCAN_BYTES", 1 << 20)
+    assert plain == arrowio._plain(str(path), ",")
+    python, arrow = _read_by_both(data)
+    if plain and arrow is not None:
+        assert python == arrow
+
+
+@pytest.mark.parametrize("body, plain", [
+    (b'1,"a ""b"", c"\r\n2,""\n3,"x\ny"\n', True),   # doubled quotes, an empty quoted field, a line break inside
+    (b'1,"a"b\n', False), (b'1,a"b\n', False), (b'1,"a,"b\n', False), (b'1,""x\n', False),
+    (b'1,a","\n', False),                            # read as a"," by Arrow; an open quote to Python
+    (b'1,"a\n', False), (b"1,2\n\n3,4\n", False), (b"1,2\r\r3,4\n", False)])
+def test_the_raw_look_on_each_kind_of_quote(tmp_path, body, plain):
+    from icvac import arrowio
+
+    path = tmp_path / "q.csv"
+    path.write_bytes(b"id,text\n" + body)
+    assert arrowio._plain(str(path), ",") is plain
+
+
+def _both_ways(path, monkeypatch, **options) -> tuple[dict, dict, bool]:
+    """validate's report for ``path`` through Arrow and through the Python reader, and whether Arrow read it."""
+    from icvac import arrowio, validate as module
+
+    read = []
+    real = arrowio.csv_batches
+
+    def spy(*args, **kwargs):
+        batches = real(*args, **kwargs)
+        return None if batches is None else (read.append(1) or batch for batch in batches)
+
+    options = ValidateOptions(today=TODAY, max_issues=10_000, **options)
+    monkeypatch.setattr(arrowio, "csv_batches", spy)
+    through_arrow = module.validate(path, options=options).to_dict()
+    monkeypatch.setattr(arrowio, "csv_batches", lambda *a, **k: None)
+    row_by_row = module.validate(path, options=options).to_dict()
+    monkeypatch.undo()
+    return through_arrow, row_by_row, bool(read)
+
+
+def test_blank_lines_stay_on_arrow_and_are_the_blank_rows_the_python_reader_finds(tmp_path, monkeypatch):
+    """A blank line is a row of no cells to Python's csv and a row of empty cells to Arrow: both are a
+    blank row to validate, so such a file is not sent to the slow reader."""
+    body = (b"id,icvac_code,victim_age\nr1,0301,7\n\nr2,9999,x\r\n\r\n,,\nr3,0301,30\r\rr1,0301,4\n"
+            b"\"r4\",\"\n\",5\n\n\n")
+    path = tmp_path / "blank.csv"
+    path.write_bytes(body)
+    arrow, rows, read = _both_ways(path, monkeypatch)
+    assert read and arrow == rows
+    assert rows["stats"]["rows_blank"] == 4 and rows["stats"]["rows_read"] == 9
+
+
+def test_batches_read_ahead_pass_on_what_the_reader_raises_and_stop_when_the_caller_goes():
+    from icvac.arrowio import ArrowRefused, _ahead
+
+    def source(closed: list):
+        try:
+            for n in range(100):
+                if n == 50:
+                    raise ArrowRefused("ragged")
+                yield pa.record_batch({"n": [n]})
+        finally:
+            closed.append(True)
+
+    closed: list = []
+    taken = []
+    with pytest.raises(ArrowRefused):
+        for batch in _ahead(source(closed), 4):
+            taken.append(batch.column(0)[0].as_py())
+    assert taken == list(range(50)) and closed == [True]
+    closed = []
+    ahead = _ahead(source(closed), 4)
+    assert next(ahead).num_rows == 1
+    ahead.close()  # the caller gone: the thread is joined and the source closed, not left reading
+    assert closed == [True]
 
 
 def _header(path) -> list[str]:
