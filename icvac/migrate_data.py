@@ -117,11 +117,12 @@ def _write_batch(batch, columns: "_Columns", fmt: str, handle) -> None:
     n = batch.num_rows
     blank = pa.array([""] * n, pa.string()) if None in columns.where else None
     cells = [batch.column(i) if i is not None else blank for i in columns.where]
-    if any(pc.any(pc.match_substring(c, _KEY_SEPARATOR)).as_py() for c in cells if c is not blank):
-        raise ArrowRefused("a cell holds the key separator")
     # a Python string as an argument costs pyarrow an import attempt on every call: a scalar does not
     encoded = pc.dictionary_encode(pc.binary_join_element_wise(*cells, pa.scalar(_KEY_SEPARATOR)))
     keys = [tuple(key.split(_KEY_SEPARATOR)) for key in encoded.dictionary.to_pylist()]
+    # a cell holding the separator splits its key into more parts: seen on the distinct keys, not every row
+    if any(len(key) != len(cells) for key in keys):
+        raise ArrowRefused("a cell holds the key separator")
     found = [columns.migrated(key) for key in keys]
     for count in pc.value_counts(encoded.indices).to_pylist():
         columns.tally[found[count["values"]][1]] += count["counts"]
@@ -168,7 +169,21 @@ def _csv_fast(batch, columns: "_Columns", keys: list[tuple], found: list[tuple],
 def _arrow_batches(table, path: str, read: ReadOptions):
     from .arrowio import csv_batches
 
+    _return_freed_pages()
     return csv_batches(table, path, read)
+
+
+def _return_freed_pages() -> None:
+    """jemalloc (Arrow's allocator here) gives freed pages back to the system at once rather than after a
+    second: a batch's buffers are freed as the next is read, and the pages kept for reuse held about 8 MB
+    of the peak resident memory of a 1M-row migration (measured: 115 MB -> 107 MB), at no measurable cost
+    in time. Set before the reading threads make their arenas, which take the setting when made."""
+    import pyarrow as pa
+
+    try:
+        pa.jemalloc_set_decay_ms(0)
+    except (NotImplementedError, pa.ArrowException):  # a build without jemalloc
+        pass
 
 
 def _chunks(rows, size: int = 4096):
