@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from .ages import BAD, parse_age, parse_date
-from .columns import resolve_columns
+from .columns import resolve_columns, roles_for
 from .errors import UsageError
 from .readers import ReadOptions, open_table
 from .summary_figures import (Figure, branch_draft, branch_of, draft, method_draft, suppress_together,
@@ -102,7 +102,8 @@ def summarise(path: str | Path, taxonomy: Taxonomy, *, branch: str | None = None
     provenance = _provenance(path)
     with open_table(path, read_options) as table:
         declared = _declared_columns(provenance, taxonomy, table.header)
-        colmap = resolve_columns(table.header, {**declared, **(columns or {})}, source=table.name)
+        colmap = resolve_columns(table.header, {**declared, **(columns or {})}, roles_for(taxonomy.variable_roles),
+                                 source=table.name)
         if colmap.get("icvac_code") is None:
             raise UsageError(f"{table.name}: no icvac_code column; name it with --column icvac_code=COLUMN")
         variables = tuple(v for v in report_variables(taxonomy) if _has_variable(taxonomy, v, colmap))

@@ -63,8 +63,8 @@ def check_options(taxonomy: Taxonomy, level: int, by: Sequence[str], unit: str, 
 def check_language(taxonomy: Taxonomy, lang: str) -> None:
     """``lang`` must be one the taxonomy says its categories are titled in (its ``languages``)."""
     if lang not in taxonomy.languages:
-        raise UsageError(f"--lang {lang}: choose {', '.join(taxonomy.languages)}, the languages of taxonomy "
-                         f"{taxonomy.id}")
+        raise UsageError(f"--lang: {lang!r} is not one of {', '.join(taxonomy.languages)}. Those are the languages "
+                         f"taxonomy {taxonomy.id} titles its categories in (languages in its file).")
 
 
 def age_group_variable(taxonomy: Taxonomy) -> Variable | None:

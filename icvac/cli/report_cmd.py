@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from ._common import ColumnOption, DataArgument, Lang, TaxonomyOption, load_taxonomy_for_command, output_format, \
+from ._common import ColumnOption, DataArgument, LangOption, TaxonomyOption, load_taxonomy_for_command, output_format, \
     reader_options, warn
 
 if TYPE_CHECKING:
@@ -41,7 +41,7 @@ def report_command(
     min_cell: Annotated[int, typer.Option("--min-cell", "-k", min=0, help="Withhold counts from 1 to K-1, and "
                                           "enough others that none can be recomputed; 0 or 1 turns it off.")] = 5,
     column: ColumnOption = None,
-    lang: Annotated[Lang, typer.Option("--lang", help="Language of category and value titles.")] = Lang.en,
+    lang: LangOption = "en",
     *,
     read: ReadOptions,
     taxonomy_file: TaxonomyOption = None,
@@ -59,7 +59,7 @@ def report_command(
 
     Example: icvac report recoded.csv -o summary.html
     """
-    from icvac.columns import parse_column_options
+    from icvac.columns import parse_column_options, roles_for
     from icvac.summary_page import REPORT_FORMATS, require_charts, write_summary
     from icvac.summary_report import summarise
     from icvac.writers import refuse_overwrite
@@ -72,7 +72,7 @@ def report_command(
     charts = require_charts() if kind == "html" else None
     summary = summarise(data, taxonomy, branch=branch, period=period.value, min_cell=min_cell,
                         read_options=read,
-                        columns=parse_column_options(column), lang=lang.value)
+                        columns=parse_column_options(column, roles_for(taxonomy.variable_roles)), lang=lang)
     for message in summary.warnings:
         warn(message)
     write_summary(summary, kind, output, charts)
