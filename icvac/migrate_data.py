@@ -169,21 +169,7 @@ def _csv_fast(batch, columns: "_Columns", keys: list[tuple], found: list[tuple],
 def _arrow_batches(table, path: str, read: ReadOptions):
     from .arrowio import csv_batches
 
-    _return_freed_pages()
     return csv_batches(table, path, read)
-
-
-def _return_freed_pages() -> None:
-    """jemalloc (Arrow's allocator here) gives freed pages back to the system at once rather than after a
-    second: a batch's buffers are freed as the next is read, and the pages kept for reuse held about 8 MB
-    of the peak resident memory of a 1M-row migration (measured: 115 MB -> 107 MB), at no measurable cost
-    in time. Set before the reading threads make their arenas, which take the setting when made."""
-    import pyarrow as pa
-
-    try:
-        pa.jemalloc_set_decay_ms(0)
-    except (NotImplementedError, pa.ArrowException):  # a build without jemalloc
-        pass
 
 
 def _chunks(rows, size: int = 4096):
