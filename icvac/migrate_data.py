@@ -205,7 +205,7 @@ class _Columns:
         new, outcomes = self.migrated(key)
         self.tally[outcomes] += 1
         out = cells[:width]
-        for i, value in zip(self.where, new):
+        for i, value in zip(self.where, new, strict=True):
             if i is not None:
                 out[i] = value
         if self.previous is None:
@@ -249,7 +249,7 @@ class _Acts:
                 continue  # two acts merged into one category are one act
             seen.add(new_code)
             acts.append(self._act(new_code, outcome, [p[n] for p in parts]))
-        return tuple(JOIN.join(column) for column in zip(*acts)), tuple(outcomes)
+        return tuple(JOIN.join(column) for column in zip(*acts, strict=True)), tuple(outcomes)
 
     def _code(self, code: str) -> tuple[str, str]:
         if code in ("", UNCLASSIFIED):

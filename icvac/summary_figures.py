@@ -68,7 +68,7 @@ def draft(key: str, title: str, chart: str, records: list[tuple[tuple[str, tuple
     cells: Counter = Counter()
     totals: Counter = Counter()
     for (code_cell, raw), n in records:
-        column = tuple(m.match(v) for m, v in zip(matchers, raw))
+        column = tuple(m.match(v) for m, v in zip(matchers, raw, strict=True))
         keys = [index.key_for(code) for code in split_codes(code_cell) or (UNCLASSIFIED,)]
         for row_key in (keys if unit == "act" else dict.fromkeys(keys)):
             cells[row_key, column] += n
@@ -76,7 +76,7 @@ def draft(key: str, title: str, chart: str, records: list[tuple[tuple[str, tuple
     cols = table_columns(taxonomy, by, matchers, lang)
     rows = index.rows(cells)
     counts = [[cells[r.key, c.values] for c in cols[:-1]] for r in rows]
-    counts = [r + [sum(r) if by else cells[row.key, ()]] for r, row in zip(counts, rows)]
+    counts = [r + [sum(r) if by else cells[row.key, ()]] for r, row in zip(counts, rows, strict=True)]
     counts.append([totals[c.values] for c in cols[:-1]] + [sum(totals.values())])
     rows.append(TableRow(_TOTAL, _TOTAL, "Total"))
     last = len(cols) - 1
@@ -95,7 +95,7 @@ def branch_of(taxonomy: Taxonomy, branch: str | None, acts: Draft, lang: str) ->
         if not taxonomy.get(branch).children:
             raise UsageError(f"--branch {branch}: has no level-2 categories to break it down into")
         return branch
-    candidates = [(-row[-1], i, r.key) for i, (r, row) in enumerate(zip(acts.rows, acts.counts))
+    candidates = [(-row[-1], i, r.key) for i, (r, row) in enumerate(zip(acts.rows, acts.counts, strict=True))
                   if r.kind == "category" and taxonomy.get(r.key).children and row[-1]]
     return min(candidates)[2] if candidates else None
 
@@ -192,7 +192,7 @@ def suppress_together(drafts: list[Draft], min_cell: int) -> list[list[list[bool
     while True:
         masks = [suppress(d.counts, min_cell, withheld=[c for c, name in d.shared.items() if name in forced])
                  for d in drafts]
-        hidden = {name for d, m in zip(drafts, masks) for (i, j), name in d.shared.items() if m[i][j]}
+        hidden = {name for d, m in zip(drafts, masks, strict=True) for (i, j), name in d.shared.items() if m[i][j]}
         if hidden <= forced:
             return masks
         forced |= hidden

@@ -36,8 +36,7 @@ from .ages import BAD, parse_age, parse_date
 from .columns import resolve_columns, roles_for
 from .errors import UsageError
 from .readers import ReadOptions, open_table
-from .summary_figures import (Figure, branch_draft, branch_of, draft, method_draft, suppress_together,
-                              time_draft)
+from .summary_figures import Figure, branch_draft, branch_of, draft, method_draft, suppress_together, time_draft
 from .tables import AGE_ROLES, UNKNOWN, age_group_variable, cell, check_options, value_getter
 from .tabulate import SUPPRESSED_MARKER
 from .taxonomy import Taxonomy
@@ -87,7 +86,7 @@ class Counts:
     def add(self, record: Record, n: int = 1) -> None:
         code, method, when, values = record
         self.codes[code] += n
-        for var, value in zip(self.variables, values):
+        for var, value in zip(self.variables, values, strict=True):
             self.values[var][code, value] += n
         self.periods[code, when] += n
         self.methods[code, method] += n
@@ -110,8 +109,8 @@ def summarise(path: str | Path, taxonomy: Taxonomy, *, branch: str | None = None
         getters = [value_getter(taxonomy, v, colmap, table.name) for v in variables]
         match_at = table.header.index(MATCH_COLUMN) if MATCH_COLUMN in table.header else None
         derived = {v for v in variables if taxonomy.variables[v].derived_from is not None}
-        counts, read = _gather(table.rows(), len(table.header), colmap, match_at, dict(zip(variables, getters)),
-                               derived, period)
+        counts, read = _gather(table.rows(), len(table.header), colmap, match_at,
+                               dict(zip(variables, getters, strict=True)), derived, period)
     source = "<stdin>" if str(path) == "-" else Path(path).name
     summary = _summarise_counts(counts, taxonomy, branch=branch, has_method=match_at is not None,
                                 has_dates=colmap.get("incident_date") is not None, period=period,
@@ -231,7 +230,7 @@ def _summarise_counts(counts: Counts, taxonomy: Taxonomy, *, branch: str | None,
     if has_method:
         drafts.append(method_draft(counts.methods))
     masks = suppress_together(drafts, min_cell)
-    figures = tuple(d.finish(mask, taxonomy, min_cell) for d, mask in zip(drafts, masks))
+    figures = tuple(d.finish(mask, taxonomy, min_cell) for d, mask in zip(drafts, masks, strict=True))
     acts, victims = figures[0].table, figures[1].table
     warnings = list(dict.fromkeys(w for d in drafts for w in d.warnings))
     if min_cell <= 1:

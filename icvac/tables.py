@@ -167,7 +167,7 @@ def table_columns(taxonomy: Taxonomy, by: Sequence[str], matchers: list[ValueMat
     """A column per combination of the values of the ``by`` variables (every value, counted or not), then
     the total."""
     per_var = []
-    for var_id, matcher in zip(by, matchers):
+    for var_id, matcher in zip(by, matchers, strict=True):
         var = taxonomy.variables[var_id]
         values = [(v.code, v.title.get(lang) or v.title.get("en", v.code)) for v in var.values]
         if matcher.invalid:

@@ -16,6 +16,9 @@ Counting rules (documented in ``icvac tabulate --help`` and the README):
   they count something; every other row always appears.
 * ``--unit act`` (default): every cell counts acts, and the totals row is the sum
   of the category rows, so the grand total is the number of acts read.
+* ``recode --long`` output (one row per act, numbered by ``icvac_act``) is read back as
+  records: a row numbered above 1 is one more act of the row before it, as recode wrote
+  them, so both units count as they do on the joined output.
 * ``--unit victim``: every record is one victim (records are not de-duplicated).
   A cell counts the victims with at least one act in that row's category; the
   totals row counts distinct victims. A victim with acts in two categories is
@@ -49,8 +52,21 @@ from .columns import resolve_recoded, roles_for
 from .errors import UsageError
 from .readers import ReadOptions, open_table
 from .suppression import suppress
-from .tables import (AGE_ROLES, MAX_BY, UNITS, RowIndex, TableColumn, TableRow, ValueMatcher, cell, check_options,
-                     find, recoded_age_group, table_columns, value_getter)
+from .tables import (
+    AGE_ROLES,
+    MAX_BY,
+    UNITS,
+    RowIndex,
+    TableColumn,
+    TableRow,
+    ValueMatcher,
+    cell,
+    check_options,
+    find,
+    recoded_age_group,
+    table_columns,
+    value_getter,
+)
 from .taxonomy import Taxonomy
 from .writers import atomic_output, csv_writer, excel_safe, xlsx_writer
 
@@ -60,6 +76,7 @@ __all__ = ["Tabulation", "TableRow", "TableColumn", "tabulate", "tabulate_record
 SUPPRESSED_MARKER = "x"
 TABLE_FORMATS = ("csv", "json", "xlsx")
 MATCH_COLUMN = "icvac_match"                  # written by `icvac recode`: how each act was coded
+ACT_COLUMN = "icvac_act"                      # written by `icvac recode --long`: the act's number in its record
 
 
 @dataclass(frozen=True)
@@ -116,7 +133,11 @@ def tabulate(path: str | Path, taxonomy: Taxonomy, *, level: int = 1, by: Sequen
         group_at = None if set(columns or ()) & set(AGE_ROLES) else find(table.header, recoded_age_group(taxonomy))
         getters = [value_getter(taxonomy, var, colmap, table.name, group_at) for var in by]
         read = Counter()
-        records = _records(table.rows(), len(table.header), colmap.get("icvac_code"), getters, read,
+        rows = table.rows()
+        act_at = find(table.header, ACT_COLUMN)
+        if act_at is not None:
+            rows = _joined_acts(rows, act_at, [colmap.get("icvac_code"), find(table.header, MATCH_COLUMN)])
+        records = _records(rows, len(table.header), colmap.get("icvac_code"), getters, read,
                            find(table.header, MATCH_COLUMN))
         result = tabulate_records(records, taxonomy, level=level, by=by, unit=unit, min_cell=min_cell, lang=lang)
     source = "<stdin>" if str(path) == "-" else Path(path).name
@@ -165,6 +186,27 @@ def write_tabulation(tab: Tabulation, fmt: str, output: str | os.PathLike | None
                 writer.writerow([excel_safe(v) for v in row])
 
 
+def _joined_acts(rows: Iterable[tuple[int, list[str]]], act_at: int,
+                 joined: list[int | None]) -> Iterator[tuple[int, list[str]]]:
+    """``recode --long`` rows back as records: a row whose ``icvac_act`` is above 1 adds its cells at
+    ``joined`` (code, match) to the record before it, joined with ``|`` as recode joins them."""
+    at = [i for i in joined if i is not None]
+    held: tuple[int, list[str]] | None = None
+    for number, values in rows:
+        act = cell(values, act_at)
+        if held is not None and act.isdigit() and int(act) > 1:
+            cells = held[1]
+            for i in at:
+                cells.extend([""] * (i + 1 - len(cells)))  # a short (ragged) row keeps its acts too
+                cells[i] = f"{cell(cells, i)}|{cell(values, i)}"
+            continue
+        if held is not None:
+            yield held
+        held = (number, list(values))
+    if held is not None:
+        yield held
+
+
 def _records(rows: Iterable[tuple[int, list[str]]], width: int, code_at: int, getters,
              read: Counter, match_at: int | None = None) -> Iterator[tuple[str, tuple[str, ...]]]:
     drafts: dict[str, int] = {}  # icvac_match cell -> its acts coded from a draft entry (few distinct cells)
@@ -200,7 +242,7 @@ def tabulate_records(records: Iterable[tuple[str, tuple[str, ...]]], taxonomy: T
     n_records = n_acts = 0
     for code_cell, raw_values in records:
         n_records += 1
-        column = tuple(m.match(v) for m, v in zip(matchers, raw_values))
+        column = tuple(m.match(v) for m, v in zip(matchers, raw_values, strict=True))
         keys = [rows.key_for(code) for code in split_codes(code_cell) or (UNCLASSIFIED,)]
         n_acts += len(keys)
         for key in (keys if unit == "act" else dict.fromkeys(keys)):
@@ -209,7 +251,7 @@ def tabulate_records(records: Iterable[tuple[str, tuple[str, ...]]], taxonomy: T
     cols = table_columns(taxonomy, by, matchers, lang)
     row_list = rows.rows(cells)
     counts = [[cells[r.key, c.values] for c in cols[:-1]] for r in row_list]
-    counts = [r + [sum(r) if by else cells[row.key, ()]] for r, row in zip(counts, row_list)]
+    counts = [r + [sum(r) if by else cells[row.key, ()]] for r, row in zip(counts, row_list, strict=True)]
     bottom = [totals[c.values] for c in cols[:-1]]
     counts.append(bottom + [sum(totals.values())])
     row_list.append(TableRow("total", "total", "Total"))
