@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import json
 
-from .taxonomy import LANGUAGES, Category, Taxonomy
+from .taxonomy import Category, Taxonomy
 from .writers import csv_writer, excel_safe
 
 __all__ = ["category_record", "taxonomy_records", "variable_records", "export_taxonomy", "EXPORT_FORMATS",
@@ -20,7 +20,7 @@ def category_record(cat: Category) -> dict:
         "level": cat.level,
         "parent": cat.parent,
         "title": cat.title_in("en"),
-        "titles": {lang: cat.title[lang] for lang in LANGUAGES if lang in cat.title},
+        "titles": dict(cat.title),
         "status": cat.status,
         "definition": cat.definition,
         "inclusions": list(cat.inclusions),
@@ -62,15 +62,25 @@ def export_taxonomy(taxonomy: Taxonomy, fmt: str) -> str:
 def _csv(taxonomy: Taxonomy) -> str:
     buf = io.StringIO()
     writer = csv_writer(buf)
-    writer.writerow(["code", "level", "parent", "title_en", "title_fr", "title_es", "status", "definition",
-                     "inclusions", "exclusions", "synonyms_en", "synonyms_fr", "synonyms_es", "status_note"])
+    languages = _languages(taxonomy)
+    writer.writerow(["code", "level", "parent", *(f"title_{lang}" for lang in languages), "status", "definition",
+                     "inclusions", "exclusions", *(f"synonyms_{lang}" for lang in languages), "status_note"])
     for cat in taxonomy.walk():
-        row = [cat.code, cat.level, cat.parent or "", cat.title.get("en", ""), cat.title.get("fr", ""),
-               cat.title.get("es", ""), cat.status, cat.definition, " | ".join(cat.inclusions),
+        row = [cat.code, cat.level, cat.parent or "", *(cat.title.get(lang, "") for lang in languages), cat.status,
+               cat.definition, " | ".join(cat.inclusions),
                " | ".join(f"{e.text} ({e.code})" if e.code else e.text for e in cat.exclusions),
-               *(" | ".join(cat.synonyms.get(lang, ())) for lang in LANGUAGES), cat.status_note or ""]
+               *(" | ".join(cat.synonyms.get(lang, ())) for lang in languages), cat.status_note or ""]
         writer.writerow([excel_safe(v) for v in row])
     return buf.getvalue()
+
+
+def _languages(taxonomy: Taxonomy) -> list[str]:
+    """The taxonomy's languages (its file's ``languages``), then any other a title or synonym is in: a column
+    each, so that ``taxonomy import`` reads every one back."""
+    found = dict.fromkeys(taxonomy.languages)
+    for cat in taxonomy.walk():
+        found.update(dict.fromkeys([*cat.title, *cat.synonyms]))
+    return list(found)
 
 
 def markdown_cell(text: str | None) -> str:

@@ -119,11 +119,12 @@ def _write_batch(batch, columns: "_Columns", fmt: str, handle) -> None:
     n = batch.num_rows
     blank = pa.array([""] * n, pa.string()) if None in columns.where else None
     cells = [batch.column(i) if i is not None else blank for i in columns.where]
-    if any(pc.any(pc.match_substring(c, _KEY_SEPARATOR)).as_py() for c in cells if c is not blank):
-        raise ArrowRefused("a cell holds the key separator")
     # a Python string as an argument costs pyarrow an import attempt on every call: a scalar does not
     encoded = pc.dictionary_encode(pc.binary_join_element_wise(*cells, pa.scalar(_KEY_SEPARATOR)))
     keys = [tuple(key.split(_KEY_SEPARATOR)) for key in encoded.dictionary.to_pylist()]
+    # a cell holding the separator splits its key into more parts: seen on the distinct keys, not every row
+    if any(len(key) != len(cells) for key in keys):
+        raise ArrowRefused("a cell holds the key separator")
     found = [columns.migrated(key) for key in keys]
     for count in pc.value_counts(encoded.indices).to_pylist():
         columns.tally[found[count["values"]][1]] += count["counts"]
@@ -206,7 +207,7 @@ class _Columns:
         new, outcomes = self.migrated(key)
         self.tally[outcomes] += 1
         out = cells[:width]
-        for i, value in zip(self.where, new):
+        for i, value in zip(self.where, new, strict=True):
             if i is not None:
                 out[i] = value
         if self.previous is None:
@@ -250,7 +251,7 @@ class _Acts:
                 continue  # two acts merged into one category are one act
             seen.add(new_code)
             acts.append(self._act(new_code, outcome, [p[n] for p in parts]))
-        return tuple(JOIN.join(column) for column in zip(*acts)), tuple(outcomes)
+        return tuple(JOIN.join(column) for column in zip(*acts, strict=True)), tuple(outcomes)
 
     def _code(self, code: str) -> tuple[str, str]:
         if code in ("", UNCLASSIFIED):

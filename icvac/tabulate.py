@@ -40,7 +40,6 @@ Counting rules (documented in ``icvac tabulate --help`` and the README):
 """
 from __future__ import annotations
 
-import itertools
 import json
 import os
 from collections import Counter
@@ -48,42 +47,36 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
-from .ages import BAD, age_group, record_age
-from .codes import UNCLASSIFIED, is_unclassified, split_codes
+from .codes import UNCLASSIFIED, split_codes
 from .columns import resolve_recoded, roles_for
 from .errors import UsageError
 from .readers import ReadOptions, open_table
 from .suppression import suppress
-from .taxonomy import Taxonomy, Variable
+from .tables import (
+    AGE_ROLES,
+    MAX_BY,
+    UNITS,
+    RowIndex,
+    TableColumn,
+    TableRow,
+    ValueMatcher,
+    cell,
+    check_options,
+    find,
+    recoded_age_group,
+    table_columns,
+    value_getter,
+)
+from .taxonomy import Taxonomy
 from .writers import atomic_output, csv_writer, excel_safe, xlsx_writer
 
 __all__ = ["Tabulation", "TableRow", "TableColumn", "tabulate", "tabulate_records", "write_tabulation",
            "legend", "SUPPRESSED_MARKER", "UNITS", "MAX_BY", "TABLE_FORMATS"]
 
 SUPPRESSED_MARKER = "x"
-UNITS = ("act", "victim")
-MAX_BY = 2
 TABLE_FORMATS = ("csv", "json", "xlsx")
-INVALID = "invalid"
-RECODED_AGE_GROUP = "icvac_victim_age_group"  # written by `icvac recode`
 MATCH_COLUMN = "icvac_match"                  # written by `icvac recode`: how each act was coded
 ACT_COLUMN = "icvac_act"                      # written by `icvac recode --long`: the act's number in its record
-_AGE_ROLES = ("victim_age", "victim_birth_date", "incident_date")
-UNKNOWN = "unknown"
-
-
-@dataclass(frozen=True)
-class TableRow:
-    key: str          # a category code, "unclassified", "invalid" or "total"
-    kind: str         # category | not_further_specified | unclassified | invalid | total
-    label: str
-
-
-@dataclass(frozen=True)
-class TableColumn:
-    key: str                     # value codes joined by " / ", or "total"
-    values: tuple[str, ...]      # one value code per --by variable; () for the total
-    label: str
 
 
 @dataclass(frozen=True)
@@ -130,22 +123,22 @@ def tabulate(path: str | Path, taxonomy: Taxonomy, *, level: int = 1, by: Sequen
              min_cell: int = 5, read_options: ReadOptions = ReadOptions(), columns: dict[str, str] | None = None,
              lang: str = "en") -> Tabulation:
     """Read a coded data file and tabulate it. Raises InputError / UsageError when it cannot run."""
-    _check_options(taxonomy, level, by, unit, min_cell)
+    check_options(taxonomy, level, by, unit, min_cell, lang)
     with open_table(path, read_options) as table:
         # recode output as it is: the columns its sidecar records, then the default names
         colmap, _ = resolve_recoded(path, table.header, columns, table.name, roles_for(taxonomy.variable_roles))
         if colmap.get("icvac_code") is None:
             raise UsageError(f"{table.name}: no icvac_code column; name it with --column icvac_code=COLUMN")
         # the age group recode derived, unless --column points at the ages or dates to derive it from
-        group_at = None if set(columns or ()) & set(_AGE_ROLES) else _find(table.header, RECODED_AGE_GROUP)
-        getters = [_value_getter(taxonomy, var, colmap, table.name, group_at) for var in by]
+        group_at = None if set(columns or ()) & set(AGE_ROLES) else find(table.header, recoded_age_group(taxonomy))
+        getters = [value_getter(taxonomy, var, colmap, table.name, group_at) for var in by]
         read = Counter()
         rows = table.rows()
-        act_at = _find(table.header, ACT_COLUMN)
+        act_at = find(table.header, ACT_COLUMN)
         if act_at is not None:
-            rows = _joined_acts(rows, act_at, [colmap.get("icvac_code"), _find(table.header, MATCH_COLUMN)])
+            rows = _joined_acts(rows, act_at, [colmap.get("icvac_code"), find(table.header, MATCH_COLUMN)])
         records = _records(rows, len(table.header), colmap.get("icvac_code"), getters, read,
-                           _find(table.header, MATCH_COLUMN))
+                           find(table.header, MATCH_COLUMN))
         result = tabulate_records(records, taxonomy, level=level, by=by, unit=unit, min_cell=min_cell, lang=lang)
     source = "<stdin>" if str(path) == "-" else Path(path).name
     notes = []
@@ -200,12 +193,12 @@ def _joined_acts(rows: Iterable[tuple[int, list[str]]], act_at: int,
     at = [i for i in joined if i is not None]
     held: tuple[int, list[str]] | None = None
     for number, values in rows:
-        act = _cell(values, act_at)
+        act = cell(values, act_at)
         if held is not None and act.isdigit() and int(act) > 1:
             cells = held[1]
             for i in at:
                 cells.extend([""] * (i + 1 - len(cells)))  # a short (ragged) row keeps its acts too
-                cells[i] = f"{_cell(cells, i)}|{_cell(values, i)}"
+                cells[i] = f"{cell(cells, i)}|{cell(values, i)}"
             continue
         if held is not None:
             yield held
@@ -224,14 +217,14 @@ def _records(rows: Iterable[tuple[int, list[str]]], width: int, code_at: int, ge
         if len(values) != width:
             read["ragged"] += 1
         if match_at is not None:
-            method = _cell(values, match_at)
+            method = cell(values, match_at)
             found = drafts.get(method)
             if found is None:
                 found = method.split("|").count("review")
                 if len(drafts) < 1000:
                     drafts[method] = found
             read["review"] += found
-        yield _cell(values, code_at), tuple(get(values) for get in getters)
+        yield cell(values, code_at), tuple(get(values) for get in getters)
 
 
 def tabulate_records(records: Iterable[tuple[str, tuple[str, ...]]], taxonomy: Taxonomy, *, level: int = 1,
@@ -239,26 +232,26 @@ def tabulate_records(records: Iterable[tuple[str, tuple[str, ...]]], taxonomy: T
     """Tabulate ``(icvac_code cell, (value of each --by variable, …))`` pairs.
 
     Variable values may be raw (``"F"``, ``"féminin"``): they are matched to the variable's codes here.
-    ``victim_age_group`` values must already be derived (``tabulate`` does it from ages or dates).
+    Age-group values must already be derived (``tabulate`` does it from ages or dates).
     """
-    _check_options(taxonomy, level, by, unit, min_cell)
-    rows = _RowIndex(taxonomy, level, lang)
-    matchers = [_ValueMatcher(taxonomy.variables[v]) for v in by]
+    check_options(taxonomy, level, by, unit, min_cell, lang)
+    rows = RowIndex(taxonomy, level, lang)
+    matchers = [ValueMatcher(taxonomy.variables[v]) for v in by]
     cells: Counter = Counter()
     totals: Counter = Counter()
     n_records = n_acts = 0
     for code_cell, raw_values in records:
         n_records += 1
-        column = tuple(m.match(v) for m, v in zip(matchers, raw_values))
+        column = tuple(m.match(v) for m, v in zip(matchers, raw_values, strict=True))
         keys = [rows.key_for(code) for code in split_codes(code_cell) or (UNCLASSIFIED,)]
         n_acts += len(keys)
         for key in (keys if unit == "act" else dict.fromkeys(keys)):
             cells[key, column] += 1
         totals[column] += len(keys) if unit == "act" else 1
-    cols = _columns(taxonomy, by, matchers, lang)
+    cols = table_columns(taxonomy, by, matchers, lang)
     row_list = rows.rows(cells)
     counts = [[cells[r.key, c.values] for c in cols[:-1]] for r in row_list]
-    counts = [r + [sum(r) if by else cells[row.key, ()]] for r, row in zip(counts, row_list)]
+    counts = [r + [sum(r) if by else cells[row.key, ()]] for r, row in zip(counts, row_list, strict=True)]
     bottom = [totals[c.values] for c in cols[:-1]]
     counts.append(bottom + [sum(totals.values())])
     row_list.append(TableRow("total", "total", "Total"))
@@ -277,146 +270,3 @@ def tabulate_records(records: Iterable[tuple[str, tuple[str, ...]]], taxonomy: T
     }
     return Tabulation(tuple(row_list), tuple(cols), tuple(map(tuple, counts)), tuple(map(tuple, mask)),
                       metadata, tuple(warnings))
-
-
-def _check_options(taxonomy: Taxonomy, level: int, by: Sequence[str], unit: str, min_cell: int) -> None:
-    if not 1 <= level <= taxonomy.levels:
-        raise UsageError(f"--level {level}: choose 1 to {taxonomy.levels}, the levels of taxonomy {taxonomy.id}")
-    if unit not in UNITS:
-        raise UsageError(f"--unit {unit}: choose {' or '.join(UNITS)}")
-    if min_cell < 0:
-        raise UsageError("--min-cell must be 0 (no suppression) or more")
-    if len(by) > MAX_BY:
-        raise UsageError(f"--by takes at most {MAX_BY} variables; more crossings make cells too small to publish")
-    if len(set(by)) != len(by):
-        raise UsageError("--by names the same variable twice")
-    for var in by:
-        if var not in taxonomy.variables:
-            raise UsageError(f"--by {var}: unknown variable; choose from {', '.join(taxonomy.variables)}")
-
-
-def _cell(values: list[str], index: int | None) -> str:
-    return values[index].strip() if index is not None and index < len(values) else ""
-
-
-class _RowIndex:
-    """Maps each code to its row at the chosen level, caching per distinct code."""
-
-    def __init__(self, taxonomy: Taxonomy, level: int, lang: str):
-        self.taxonomy, self.level, self.lang = taxonomy, level, lang
-        self.cache: dict[str, str] = {}
-        self.invalid: Counter = Counter()
-
-    def key_for(self, code: str) -> str:
-        key = self.cache.get(code)
-        if key is None:
-            key = self.cache[code] = self._key(code)
-        if key == INVALID:
-            self.invalid[code] += 1
-        return key
-
-    def _key(self, code: str) -> str:
-        if is_unclassified(code):
-            return UNCLASSIFIED
-        if code not in self.taxonomy:
-            return INVALID
-        cat = self.taxonomy.get(code)
-        return code if cat.level < self.level else self.taxonomy.ancestor_at(code, self.level).code
-
-    def rows(self, cells: Counter) -> list[TableRow]:
-        used = {key for key, _ in cells}
-        out = []
-        for cat in self.taxonomy.walk(self.level):
-            title = cat.title_in(self.lang)
-            if cat.level == self.level or not cat.children:
-                out.append(TableRow(cat.code, "category", title))
-            elif cat.code in used:
-                out.append(TableRow(cat.code, "not_further_specified", f"{title} (not further specified)"))
-        out.append(TableRow(UNCLASSIFIED, UNCLASSIFIED, "Unclassified"))
-        if INVALID in used:
-            out.append(TableRow(INVALID, INVALID, "Invalid code (not in the taxonomy)"))
-        return out
-
-    def warnings(self) -> list[str]:
-        if not self.invalid:
-            return []
-        # codes, never their counts: the 'invalid' row may be withheld, and a count per code is finer still
-        shown = ", ".join(map(repr, sorted(self.invalid)[:5]))
-        more = f" and {len(self.invalid) - 5} more" if len(self.invalid) > 5 else ""
-        hint = ""
-        if any(c.isdigit() and "0" + c in self.taxonomy for c in self.invalid):
-            hint = "; some look like codes that lost their leading zero in a spreadsheet"
-        return [f"acts with codes not in the taxonomy are counted in the 'invalid' row: {shown}{more}{hint}; "
-                "`icvac validate` counts them"]
-
-
-class _ValueMatcher:
-    """A variable's value: its code, title or synonym in any language (``Variable.lookup``)."""
-
-    def __init__(self, variable: Variable):
-        self.variable = variable
-        self.invalid = 0
-
-    def match(self, raw: str) -> str:
-        code = self.variable.lookup(raw)
-        if code is None:
-            if not raw.strip():
-                return UNKNOWN
-            self.invalid += 1
-            return INVALID
-        return code
-
-    def warnings(self) -> list[str]:
-        if not self.invalid:
-            return []
-        what = ("an age outside every age group, or an unreadable age or date"
-                if self.variable.id == "victim_age_group" else "a value that is not one of the variable's codes")
-        return [f"{self.variable.id}: records with {what} are counted in the 'invalid' column; "
-                "`icvac taxonomy variables` lists the codes"]
-
-
-def _columns(taxonomy: Taxonomy, by: Sequence[str], matchers: list[_ValueMatcher], lang: str) -> list[TableColumn]:
-    per_var = []
-    for var_id, matcher in zip(by, matchers):
-        var = taxonomy.variables[var_id]
-        values = [(v.code, v.title.get(lang) or v.title.get("en", v.code)) for v in var.values]
-        if matcher.invalid:
-            values.append((INVALID, "Invalid"))
-        per_var.append(values)
-    cols = [TableColumn(" / ".join(c for c, _ in combo), tuple(c for c, _ in combo),
-                        " / ".join(t for _, t in combo)) for combo in itertools.product(*per_var)] if by else []
-    return cols + [TableColumn("total", (), "Total")]
-
-
-def _find(header: Sequence[str], name: str) -> int | None:
-    return header.index(name) if name in header else None
-
-
-def _value_getter(taxonomy: Taxonomy, var: str, colmap, source: str, group_at: int | None = None):
-    """A function from a record's values to the raw value of ``var`` (for the age group: as ``icvac recode``
-    wrote it in ``group_at``, else derived)."""
-    if var == "victim_age_group":
-        if group_at is not None:
-            return lambda values: _cell(values, group_at)
-        return _age_group_getter(taxonomy.variables[var], colmap, source)
-    index = colmap.get(var)
-    if index is None:
-        raise UsageError(f"{source}: --by {var}: no {var} column; name it with --column {var}=COLUMN")
-    return lambda values: _cell(values, index)
-
-
-def _age_group_getter(variable: Variable, colmap, source: str):
-    age_at, birth_at, incident_at = (colmap.get(r) for r in ("victim_age", "victim_birth_date", "incident_date"))
-    if age_at is None and (birth_at is None or incident_at is None):
-        raise UsageError(f"{source}: --by victim_age_group needs a victim_age column, or victim_birth_date and "
-                         "incident_date columns; name them with --column")
-    if birth_at is None or incident_at is None:
-        birth_at = incident_at = None
-
-    def group(values: list[str]) -> str:
-        age = record_age(_cell(values, age_at), _cell(values, birth_at), _cell(values, incident_at))
-        if age is None:
-            return UNKNOWN
-        return INVALID if age is BAD else age_group(variable, age) or INVALID
-
-    return group

@@ -83,13 +83,14 @@ def _rezip(data: bytes, change) -> bytes:
 
 
 def _workbook() -> bytes:
-    return _xlsx([["incident_id", "gbv_type", "icvac_code"]] + [[i, "Rape", "0301"] for i in range(2000)])
+    # coded as recode codes it (a label no mapping knows), so that recode reads on to the damage
+    return _xlsx([["incident_id", "gbv_type", "icvac_code"]] + [[i, "zzzz", "unclassified"] for i in range(2000)])
 
 
 def _late_bad_byte() -> bytes:
     # past the 1 MB sample the encoding is detected from: found while streaming, reported with its line
-    rows = "".join(f"{i},Rape,0301\n" for i in range(120_000))
-    return (HEADER + rows).encode() + b"9,Viol\xe9,0301\n"
+    rows = "".join(f"{i},zzzz,unclassified\n" for i in range(120_000))
+    return (HEADER + rows).encode() + b"9,Viol\xe9,unclassified\n"
 
 
 def _garbage() -> bytes:
@@ -101,17 +102,17 @@ DATA_CASES = {
     "empty": ("empty.csv", b"", [], "empty"),
     "binary-garbage": ("garbage.csv", _garbage(), [], "binary"),
     "binary-without-nul": ("noise.csv", bytes(range(1, 256)) * 8, [], "binary"),
-    "utf16-without-bom": ("wide.csv", (HEADER + "1,Rape,0301\n").encode("utf-16-le"), [], "utf-16-le"),
-    "wrong-encoding-given": ("cp1252.csv", (HEADER + "1,Violé,0301\n").encode("cp1252"), ["--encoding", "utf-8"],
+    "utf16-without-bom": ("wide.csv", (HEADER + "1,Rape,101\n").encode("utf-16-le"), [], "utf-16-le"),
+    "wrong-encoding-given": ("cp1252.csv", (HEADER + "1,Violé,101\n").encode("cp1252"), ["--encoding", "utf-8"],
                              "line 2"),
     "bad-byte-after-1mb": ("late.csv", _late_bad_byte(), [], "line 120002"),
-    "not-a-text-encoding": ("ok.csv", (HEADER + "1,Rape,0301\n").encode(), ["--encoding", "base64"], "encoding"),
-    "utf16-given-no-bom": ("ok.csv", (HEADER + "1,Rape,0301\n").encode(), ["--encoding", "utf-16"], "utf-16"),
-    "quote-as-delimiter": ("ok.csv", (HEADER + "1,Rape,0301\n").encode(), ["--delimiter", '"'], "delimiter"),
-    "unbalanced-quotes": ("quote.csv", (HEADER + '1,"Rape,0301\n2,Rape,0301\n').encode(), [], "row 2"),
-    "duplicate-columns": ("dup.csv", b"incident_id,gbv_type,gbv_type\n1,Rape,0301\n", [], "columns 2 and 3"),
-    "blank-header": ("blank.csv", b",,\n1,Rape,0301\n", [], "header"),
-    "csv-named-xlsx": ("data.xlsx", (HEADER + "1,Rape,0301\n").encode(), [], "not an Excel"),
+    "not-a-text-encoding": ("ok.csv", (HEADER + "1,Rape,101\n").encode(), ["--encoding", "base64"], "encoding"),
+    "utf16-given-no-bom": ("ok.csv", (HEADER + "1,Rape,101\n").encode(), ["--encoding", "utf-16"], "utf-16"),
+    "quote-as-delimiter": ("ok.csv", (HEADER + "1,Rape,101\n").encode(), ["--delimiter", '"'], "delimiter"),
+    "unbalanced-quotes": ("quote.csv", (HEADER + '1,"Rape,101\n2,Rape,101\n').encode(), [], "row 2"),
+    "duplicate-columns": ("dup.csv", b"incident_id,gbv_type,gbv_type\n1,Rape,101\n", [], "columns 2 and 3"),
+    "blank-header": ("blank.csv", b",,\n1,Rape,101\n", [], "header"),
+    "csv-named-xlsx": ("data.xlsx", (HEADER + "1,Rape,101\n").encode(), [], "not an Excel"),
     "xlsx-named-csv": ("data.csv", None, [], "Excel workbook"),
     "password-protected-xlsx": ("locked.xlsx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + _garbage(), [], "password"),
     "zip-of-junk-xlsx": ("junk.xlsx", None, [], "not a readable .xlsx"),
@@ -119,7 +120,7 @@ DATA_CASES = {
     "damaged-sheet-xlsx": ("damaged.xlsx", None, [], "damaged at or after row"),
     "xlsx-without-sheet": ("nosheet.xlsx", None, [], "no worksheet"),
     "jsonl-not-an-object": ("records.jsonl",
-                            b'{"incident_id": "1", "gbv_type": "Rape", "icvac_code": "0301"}\n[1, 2]\n', [], "line 2"),
+                            b'{"incident_id": "1", "gbv_type": "Rape", "icvac_code": "101"}\n[1, 2]\n', [], "line 2"),
     "jsonl-not-json": ("records.jsonl", b"incident_id,gbv_type\n", [], "line 1"),
     "directory": ("folder", None, [], "directory"),
     "missing": ("missing.csv", None, [], "no such file"),

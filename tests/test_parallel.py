@@ -183,7 +183,8 @@ def test_issues_counted_in_bulk_give_the_report_counted_one_by_one(tmp_path, sma
 
 
 def test_blank_rows_that_end_a_block_count_once_a_record_follows(tmp_path, small_blocks):
-    rows = [["id", "icvac_code"], *[[f"{n}", "0301"] for n in range(50)], *[[]] * 200, ["x", "0301"], *[[]] * 100]
+    rows = [["id", "icvac_code"], *[[f"{n}", "unclassified"] for n in range(50)], *[[]] * 200, ["x", "unclassified"],
+            *[[]] * 100]
     data = write(tmp_path / "blank.csv", rows)
     (one, issues_one), (two, issues_two) = validate_both(data)
     assert one == two and issues_one == issues_two
@@ -216,7 +217,7 @@ def test_a_recoded_column_that_differs_is_refused_at_the_same_row(tmp_path, smal
     rows[0].append("icvac_code")
     for n, row in enumerate(rows[1:]):
         if len(row) >= len(rows[0]) - 1:  # blank where the codes agree by definition, then a code that won't
-            row[len(rows[0]) - 1:] = ["0301" if n > 80 else ""]
+            row[len(rows[0]) - 1:] = ["9999" if n > 80 else ""]
     data = write(tmp_path / "again.csv", rows)
     messages = []
     for jobs in (1, 2):

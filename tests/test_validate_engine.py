@@ -17,7 +17,7 @@ from icvac.checker import PY_SPACE
 from icvac.dupes import DuplicateIds
 from icvac.validate import ValidateOptions, validate, validate_batches
 
-from .test_validate import EXAMPLE, TODAY, write_csv
+from .test_validate import EXAMPLE, TODAY, TOY, write_csv
 
 PACKAGE = Path(icvac.__file__).parent
 
@@ -112,9 +112,9 @@ def test_validate_batches_reports_what_validate_reports_for_the_file(rows_per_ba
 
 
 def test_validate_batches_reads_other_types_as_text_and_nulls_as_blank():
-    batch = pa.RecordBatch.from_pydict({"id": pa.array([1, 2, 2]), "icvac_code": ["0301", None, "0301"],
+    batch = pa.RecordBatch.from_pydict({"id": pa.array([1, 2, 2]), "icvac_code": ["101", None, "101"],
                                         "victim_age": pa.array([7, 30, None])})
-    report = validate_batches([batch], options=ValidateOptions(today=TODAY))
+    report = validate_batches([batch], TOY, ValidateOptions(today=TODAY))
     assert [(i.row, i.slug) for i in report.issues] == [(3, "missing-code"), (3, "age-out-of-range"),
                                                         (4, "duplicate-id")]
 
@@ -122,10 +122,10 @@ def test_validate_batches_reads_other_types_as_text_and_nulls_as_blank():
 def test_issues_wait_until_arrow_has_not_refused_the_file(tmp_path):
     """Arrow refuses a file at its end (a quote it reads otherwise): the issues passed on are the Python
     reader's, each once."""
-    rows = [["id", "icvac_code"], *[[f"r{n}", "9999"] for n in range(50)], ['x"y', "0301"]]
+    rows = [["id", "icvac_code"], *[[f"r{n}", "9999"] for n in range(50)], ['x"y', "101"]]
     path = write_csv(tmp_path / "q.csv", rows)
     issues: list = []
-    report = validate(path, options=ValidateOptions(today=TODAY, max_issues=10_000), on_issue=issues.append)
+    report = validate(path, TOY, ValidateOptions(today=TODAY, max_issues=10_000), on_issue=issues.append)
     assert issues == list(report.issues) and len(issues) == 50
 
 

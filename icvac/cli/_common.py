@@ -46,12 +46,10 @@ SETTINGS = Settings()
 CHOICE_HINTS: dict[tuple[str, str], str] = {}
 
 
-class Lang(str, enum.Enum):
-    """Languages of the taxonomy's titles."""
-
-    en = "en"
-    fr = "fr"
-    es = "es"
+# the languages are the loaded taxonomy's (its file's languages), known only once it is loaded: checked then
+LangOption = Annotated[str, typer.Option(
+    "--lang", metavar="LANG", help="Language of the titles: one of the taxonomy's languages (en, fr or es for "
+                                   "the bundled ICVAC).")]
 
 
 class ReportFormat(str, enum.Enum):

@@ -9,7 +9,7 @@ import typer
 from ._common import (
     ColumnOption,
     DataArgument,
-    Lang,
+    LangOption,
     TaxonomyOption,
     load_taxonomy_for_command,
     output_format,
@@ -49,7 +49,7 @@ def report_command(
     min_cell: Annotated[int, typer.Option("--min-cell", "-k", min=0, help="Withhold counts from 1 to K-1, and "
                                           "enough others that none can be recomputed; 0 or 1 turns it off.")] = 5,
     column: ColumnOption = None,
-    lang: Annotated[Lang, typer.Option("--lang", help="Language of category and value titles.")] = Lang.en,
+    lang: LangOption = "en",
     *,
     read: ReadOptions,
     taxonomy_file: TaxonomyOption = None,
@@ -67,7 +67,7 @@ def report_command(
 
     Example: icvac report recoded.csv -o summary.html
     """
-    from icvac.columns import parse_column_options
+    from icvac.columns import parse_column_options, roles_for
     from icvac.summary_page import REPORT_FORMATS, require_charts, write_summary
     from icvac.summary_report import summarise
     from icvac.writers import refuse_overwrite
@@ -80,7 +80,7 @@ def report_command(
     charts = require_charts() if kind == "html" else None
     summary = summarise(data, taxonomy, branch=branch, period=period.value, min_cell=min_cell,
                         read_options=read,
-                        columns=parse_column_options(column), lang=lang.value)
+                        columns=parse_column_options(column, roles_for(taxonomy.variable_roles)), lang=lang)
     for message in summary.warnings:
         warn(message)
     write_summary(summary, kind, output, charts)

@@ -9,7 +9,7 @@ import typer
 from ._common import (
     ColumnOption,
     DataArgument,
-    Lang,
+    LangOption,
     OutputOption,
     TaxonomyOption,
     chosen_format,
@@ -52,7 +52,7 @@ def tabulate_command(
         help="table for people; csv, json or xlsx for files. Default: from the -o extension, else table.")] = None,
     output: OutputOption = "-",
     column: ColumnOption = None,
-    lang: Annotated[Lang, typer.Option("--lang", help="Language of category and value titles.")] = Lang.en,
+    lang: LangOption = "en",
     *,
     read: ReadOptions,
     taxonomy_file: TaxonomyOption = None,
@@ -71,7 +71,7 @@ def tabulate_command(
 
     Example: icvac tabulate coded.csv --level 2 --by victim_sex -o table.csv
     """
-    from icvac.columns import parse_column_options
+    from icvac.columns import parse_column_options, roles_for
     from icvac.errors import UsageError
     from icvac.tabulate import TABLE_FORMATS, tabulate, write_tabulation
     from icvac.writers import refuse_overwrite
@@ -86,7 +86,7 @@ def tabulate_command(
     variables = tuple(v.strip() for v in (by or "").split(",") if v.strip())
     result = tabulate(data, taxonomy, level=level, by=variables, unit=unit.value, min_cell=min_cell,
                       read_options=read,
-                      columns=parse_column_options(column), lang=lang.value)
+                      columns=parse_column_options(column, roles_for(taxonomy.variable_roles)), lang=lang)
     for message in result.warnings:
         warn(message)
     if kind == "table":

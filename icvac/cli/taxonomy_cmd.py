@@ -11,7 +11,7 @@ from icvac.export import EXPORT_FORMATS
 from ._common import (
     Choice,
     FormatOption,
-    Lang,
+    LangOption,
     OutputOption,
     ReportFormat,
     TaxonomyOption,
@@ -41,7 +41,7 @@ EXPORT_EXTENSIONS = {".csv": "csv", ".json": "json", ".md": "markdown", ".markdo
 @taxonomy_app.command("tree")
 def tree(
     level: Annotated[Optional[int], typer.Option("--level", "-l", min=1, help="Deepest level to show.")] = None,
-    lang: Annotated[Lang, typer.Option("--lang", help="Language of the titles.")] = Lang.en,
+    lang: LangOption = "en",
     fmt: FormatOption = ReportFormat.table,
     taxonomy_file: TaxonomyOption = None,
 ) -> None:
@@ -50,20 +50,22 @@ def tree(
     Example: icvac taxonomy tree --level 2 --lang fr
     """
     from icvac.export import category_record
+    from icvac.tables import check_language
 
     taxonomy = load_taxonomy_for_command(taxonomy_file)
+    check_language(taxonomy, lang)
     if level is not None and level > taxonomy.levels:
         raise typer.BadParameter(f"{level}: taxonomy {taxonomy.id} has levels 1 to {taxonomy.levels}",
                                  param_hint="--level")
     cats = list(taxonomy.walk(level))
     if fmt is ReportFormat.json:
-        emit_json([{k: category_record(c)[k] for k in ("code", "level", "parent")} | {"title": c.title_in(lang.value),
+        emit_json([{k: category_record(c)[k] for k in ("code", "level", "parent")} | {"title": c.title_in(lang),
                    "status": c.status} for c in cats])
         return
     out = stdout_console()
     for cat in cats:
         mark = "" if cat.status == "verified" else "  (provisional)"
-        out.print(f"{'  ' * (cat.level - 1)}{cat.code}  {cat.title_in(lang.value)}{mark}", markup=False)
+        out.print(f"{'  ' * (cat.level - 1)}{cat.code}  {cat.title_in(lang)}{mark}", markup=False)
 
 
 @taxonomy_app.command("show")
@@ -89,8 +91,8 @@ def show(
         return
     out = stdout_console()
     out.print(f"{cat.code}  {cat.title_in('en')}", style="bold", markup=False)
-    for lang in ("fr", "es"):
-        if lang in cat.title:
+    for lang in taxonomy.languages:
+        if lang != "en" and lang in cat.title:
             out.print(f"  {lang}: {cat.title[lang]}", markup=False)
     out.print(f"Level {cat.level}; status: {cat.status}" + (f" ({cat.status_note})" if cat.status_note else ""),
               markup=False)
