@@ -37,7 +37,7 @@ from .columns import resolve_columns, roles_for
 from .errors import UsageError
 from .readers import ReadOptions, open_table
 from .summary_figures import Figure, branch_draft, branch_of, draft, method_draft, suppress_together, time_draft
-from .tables import AGE_ROLES, UNKNOWN, age_group_variable, cell, check_options, value_getter
+from .tables import ACT_COLUMN, AGE_ROLES, UNKNOWN, age_group_variable, cell, check_options, joined_acts, value_getter
 from .tabulate import SUPPRESSED_MARKER
 from .taxonomy import Taxonomy
 
@@ -109,7 +109,10 @@ def summarise(path: str | Path, taxonomy: Taxonomy, *, branch: str | None = None
         getters = [value_getter(taxonomy, v, colmap, table.name) for v in variables]
         match_at = table.header.index(MATCH_COLUMN) if MATCH_COLUMN in table.header else None
         derived = {v for v in variables if taxonomy.variables[v].derived_from is not None}
-        counts, read = _gather(table.rows(), len(table.header), colmap, match_at,
+        rows = table.rows()
+        if ACT_COLUMN in table.header:  # recode --long: one row per act, read back as records
+            rows = joined_acts(rows, table.header.index(ACT_COLUMN), [colmap.get("icvac_code"), match_at])
+        counts, read = _gather(rows, len(table.header), colmap, match_at,
                                dict(zip(variables, getters, strict=True)), derived, period)
     source = "<stdin>" if str(path) == "-" else Path(path).name
     summary = _summarise_counts(counts, taxonomy, branch=branch, has_method=match_at is not None,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 from collections import Counter
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Iterable, Iterator, Sequence
 
 from .ages import BAD, age_group, record_age
 from .codes import UNCLASSIFIED, is_unclassified
@@ -18,9 +18,10 @@ from .taxonomy import Taxonomy, Variable
 
 __all__ = ["INVALID", "UNKNOWN", "UNITS", "MAX_BY", "AGE_ROLES", "TableRow", "TableColumn", "RowIndex",
            "ValueMatcher", "check_options", "check_language", "age_group_variable", "recoded_age_group",
-           "table_columns", "value_getter", "cell", "find"]
+           "table_columns", "value_getter", "cell", "find", "joined_acts", "ACT_COLUMN"]
 
 UNITS = ("act", "victim")
+ACT_COLUMN = "icvac_act"  # written by `icvac recode --long`: the act's number in its record
 MAX_BY = 2
 INVALID = "invalid"
 UNKNOWN = "unknown"
@@ -207,3 +208,24 @@ def _age_group_getter(variable: Variable, colmap, source: str):
         return INVALID if age is BAD else age_group(variable, age) or INVALID
 
     return group
+
+
+def joined_acts(rows: Iterable[tuple[int, list[str]]], act_at: int,
+                 joined: list[int | None]) -> Iterator[tuple[int, list[str]]]:
+    """``recode --long`` rows back as records: a row whose ``icvac_act`` is above 1 adds its cells at
+    ``joined`` (code, match) to the record before it, joined with ``|`` as recode joins them."""
+    at = [i for i in joined if i is not None]
+    held: tuple[int, list[str]] | None = None
+    for number, values in rows:
+        act = cell(values, act_at)
+        if held is not None and act.isdigit() and int(act) > 1:
+            cells = held[1]
+            for i in at:
+                cells.extend([""] * (i + 1 - len(cells)))  # a short (ragged) row keeps its acts too
+                cells[i] = f"{cell(cells, i)}|{cell(values, i)}"
+            continue
+        if held is not None:
+            yield held
+        held = (number, list(values))
+    if held is not None:
+        yield held

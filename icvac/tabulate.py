@@ -53,6 +53,7 @@ from .errors import UsageError
 from .readers import ReadOptions, open_table
 from .suppression import suppress
 from .tables import (
+    ACT_COLUMN,
     AGE_ROLES,
     MAX_BY,
     UNITS,
@@ -63,6 +64,7 @@ from .tables import (
     cell,
     check_options,
     find,
+    joined_acts,
     recoded_age_group,
     table_columns,
     value_getter,
@@ -76,7 +78,6 @@ __all__ = ["Tabulation", "TableRow", "TableColumn", "tabulate", "tabulate_record
 SUPPRESSED_MARKER = "x"
 TABLE_FORMATS = ("csv", "json", "xlsx")
 MATCH_COLUMN = "icvac_match"                  # written by `icvac recode`: how each act was coded
-ACT_COLUMN = "icvac_act"                      # written by `icvac recode --long`: the act's number in its record
 
 
 @dataclass(frozen=True)
@@ -136,7 +137,7 @@ def tabulate(path: str | Path, taxonomy: Taxonomy, *, level: int = 1, by: Sequen
         rows = table.rows()
         act_at = find(table.header, ACT_COLUMN)
         if act_at is not None:
-            rows = _joined_acts(rows, act_at, [colmap.get("icvac_code"), find(table.header, MATCH_COLUMN)])
+            rows = joined_acts(rows, act_at, [colmap.get("icvac_code"), find(table.header, MATCH_COLUMN)])
         records = _records(rows, len(table.header), colmap.get("icvac_code"), getters, read,
                            find(table.header, MATCH_COLUMN))
         result = tabulate_records(records, taxonomy, level=level, by=by, unit=unit, min_cell=min_cell, lang=lang)
@@ -184,27 +185,6 @@ def write_tabulation(tab: Tabulation, fmt: str, output: str | os.PathLike | None
             writer = csv_writer(handle)
             for row in tab.to_rows():
                 writer.writerow([excel_safe(v) for v in row])
-
-
-def _joined_acts(rows: Iterable[tuple[int, list[str]]], act_at: int,
-                 joined: list[int | None]) -> Iterator[tuple[int, list[str]]]:
-    """``recode --long`` rows back as records: a row whose ``icvac_act`` is above 1 adds its cells at
-    ``joined`` (code, match) to the record before it, joined with ``|`` as recode joins them."""
-    at = [i for i in joined if i is not None]
-    held: tuple[int, list[str]] | None = None
-    for number, values in rows:
-        act = cell(values, act_at)
-        if held is not None and act.isdigit() and int(act) > 1:
-            cells = held[1]
-            for i in at:
-                cells.extend([""] * (i + 1 - len(cells)))  # a short (ragged) row keeps its acts too
-                cells[i] = f"{cell(cells, i)}|{cell(values, i)}"
-            continue
-        if held is not None:
-            yield held
-        held = (number, list(values))
-    if held is not None:
-        yield held
 
 
 def _records(rows: Iterable[tuple[int, list[str]]], width: int, code_at: int, getters,

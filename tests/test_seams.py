@@ -201,6 +201,23 @@ def test_tabulate_long_recode_output_counts_as_the_joined_output(icvac, toy, tmp
         len(r["icvac_code"].split("|")) for r in read(tmp_path / "joined.csv")))
 
 
+def test_report_of_long_recode_output_gives_the_figures_of_the_joined_output(icvac, toy, tmp_path):
+    cells = ["Face slap; Insulted", "Face slap", "Insulted | Insulted", "", "Face slap; nothing known"]
+    data = write(tmp_path / "export.csv", "case_no,age,harm_code,harm_label\n" + "".join(
+        f"INC-{n},{9 + n % 5},,{cell}\n" for n, cell in enumerate(cells * 3)))
+    figures = {}
+    for shape in ("joined", "long"):
+        out = tmp_path / f"{shape}.csv"
+        extra = ["--long"] if shape == "long" else []
+        assert icvac("recode", data, "--mapping", TOY / "mapping.yaml", "-o", out, *extra).exit_code == 0
+        result, report = icvac.json("report", out, "-o", "-", "--format", "json", "--min-cell", "0")
+        assert result.exit_code == 0, result.output
+        figures[shape] = report["figures"]
+    assert figures["long"] == figures["joined"]
+    victims = next(f for f in figures["long"] if f["key"] == "victims")
+    assert victims["rows"][-1]["counts"][-1] == len(cells) * 3
+
+
 # ---------------------------------------------------------------- checks that could not run
 
 def test_checks_without_their_column_are_reported_as_not_run(icvac, tmp_path):
