@@ -75,7 +75,7 @@ class Found:
         counts = pc.value_counts(indices.filter(rows))
         if not len(counts):
             return
-        for j, k in zip(counts.field(0).to_pylist(), counts.field(1).to_pylist()):
+        for j, k in zip(counts.field(0).to_pylist(), counts.field(1).to_pylist(), strict=True):
             for slug, _ in problems[j]:
                 self._count(col, slug, k)
         for error, marked in ((True, "errors"), (False, "warnings")):
@@ -84,7 +84,7 @@ class Found:
         if self.wanted:
             positions = pc.indices_nonzero(rows)
             numbers, ids = self.numbers.take(positions).to_pylist(), self.ids
-            for p, number, j in zip(positions.to_pylist(), numbers, indices.take(positions).to_pylist()):
+            for p, number, j in zip(positions.to_pylist(), numbers, indices.take(positions).to_pylist(), strict=True):
                 for slug, fields in problems[j]:
                     self.events.append((p, Event(number, col, slug, ids[p] if ids else None, fields)))
 
@@ -100,7 +100,7 @@ class Found:
             positions = pc.indices_nonzero(mask).to_pylist()
             numbers = self.numbers.take(pa.array(positions, pa.int64())).to_pylist()
             ids = self.ids
-            for p, number, f in zip(positions, numbers, fields(positions)):
+            for p, number, f in zip(positions, numbers, fields(positions), strict=True):
                 self.events.append((p, Event(number, col, slug, ids[p] if ids else None, f)))
 
     def sorted_events(self) -> list[Event]:
@@ -226,7 +226,7 @@ class BatchChecker:
         found = Found(wanted, n, numbers, trimmed)
         if self.match_col is not None:
             counts = pc.value_counts(columns[self.match_col])
-            for value, k in zip(counts.field(0).to_pylist(), counts.field(1).to_pylist()):
+            for value, k in zip(counts.field(0).to_pylist(), counts.field(1).to_pylist(), strict=True):
                 self.review_acts += k * _looked_up(self.match_cache, [value], _review_acts)[0]
         if trimmed is not None:
             self._ids(found, trimmed, numbers)
@@ -238,7 +238,7 @@ class BatchChecker:
             found.per_value(known.col, rows, known)
             days.append(known.array("read").take(rows))
         ages = None
-        if self.age is not None:
+        if self.age is not None and self.age_col is not None:
             rows = self.age.rows(columns[self.age_col])
             found.per_value(self.age_col, rows, self.age)
             ages = self.age.array("none").take(rows), self.age.array("read").take(rows)
@@ -266,7 +266,7 @@ class BatchChecker:
                 positions = pa.array(repeats.positions, pa.int64())
                 if at is not None:
                     positions = at.take(positions)
-                first = dict(zip(positions.to_pylist(), repeats.first_rows))
+                first = dict(zip(positions.to_pylist(), repeats.first_rows, strict=True))
                 mask = pc.is_in(pa.array(range(found.n), pa.int64()), value_set=positions)
                 found.per_row(self.id_col, "duplicate-id", mask, lambda ps: [{"first": first[p]} for p in ps])
         if not complete and "missing-id" in self.enabled:
@@ -298,7 +298,7 @@ class BatchChecker:
 
         if "birth-after-incident" in self.enabled:
             found.per_row(self.birth_col, "birth-after-incident", after, lambda ps: [
-                {"birth": _iso(b), "incident": _iso(i)} for b, i in zip(*dates(ps))])
+                {"birth": _iso(b), "incident": _iso(i)} for b, i in zip(*dates(ps), strict=True)])
         if "age-out-of-range" in self.enabled:
             out = pc.and_(pc.and_(rest, none), pc.greater(expected, _ADULT))
             found.per_row(self.birth_col, "age-out-of-range", out,
@@ -307,7 +307,7 @@ class BatchChecker:
             odd = pc.and_(pc.and_(rest, pc.less_equal(age, _ADULT)), pc.not_equal(age, expected))
             found.per_row(self.age_col, "age-inconsistent", odd, lambda ps: [
                 {"age": a, "birth": _iso(b), "incident": _iso(i), "expected": e}
-                for a, b, i, e in zip(values(age, ps), *dates(ps), values(expected, ps))])
+                for a, b, i, e in zip(values(age, ps), *dates(ps), values(expected, ps), strict=True)])
 
     # -- cell checks: value -> problems or (parsed, problems); each cached per distinct value
 
@@ -315,8 +315,7 @@ class BatchChecker:
         codes = split_codes(value)
         if not codes:
             return (("missing-code", {}),)
-        problems = [self._one_code(code) for code in codes]
-        problems = [p for p in problems if p is not None]
+        problems = [p for p in map(self._one_code, codes) if p is not None]
         if any(is_unclassified(code) for code in codes):
             problems.append(("unclassified-code", {}))
         if not any(slug == "unknown-code" for slug, _ in problems) and "".join(value.split()) != value:

@@ -18,7 +18,6 @@ make ids collide all the time.
 from __future__ import annotations
 
 import os
-import re
 from array import array
 from bisect import bisect_left, bisect_right
 from typing import Callable, NamedTuple
@@ -26,11 +25,11 @@ from typing import Callable, NamedTuple
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .id_shapes import reading_of, shaped_like
+
 __all__ = ["DuplicateIds", "Repeats"]
 
 _EMPTY = -1
-_DIGITS = re.compile("[0-9]+")
-_LONGEST = 18                    # digits of a number kept in a range (int64)
 _NO_TEXT = pa.scalar("", pa.string())
 _TRUE = pa.array([True], pa.bool_())
 
@@ -115,7 +114,7 @@ class DuplicateIds:
         runs, at, misses = [], 0, 0
         shapes: dict = {}  # whether each id is above the one before; per key, which ids have its shape
         while at < len(values) and misses < self.MISSES:
-            reading = _reading(values[at].as_py())
+            reading = reading_of(values[at].as_py())
             if reading is None:
                 at, misses = at + 1, misses + 1
                 continue
@@ -159,7 +158,7 @@ class DuplicateIds:
         length = good + 1
         start, shaped = shapes.get(key, (0, None))
         if shaped is None or at < start or at + good >= start + len(shaped):
-            start, shaped = shapes[key] = at, _shaped(values.slice(at, good + 1), key)
+            start, shaped = shapes[key] = at, shaped_like(values.slice(at, good + 1), key)
         for cut in (pc.index(shaped.slice(at - start, good + 1), False).as_py(),
                     pc.index(shapes["rising"].slice(at, good), False).as_py() + 1):
             length = cut if 0 < cut < length else length
@@ -167,7 +166,7 @@ class DuplicateIds:
 
     def _fitting(self, values: pa.Array, key: tuple[str, int, str], number: int) -> int:
         """How many of ``values`` (the first fits) are ``key``'s, with numbers counting up from ``number``."""
-        fit = _shaped(values, key, whole=True)
+        fit = shaped_like(values, key, whole=True)
         cut = pc.index(fit, False).as_py()
         values = values.slice(0, cut) if cut >= 0 else values
         start = len(key[0].encode())
@@ -220,7 +219,7 @@ class DuplicateIds:
         texts = self._text_ids(values, runs) if covered < len(values) else None
         if texts is not None and self._ranges:
             for at in texts.to_pylist():
-                reading = _reading(values[at].as_py())
+                reading = reading_of(values[at].as_py())
                 if reading is not None:
                     key, number = reading
                     for _, row in self._in_range(key, number, number):
@@ -252,7 +251,7 @@ class DuplicateIds:
         if not runs:
             return self._counting(len(values))
         inside = [p for run in runs for p in (run.at, run.at + run.length)]
-        return pa.array([p for a, b in zip([0, *inside[1::2]], [*inside[0::2], len(values)]) for p in range(a, b)],
+        return pa.array([p for a, b in zip([0, *inside[1::2]], [*inside[0::2], len(values)], strict=True) for p in range(a, b)],
                         pa.int64())
 
     def _find_text(self, values: pa.Array) -> dict[int, int]:
@@ -273,7 +272,7 @@ class DuplicateIds:
                 return {}
             candidates = pc.indices_nonzero(pc.invert(above)) if above is not None else self._counting(len(values))
         found = {}
-        for at, text in zip(candidates.to_pylist(), values.take(candidates).to_pylist()):
+        for at, text in zip(candidates.to_pylist(), values.take(candidates).to_pylist(), strict=True):
             row = self._look_up([text]).get(0) if self._slots is not None else self._late.get(text)
             if row is None and self._slots is None:
                 row = self._in_sorted(text)
@@ -293,7 +292,7 @@ class DuplicateIds:
             if self.late <= max(self.MIN_LATE, self.seen // self.LATE_SHARE):
                 if late:
                     at = pa.array(late, pa.int64())
-                    self._late.update(zip(values.take(at).to_pylist(), rows.take(at).to_pylist()))
+                    self._late.update(zip(values.take(at).to_pylist(), rows.take(at).to_pylist(), strict=True))
                     values, rows = values.filter(above), rows.filter(above)
                 if len(values):
                     order = pc.sort_indices(values)
@@ -366,10 +365,16 @@ class DuplicateIds:
         self._slots = array("q", [_EMPTY]) * _capacity(self.size)
         self._place(range(self.size))
 
+    def _hashed(self) -> tuple[array, array, Callable[[int], str]]:
+        """The hash table's slots and hashes, once the ids are looked up by hash."""
+        if self._slots is None or self._hashes is None:
+            raise RuntimeError("ids are not kept by hash yet")  # a caller's bug: only hashed paths call this
+        return self._slots, self._hashes, self._text
+
     def _look_up(self, texts: list[str]) -> dict[int, int]:
         """By hash: position -> the row each of ``texts`` was first seen at, for those kept."""
         found = {}
-        slots, kept, text_of = self._slots, self._hashes, self._text
+        slots, kept, text_of = self._hashed()
         mask = len(slots) - 1
         for n, text in enumerate(texts):
             h = self.hash_id(text)
@@ -384,15 +389,16 @@ class DuplicateIds:
     def _hash_in(self, values: pa.Array, rows: pa.Array) -> None:
         start = self.size
         self._keep_chunk(values, rows)
-        self._hashes.extend(map(self.hash_id, values.to_pylist()))
-        if self.size * 2 > len(self._slots):
+        slots, hashes, _ = self._hashed()
+        hashes.extend(map(self.hash_id, values.to_pylist()))
+        if self.size * 2 > len(slots):
             self._slots = array("q", [_EMPTY]) * _capacity(self.size * 2)
             self._place(range(self.size))
         else:
             self._place(range(start, self.size))
 
     def _place(self, serials) -> None:
-        slots, hashes = self._slots, self._hashes
+        slots, hashes, _ = self._hashed()
         mask = len(slots) - 1
         for serial in serials:
             i = hashes[serial] & mask
@@ -412,35 +418,10 @@ class DuplicateIds:
         return self._row_in(k, serial - self._starts[k])
 
 
-def _shaped(values: pa.Array, key: tuple[str, int, str], whole: bool = False) -> pa.Array:
-    """Which of ``values`` are as long as ``key``'s ids, end with its text after, hold digits where its number
-    is, and (``whole``) start with its text before."""
-    head, width, tail = key
-    start = len(head.encode())
-    raw = values.view(pa.binary())
-    shaped = pc.and_(pc.equal(pc.binary_length(raw), pa.scalar(start + width + len(tail.encode()), pa.int32())),
-                     pc.ascii_is_decimal(pc.binary_slice(raw, start, start + width).view(pa.string())))
-    for text, test in ((tail, pc.ends_with), (head if whole else "", pc.starts_with)):
-        shaped = pc.and_(shaped, test(raw, text)) if text else shaped
-    return shaped
-
-
 def _any_between(positions: list[int], low: int, high: int) -> bool:
     """Whether one of ``positions`` (sorted) is from ``low`` to before ``high``."""
     k = bisect_left(positions, low)
     return k < len(positions) and positions[k] < high
-
-
-def _reading(text: str) -> tuple[tuple[str, int, str], int] | None:
-    """``text`` as (text before, width, text after) and a number: its longest group of digits, the last of
-    equally long ones (None without digits, or with more than a number holds)."""
-    best = None
-    for match in _DIGITS.finditer(text):
-        if best is None or len(match.group()) >= len(best.group()):
-            best = match
-    if best is None or len(best.group()) > _LONGEST:
-        return None
-    return (text[:best.start()], len(best.group()), text[best.end():]), int(best.group())
 
 
 def _capacity(size: int) -> int:

@@ -151,8 +151,10 @@ def _csv_fast(batch, columns: "_Columns", keys: list[tuple], found: list[tuple],
 
     from .arrowio import _buffer, _holds, _quote_needed
 
-    where = columns.where
-    if None in where or where != list(range(where[0], where[0] + len(where))) or columns.previous is not None:
+    if None in columns.where or columns.previous is not None:
+        return None
+    where = [i for i in columns.where if i is not None]
+    if where != list(range(where[0], where[0] + len(where))):
         return None
     plain = batch.columns
     if any(_holds(c, b"\r") for c in plain):

@@ -60,7 +60,7 @@ class Draft:
         return Figure(self.key, self.title, self.chart, table, tuple(sorted(self.shared.items())))
 
 
-def draft(key: str, title: str, chart: str, records: list[tuple[tuple[str, tuple[str, ...]], int]],
+def draft(key: str, title: str, chart: str, records: Sequence[tuple[tuple[str, tuple[str, ...]], int]],
            taxonomy: Taxonomy, *, unit: str, level: int = 1, by: Sequence[str] = (), lang: str = "en") -> Draft:
     """``tabulate_records`` with a weight per record: the same rows, columns, totals and warnings."""
     index = RowIndex(taxonomy, level, lang)

@@ -135,7 +135,7 @@ def report_variables(taxonomy: Taxonomy) -> tuple[str, ...]:
 def _gather(rows, width: int, colmap, match_at: int | None, getters: dict, derived: set,
             period: str) -> tuple[Counts, Counter]:
     """``derived``: the variables computed from other cells (the age group from the age or dates)."""
-    counts, read = Counts(tuple(getters)), Counter()
+    counts, read = Counts(tuple(getters)), Counter[str]()
     codes, periods, methods = counts.codes, counts.periods, counts.methods
     grouped = [(counts.values[v], _by_age_text(get, colmap.get(AGE_ROLES[0]), width))
                for v, get in getters.items() if v in derived]
@@ -280,7 +280,7 @@ def _declared_columns(provenance: dict | None, taxonomy: Taxonomy, header: list[
         mapping = load_mapping(mapping_id, taxonomy)
     except IcvacError:
         return {}
-    if mapping.sha256 != provenance["mapping"].get("sha256") or mapping.columns is None:
+    if provenance is None or mapping.sha256 != provenance["mapping"].get("sha256") or mapping.columns is None:
         return {}
     return {role: name for role, name in mapping.columns.variables.items() if role in _DATE_ROLES and name in header}
 

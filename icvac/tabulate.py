@@ -128,17 +128,18 @@ def tabulate(path: str | Path, taxonomy: Taxonomy, *, level: int = 1, by: Sequen
     with open_table(path, read_options) as table:
         # recode output as it is: the columns its sidecar records, then the default names
         colmap, _ = resolve_recoded(path, table.header, columns, table.name, roles_for(taxonomy.variable_roles))
-        if colmap.get("icvac_code") is None:
+        code_at = colmap.get("icvac_code")
+        if code_at is None:
             raise UsageError(f"{table.name}: no icvac_code column; name it with --column icvac_code=COLUMN")
         # the age group recode derived, unless --column points at the ages or dates to derive it from
         group_at = None if set(columns or ()) & set(AGE_ROLES) else find(table.header, recoded_age_group(taxonomy))
         getters = [value_getter(taxonomy, var, colmap, table.name, group_at) for var in by]
-        read = Counter()
+        read: Counter[str] = Counter()
         rows = table.rows()
         act_at = find(table.header, ACT_COLUMN)
         if act_at is not None:
-            rows = joined_acts(rows, act_at, [colmap.get("icvac_code"), find(table.header, MATCH_COLUMN)])
-        records = _records(rows, len(table.header), colmap.get("icvac_code"), getters, read,
+            rows = joined_acts(rows, act_at, [code_at, find(table.header, MATCH_COLUMN)])
+        records = _records(rows, len(table.header), code_at, getters, read,
                            find(table.header, MATCH_COLUMN))
         result = tabulate_records(records, taxonomy, level=level, by=by, unit=unit, min_cell=min_cell, lang=lang)
     source = "<stdin>" if str(path) == "-" else Path(path).name

@@ -33,8 +33,15 @@ from .columns import resolve_recoded, roles_for
 from .readers import open_table
 from .report_model import Issue, Report, Stats
 from .taxonomy import Taxonomy, load_taxonomy
-from .validate_engine import (DEFAULT_MAX_ISSUES, REQUIRED_ROLES, ValidateOptions, Validation, check_options,
-                              enabled_checks, validate_batches)
+from .validate_engine import (
+    DEFAULT_MAX_ISSUES,
+    REQUIRED_ROLES,
+    ValidateOptions,
+    Validation,
+    check_options,
+    enabled_checks,
+    validate_batches,
+)
 
 __all__ = ["Issue", "Stats", "Report", "ValidateOptions", "validate", "validate_batches", "DEFAULT_MAX_ISSUES",
            "REQUIRED_ROLES"]

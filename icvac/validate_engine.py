@@ -133,8 +133,8 @@ class Validation:
         if not pc.any(candidates).as_py():
             return []
         at = pc.indices_nonzero(candidates)
-        rows = zip(*(column.take(at).to_pylist() for column in batch.columns))
-        return [p for p, row in zip(at.to_pylist(), rows) if not "".join(row).strip()]
+        rows = zip(*(column.take(at).to_pylist() for column in batch.columns), strict=True)
+        return [p for p, row in zip(at.to_pylist(), rows, strict=True) if not "".join(row).strip()]
 
     def rows(self, chunk: list[tuple[int, list[str]]]) -> None:
         """Rows as the Python reader gives them, ``(number, cells)``: blank, ragged or of the header's width."""

@@ -337,7 +337,7 @@ def scratch_folder(path: str | os.PathLike) -> Path | None:
 
 
 @contextlib.contextmanager
-def xlsx_writer(path: str | os.PathLike, sheet: str = "data", validations: dict[int, list[str]] | None = None,
+def xlsx_writer(path: str | os.PathLike | None, sheet: str = "data", validations: dict[int, list[str]] | None = None,
                 stage: Staging | None = None, freeze_header: bool = False) -> Iterator:
     """Stream rows into a new .xlsx written atomically; yields ``write(row)``.
 
@@ -352,7 +352,7 @@ def xlsx_writer(path: str | os.PathLike, sheet: str = "data", validations: dict[
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-    if is_stdio(path):
+    if path is None or is_stdio(path):  # `is None` again for the type checker: is_stdio says so too
         raise OutputError("an .xlsx output cannot go to stdout; give a file name with -o")
     workbook = Workbook(write_only=True)
     ws = workbook.create_sheet(sheet)
