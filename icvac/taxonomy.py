@@ -22,7 +22,6 @@ __all__ = [
     "load_taxonomy", "check_taxonomy", "default_taxonomy_path", "UN_LANGUAGES",
 ]
 
-LANGUAGES = ("en", "fr", "es")  # of category titles and synonyms in exports
 UN_LANGUAGES = ("ar", "en", "es", "fr", "ru", "zh")  # the taxonomy's own titles may be in any of them
 RTL_LANGUAGES = frozenset({"ar"})
 _LOOKUP_CACHE_LIMIT = 10_000  # distinct raw values remembered per variable

@@ -59,7 +59,7 @@ def validate_batches(batches: Iterable[pa.RecordBatch], taxonomy: Taxonomy | Non
     batches = iter(batches)
     first = next(batches, None)
     header = [] if first is None else list(first.schema.names)
-    cmap = resolve_columns(header, dict(options.columns), source=source)
+    cmap = resolve_columns(header, dict(options.columns), roles_for(taxonomy.variable_roles), source=source)
     run = Validation(header, cmap, taxonomy, options, on_issue)
     number = 1
     for batch in chain([first], batches) if first is not None else ():

@@ -111,6 +111,14 @@ def test_validate_batches_reports_what_validate_reports_for_the_file(rows_per_ba
     assert [i.to_dict() for i in issues] == from_file["issues"]
 
 
+def test_validate_batches_takes_a_column_for_the_taxonomy_s_own_variable():
+    # `weapon` is a variable of the fixture taxonomy only: the roles come from the taxonomy, not the bundled list
+    batch = pa.RecordBatch.from_pydict({"case": ["1", "2"], "icvac_code": ["101", "101"], "arm": ["yes", "sword"]})
+    options = ValidateOptions(today=TODAY, columns={"weapon": "arm", "id": "case"})
+    report = validate_batches([batch], TOY, options).to_dict()
+    assert [(i["row"], i["slug"], i["column"]) for i in report["issues"]] == [(3, "invalid-value", "arm")]
+
+
 def test_validate_batches_reads_other_types_as_text_and_nulls_as_blank():
     batch = pa.RecordBatch.from_pydict({"id": pa.array([1, 2, 2]), "icvac_code": ["101", None, "101"],
                                         "victim_age": pa.array([7, 30, None])})
