@@ -126,7 +126,7 @@ class Matcher:
             from .scoring import Scorer, load_vocabulary, vocabulary_path
 
             self._scorer = Scorer(self.taxonomy, load_vocabulary(str(vocabulary_path(self.taxonomy.path))),
-                                  self._entries)
+                                  self._entries, spelling_floor=max(0.0, self.threshold - self.margin))
         return self._scorer
 
     def _add_choice(self, candidate: Candidate) -> None:

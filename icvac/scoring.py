@@ -185,8 +185,11 @@ class _Phrase:
 class Scorer:
     """Ranks ICVAC categories (and a mapping's entries) for a label, or abstains with a reason."""
 
-    def __init__(self, taxonomy, vocabulary: Vocabulary, entries=()):
+    def __init__(self, taxonomy, vocabulary: Vocabulary, entries=(), spelling_floor: float = EDIT_FLOOR):
         self.taxonomy = taxonomy
+        # the lowest ``spelling_min`` ranked once for every spelling_min up to EDIT_FLOOR (recode asks for
+        # two: its own, threshold - margin, and assess's EDIT_FLOOR)
+        self.spelling_floor = min(spelling_floor, EDIT_FLOOR)
         self.vocab = vocabulary
         texts: list[tuple[tuple[str, ...], str, str, object | None]] = []
         for entry in entries:
@@ -218,7 +221,8 @@ class Scorer:
             self._by_length.setdefault(len(w), []).append(w)
         self._resolved: dict[str, tuple[tuple[str, float], ...]] = {}
         self._share_list = {stem: tuple(shares.items()) for stem, shares in self._shares.items()}
-        self._ranked: dict[tuple[str, float], tuple[Scored, ...]] = {}
+        self._ranked: dict[str, tuple[tuple[Scored, ...], tuple[float, ...]]] = {}  # at spelling_floor
+        self._ranked_apart: dict[tuple[str, float], tuple[Scored, ...]] = {}  # other spelling_min
         self._order: dict[tuple[str, ...], tuple] = {}
         self._plain_words = sorted({w for phrases in (*self.vocab.phrases.values(), *self.vocab.decisive.values())
                                     for p in phrases for w in p.split()} | self.vocab.negations)
@@ -327,15 +331,29 @@ class Scorer:
         query = _normalise(text)
         if not query:
             return ()
-        key = (query, spelling_min)
-        ranked = self._ranked.get(key)
-        if ranked is None:
+        floor = self.spelling_floor
+        if not floor <= spelling_min <= EDIT_FLOOR:  # the edit ratios counted in the scores differ: apart
+            key = (query, spelling_min)
+            ranked = self._ranked_apart.get(key)
+            if ranked is None:
+                if len(self._ranked_apart) >= RANK_CACHE:
+                    self._ranked_apart.clear()
+                ranked = self._ranked_apart[key] = self._rank(query, spelling_min)[0]
+            return ranked[:limit]
+        found = self._ranked.get(query)
+        if found is None:
             if len(self._ranked) >= RANK_CACHE:
                 self._ranked.clear()
-            ranked = self._ranked[key] = self._rank(query, spelling_min)
+            found = self._ranked[query] = self._rank(query, floor)
+        ranked, edits = found
+        if spelling_min > floor and any(0.0 < edit < spelling_min for edit in edits):
+            # the same ranking; a spelling under spelling_min is not given
+            ranked = tuple(c._replace(spelling=0.0, spelled="") if 0.0 < edit < spelling_min else c
+                           for c, edit in zip(ranked, edits))
         return ranked[:limit]
 
-    def _rank(self, query: str, spelling_min: float) -> tuple[Scored, ...]:
+    def _rank(self, query: str, spelling_min: float) -> tuple[tuple[Scored, ...], tuple[float, ...]]:
+        """The ranking, and the unrounded edit ratio behind each candidate's ``spelling``."""
         phrase_scores, coverage, edits = self._scores(query, spelling_min)
         spelling: dict[tuple[str, ...], tuple[float, str]] = {}
         for i, edit in edits.items():
@@ -355,15 +373,17 @@ class Scorer:
             score = max(score, COVER_FACTOR * coverage.get(targets, 0.0))
             if score >= SUGGEST_MIN:
                 edit, spelled = spelling.get(targets, (0.0, ""))
-                ranked.append(Scored(targets, round(score, 1), phrase.text, phrase.entry, round(edit, 1), spelled))
+                ranked.append((Scored(targets, round(score, 1), phrase.text, phrase.entry, round(edit, 1), spelled),
+                               edit))
         for targets, cover in coverage.items():  # a broader category covered through its narrower ones
             score = COVER_FACTOR * cover
             if targets not in best and score >= SUGGEST_MIN:
-                ranked.append(Scored(targets, round(score, 1), self.taxonomy.get(targets[0]).title_in("en")))
+                ranked.append((Scored(targets, round(score, 1), self.taxonomy.get(targets[0]).title_in("en")), 0.0))
         # on equal scores a mapping's entry first, a residual "other … n.e.c." category last, then the broader
         order = self._order
-        ranked.sort(key=lambda c: (-c.score, c.entry is None, order.get(c.targets) or self._order_of(c.targets)))
-        return tuple(ranked)
+        ranked.sort(key=lambda c: (-c[0].score, c[0].entry is None,
+                                   order.get(c[0].targets) or self._order_of(c[0].targets)))
+        return tuple(c for c, _ in ranked), tuple(edit for _, edit in ranked)
 
     def _scores(self, query: str, spelling_min: float = EDIT_FLOOR):
         """Each phrase's score, each target's coverage of the label (0-100), and the edit ratios at or above
