@@ -219,8 +219,15 @@ class Scorer:
         self._by_length: dict[int, list[str]] = {}
         for w in sorted(w for w in self._words if _stem(w) not in plain):
             self._by_length.setdefault(len(w), []).append(w)
+        self._near: dict[tuple[int, int], list[str]] = {}  # (length, edits) -> the words a typo may be of
+        self._longest = max(self._by_length, default=0)
         self._resolved: dict[str, tuple[tuple[str, float], ...]] = {}
         self._share_list = {stem: tuple(shares.items()) for stem, shares in self._shares.items()}
+        # the phrases' own fields as lists, and each stem's phrases as a dict: _scores runs per distinct label
+        self._held = {stem: dict(pairs) for stem, pairs in self._postings.items()}
+        self._long = [p.long for p in self._phrases]
+        self._p_weights = [p.weight for p in self._phrases]
+        self._factors = [p.factor for p in self._phrases]
         self._ranked: dict[str, tuple[tuple[Scored, ...], tuple[float, ...]]] = {}  # at spelling_floor
         self._ranked_apart: dict[tuple[str, float], tuple[Scored, ...]] = {}  # other spelling_min
         self._order: dict[tuple[str, ...], tuple] = {}
@@ -304,7 +311,11 @@ class Scorer:
 
                 most = 1 if len(word) < 10 else 2  # two edits turn "stealing" into "stalking"
                 # words more letters apart than the distance allowed cannot be that close
-                near = [w for n in range(len(word) - most, len(word) + most + 1) for w in self._by_length.get(n, ())]
+                near = self._near.get((len(word), most))
+                if near is None:
+                    near = [w for n in range(len(word) - most, len(word) + most + 1) for w in self._by_length.get(n, ())]
+                    if len(word) <= self._longest:  # longer words have no neighbours: not worth remembering
+                        self._near[len(word), most] = near
                 hits = process.extract(word, near, scorer=OSA.distance, processor=None, score_cutoff=most, limit=8)
                 nearest = min((d for _, d, _ in hits), default=None)
                 fixes: dict[str, float] = {}
@@ -398,39 +409,51 @@ class Scorer:
         q_side: dict[int, float] = {}
         p_side: dict[int, float] = {}
         weak = []
+        postings = self._postings
         for resolved, weight in terms:
             if weight < SEED_MIN:
                 weak.append((resolved, weight))  # "child", "violence": added below to phrases found otherwise
                 continue
             if len(resolved) == 1:  # the usual case: the word itself, or one fix of its typo
-                pairs = ((i, resolved[0][1], p_weight) for i, p_weight in self._postings.get(resolved[0][0], ()))
+                stem, sim = resolved[0]
+                q_add = weight * sim
+                for i, p_weight in postings.get(stem, ()):
+                    q_side[i] = q_side.get(i, 0.0) + q_add
+                    p_side[i] = p_side.get(i, 0.0) + p_weight * sim
             else:
                 seen: dict[int, tuple[float, float]] = {}
                 for s, sim in resolved:
-                    for i, p_weight in self._postings.get(s, ()):
+                    for i, p_weight in postings.get(s, ()):
                         if sim > seen.get(i, (0.0, 0.0))[0]:
                             seen[i] = (sim, p_weight)
-                pairs = ((i, sim, p_weight) for i, (sim, p_weight) in seen.items())
-            for i, sim, p_weight in pairs:
-                q_side[i] = q_side.get(i, 0.0) + weight * sim
-                p_side[i] = p_side.get(i, 0.0) + p_weight * sim
+                for i, (sim, p_weight) in seen.items():
+                    q_side[i] = q_side.get(i, 0.0) + weight * sim
+                    p_side[i] = p_side.get(i, 0.0) + p_weight * sim
             self._cover(coverage, resolved, weight)
-        phrases = self._phrases
+        # a target that only the common words cover cannot reach SUGGEST_MIN when they weigh little enough
+        # beside the rest: the common words then add to the targets the others cover (the same sums)
+        known_only = COVER_FACTOR * 100.0 * sum(w for _, w in weak) < SUGGEST_MIN * q_weight * (1 - 1e-9)
         for resolved, weight in weak:
             for s, sim in resolved[:1]:  # a word this common is not worth a second reading of its typo
-                for i in q_side:
-                    p_weight = phrases[i].stems.get(s)
-                    if p_weight is not None:
-                        q_side[i] += weight * sim
-                        p_side[i] += p_weight * sim
-            self._cover(coverage, resolved, weight)
+                q_add = weight * sim
+                # the phrases found otherwise that hold the word: through the shorter of the two lists
+                held = self._held.get(s, {})
+                if len(held) < len(q_side):
+                    pairs = [(i, p_weight) for i, p_weight in held.items() if i in q_side]
+                else:
+                    pairs = [(i, held[i]) for i in q_side if i in held]
+                for i, p_weight in pairs:
+                    q_side[i] += q_add
+                    p_side[i] += p_weight * sim
+            self._cover(coverage, resolved, weight, known_only)
+        long, p_weights, factors = self._long, self._p_weights, self._factors
+        double = 2 * q_weight
         for i, q in q_side.items():
-            phrase = self._phrases[i]
-            if phrase.long and phrase.weight > 2 * q_weight:
+            if long[i] and p_weights[i] > double:
                 evidence = q / q_weight  # a long definition: how much of the label it covers
             else:
-                evidence = (q + p_side[i]) / (q_weight + phrase.weight)
-            scores[i] = 100.0 * evidence * phrase.factor
+                evidence = (q + p_side[i]) / (q_weight + p_weights[i])
+            scores[i] = 100.0 * evidence * factors[i]
         if q_weight:
             coverage = {t: 100.0 * c / q_weight for t, c in coverage.items()}
         edits = dict(self._edit_scores(query, spelling_min))
@@ -441,12 +464,19 @@ class Scorer:
                 scores[i] = edit_score
         return scores, coverage, edits
 
-    def _cover(self, coverage: dict, resolved, weight: float) -> None:
-        """Add one label word to each target's coverage: its best share among the target's phrases."""
+    def _cover(self, coverage: dict, resolved, weight: float, known_only: bool = False) -> None:
+        """Add one label word to each target's coverage: its best share among the target's phrases;
+        ``known_only``: to the targets already covered only."""
         if len(resolved) == 1:
             stem, sim = resolved[0]
+            add = weight * sim
+            if known_only:
+                shares = self._shares.get(stem, {})
+                for targets in [t for t in coverage if t in shares]:
+                    coverage[targets] += add * shares[targets]
+                return
             for targets, share in self._share_list.get(stem, ()):
-                coverage[targets] = coverage.get(targets, 0.0) + weight * sim * share
+                coverage[targets] = coverage.get(targets, 0.0) + add * share
             return
         shares: dict[tuple[str, ...], float] = {}
         for stem, sim in resolved:
@@ -454,7 +484,8 @@ class Scorer:
                 if sim * share > shares.get(targets, 0.0):
                     shares[targets] = sim * share
         for targets, share in shares.items():
-            coverage[targets] = coverage.get(targets, 0.0) + weight * share
+            if not known_only or targets in coverage:
+                coverage[targets] = coverage.get(targets, 0.0) + weight * share
 
     def _edit_scores(self, query: str, spelling_min: float):
         """(phrase, edit ratio) at or above ``spelling_min`` for the titles, synonyms and labels. A ratio of
