@@ -51,6 +51,7 @@ SPLIT_PART_MIN = 60.0  # a part of a composite label must name its branch this c
 COVER_FACTOR = 0.9     # a target covering the label's words through several phrases, below one phrase saying it
 RANK_CACHE = 10_000     # distinct labels whose ranking is remembered
 WORD_CACHE = 20_000     # distinct words whose reading (a typo of which taxonomy word) is remembered
+TERMS_CACHE = 4_096     # texts whose words are remembered: those of the labels being assessed
 SEED_MIN = 0.5         # a word in most categories does not by itself make a phrase a candidate
 UNKNOWN_WEIGHT = 1.5   # a word the taxonomy does not know: it dilutes the evidence, a middling amount
 ANCESTOR_FACTOR = 0.95  # a narrower category's words speak for its broader one, a little less
@@ -190,6 +191,8 @@ class Scorer:
         # the lowest ``spelling_min`` ranked once for every spelling_min up to EDIT_FLOOR (recode asks for
         # two: its own, threshold - margin, and assess's EDIT_FLOOR)
         self.spelling_floor = min(spelling_floor, EDIT_FLOOR)
+        self._stop = vocabulary.stopwords | vocabulary.connectors
+        self._terms_of: dict[str, tuple[tuple[str, str], ...]] = {}
         self.vocab = vocabulary
         texts: list[tuple[tuple[str, ...], str, str, object | None]] = []
         for entry in entries:
@@ -243,11 +246,17 @@ class Scorer:
 
     # ------------------------------------------------------------------ building
 
-    def _terms(self, text: str) -> list[tuple[str, str]]:
+    def _terms(self, text: str) -> tuple[tuple[str, str], ...]:
         """(word, stem) of the words of ``text`` that are neither stopwords, connectors nor single letters (the
-        "n" of "n'ayant")."""
-        stop = self.vocab.stopwords | self.vocab.connectors
-        return [(w, _stem(w)) for w in _normalise(text).split() if w not in stop and len(w) > 1]
+        "n" of "n'ayant"). Remembered for a while: assessing one label asks this of the same texts again."""
+        found = self._terms_of.get(text)
+        if found is None:
+            stop = self._stop
+            found = tuple([(w, _stem(w)) for w in _normalise(text).split() if w not in stop and len(w) > 1])
+            if len(self._terms_of) >= TERMS_CACHE:
+                self._terms_of.clear()
+            self._terms_of[text] = found
+        return found
 
     def _content(self, text: str) -> list[str]:
         return [stem for _, stem in self._terms(text)]

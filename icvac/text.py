@@ -12,12 +12,17 @@ import re
 from functools import lru_cache
 
 
+_NOT_ASCII_ALNUM = re.compile(r"[^A-Za-z0-9]+")
+
+
 @lru_cache(maxsize=65536)
 def fold(text: str) -> str:
     """Case, accents, punctuation and spacing removed: ``"  Abus  SEXUEL!"`` -> ``"abus sexuel"``."""
     # Compatibility forms (mathematical letters, ligatures) are decomposed before and after casefolding,
     # so that folding twice changes nothing.
     decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", str(text)).casefold())
+    if decomposed.isascii():  # accents gone (most labels): no combining mark left, letters and digits are [a-z0-9]
+        return " ".join(_NOT_ASCII_ALNUM.sub(" ", decomposed).split())
     chars = []
     for ch in decomposed:
         if unicodedata.combining(ch):
