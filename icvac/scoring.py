@@ -49,7 +49,7 @@ TIE = 0.05             # scores this close are equal
 SOURCE_FACTOR = {"title": 1.0, "synonym": 1.0, "label": 1.0, "inclusion": 0.95, "definition": 0.75}
 SPLIT_PART_MIN = 60.0  # a part of a composite label must name its branch this clearly
 COVER_FACTOR = 0.9     # a target covering the label's words through several phrases, below one phrase saying it
-RANK_CACHE = 10_000     # distinct labels whose ranking is remembered
+RANK_CACHE = 2_000      # distinct labels whose ranking is remembered: those being assessed, and some
 WORD_CACHE = 20_000     # distinct words whose reading (a typo of which taxonomy word) is remembered
 TERMS_CACHE = 4_096     # texts whose words are remembered: those of the labels being assessed
 SEED_MIN = 0.5         # a word in most categories does not by itself make a phrase a candidate
@@ -231,6 +231,7 @@ class Scorer:
         self._long = [p.long for p in self._phrases]
         self._p_weights = [p.weight for p in self._phrases]
         self._factors = [p.factor for p in self._phrases]
+        self._targets = [p.targets for p in self._phrases]
         self._ranked: dict[str, tuple[tuple[Scored, ...], tuple[float, ...]]] = {}  # at spelling_floor
         self._ranked_apart: dict[tuple[str, float], tuple[Scored, ...]] = {}  # other spelling_min
         self._order: dict[tuple[str, ...], tuple] = {}
@@ -382,12 +383,12 @@ class Scorer:
             if phrase.factor == 1.0 and edit > spelling.get(phrase.targets, (0.0, ""))[0]:
                 spelling[phrase.targets] = (edit, phrase.text)
         best: dict[tuple[str, ...], tuple[float, _Phrase]] = {}
+        phrases, targets_of = self._phrases, self._targets
         for i, score in phrase_scores.items():
-            phrase = self._phrases[i]
-            known = best.get(phrase.targets)
-            if known is None or score > known[0] or (score == known[0] and phrase.entry is not None
+            known = best.get(targets_of[i])
+            if known is None or score > known[0] or (score == known[0] and phrases[i].entry is not None
                                                      and known[1].entry is None):
-                best[phrase.targets] = (score, phrase)
+                best[targets_of[i]] = (score, phrases[i])
         ranked = []
         for targets, (score, phrase) in best.items():
             score = max(score, COVER_FACTOR * coverage.get(targets, 0.0))
