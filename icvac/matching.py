@@ -40,7 +40,7 @@ METHODS = ("exact-code", "exact-label", "normalised-label", "fuzzy", "condition"
 DEFAULT_THRESHOLD = 85.0
 DEFAULT_MARGIN = 5.0
 MIN_FUZZY_LETTERS = 4
-MATCH_CACHE = 10_000  # distinct values whose match is remembered, the oldest forgotten first
+MATCH_CACHE = 10_000  # distinct values whose match is remembered, the least recently used forgotten first
 NEGATED_WORD_SIMILARITY = 80.0  # "sin cotacto" negates "contacto"; "non sexual" does not negate "contact"
 # Folded negation words of English, French, Spanish and Portuguese. Words that are also common
 # in positive labels ("other", "less", "lack") are left out: a false alarm only costs a review.
@@ -52,7 +52,7 @@ NEGATIONS = frozenset({
 })
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: thousands are held in caches at once
 class Candidate:
     """A possible coding of a value: the ICVAC targets, the score, and the string that scored."""
 
@@ -68,7 +68,7 @@ class Candidate:
         return "+".join(self.targets) or "no-match"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Match:
     """How one distinct value was coded. ``targets`` empty means unclassified."""
 
@@ -144,11 +144,12 @@ class Matcher:
         """Code one national value: ``code`` from a code column, ``label`` from a label column."""
         key = (code.strip(), label.strip())
         cache = self._cache
-        found = cache.get(key)
+        found = cache.pop(key, None)
         if found is None:
             if len(cache) >= MATCH_CACHE:  # a file of a million distinct labels: memory stays flat
-                del cache[next(iter(cache))]
-            found = cache[key] = self._chain(*key)
+                del cache[next(iter(cache))]  # the least recently used: a value asked again moves to the end
+            found = self._chain(*key)
+        cache[key] = found
         return found
 
     def _chain(self, code: str, label: str) -> Match:
