@@ -42,14 +42,6 @@ DEFAULT_MARGIN = 5.0
 MIN_FUZZY_LETTERS = 4
 MATCH_CACHE = 10_000  # distinct values whose match is remembered, the least recently used forgotten first
 NEGATED_WORD_SIMILARITY = 80.0  # "sin cotacto" negates "contacto"; "non sexual" does not negate "contact"
-# Folded negation words of English, French, Spanish and Portuguese. Words that are also common
-# in positive labels ("other", "less", "lack") are left out: a false alarm only costs a review.
-NEGATIONS = frozenset({
-    "no", "not", "non", "without", "never", "none",
-    "ne", "pas", "sans", "ni", "aucun", "aucune", "jamais",
-    "sin", "ningun", "ninguno", "ninguna", "nunca",
-    "nao", "sem", "nenhum", "nenhuma",
-})
 
 
 @dataclass(frozen=True, slots=True)  # slots: thousands are held in caches at once
@@ -205,7 +197,8 @@ class Matcher:
             return None
         if chosen.entry is None and any(self._residual(t) for t in chosen.targets):
             return None
-        if not all(_same_negations(text, c.matched) for c in (best, chosen)):
+        negations = self.scorer.vocab.spelling_negations
+        if not all(_same_negations(text, c.matched, negations) for c in (best, chosen)):
             return None
         return chosen
 
@@ -253,18 +246,26 @@ def _branch(taxonomy: Taxonomy, candidate: Candidate) -> tuple[str, ...]:
     return tuple(sorted({taxonomy.get(t).level1 for t in candidate.targets}))
 
 
-def _negations(text: str) -> list[tuple[str, str]]:
+def __getattr__(name: str):
+    if name == "NEGATIONS":  # the bundled vocabulary's (taxonomy/abstention.yaml), read when first asked
+        from .vocabulary import load_vocabulary
+
+        return load_vocabulary().spelling_negations
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _negations(text: str, negations: frozenset[str]) -> list[tuple[str, str]]:
     """The negation words of a text, each with the word it negates: ``[("non", "contact")]``."""
     words = fold(text).split()
     return sorted((w, normalise(words[i + 1]) if i + 1 < len(words) else "")
-                  for i, w in enumerate(words) if w in NEGATIONS)
+                  for i, w in enumerate(words) if w in negations)
 
 
-def _same_negations(value: str, matched: str) -> bool:
+def _same_negations(value: str, matched: str, negations: frozenset[str]) -> bool:
     """Whether two texts negate the same words, up to a typo in the negated word ("sin cotacto")."""
     from rapidfuzz import fuzz
 
-    a, b = _negations(value), _negations(matched)
+    a, b = _negations(value, negations), _negations(matched, negations)
     return len(a) == len(b) and all(x[0] == y[0] and fuzz.ratio(x[1], y[1]) >= NEGATED_WORD_SIMILARITY
                                     for x, y in zip(a, b))
 

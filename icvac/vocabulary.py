@@ -55,6 +55,7 @@ class Vocabulary:
     stopwords: frozenset[str]
     connectors: frozenset[str]
     negations: frozenset[str]
+    spelling_negations: frozenset[str]  # those recode's fuzzy stage compares (``negations`` when not given)
     prefixes: frozenset[str]  # negations bound to the next word: "non-intimate"
     generic: frozenset[str]  # stems of words naming violence without its form, and of context words
     context: frozenset[str]  # stems of context words alone (who, where, how sure)
@@ -99,6 +100,7 @@ def load_vocabulary(path: str | None = None) -> Vocabulary:
     connectors = frozenset(fold(c) or c for lang in data["connectors"].values() for c in lang)
     return Vocabulary(
         stopwords=_words(data["stopwords"]), connectors=connectors, negations=_words(data["negations"]),
+        spelling_negations=_words(data.get("spelling_negations") or data["negations"]),
         prefixes=_words(data.get("negation_prefixes")),
         generic=frozenset(stem(w) for w in _words(data["generic"]) | _words(data.get("context"))),
         context=frozenset(stem(w) for w in _words(data.get("context"))),
