@@ -128,11 +128,13 @@ class Abstainer:
         starts = [k + 1 for k, ch in enumerate(padded[:-1]) if ch == " " and padded[k + 1] != " "]
         for reason in ("missing", *PHRASE_REASONS):
             pattern = self._patterns.get(reason)
-            for start in starts if pattern is not None else ():
+            if pattern is None:
+                continue
+            for start in starts:
                 found = pattern.match(padded, start)  # the longest phrase starting at this word
                 if found:
                     covered[found.start():found.end()] = [True] * (found.end() - found.start())
-        return "".join(" " if hit else ch for ch, hit in zip(padded, covered))
+        return "".join(" " if hit else ch for ch, hit in zip(padded, covered, strict=True))
 
     def _split_branches(self, text: str, best: Scored) -> tuple[str, ...]:
         """Level-1 branches of the parts of "physically or mentally abused", when they differ."""
@@ -153,7 +155,8 @@ class Abstainer:
             return ()
         # "rape by force or coercion": one phrase of the best category holds words of several parts
         held = {stem for stem in self.scorer.content(best.matched)}
-        if sum(1 for part in parts if held & {r for w, _ in self.scorer.terms(part) for r, _ in self.scorer.resolve(w)}) > 1:
+        resolve = self.scorer.resolve
+        if sum(1 for part in parts if held & {r for w, _ in self.scorer.terms(part) for r, _ in resolve(w)}) > 1:
             return ()
         branches = []
         for part in parts:
@@ -184,7 +187,8 @@ class Abstainer:
             return False
         kept = [w for k, w in enumerate(words) if w not in self.vocab.prefixes
                 and not (k and words[k - 1] in self.vocab.prefixes)]
-        if any(w in self.vocab.negations for w in kept) or len(kept) == len(words) or self._generic_only(" ".join(kept)):
+        if (any(w in self.vocab.negations for w in kept) or len(kept) == len(words)
+                or self._generic_only(" ".join(kept))):
             return True
         rest = self.scorer.rank(" ".join(kept), 1)
         return not rest or rest[0].score < REMAINDER_MIN
@@ -198,7 +202,8 @@ class Abstainer:
                           if w in self.vocab.negations)
 
         a, b = pairs(words), pairs(matched)
-        return len(a) == len(b) and all(x[0] == y[0] and fuzz.ratio(x[1], y[1]) >= 80 for x, y in zip(a, b))
+        return len(a) == len(b) and all(x[0] == y[0] and fuzz.ratio(x[1], y[1]) >= 80
+                                        for x, y in zip(a, b, strict=True))
 
     def _branch(self, candidate: Scored) -> str:
         return "+".join(sorted({self.taxonomy.get(t).level1 for t in candidate.targets}))

@@ -26,14 +26,18 @@ both agree on.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .codes import UNCLASSIFIED
 from .mapping import Mapping, MappingEntry
 from .taxonomy import Taxonomy
 from .text import code_key, fold, normalise
 
+if TYPE_CHECKING:
+    from .scoring import Scorer
+
 __all__ = ["Matcher", "Match", "Candidate", "METHODS", "UNCLASSIFIED", "DEFAULT_THRESHOLD", "DEFAULT_MARGIN",
-           "NEGATIONS", "resolve_conditions"]
+           "resolve_conditions"]
 
 METHODS = ("exact-code", "exact-label", "normalised-label", "fuzzy", "condition", "review", "no-match",
            "unclassified")
@@ -86,13 +90,13 @@ class Matcher:
         self.margin = margin
         self.fuzzy = fuzzy
         self._cache: dict[tuple[str, str], Match] = {}
-        self._suggested: dict[tuple[str, int, bool], tuple[Candidate, ...]] = {}
+        self._suggested: dict[tuple[str, int | None, bool], tuple[Candidate, ...]] = {}
         self._by_code: dict[str, MappingEntry] = {}
         self._by_code_key: dict[str, MappingEntry | None] = {}  # None: two entries' codes are spelled alike
         self._by_label: dict[str, MappingEntry] = {}
         self._by_norm: dict[str, Candidate] = {}
         self._entries: list[MappingEntry] = []
-        self._scorer = None  # built on the first value that reaches the fuzzy stage
+        self._scorer: Scorer | None = None  # built on the first value that reaches the fuzzy stage
         for entry in mapping.entries if mapping else ():
             self._entries.append(entry)
             if entry.source_code:
@@ -267,7 +271,7 @@ def _same_negations(value: str, matched: str, negations: frozenset[str]) -> bool
 
     a, b = _negations(value, negations), _negations(matched, negations)
     return len(a) == len(b) and all(x[0] == y[0] and fuzz.ratio(x[1], y[1]) >= NEGATED_WORD_SIMILARITY
-                                    for x, y in zip(a, b))
+                                    for x, y in zip(a, b, strict=True))
 
 
 def _nested(a: tuple[str, ...], b: tuple[str, ...]) -> bool:

@@ -187,7 +187,8 @@ class Scorer:
                 # words more letters apart than the distance allowed cannot be that close
                 near = self._near.get((len(word), most))
                 if near is None:
-                    near = [w for n in range(len(word) - most, len(word) + most + 1) for w in self._by_length.get(n, ())]
+                    near = [w for n in range(len(word) - most, len(word) + most + 1)
+                            for w in self._by_length.get(n, ())]
                     if len(word) <= self._longest:  # longer words have no neighbours: not worth remembering
                         self._near[len(word), most] = near
                 hits = process.extract(word, near, scorer=OSA.distance, processor=None, score_cutoff=most, limit=8)
@@ -234,7 +235,7 @@ class Scorer:
         if spelling_min > floor and any(0.0 < edit < spelling_min for edit in edits):
             # the same ranking; a spelling under spelling_min is not given
             ranked = tuple(c._replace(spelling=0.0, spelled="") if 0.0 < edit < spelling_min else c
-                           for c, edit in zip(ranked, edits))
+                           for c, edit in zip(ranked, edits, strict=True))
         return ranked[:limit]
 
     def _rank(self, query: str, spelling_min: float) -> tuple[tuple[Scored, ...], tuple[float, ...]]:
@@ -345,9 +346,9 @@ class Scorer:
             stem, sim = resolved[0]
             add = weight * sim
             if known_only:
-                shares = self._shares.get(stem, {})
-                for targets in [t for t in coverage if t in shares]:
-                    coverage[targets] += add * shares[targets]
+                held = self._shares.get(stem, {})
+                for targets in [t for t in coverage if t in held]:
+                    coverage[targets] += add * held[targets]
                 return
             for targets, share in self._share_list.get(stem, ()):
                 coverage[targets] = coverage.get(targets, 0.0) + add * share

@@ -7,10 +7,9 @@ linguistically perfect.
 """
 from __future__ import annotations
 
-import unicodedata
 import re
+import unicodedata
 from functools import lru_cache
-
 
 _NOT_ASCII_ALNUM = re.compile(r"[^A-Za-z0-9]+")
 
