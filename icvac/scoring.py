@@ -35,7 +35,7 @@ EDIT_FLOOR = 85.0      # an edit ratio below this is a different phrase, not a t
 SUGGEST_MIN = 40.0     # candidates below this are noise, not worth showing
 SOURCE_FACTOR = {"title": 1.0, "synonym": 1.0, "label": 1.0, "inclusion": 0.95, "definition": 0.75}
 COVER_FACTOR = 0.9     # a target covering the label's words through several phrases, below one phrase saying it
-RANK_CACHE = 2_000      # distinct labels whose ranking is remembered: those being assessed, and some
+RANK_CACHE = 5_000      # distinct labels whose ranking is remembered (about 1.3 KB each), least recently used out
 WORD_CACHE = 20_000     # distinct words whose reading (a typo of which taxonomy word) is remembered
 TERMS_CACHE = 1_024     # texts whose words are remembered: those of the labels being assessed
 SEED_MIN = 0.5         # a word in most categories does not by itself make a phrase a candidate
@@ -226,11 +226,12 @@ class Scorer:
                     self._ranked_apart.clear()
                 ranked = self._ranked_apart[key] = self._rank(query, spelling_min)[0]
             return ranked[:limit]
-        found = self._ranked.get(query)
+        found = self._ranked.pop(query, None)
         if found is None:
-            if len(self._ranked) >= RANK_CACHE:
-                self._ranked.clear()
-            found = self._ranked[query] = self._rank(query, floor)
+            if len(self._ranked) >= RANK_CACHE:  # the least recently used: what is left beside "/ other", a
+                del self._ranked[next(iter(self._ranked))]  # label's parts, come back again and again
+            found = self._rank(query, floor)
+        self._ranked[query] = found
         ranked, edits = found
         if spelling_min > floor and any(0.0 < edit < spelling_min for edit in edits):
             # the same ranking; a spelling under spelling_min is not given
