@@ -26,33 +26,29 @@ both agree on.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .codes import UNCLASSIFIED
 from .mapping import Mapping, MappingEntry
 from .taxonomy import Taxonomy
 from .text import code_key, fold, normalise
 
+if TYPE_CHECKING:
+    from .scoring import Scorer
+
 __all__ = ["Matcher", "Match", "Candidate", "METHODS", "UNCLASSIFIED", "DEFAULT_THRESHOLD", "DEFAULT_MARGIN",
-           "NEGATIONS", "resolve_conditions"]
+           "resolve_conditions"]
 
 METHODS = ("exact-code", "exact-label", "normalised-label", "fuzzy", "condition", "review", "no-match",
            "unclassified")
 DEFAULT_THRESHOLD = 85.0
 DEFAULT_MARGIN = 5.0
 MIN_FUZZY_LETTERS = 4
-MATCH_CACHE = 10_000  # distinct values whose match is remembered, the oldest forgotten first
+MATCH_CACHE = 10_000  # distinct values whose match is remembered, the least recently used forgotten first
 NEGATED_WORD_SIMILARITY = 80.0  # "sin cotacto" negates "contacto"; "non sexual" does not negate "contact"
-# Folded negation words of English, French, Spanish and Portuguese. Words that are also common
-# in positive labels ("other", "less", "lack") are left out: a false alarm only costs a review.
-NEGATIONS = frozenset({
-    "no", "not", "non", "without", "never", "none",
-    "ne", "pas", "sans", "ni", "aucun", "aucune", "jamais",
-    "sin", "ningun", "ninguno", "ninguna", "nunca",
-    "nao", "sem", "nenhum", "nenhuma",
-})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: thousands are held in caches at once
 class Candidate:
     """A possible coding of a value: the ICVAC targets, the score, and the string that scored."""
 
@@ -68,7 +64,7 @@ class Candidate:
         return "+".join(self.targets) or "no-match"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Match:
     """How one distinct value was coded. ``targets`` empty means unclassified."""
 
@@ -94,13 +90,13 @@ class Matcher:
         self.margin = margin
         self.fuzzy = fuzzy
         self._cache: dict[tuple[str, str], Match] = {}
-        self._suggested: dict[tuple[str, int, bool], tuple[Candidate, ...]] = {}
+        self._suggested: dict[tuple[str, int | None, bool], tuple[Candidate, ...]] = {}
         self._by_code: dict[str, MappingEntry] = {}
         self._by_code_key: dict[str, MappingEntry | None] = {}  # None: two entries' codes are spelled alike
         self._by_label: dict[str, MappingEntry] = {}
         self._by_norm: dict[str, Candidate] = {}
         self._entries: list[MappingEntry] = []
-        self._scorer = None  # built on the first value that reaches the fuzzy stage
+        self._scorer: Scorer | None = None  # built on the first value that reaches the fuzzy stage
         for entry in mapping.entries if mapping else ():
             self._entries.append(entry)
             if entry.source_code:
@@ -126,7 +122,7 @@ class Matcher:
             from .scoring import Scorer, load_vocabulary, vocabulary_path
 
             self._scorer = Scorer(self.taxonomy, load_vocabulary(str(vocabulary_path(self.taxonomy.path))),
-                                  self._entries)
+                                  self._entries, spelling_floor=max(0.0, self.threshold - self.margin))
         return self._scorer
 
     def _add_choice(self, candidate: Candidate) -> None:
@@ -144,11 +140,12 @@ class Matcher:
         """Code one national value: ``code`` from a code column, ``label`` from a label column."""
         key = (code.strip(), label.strip())
         cache = self._cache
-        found = cache.get(key)
+        found = cache.pop(key, None)
         if found is None:
             if len(cache) >= MATCH_CACHE:  # a file of a million distinct labels: memory stays flat
-                del cache[next(iter(cache))]
-            found = cache[key] = self._chain(*key)
+                del cache[next(iter(cache))]  # the least recently used: a value asked again moves to the end
+            found = self._chain(*key)
+        cache[key] = found
         return found
 
     def _chain(self, code: str, label: str) -> Match:
@@ -204,7 +201,8 @@ class Matcher:
             return None
         if chosen.entry is None and any(self._residual(t) for t in chosen.targets):
             return None
-        if not all(_same_negations(text, c.matched) for c in (best, chosen)):
+        negations = self.scorer.vocab.spelling_negations
+        if not all(_same_negations(text, c.matched, negations) for c in (best, chosen)):
             return None
         return chosen
 
@@ -252,20 +250,28 @@ def _branch(taxonomy: Taxonomy, candidate: Candidate) -> tuple[str, ...]:
     return tuple(sorted({taxonomy.get(t).level1 for t in candidate.targets}))
 
 
-def _negations(text: str) -> list[tuple[str, str]]:
+def __getattr__(name: str):
+    if name == "NEGATIONS":  # the bundled vocabulary's (taxonomy/abstention.yaml), read when first asked
+        from .vocabulary import load_vocabulary
+
+        return load_vocabulary().spelling_negations
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _negations(text: str, negations: frozenset[str]) -> list[tuple[str, str]]:
     """The negation words of a text, each with the word it negates: ``[("non", "contact")]``."""
     words = fold(text).split()
     return sorted((w, normalise(words[i + 1]) if i + 1 < len(words) else "")
-                  for i, w in enumerate(words) if w in NEGATIONS)
+                  for i, w in enumerate(words) if w in negations)
 
 
-def _same_negations(value: str, matched: str) -> bool:
+def _same_negations(value: str, matched: str, negations: frozenset[str]) -> bool:
     """Whether two texts negate the same words, up to a typo in the negated word ("sin cotacto")."""
     from rapidfuzz import fuzz
 
-    a, b = _negations(value), _negations(matched)
+    a, b = _negations(value, negations), _negations(matched, negations)
     return len(a) == len(b) and all(x[0] == y[0] and fuzz.ratio(x[1], y[1]) >= NEGATED_WORD_SIMILARITY
-                                    for x, y in zip(a, b))
+                                    for x, y in zip(a, b, strict=True))
 
 
 def _nested(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
