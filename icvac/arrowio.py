@@ -38,7 +38,7 @@ from .writers import FORMULA_PREFIXES
 __all__ = ["ArrowRefused", "Coded", "decoded", "csv_batches", "csv_bytes", "jsonl_bytes", "as_text_batch", "BLOCK_BYTES"]
 
 BLOCK_BYTES = 256 << 10         # Arrow's read block: the reader holds several; larger ones cost memory, not time
-BATCH_ROWS = 4096               # rows recoded together: blocks are joined up to this, so that the cost per
+BATCH_ROWS = 8192               # rows recoded together: blocks are joined up to this, so that the cost per
                                 # batch (a few kernel calls per column) stays small against the rows
 SCAN_BYTES = 1 << 20            # the raw look, a piece at a time
 _OVERLAP = 256                  # bytes of the piece before, so that a pattern across the cut is seen
@@ -247,6 +247,11 @@ def _address_space_limited() -> bool:
     return resource.getrlimit(resource.RLIMIT_AS)[0] != resource.RLIM_INFINITY
 
 
+# Arrow scalars, not Python strings, as the kernels' arguments: pyarrow.compute tries to import pandas to
+# convert a Python value, on every call (a failed import is not remembered)
+_QUOTE, _EMPTY, _NEWLINE, _COMMA, _APOSTROPHE = (pa.scalar(s, pa.string()) for s in ('"', "", "\n", ",", "'"))
+
+
 def as_text_batch(batch: pa.RecordBatch) -> pa.RecordBatch:
     """``batch`` with every column as text, a null as an empty cell (batches from elsewhere: DuckDB, Spark)."""
     columns = []
@@ -254,7 +259,7 @@ def as_text_batch(batch: pa.RecordBatch) -> pa.RecordBatch:
         if column.type != pa.string():
             column = pc.cast(column, pa.string())
         if column.null_count:
-            column = pc.fill_null(column, "")
+            column = pc.fill_null(column, _EMPTY)
         columns.append(column)
     return pa.RecordBatch.from_arrays(columns, names=batch.schema.names)
 
@@ -269,7 +274,7 @@ def _buffer(lines: pa.Array) -> memoryview:
 
 
 def _quoted(column: pa.Array) -> pa.Array:
-    return pc.binary_join_element_wise('"', pc.replace_substring(column, '"', '""'), '"', "")
+    return pc.binary_join_element_wise(_QUOTE, pc.replace_substring(column, '"', '""'), _QUOTE, _EMPTY)
 
 
 def excel_safe_column(column: pa.Array) -> pa.Array:
@@ -277,7 +282,7 @@ def excel_safe_column(column: pa.Array) -> pa.Array:
     formula = pc.and_(pc.match_substring_regex(column, _FORMULA), pc.invert(pc.match_substring_regex(column, _NUMBER)))
     if not pc.any(formula).as_py():
         return column
-    return pc.if_else(formula, pc.binary_join_element_wise("'", column, ""), column)
+    return pc.if_else(formula, pc.binary_join_element_wise(_APOSTROPHE, column, _EMPTY), column)
 
 
 def csv_bytes(columns: list[pa.Array], safe: bool = False) -> memoryview:
@@ -296,8 +301,8 @@ def csv_bytes(columns: list[pa.Array], safe: bool = False) -> memoryview:
     if k < len(columns):
         cells.extend(_joined(columns[k:]))
     else:
-        cells[-1] = pc.binary_join_element_wise(cells[-1], "", "\n")
-    return _buffer(pc.binary_join_element_wise(*cells, ","))
+        cells[-1] = pc.binary_join_element_wise(cells[-1], _EMPTY, _NEWLINE)
+    return _buffer(pc.binary_join_element_wise(*cells, _COMMA))
 
 
 def _values(column: pa.Array) -> pa.Array:
@@ -366,8 +371,8 @@ def _csv_carriage(columns: list[pa.Array]) -> memoryview:
     for column in columns:
         needs = pc.or_(pc.match_substring_regex(column, '[",\n]'), carriage)
         cells.append(pc.if_else(needs, _quoted(column), column))
-    cells[-1] = pc.binary_join_element_wise(cells[-1], "", "\n")
-    return _buffer(pc.binary_join_element_wise(*cells, ","))
+    cells[-1] = pc.binary_join_element_wise(cells[-1], _EMPTY, _NEWLINE)
+    return _buffer(pc.binary_join_element_wise(*cells, _COMMA))
 
 
 def jsonl_bytes(names: list[str], columns: list[pa.Array]) -> memoryview:
@@ -375,15 +380,15 @@ def jsonl_bytes(names: list[str], columns: list[pa.Array]) -> memoryview:
     writes them (``names`` distinct)."""
     parts = []
     for k, (name, column) in enumerate(zip(names, columns)):
-        parts.append(("{" if k == 0 else ", ") + json.dumps(name, ensure_ascii=False) + ": ")
+        parts.append(pa.scalar(("{" if k == 0 else ", ") + json.dumps(name, ensure_ascii=False) + ": "))
         parts.append(decoded(_per_value(column, _json_strings)))
-    parts.append("}\n")
-    return _buffer(pc.binary_join_element_wise(*parts, ""))
+    parts.append(pa.scalar("}\n"))
+    return _buffer(pc.binary_join_element_wise(*parts, _EMPTY))
 
 
 def _json_strings(column: pa.Array) -> pa.Array:
     escape = pc.match_substring_regex(column, r'["\\\x00-\x1f]')
-    plain = pc.binary_join_element_wise('"', column, '"', "")
+    plain = pc.binary_join_element_wise(_QUOTE, column, _QUOTE, _EMPTY)
     if not pc.any(escape).as_py():
         return plain
     dumped = pa.array([json.dumps(v, ensure_ascii=False) for v in column.filter(escape).to_pylist()], pa.string())

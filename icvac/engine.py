@@ -12,6 +12,8 @@ per act with ``long``).
 """
 from __future__ import annotations
 
+import queue
+import threading
 from dataclasses import dataclass
 from itertools import chain
 from typing import Callable, Iterable, Iterator
@@ -19,7 +21,7 @@ from typing import Callable, Iterable, Iterator
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .arrowio import Coded, as_text_batch, decoded, csv_bytes, jsonl_bytes, write_bytes
+from .arrowio import _EMPTY, Coded, as_text_batch, decoded, csv_bytes, jsonl_bytes
 from .errors import UsageError
 from .mapping import Mapping
 from .matching import UNCLASSIFIED, Matcher
@@ -28,6 +30,8 @@ from .layout import category_layout
 from .taxonomy import Taxonomy
 
 __all__ = ["recode_batches", "BatchRecoder", "write_recoded"]
+
+_AHEAD = 2  # recoded batches waiting to be written: each a few megabytes at most
 
 
 def recode_batches(batches: Iterable[pa.RecordBatch], mapping: Mapping, taxonomy: Taxonomy,
@@ -205,7 +209,7 @@ class BatchRecoder:
         """``_SharedColumns.merge`` a column at a time."""
         columns = [decoded(c) for c in columns]
         for i, j, _ in self.shared.columns:
-            clash = pc.and_(pc.not_equal(columns[i], ""), pc.not_equal(columns[i], columns[j]))
+            clash = pc.and_(pc.not_equal(columns[i], _EMPTY), pc.not_equal(columns[i], columns[j]))
             if pc.any(clash).as_py():
                 at = pc.indices_nonzero(clash)[0].as_py()
                 row = at if rows is None else rows[at].as_py()
@@ -228,15 +232,71 @@ def write_recoded(batches: Iterator[pa.RecordBatch], coder: BatchRecoder, fmt: s
     names = coder.names
     as_bytes = handle is not None and hasattr(handle, "buffer") and (handle.encoding or "").lower().replace(
         "_", "-") in ("utf-8", "utf8") and (fmt == "csv" or len(set(names)) == len(names))
+    if not as_bytes:
+        for columns in _recoded(batches, coder, progress):
+            write([list(row) for row in zip(*[decoded(c).to_pylist() for c in columns])])
+        return
+    if fmt == "csv":
+        # with excel_safe, csv_bytes makes the cells safe; JSON Lines are not made safe
+        def formatted(columns):
+            return csv_bytes(columns, safe)
+    else:
+        def formatted(columns):
+            return jsonl_bytes(names, columns)
+    with _Formatter(handle, formatted) as formatter:
+        for columns in _recoded(batches, coder, progress):
+            formatter.put(columns)
+
+
+def _recoded(batches: Iterator[pa.RecordBatch], coder: BatchRecoder, progress) -> Iterator[list]:
+    """The columns of each batch recoded (batches that recode to no row left out), progress told."""
     for batch in batches:
         number = coder.number
         columns = coder(batch)
-        rows = len(columns[0])
-        if rows and as_bytes:
-            # with excel_safe, csv_bytes makes the cells safe; JSON Lines are not made safe
-            write_bytes(handle, csv_bytes(columns, safe) if fmt == "csv" else jsonl_bytes(names, columns))
-        elif rows:
-            write([list(row) for row in zip(*[decoded(c).to_pylist() for c in columns])])
+        if len(columns[0]):
+            yield columns
         if progress:
             for n in range(number + 1, coder.number + 1):
                 progress(n)
+
+
+class _Formatter(threading.Thread):
+    """Formats recoded batches as bytes and writes them, in order, in a thread of its own: Arrow's kernels and
+    the writes leave the GIL, so a batch is formatted and written while the next is read and coded (the
+    two take about as long). At most ``_AHEAD`` batches wait. Leaving the ``with`` block waits for the
+    last write; an error in the thread is raised there, in the caller's; an error in the caller (Ctrl-C, a
+    refused row) stops the thread before it goes on."""
+
+    def __init__(self, handle, formatted: Callable[[list], memoryview]):
+        super().__init__(daemon=True)
+        self.handle, self.formatted = handle, formatted
+        self.queue: queue.Queue = queue.Queue(_AHEAD)
+        self.error: BaseException | None = None
+        self.stopped = False
+
+    def __enter__(self) -> "_Formatter":
+        self.handle.flush()  # the header, written as text, goes first
+        self.start()
+        return self
+
+    def put(self, columns: list) -> None:
+        if self.error is not None:
+            raise self.error
+        self.queue.put(columns)
+
+    def run(self) -> None:
+        buffer = self.handle.buffer
+        while (columns := self.queue.get()) is not None:
+            if self.stopped or self.error is not None:
+                continue  # drain, so that the caller never waits on a full queue
+            try:
+                buffer.write(self.formatted(columns))
+            except BaseException as exc:  # noqa: BLE001  (raised in the caller's thread)
+                self.error = exc
+
+    def __exit__(self, kind, value, trace) -> None:
+        self.stopped = kind is not None
+        self.queue.put(None)
+        self.join()
+        if kind is None and self.error is not None:
+            raise self.error
