@@ -1,6 +1,6 @@
 """The Arrow engine of ``icvac recode``: a function from record batch to record batch.
 
-Per distinct value the work is recode's own (``icvac.recode._Recoder``: the matcher, the variables'
+Per distinct value the work is recode's own (``icvac.coder.Recoder``: the matcher, the variables'
 value maps, the ages); per row it is Arrow kernels: each column is dictionary-encoded, each distinct
 value (or distinct combination of the category cells and condition inputs) coded once in Python, and
 the results spread over the rows with ``take``. So the rows are those the row-by-row path writes, cell
@@ -25,7 +25,7 @@ from .arrowio import _EMPTY, Coded, as_text_batch, decoded, csv_bytes, jsonl_byt
 from .errors import UsageError
 from .mapping import Mapping
 from .matching import UNCLASSIFIED, Matcher
-from .recode import RecodeOptions, RecodeSummary, _Recoder, _SharedColumns
+from .coder import RecodeOptions, RecodeSummary, Recoder, SharedColumns
 from .layout import category_layout
 from .taxonomy import Taxonomy
 
@@ -50,9 +50,9 @@ def recode_batches(batches: Iterable[pa.RecordBatch], mapping: Mapping, taxonomy
     matcher = Matcher(mapping, taxonomy, threshold=options.threshold, margin=options.margin, fuzzy=options.fuzzy)
     layout = category_layout(header, mapping, options.columns, variables=taxonomy.variable_roles)
     summary.missing_columns = layout.missing
-    recoder = _Recoder(matcher, mapping, taxonomy, layout, summary)
+    recoder = Recoder(matcher, mapping, taxonomy, layout, summary)
     recoder.review_tracked = max(recoder.review_tracked, 2 * options.review_limit)
-    shared = _SharedColumns(_Header(header), recoder.added_columns(options.long))
+    shared = SharedColumns(_Header(header), recoder.added_columns(options.long))
     coder = BatchRecoder(recoder, shared, options.long)
     for batch in chain([first], batches):
         yield pa.RecordBatch.from_arrays([decoded(c) for c in coder(as_text_batch(batch))], names=coder.names)
@@ -70,7 +70,7 @@ class BatchRecoder:
     """Recode one batch after another: ``coder(batch)`` is the batch recoded; rows are numbered on from
     ``number`` (the row before the first, as a person counts them in the file) for error messages."""
 
-    def __init__(self, recoder: _Recoder, shared: _SharedColumns, long: bool, number: int = 1):
+    def __init__(self, recoder: Recoder, shared: SharedColumns, long: bool, number: int = 1):
         self.recoder, self.shared, self.long, self.number = recoder, shared, long, number
         self.names = shared.header
         layout = recoder.layout
@@ -183,7 +183,7 @@ class BatchRecoder:
         return ids, codings
 
     def _inputs(self, values) -> dict:
-        """The condition inputs of a combination, as ``_Recoder.rows`` gives them."""
+        """The condition inputs of a combination, as ``Recoder.rows`` gives them."""
         recoder, it = self.recoder, iter(values)
         inputs = {role: None for role in recoder.roles}
         inputs["victim_age"] = None
@@ -206,7 +206,7 @@ class BatchRecoder:
         return [c.take(rows) for c in cells] + added + [t.take(rows) for t in tails], rows
 
     def _merge(self, columns: list[pa.Array], rows: pa.Array | None) -> list[pa.Array]:
-        """``_SharedColumns.merge`` a column at a time."""
+        """``SharedColumns.merge`` a column at a time."""
         columns = [decoded(c) for c in columns]
         for i, j, _ in self.shared.columns:
             clash = pc.and_(pc.not_equal(columns[i], _EMPTY), pc.not_equal(columns[i], columns[j]))
