@@ -168,13 +168,6 @@ class Recoder:
             extra.append("icvac_victim_age_group")
         return (["icvac_act"] if long else []) + list(ADDED) + extra
 
-    def start(self, summary: RecodeSummary) -> None:
-        """Count from here on into ``summary``, with a review list of its own (a worker's block)."""
-        self.summary = summary
-        self.review = {}
-        self.review_values = self.review_records = 0
-        self.review_forgot = False
-
     def rows(self, cells: list[str], long: bool) -> list[list[str]]:
         tail = [values[cells[column]] for column, values in self.variables]
         if UNCLASSIFIED in tail:
@@ -231,10 +224,6 @@ class Recoder:
             for code, label, match in coding.reviews:
                 self._note_review(code, label, match, n)
         self.tally.clear()
-
-    def add_review(self, review: dict[tuple[str, str], ReviewItem]) -> None:
-        for (code, label), item in review.items():
-            self._note_review(code, label, item.match, item.count)
 
     def _coding(self, key, cells: list[str], inputs: dict) -> _Coding:
         if len(self.codings) >= CODING_LIMIT:

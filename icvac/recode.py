@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import os
 from contextlib import contextmanager
+from itertools import islice
 from pathlib import Path
 from typing import IO, Callable, Iterator, Sequence
 
@@ -33,7 +34,6 @@ from .errors import UsageError
 from .layout import category_layout
 from .mapping import Mapping
 from .matching import Matcher
-from .parallel import chunked
 from .readers import ReadOptions, open_table
 from .taxonomy import Taxonomy
 from .writers import (Staging, atomic_output, csv_writer, escaped_count, excel_safe, is_stdio, refuse_overwrite,
@@ -45,6 +45,7 @@ __all__ = ["RecodeOptions", "RecodeSummary", "ReviewItem", "recode_file", "OUTPU
 OUTPUT_FORMATS = ("csv", "xlsx", "jsonl")
 EXTRA_CELLS_KEY = "icvac_extra_cells"  # JSON Lines: the cells of a row beyond the header
 RAGGED_SHOWN = 20                      # ragged row numbers listed in the summary
+CHUNK_ROWS = 512                       # rows coded together by the row-by-row path
 
 
 def sidecar_path(output: str | os.PathLike | None) -> Path | None:
@@ -98,7 +99,7 @@ def _recode_file(data, mapping: Mapping, taxonomy: Taxonomy, output, fmt: str, m
                     coder = BatchRecoder(recoder, shared, options.long, options.read.header_row)
                     write_recoded(batches, coder, fmt, options.excel_safe, handle, write, progress)
                 else:
-                    _recode_chunks(chunked(table.rows()), recoder, shared, write, options.long, progress)
+                    _recode_chunks(_chunked(table.rows()), recoder, shared, write, options.long, progress)
             recoder.flush()
             summary.escaped_characters = escaped_count() - escaped
             input_name = Path(table.name).name
@@ -128,11 +129,19 @@ def _refuse_overwrites(data, mapping: Mapping, taxonomy: Taxonomy, output, revie
         refuse_overwrite(review, *inputs, output)
 
 
+def _chunked(rows: Iterator[tuple[int, list[str]]], size: int = CHUNK_ROWS
+            ) -> Iterator[tuple[tuple[int, ...], tuple[list[str], ...]]]:
+    """A reader's numbered rows ``(number, cells)`` as chunks ``(numbers, rows)``."""
+    rows = iter(rows)
+    while chunk := list(islice(rows, size)):
+        yield tuple(zip(*chunk))
+
+
 def _recode_chunks(chunks: Iterator[tuple[Sequence[int], Sequence[list[str]]]], recoder: "Recoder",
                    shared: "SharedColumns", write, long: bool, progress) -> None:
-    """Recode chunks of rows ``(numbers, rows)``, the same whether one process reads the whole file or a
-    worker a block of it: a column at a time (``Recoder.chunk``) where every row has the header's width and
-    the records are coded wide, with no condition and no column of the file to write into; else row by row."""
+    """Recode chunks of rows ``(numbers, rows)``: a column at a time (``Recoder.chunk``) where every row has
+    the header's width and the records are coded wide, with no condition and no column of the file to write
+    into; else row by row."""
     width, summary = shared.width, recoder.summary
     whole = not long and not shared.columns and not recoder.condition_roles
     for numbers, rows in chunks:
