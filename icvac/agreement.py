@@ -22,9 +22,13 @@ import math
 import random
 from collections import Counter
 from dataclasses import dataclass
-from typing import Callable, Hashable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Callable, Hashable, Iterable, Mapping, Sequence
 
 from .errors import ExitCode, IcvacError
+
+if TYPE_CHECKING:
+    # a coding in a unit: a pattern is its codings sorted, so they must compare (codes are strings)
+    from _typeshed import SupportsRichComparison as Value
 
 __all__ = ["Estimate", "DegenerateData", "percent_agreement", "cohen_kappa", "fleiss_kappa",
            "krippendorff_alpha", "unit_patterns", "pair_patterns", "agreement_from_patterns",
@@ -66,7 +70,7 @@ def _round(x: float | None) -> float | None:
 
 # ---- patterns ----
 
-def unit_patterns(units: Iterable[Sequence[Hashable | None]]) -> Counter:
+def unit_patterns(units: Iterable[Sequence[Value | None]]) -> Counter:
     """``[("a", "b", None), …]`` -> Counter of sorted non-missing values per unit (order of coders dropped)."""
     out: Counter = Counter()
     for unit in units:
@@ -78,7 +82,7 @@ def pair_patterns(a: Sequence[Hashable | None], b: Sequence[Hashable | None]) ->
     """Two coders' codings of the same units -> Counter of ``(a, b)`` pairs where both coded."""
     if len(a) != len(b):
         raise IcvacError(f"the two codings have {len(a)} and {len(b)} units; give one coding per unit to each")
-    return Counter((x, y) for x, y in zip(a, b) if x is not None and y is not None)
+    return Counter((x, y) for x, y in zip(a, b, strict=True) if x is not None and y is not None)
 
 
 # ---- the statistics, from patterns ----
@@ -203,7 +207,7 @@ def bootstrap_interval(patterns: Mapping[Hashable, int], statistic: Callable[[di
     for _ in range(replicates):
         draw = _multinomial(rng, n, counts)
         try:
-            results.append(statistic({k: c for k, c in zip(keys, draw) if c}))
+            results.append(statistic({k: c for k, c in zip(keys, draw, strict=True) if c}))
         except DegenerateData:
             continue
     if not results or len(results) * 2 < replicates:
@@ -331,7 +335,7 @@ def _with_bootstrap(value: float, patterns, statistic, replicates: int, seed: in
     return Estimate(value, interval[0], interval[1], f"bootstrap-{replicates}", n)
 
 
-def percent_agreement(units: Iterable[Sequence[Hashable | None]], *, replicates: int = BOOTSTRAP_REPLICATES,
+def percent_agreement(units: Iterable[Sequence[Value | None]], *, replicates: int = BOOTSTRAP_REPLICATES,
                       seed: int = 0) -> Estimate:
     """Share of agreeing pairs of codings, averaged over units with two codings or more."""
     return percent_agreement_of(unit_patterns(units), replicates=replicates, seed=seed)
@@ -342,13 +346,13 @@ def cohen_kappa(a: Sequence[Hashable | None], b: Sequence[Hashable | None]) -> E
     return cohen_of(pair_patterns(a, b))
 
 
-def fleiss_kappa(units: Iterable[Sequence[Hashable | None]], *, replicates: int = BOOTSTRAP_REPLICATES,
+def fleiss_kappa(units: Iterable[Sequence[Value | None]], *, replicates: int = BOOTSTRAP_REPLICATES,
                  seed: int = 0) -> Estimate:
     """Fleiss' kappa over units that all carry the same number of codings, with a bootstrap interval."""
     return fleiss_of(unit_patterns(units), replicates=replicates, seed=seed)
 
 
-def krippendorff_alpha(units: Iterable[Sequence[Hashable | None]], *, replicates: int = BOOTSTRAP_REPLICATES,
+def krippendorff_alpha(units: Iterable[Sequence[Value | None]], *, replicates: int = BOOTSTRAP_REPLICATES,
                        seed: int = 0) -> Estimate:
     """Krippendorff's alpha (nominal), missing codings allowed, with a bootstrap interval."""
     return alpha_of(unit_patterns(units), replicates=replicates, seed=seed)

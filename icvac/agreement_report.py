@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import html
 import os
-from typing import Callable, Iterator, Sequence
+from typing import AbstractSet, Callable, Iterator, Sequence
 
 from .agreement import Estimate
 from .reliability_model import AgreementReport, EvaluationReport, Listed, Matrix
@@ -69,7 +69,7 @@ def _e(value) -> str:
     return html.escape("" if value is None else str(value), quote=True)
 
 
-def _table(head: list[str], rows: list[list[str]], numeric: set[int] = frozenset()) -> list[str]:
+def _table(head: list[str], rows: Sequence[Sequence[object]], numeric: AbstractSet[int] = frozenset()) -> list[str]:
     from .report import _table as html_table  # the validation report's table, given escaped cells
 
     return html_table(head, [[_e(cell) for cell in row] for row in rows], numeric)
@@ -86,7 +86,7 @@ def _grid(matrix: Matrix, rows_label: str, cols_label: str) -> list[str]:
     top = max((v for row in matrix.counts for v in row), default=0) or 1
     out = [f'<p class="muted">Rows: {_e(rows_label)}; columns: {_e(cols_label)}.</p>', '<table class="grid">',
            "<tr><th></th>" + "".join(f'<th class="c">{_e(c)}</th>' for c in matrix.categories) + "</tr>"]
-    for i, (name, row) in enumerate(zip(matrix.categories, matrix.counts)):
+    for i, (name, row) in enumerate(zip(matrix.categories, matrix.counts, strict=True)):
         cells = []
         for j, v in enumerate(row):
             shade = 0.08 + 0.72 * v / top if v else 0

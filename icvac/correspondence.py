@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import ConfigFileError
-from .mapping import yaml_scalar
+from .mapping_edit import yaml_scalar
 from .taxonomy import Taxonomy
 from .yamlio import load_yaml, schema_problems, short_value
 

@@ -22,12 +22,13 @@ from __future__ import annotations
 import os
 from collections import Counter
 from dataclasses import dataclass, field, replace
+from functools import partial
 
 from .errors import UsageError
+from .layout import category_layout
 from .mapping import Condition, Mapping, MappingEntry
 from .matching import UNCLASSIFIED, Matcher
 from .readers import ReadOptions, open_table
-from .layout import category_layout
 from .taxonomy import Category, Taxonomy
 
 __all__ = ["Link", "Crosswalk", "Coverage", "Cardinality", "Unlinked", "UnknownValue", "DIRECTIONS",
@@ -129,11 +130,11 @@ def crosswalk(mapping: Mapping, taxonomy: Taxonomy, direction: str = "to-icvac")
 
 def compose(mapping_a: Mapping, mapping_b: Mapping, taxonomy: Taxonomy) -> Crosswalk:
     """National A -> national B through ICVAC; every category of A appears, with no-match if B has none."""
-    b_links = [link for _, group in _national_links(mapping_b, taxonomy) for link in group if link.matched]
+    b_links = _reaching([link for _, group in _national_links(mapping_b, taxonomy) for link in group])
     links: list[Link] = []
     for entry, group in _national_links(mapping_a, taxonomy):
-        found = [_compose_pair(a, b) for a in group if a.matched for b in b_links]
-        found = [link for link in found if link is not None]
+        pairs = [_compose_pair(a, x, b, y) for a, x in _reaching(group) for b, y in b_links]
+        found = [link for link in pairs if link is not None]
         if not found:
             found = [Link(mapping_a.id, entry.source_code, entry.source_label, "no-match", mapping_b.id,
                           justification=entry.justification if entry.relation == "no-match" else None,
@@ -164,47 +165,54 @@ def _national_links(mapping: Mapping, taxonomy: Taxonomy) -> list[tuple[MappingE
     for entry in mapping.entries:
         if entry.review:
             continue
-        head = dict(subject_system=mapping.id, subject_code=entry.source_code, subject_label=entry.source_label,
-                    object_system=taxonomy.id, authors=(entry.reviewer,))
+        link = partial(Link, subject_system=mapping.id, subject_code=entry.source_code,
+                       subject_label=entry.source_label, object_system=taxonomy.id, authors=(entry.reviewer,))
         if entry.relation == "no-match":
-            out.append((entry, [Link(relation="no-match", justification=entry.justification, **head)]))
+            out.append((entry, [link(relation="no-match", justification=entry.justification)]))
             continue
-        links = [Link(relation=entry.relation, object_code=code, object_label=taxonomy.get(code).title_in("en"),
-                      justification=entry.justification, **head) for code in entry.targets]
+        links = [link(relation=entry.relation, object_code=code, object_label=taxonomy.get(code).title_in("en"),
+                      justification=entry.justification) for code in entry.targets]
         for cond in entry.conditions:
-            links += [Link(relation="related", object_code=code, object_label=taxonomy.get(code).title_in("en"),
-                           condition=_condition_text(cond), justification=cond.justification or entry.justification,
-                           **head) for code in cond.targets]
+            links += [link(relation="related", object_code=code, object_label=taxonomy.get(code).title_in("en"),
+                           condition=_condition_text(cond), justification=cond.justification or entry.justification)
+                      for code in cond.targets]
         out.append((entry, links))
     return out
 
 
-def _reverse(link: Link, cat: Category) -> Link:
-    """ICVAC ``cat`` -> the national category of ``link``, where ``cat`` is the target or an ancestor of it."""
-    if cat.code == link.object_code:
+def _reaching(links: list[Link]) -> list[tuple[Link, str]]:
+    """The links that reach an ICVAC category, each with that category's code (a no-match link has none)."""
+    return [(link, link.object_code) for link in links if link.matched and link.object_code is not None]
+
+
+def _reverse(link: Link, target: str, cat: Category) -> Link:
+    """ICVAC ``cat`` -> the national category of ``link``, where ``cat`` is its ``target`` or an ancestor of it."""
+    via: tuple[str, ...]
+    if cat.code == target:
         relation, via = inverse(link.relation), ()
     else:
-        relation, via = chain("narrow", inverse(link.relation)), (link.object_code,)
+        relation, via = chain("narrow", inverse(link.relation)), (target,)
     return Link(link.object_system, cat.code, cat.title_in("en"), relation, link.subject_system,
                 link.subject_code, link.subject_label, via, link.condition, link.justification, link.authors)
 
 
 def _from_icvac(links: list[Link], mapping: Mapping, taxonomy: Taxonomy) -> list[Link]:
-    matched = [link for link in links if link.matched]
-    lineage = {link.object_code: {c.code for c in taxonomy.ancestors(link.object_code)} for link in matched}
+    matched = _reaching(links)
+    lineage = {code: {c.code for c in taxonomy.ancestors(code)} for _, code in matched}
     out = []
     for cat in taxonomy.walk():
-        direct = [_reverse(link, cat) for link in matched if link.object_code == cat.code]
-        rolled = [_reverse(link, cat) for link in matched if link.object_code != cat.code
-                  and cat.code in lineage[link.object_code]]
+        direct = [_reverse(link, code, cat) for link, code in matched if code == cat.code]
+        rolled = [_reverse(link, code, cat) for link, code in matched if code != cat.code
+                  and cat.code in lineage[code]]
         empty = Link(taxonomy.id, cat.code, cat.title_in("en"), "no-match", mapping.id)
         out += direct + rolled or [empty]
     return out
 
 
-def _compose_pair(a: Link, b: Link) -> Link | None:
-    """A -> its ICVAC target -> (up or down the tree) -> B's target -> B, or None when they do not meet."""
-    x, y = a.object_code, b.object_code
+def _compose_pair(a: Link, x: str, b: Link, y: str) -> Link | None:
+    """A -> its ICVAC target ``x`` -> (up or down the tree) -> B's target ``y`` -> B, or None when they do
+    not meet."""
+    via: tuple[str, ...]
     if x == y:
         via, step = (x,), "exact"
     elif y.startswith(x):   # a child's code extends its parent's (checked when the taxonomy loads)
@@ -297,8 +305,7 @@ def coverage(mapping: Mapping, taxonomy: Taxonomy, data: str | os.PathLike | Non
     """What a mapping covers: ICVAC categories unreached, national categories unlinked, link shapes,
     and (with ``data``) the national values in the data that the mapping does not know."""
     groups = _national_links(mapping, taxonomy)
-    pairs = list(dict.fromkeys((entry.index, link.object_code) for entry, group in groups
-                               for link in group if link.matched))
+    pairs = list(dict.fromkeys((entry.index, code) for entry, group in groups for _, code in _reaching(group)))
     reached: set[str] = set()
     for _, code in pairs:
         reached.update(c.code for c in taxonomy.ancestors(code))
@@ -337,10 +344,13 @@ def _unknown_values(mapping: Mapping, taxonomy: Taxonomy, data, options: ReadOpt
                     ci, li = slots[n]
                     # one column for both (a code or a label): report the value once, as a label
                     counts[(n, code or None if ci != li else None, label or None)] += 1
-        header = table.header + [None]  # index -1 stands for "no such column"
-    slots = [(-1 if ci is None else ci, -1 if li is None else li) for ci, li in slots]
-    used = {f"category {n + 1}": " + ".join(header[i] for i in s if i >= 0) for n, s in enumerate(slots)}
-    unknown = tuple(UnknownValue(header[slots[n][0]] if code else None, header[slots[n][1]], code, label, count)
+        header = table.header
+
+    def column(at: int | None) -> str | None:
+        return None if at is None else header[at]
+
+    used = {f"category {n + 1}": " + ".join(header[i] for i in s if i is not None) for n, s in enumerate(slots)}
+    unknown = tuple(UnknownValue(column(slots[n][0]) if code else None, column(slots[n][1]), code, label, count)
                     for (n, code, label), count in sorted(counts.items(),
                                                           key=lambda kv: (-kv[1], kv[0][0], kv[0][1] or "",
                                                                           kv[0][2] or "")))

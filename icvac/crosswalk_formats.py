@@ -48,7 +48,8 @@ def render(cw: Crosswalk, fmt: str) -> str:
 def write_crosswalk(cw: Crosswalk, fmt: str, output: str | os.PathLike | None) -> None:
     """Write atomically to ``output`` (``-`` or None: stdout)."""
     if fmt == "xlsx":
-        with xlsx_writer(output, sheet="crosswalk") as write:
+        # None is stdout, as "-" is: xlsx_writer refuses both with a message
+        with xlsx_writer("-" if output is None else output, sheet="crosswalk") as write:
             write(list(COLUMNS))
             for link in cw.links:
                 write([excel_safe(v) for v in _row(link)])
@@ -88,9 +89,9 @@ def _markdown(cw: Crosswalk) -> str:
         extra = {"via": " > ".join(link.via), "condition": link.condition}
         cells = [link.subject_code, link.subject_label, link.relation, link.object_code, link.object_label,
                  *(extra[name] for name in optional), link.justification]
-        cells = [_md(c) for c in cells]
-        cells[1] = indent + cells[1]
-        lines.append("| " + " | ".join(cells) + " |")
+        shown = [_md(c) for c in cells]
+        shown[1] = indent + shown[1]
+        lines.append("| " + " | ".join(shown) + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -102,9 +103,10 @@ def _prefix(system: str) -> str:
 
 
 def _curie(system: str, code: str | None, label: str | None) -> str:
-    if code is None and label is None:
+    term = code if code is not None else label
+    if term is None:
         return "sssom:NoTermFound"
-    return f"{_prefix(system)}:{quote(code if code is not None else label, safe='')}"
+    return f"{_prefix(system)}:{quote(term, safe='')}"
 
 
 def _one_line(text: str | None) -> str:
@@ -179,7 +181,7 @@ def _sql(cw: Crosswalk) -> str:
              f"taxonomy {cw.taxonomy_id}, {len(rows)} rows. Drop the table to load a new version.",
              f"CREATE TABLE {SQL_TABLE} ("]
     lines += [f"  {name} VARCHAR({w}){',' if i < len(COLUMNS) - 1 else ''}"
-              for i, (name, w) in enumerate(zip(COLUMNS, widths))]
+              for i, (name, w) in enumerate(zip(COLUMNS, widths, strict=True))]
     lines.append(");")
     if rows:
         lines.append(f"INSERT INTO {SQL_TABLE} ({', '.join(COLUMNS)}) VALUES")

@@ -80,6 +80,7 @@ def category_layout(header: list[str], mapping: Mapping, overrides: dict[str, st
     cli_slot = {k: v for k, v in overrides.items() if k in ("national_code", "national_label")}
     roles.update(overrides)
     columns = resolve_columns(header, roles, roles_for(variables), source=source)
+    slots: tuple[CategorySlot, ...]
     if cli_slot or not (declared and declared.categories):
         slots = (CategorySlot(code=columns.name("national_code") if columns.get("national_code") is not None else None,
                               label=columns.name("national_label") if columns.get("national_label") is not None
@@ -93,7 +94,8 @@ def category_layout(header: list[str], mapping: Mapping, overrides: dict[str, st
             if name is not None and name not in index:
                 raise UsageError(f"{source}: the mapping names category column {name!r}, which is not in the file; "
                                  f"the columns are {shown_list(header)}; use --column national_label=NAME")
-        resolved.append((index.get(slot.code), index.get(slot.label)))
+        resolved.append((None if slot.code is None else index[slot.code],
+                         None if slot.label is None else index[slot.label]))
     if not any(c is not None or lab is not None for c, lab in resolved):
         raise UsageError(f"{source}: no category column found; name it national_code or national_label, or pass "
                          "--column national_label=NAME")

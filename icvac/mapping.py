@@ -5,17 +5,16 @@ what a schema cannot say (targets that exist in the taxonomy, a source listed tw
 with different targets, conditions on known columns with valid values). Relations
 use the SKOS vocabulary, as SSSOM does; ``SKOS_PREDICATES`` gives the predicate ids.
 
-Review decisions are written back as YAML *text* inserted into the file, never by
-re-dumping it: PyYAML would drop the comments and the order a person gave the file.
+Writing decisions back into a mapping file is ``mapping_edit``'s.
 """
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -29,7 +28,7 @@ from .yamlio import YamlDocument, format_path, parse_yaml, read_text, schema_pro
 __all__ = [
     "Mapping", "MappingEntry", "MappingColumns", "CategorySlot", "DEFAULT_SEPARATORS", "Condition", "Test",
     "RELATIONS", "SKOS_PREDICATES", "CONDITION_ROLES", "load_mapping", "check_mapping",
-    "resolve_mapping_path", "bundled_mappings", "write_entries", "entry_block", "yaml_scalar",
+    "resolve_mapping_path", "bundled_mappings",
 ]
 
 # SSSOM predicate ids for our relation names (https://mapping-commons.github.io/sssom/).
@@ -63,9 +62,10 @@ class Test:
     def holds(self, actual: float | str | None) -> bool:
         if actual is None:
             return False  # a missing input never satisfies a condition: the entry's own target applies
-        if self.op in NUMERIC_OPERATORS:
-            return isinstance(actual, float) and NUMERIC_OPERATORS[self.op](actual, self.value)
-        inside = actual in self.value
+        value = self.value
+        if isinstance(value, float):  # victim_age, the one role compared by number (checked at load)
+            return isinstance(actual, float) and NUMERIC_OPERATORS[self.op](actual, value)
+        inside = actual in value
         return inside if self.op in ("eq", "in") else not inside
 
 
@@ -221,7 +221,7 @@ def _semantic_problems(doc: YamlDocument, taxonomy: Taxonomy) -> list[Problem]:
                                              tuple(t for t in _items(cond.get("target")) if isinstance(t, str)),
                                              "condition", taxonomy)
                 problems += _when_problems(doc, here + ("when",), cond.get("when"), taxonomy)
-        keys = [("code", entry.get("source_code"), parts + ("source_code",))]
+        keys: list[tuple[str, Any, tuple]] = [("code", entry.get("source_code"), parts + ("source_code",))]
         keys += [("label", s, parts + ("source_label",)) for s in [entry.get("source_label")]]
         keys += [("label", s, parts + ("aliases", k)) for k, s in enumerate(_items(entry.get("aliases")))]
         for kind, value, where in keys:
@@ -254,7 +254,8 @@ def _unquoted_problems(text: str, doc: YamlDocument) -> list[Problem]:
     ``01`` would then never meet the mapping's; quoting keeps the text."""
     data = doc.data if isinstance(doc.data, dict) else {}
     entries = [e for e in _items(data.get("categories")) if isinstance(e, dict)]
-    values = data.get("values") if isinstance(data.get("values"), dict) else {}
+    raw_values = data.get("values")
+    values = raw_values if isinstance(raw_values, dict) else {}
     pairs = [kv for table in values.values() if isinstance(table, dict) for kv in table.items()]
     texts = [e.get(k, "") for e in entries for k in ("source_code", "source_label")]
     texts += [a for e in entries for a in _items(e.get("aliases"))] + [x for kv in pairs for x in kv]
@@ -409,114 +410,3 @@ def _build(doc: YamlDocument, digest: str, warnings: tuple[Problem, ...]) -> Map
 
 
 # ---------------------------------------------------------------- writing entries back as text
-
-# Characters a YAML double-quoted scalar cannot hold as they are: outside YAML's printable set (C0 and C1
-# controls, DEL, U+FFFE/FFFF), line breaks JSON leaves alone (NEL, U+2028, U+2029: YAML folds them into a
-# space) and the byte order mark. JSON escapes the C0 controls itself.
-_YAML_UNSAFE = re.compile("[^\t\n\r\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd"
-                          "\U00010000-\U0010ffff]")
-
-
-def yaml_scalar(value) -> str:
-    """``value`` as a YAML flow scalar (or flow list/mapping) that reads back exactly: JSON, whose
-    double-quoted strings are YAML's, with the characters YAML treats specially escaped too."""
-    text = json.dumps(value, ensure_ascii=False)
-    return _YAML_UNSAFE.sub(lambda m: f"\\u{ord(m[0]):04x}" if ord(m[0]) <= 0xFFFF else f"\\U{ord(m[0]):08x}",
-                            text)
-
-
-def entry_block(entry: dict, indent: int) -> list[str]:
-    """One ``categories`` item as YAML lines; values as JSON scalars, which YAML reads unchanged."""
-    pad = " " * indent
-    return [f"{pad}{'- ' if n == 0 else '  '}{key}: {yaml_scalar(value)}"
-            for n, (key, value) in enumerate(entry.items())]
-
-
-def write_entries(path: str | os.PathLike, new: list[dict], replace: dict[int, dict], taxonomy: Taxonomy,
-                  ) -> Mapping:
-    """Add entries at the end of ``categories`` and replace entries by index, keeping the rest of the text.
-
-    A replacing entry keeps the ``aliases`` and ``conditions`` of the entry it replaces unless it gives
-    its own: a decision on a draft suggestion settles its target, not the labels and rules around it.
-    The result is checked before it replaces the file (atomically); a mapping that would not load is
-    never written.
-    """
-    from .writers import atomic_output
-
-    file = Path(path)
-    text = read_text(file, MappingError)
-    lines = text.splitlines(keepends=True)
-    if lines and lines[-1].splitlines() == [lines[-1]]:  # no line break at the end of the file
-        lines[-1] += "\n"  # else an entry appended after the last line would be glued onto it
-    node = _categories_node(text, str(file))
-    if node.flow_style and node.value:
-        raise MappingError(str(file), message="write `categories` as a block list (one `- ` item per entry) "
-                                              "so that decisions can be added to it")
-    edits: list[tuple[int, int, list[str]]] = []  # (first line, end line exclusive, new lines)
-    indent = _item_indent(lines, node)
-    current = parse_yaml(text, str(file), MappingError).data["categories"] if replace else []
-    for index, entry in replace.items():
-        start, end = _item_lines(lines, node.value[index])
-        edits.append((start, end, entry_block(_keeping(entry, current[index]), indent)))
-    block = [line for entry in new for line in entry_block(entry, indent)]
-    if block and node.flow_style:  # `categories: []`
-        line = node.start_mark.line
-        head = lines[line][:node.start_mark.column].rstrip()
-        tail = lines[line][node.end_mark.column:] if node.end_mark.line == line else "\n"
-        edits.append((line, line + 1, [head] + block + ([tail.rstrip("\n")] if tail.strip() else [])))
-    elif block:
-        _, end = _item_lines(lines, node.value[-1])
-        edits.append((end, end, block))
-    for start, end, new_lines in sorted(edits, reverse=True):
-        lines[start:end] = [line + "\n" for line in new_lines]
-    updated = "".join(lines)
-    doc = parse_yaml(updated, str(file), MappingError)
-    problems = schema_problems(doc, "mapping.schema.json") + _semantic_problems(doc, taxonomy)
-    if any(p.severity == "error" for p in problems):
-        raise MappingError(str(file), [p for p in problems if p.severity == "error"],
-                           message="the decisions would make the mapping invalid; nothing was written")
-    with atomic_output(file, newline="") as handle:
-        handle.write(updated)
-    return load_mapping(file, taxonomy)
-
-
-_KEPT_ON_REPLACE = ("aliases", "conditions")
-_ENTRY_ORDER = ("source_code", "source_label", "aliases", "target", "relation", "conditions")
-
-
-def _keeping(entry: dict, old) -> dict:
-    """``entry`` with the kept keys of the entry it replaces, in the usual key order."""
-    old = old if isinstance(old, dict) else {}
-    merged = entry | {key: old[key] for key in _KEPT_ON_REPLACE if key in old and key not in entry}
-    rank = {key: n for n, key in enumerate(_ENTRY_ORDER)}
-    return dict(sorted(merged.items(), key=lambda kv: rank.get(kv[0], len(rank))))
-
-
-def _categories_node(text: str, name: str):
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as exc:
-        raise MappingError(name, message=f"is not valid YAML ({type(exc).__name__})") from None
-    if isinstance(root, yaml.MappingNode):
-        for key, value in root.value:
-            if key.value == "categories" and isinstance(value, yaml.SequenceNode):
-                return value
-    raise MappingError(name, message="has no `categories` list; add `categories: []`")
-
-
-def _item_indent(lines: list[str], node) -> int:
-    if node.flow_style or not node.value:
-        return 2
-    first = lines[node.value[0].start_mark.line]
-    return len(first) - len(first.lstrip(" "))
-
-
-def _item_lines(lines: list[str], item) -> tuple[int, int]:
-    """Lines of one block-sequence item: from its ``-`` to its last line of content (not trailing comments)."""
-    start = item.start_mark.line
-    end = item.end_mark.line
-    if end < len(lines) and lines[end][:item.end_mark.column].strip():
-        end += 1  # the item ends inside this line: keep it
-    while end > start + 1 and (not lines[end - 1].strip() or lines[end - 1].lstrip().startswith("#")):
-        end -= 1
-    return start, end

@@ -5,7 +5,7 @@ is composed with the correspondence's. A target that was split has no single suc
 goes to review (``review: true``, the mapping's own flag for an undecided entry) with the candidate
 new codes as ``suggestions``, ranked by how well the entry's national label reads as each, and the
 target is left out, not guessed; a removed target likewise. The file is edited as text, entry by
-entry, so that its comments and the order a person gave it stay (as ``mapping.write_entries`` does);
+entry, so that its comments and the order a person gave it stay (as ``mapping_edit.write_entries`` does);
 ``taxonomy_version`` becomes the new version and ``status_note`` says from which version, through
 which correspondence, the mapping came.
 """
@@ -13,13 +13,17 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from .correspondence import Correspondence
 from .errors import MappingError, UsageError
-from .mapping import (_categories_node, _item_indent, _item_lines, _semantic_problems, entry_block,
-                      resolve_mapping_path, yaml_scalar)
+from .mapping import _semantic_problems, resolve_mapping_path
+from .mapping_edit import categories_node, entry_block, item_indent, item_lines, yaml_scalar
 from .taxonomy import Taxonomy
 from .yamlio import parse_yaml, read_text, schema_problems
+
+if TYPE_CHECKING:
+    from .scoring import Scorer
 
 __all__ = ["MappingMigration", "migrate_mapping", "compose_relations"]
 
@@ -160,7 +164,7 @@ class _Ranker:
 
     def __init__(self, taxonomy: Taxonomy):
         self.taxonomy = taxonomy
-        self._scorer = None
+        self._scorer: Scorer | None = None  # built on first use: only a split or removed target needs it
 
     def ranked(self, label: str, codes: list[str]) -> list[dict]:
         scores = dict.fromkeys(codes, 0.0)
@@ -184,16 +188,17 @@ def _edited(text: str, name: str, replace: dict[int, dict], header: dict[str, st
     lines = text.splitlines(keepends=True)
     if lines and not lines[-1].endswith("\n"):
         lines[-1] += "\n"
-    node = _categories_node(text, name)
+    node = categories_node(text, name)
     if replace and node.flow_style:
         raise MappingError(name, message="write `categories` as a block list (one `- ` item per entry) so that "
                                          "it can be migrated")
     edits: list[tuple[int, int, list[str]]] = []
-    indent = _item_indent(lines, node)
+    indent = item_indent(lines, node)
     for index, entry in replace.items():
-        start, end = _item_lines(lines, node.value[index])
+        start, end = item_lines(lines, node.value[index])
         edits.append((start, end, entry_block(entry, indent)))
     root = yaml.compose(text, Loader=yaml.SafeLoader)
+    assert isinstance(root, yaml.MappingNode)  # categories_node has read the same text as one
     found = {key.value: (key, value) for key, value in root.value}
     for key, value in header.items():
         if key in found:

@@ -20,7 +20,7 @@ Rules (the README and ``--help`` say the same):
 """
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import replace
 from itertools import combinations
 from typing import Callable, Mapping, Sequence
@@ -30,8 +30,17 @@ from .codes import UNCLASSIFIED
 from .errors import UsageError
 from .joining import JOIN, CodeLevels, Coding, JoinStats, Tally, join_codings
 from .readers import ReadOptions
-from .reliability_model import (AgreementReport, CategoryScore, EvaluationReport, LevelAccuracy, LevelAgreement,
-                                Listed, Matrix, MethodAccuracy, rounded)
+from .reliability_model import (
+    AgreementReport,
+    CategoryScore,
+    EvaluationReport,
+    LevelAccuracy,
+    LevelAgreement,
+    Listed,
+    Matrix,
+    MethodAccuracy,
+    rounded,
+)
 from .taxonomy import Taxonomy
 
 __all__ = ["AgreementReport", "EvaluationReport", "LevelAgreement", "LevelAccuracy", "Matrix", "Listed",
@@ -64,7 +73,7 @@ def agree(paths: Sequence[str], taxonomy: Taxonomy, *, id_column: str, code_colu
     for (cells, _), count in raw.items():
         patterns[cells] += count
     k = len(paths)
-    by_level = [Counter() for _ in range(levels.depth)]
+    by_level: list[Counter] = [Counter() for _ in range(levels.depth)]
     for cells, count in patterns.items():
         values = [levels.values(c) for c in cells]
         for i in range(levels.depth):
@@ -104,7 +113,7 @@ def _agree_status(cells, values, levels: CodeLevels) -> Listed | None:
 
 
 def _shown(cells, values) -> tuple[str, ...]:
-    return tuple(NOT_IN_FILE if c is None else (v[-1] or "") for c, v in zip(cells, values))
+    return tuple(NOT_IN_FILE if c is None else (v[-1] or "") for c, v in zip(cells, values, strict=True))
 
 
 def _collect(codings: list[Coding], id_column: str, read_options: ReadOptions, jobs: int | None, levels: CodeLevels,
@@ -159,7 +168,7 @@ def _level_agreement(level: int, units: Mapping[tuple, int], k: int, replicates:
 
 
 def _agree_matrix(level: int, units: Mapping[tuple, int], k: int, levels: CodeLevels) -> Matrix:
-    cells: Counter = Counter()
+    cells: defaultdict[tuple, float] = defaultdict(int)  # whole counts stay int; coincidences add fractions
     for unit, count in units.items():
         present = [v for v in unit if v is not None]
         if k == 2:
@@ -221,7 +230,7 @@ def _multi_act(patterns: Mapping[tuple, int], levels: CodeLevels) -> dict:
 
 def _warnings(stats: JoinStats, compared: int) -> list[str]:
     out = []
-    for name, blank, repeated in zip(stats.files, stats.blank_ids, stats.repeated_ids):
+    for name, blank, repeated in zip(stats.files, stats.blank_ids, stats.repeated_ids, strict=True):
         if blank:
             out.append(f"{name}: {blank} row(s) without an id were left out of the comparison")
         if repeated:
@@ -253,7 +262,7 @@ def evaluate(coded: str, gold: str, taxonomy: Taxonomy, *, id_column: str, code_
                                           max_listed, on_record, ("wrong", "no-gold", "unmatched"))
     patterns: Counter = Counter()
     for (cells, method), count in raw.items():
-        patterns[(*cells, _method(method))] += count
+        patterns[cells + (_method(method),)] += count
     per_level = [_level_accuracy(i + 1, patterns, levels) for i in range(levels.depth)]
     report = EvaluationReport(_taxonomy_name(taxonomy), stats, level, _coverage(patterns, levels),
                               per_level, _by_method(patterns, levels), _categories(patterns, levels, level),

@@ -10,7 +10,7 @@ import contextlib
 import html
 import os
 import re
-from typing import Callable, Iterator
+from typing import AbstractSet, Callable, Iterator
 
 from .checks import CHECKS
 from .report_model import REPORT_FORMAT_DOC, Issue, Report
@@ -65,7 +65,7 @@ def _prose(value) -> str:
     return re.sub(r"`([^`]+)`", r"<code>\1</code>", _e(value))
 
 
-def _table(head: list[str], rows: list[list[str]], numeric: set[int] = frozenset()) -> list[str]:
+def _table(head: list[str], rows: list[list[str]], numeric: AbstractSet[int] = frozenset()) -> list[str]:
     # dir="auto" on text cells: a category title in a right-to-left language reads right to left
     out = ["<table>", "<tr>" + "".join(f"<th>{_e(h)}</th>" for h in head) + "</tr>"]
     for row in rows:

@@ -17,7 +17,8 @@ from datetime import date as _date
 from pathlib import Path
 
 from .errors import Problem, UsageError, shown_list
-from .mapping import RELATIONS, Mapping, write_entries
+from .mapping import RELATIONS, Mapping
+from .mapping_edit import write_entries
 from .matching import Matcher
 from .readers import ReadOptions, open_table
 from .taxonomy import Taxonomy
@@ -167,7 +168,8 @@ def _decision_entry(row: dict, number: int, taxonomy: Taxonomy, reviewer: str | 
         return None
     # a spreadsheet turns 0301 into 301: put the leading zero back, and say so
     targets = [] if decision == "no-match" else [_pad(c.strip(), taxonomy) for c in decision.split("+")]
-    padded = [(c.strip(), t) for c, t in zip(decision.split("+"), targets) if c.strip() != t]
+    # "no-match" has no targets: nothing to pair, so the shorter list ends the zip
+    padded = [(c.strip(), t) for c, t in zip(decision.split("+"), targets, strict=False) if c.strip() != t]
     if padded:
         report.warnings.append(Problem(where, "decision " + ", ".join(f"{c!r} read as {t!r}" for c, t in padded)
                                        + " (a spreadsheet drops the leading zero of a code typed as a number; "
@@ -204,18 +206,24 @@ def _pad(code: str, taxonomy: Taxonomy) -> str:
 
 
 def draft_mapping(values: str | os.PathLike, column: str, taxonomy: Taxonomy, *, date: str | None = None,
-                  read: ReadOptions = ReadOptions()) -> str:
+                  read: ReadOptions = ReadOptions(), separators: tuple[str, ...] | None = None) -> str:
     """A draft mapping (YAML text) from a column of national labels, every entry marked ``review: true``.
 
     Spellings that normalise to one label are one entry (``variants``, with their counts), so the draft
     lists no label twice; entries come by row count. Each carries the scorer's best target and its
     ``score``, or no target and the ``reason`` it abstains (``scoring.REASONS``; a composite or a tie also
-    lists the level-1 ``branches`` it points at), and the top-3 ``suggestions`` with titles."""
+    lists the level-1 ``branches`` it points at), and the top-3 ``suggestions`` with titles.
+
+    A cell holding several acts (``Rape; Physical Assault``) counts once for each, split at ``separators``
+    (the mapping default, ``;`` and ``|``) as recode will split it, so the draft lists the labels recode
+    looks up; ``()`` keeps cells whole."""
     from . import __version__
-    from .mapping import entry_block, yaml_scalar
+    from .mapping import DEFAULT_SEPARATORS
+    from .mapping_edit import entry_block, yaml_scalar
 
     date = _checked_date(date) if date is not None else _date.today().isoformat()
-    groups = _grouped_values(values, column, read)
+    separators = DEFAULT_SEPARATORS if separators is None else tuple(separators)
+    groups = _grouped_values(values, column, read, separators)
     matcher = Matcher(None, taxonomy)
     stdin = str(values) == "-"
     name = "stdin" if stdin else Path(str(values)).stem
@@ -237,6 +245,8 @@ def draft_mapping(values: str | os.PathLike, column: str, taxonomy: Taxonomy, *,
         f"status: {yaml_scalar('draft')}",
         "columns:",
         f"  categories: [{yaml_scalar(column)}]",
+        *([] if separators == DEFAULT_SEPARATORS else
+          [f"  separators: [{', '.join(yaml_scalar(sep) for sep in separators)}]"]),
         "categories:" if groups else "categories: []",
     ]
     for label, count, variants in groups:
@@ -254,9 +264,10 @@ def _checked_date(date: str) -> str:
     raise UsageError(f"--date {date!r}: write a date as YYYY-MM-DD")
 
 
-def _grouped_values(values, column: str, read: ReadOptions) -> list[tuple[str, int, list[tuple[str, int]]]]:
+def _grouped_values(values, column: str, read: ReadOptions,
+                    separators: tuple[str, ...] = ()) -> list[tuple[str, int, list[tuple[str, int]]]]:
     """(label, total count, [(spelling, count)…]) per normalised value, most rows first; the label is the
-    most frequent spelling."""
+    most frequent spelling. A cell is split into its acts at ``separators``."""
     counts: dict[str, int] = {}
     with open_table(values, read) as table:
         if column not in table.header:
@@ -264,8 +275,7 @@ def _grouped_values(values, column: str, read: ReadOptions) -> list[tuple[str, i
                              f"{shown_list(table.header)}")
         i = table.header.index(column)
         for _, cells in table.rows():
-            value = cells[i].strip() if i < len(cells) else ""
-            if value:
+            for value in _acts(cells[i] if i < len(cells) else "", separators):
                 counts[value] = counts.get(value, 0) + 1
     groups: dict[str, list[tuple[str, int]]] = {}
     for value, count in counts.items():
@@ -276,6 +286,14 @@ def _grouped_values(values, column: str, read: ReadOptions) -> list[tuple[str, i
         out.append((spellings[0][0], sum(c for _, c in spellings), spellings))
     out.sort(key=lambda g: (-g[1], g[0]))
     return out
+
+
+def _acts(cell: str, separators: tuple[str, ...]) -> list[str]:
+    """The non-blank parts of ``cell`` between separators, stripped."""
+    for sep in separators[1:]:
+        cell = cell.replace(sep, separators[0])
+    parts = cell.split(separators[0]) if separators else [cell]
+    return [part.strip() for part in parts if part.strip()]
 
 
 def _draft_entry(matcher: Matcher, taxonomy: Taxonomy, label: str, count: int, variants, date: str) -> dict:

@@ -156,7 +156,7 @@ def render_page(summary: Summary, svgs: list[str] | None = None) -> str:
              '<meta name="viewport" content="width=device-width, initial-scale=1">',
              f"<title>ICVAC summary: {_e(summary.source)}</title>", f"<style>{_CSS}</style>", "</head>", "<body>",
              f"<h1>ICVAC summary: {_e(summary.source)}</h1>", *_about(summary)]
-    for figure, svg in zip(summary.figures, svgs):
+    for figure, svg in zip(summary.figures, svgs, strict=True):
         parts += [f'<section id="{_e(figure.key)}">', f"<h2>{_e(figure.title)}</h2>", '<div class="figure">',
                   f'<div class="chart">{svg}</div>', *_table(figure), "</div>", "</section>"]
     min_cell = meta.get("min_cell", 0)

@@ -16,6 +16,9 @@ Counting rules (documented in ``icvac tabulate --help`` and the README):
   they count something; every other row always appears.
 * ``--unit act`` (default): every cell counts acts, and the totals row is the sum
   of the category rows, so the grand total is the number of acts read.
+* ``recode --long`` output (one row per act, numbered by ``icvac_act``) is read back as
+  records: a row numbered above 1 is one more act of the row before it, as recode wrote
+  them, so both units count as they do on the joined output.
 * ``--unit victim``: every record is one victim (records are not de-duplicated).
   A cell counts the victims with at least one act in that row's category; the
   totals row counts distinct victims. A victim with acts in two categories is
@@ -64,6 +67,7 @@ TABLE_FORMATS = ("csv", "json", "xlsx")
 INVALID = "invalid"
 RECODED_AGE_GROUP = "icvac_victim_age_group"  # written by `icvac recode`
 MATCH_COLUMN = "icvac_match"                  # written by `icvac recode`: how each act was coded
+ACT_COLUMN = "icvac_act"                      # written by `icvac recode --long`: the act's number in its record
 _AGE_ROLES = ("victim_age", "victim_birth_date", "incident_date")
 UNKNOWN = "unknown"
 
@@ -136,7 +140,11 @@ def tabulate(path: str | Path, taxonomy: Taxonomy, *, level: int = 1, by: Sequen
         group_at = None if set(columns or ()) & set(_AGE_ROLES) else _find(table.header, RECODED_AGE_GROUP)
         getters = [_value_getter(taxonomy, var, colmap, table.name, group_at) for var in by]
         read = Counter()
-        records = _records(table.rows(), len(table.header), colmap.get("icvac_code"), getters, read,
+        rows = table.rows()
+        act_at = _find(table.header, ACT_COLUMN)
+        if act_at is not None:
+            rows = _joined_acts(rows, act_at, [colmap.get("icvac_code"), _find(table.header, MATCH_COLUMN)])
+        records = _records(rows, len(table.header), colmap.get("icvac_code"), getters, read,
                            _find(table.header, MATCH_COLUMN))
         result = tabulate_records(records, taxonomy, level=level, by=by, unit=unit, min_cell=min_cell, lang=lang)
     source = "<stdin>" if str(path) == "-" else Path(path).name
@@ -183,6 +191,27 @@ def write_tabulation(tab: Tabulation, fmt: str, output: str | os.PathLike | None
             writer = csv_writer(handle)
             for row in tab.to_rows():
                 writer.writerow([excel_safe(v) for v in row])
+
+
+def _joined_acts(rows: Iterable[tuple[int, list[str]]], act_at: int,
+                 joined: list[int | None]) -> Iterator[tuple[int, list[str]]]:
+    """``recode --long`` rows back as records: a row whose ``icvac_act`` is above 1 adds its cells at
+    ``joined`` (code, match) to the record before it, joined with ``|`` as recode joins them."""
+    at = [i for i in joined if i is not None]
+    held: tuple[int, list[str]] | None = None
+    for number, values in rows:
+        act = _cell(values, act_at)
+        if held is not None and act.isdigit() and int(act) > 1:
+            cells = held[1]
+            for i in at:
+                cells.extend([""] * (i + 1 - len(cells)))  # a short (ragged) row keeps its acts too
+                cells[i] = f"{_cell(cells, i)}|{_cell(values, i)}"
+            continue
+        if held is not None:
+            yield held
+        held = (number, list(values))
+    if held is not None:
+        yield held
 
 
 def _records(rows: Iterable[tuple[int, list[str]]], width: int, code_at: int, getters,

@@ -305,7 +305,7 @@ def _semantic_problems(doc: YamlDocument) -> list[Problem]:
     return problems
 
 
-def _length_problems(doc: YamlDocument, parts: tuple, code: str, depth: int, lengths: list) -> list[Problem]:
+def _length_problems(doc: YamlDocument, parts: tuple, code: str, depth: int, lengths: list | None) -> list[Problem]:
     """A code's digits against ``code_lengths`` (nothing to check when the file gives none)."""
     if not lengths:
         return []
@@ -321,7 +321,7 @@ def _length_problems(doc: YamlDocument, parts: tuple, code: str, depth: int, len
 
 def _variable_problems(doc: YamlDocument, variables) -> list[Problem]:
     problems = []
-    ids: set[str] = set()
+    ids: set[str | None] = set()  # a variable without an id is the schema's to report
     for i, var in enumerate(variables if isinstance(variables, list) else []):
         if not isinstance(var, dict):
             continue

@@ -122,9 +122,9 @@ def _link(old: Taxonomy, new: Taxonomy, cat: Category, succ, pred) -> Link:
         return Link(cat.code, (), "no-match", ("removed",), f"{_title(cat)}: no successor found{parent}")
     if len(after) > 1:
         merged = any(len(pred[n]) > 1 for n in after)
-        change = ("split", "merged") if merged else ("split",)
         parts = "; ".join(f"{n} {_title(new.get(n))}" for n in after)
-        return Link(cat.code, tuple(after), "related" if merged else "narrow", change,
+        return Link(cat.code, tuple(after), "related" if merged else "narrow",
+                    ("split", "merged") if merged else ("split",),
                     f"{_title(cat)}: split into {parts}; choose per national category")
     target = new.get(after[0])
     before = pred[target.code]
@@ -132,7 +132,8 @@ def _link(old: Taxonomy, new: Taxonomy, cat: Category, succ, pred) -> Link:
         others = ", ".join(c for c in before if c != cat.code)
         return Link(cat.code, (target.code,), "broad", ("merged",),
                     f"{_title(cat)}: merged with {others} into {target.code} {_title(target)}")
-    change, notes = [], []
+    change: list[str] = []
+    notes: list[str] = []
     if not _parent_follows(cat, target, succ):
         change.append("moved")
         notes.append(f"moved from {cat.parent or 'the top level'} to {target.parent or 'the top level'}")

@@ -70,7 +70,8 @@ def import_taxonomy(path: str | os.PathLike, base: Taxonomy, *, version: str | N
                                                       "title_en and definition"))
         if problems:
             return ImportResult(None, problems)
-        rows = [_Row(number, {h: undo_excel_safe(c.strip()) for h, c in zip(header, cells) if h})
+        # a row may be shorter or longer than the header (CSV, JSON Lines' late keys): cells past it have no name
+        rows = [_Row(number, {h: undo_excel_safe(c.strip()) for h, c in zip(header, cells, strict=False) if h})
                 for number, cells in table.rows()]
     rows = [r for r in rows if any(r.cells.values())]
     roots = _tree(rows, problems)

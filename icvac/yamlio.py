@@ -35,17 +35,17 @@ class _Refused(Exception):
         self.line = line
 
 
-class _Constructor:
+class _Constructor(yaml.constructor.SafeConstructor):
     """What both loaders build values with: SafeConstructor, refusing duplicate keys and huge numbers."""
 
     def construct_mapping(self, node, deep=False):
-        seen: dict[Any, Any] = {}
+        seen: dict[Any, tuple[yaml.Node, Any]] = {}
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=True)
             try:
                 hash(key)
             except TypeError:
-                raise _Refused("a mapping key must be a plain value", key_node.start_mark.line + 1)
+                raise _Refused("a mapping key must be a plain value", key_node.start_mark.line + 1) from None
             if key in seen:
                 raise _duplicate(*seen[key], key_node, key)
             seen[key] = key_node, key
@@ -56,6 +56,11 @@ class _Constructor:
             return super().construct_yaml_int(node)
         except ValueError:  # Python refuses to convert integers of more than 4300 digits
             raise _Refused("a number is too long; write it as text in quotes", node.start_mark.line + 1) from None
+
+    # SafeConstructor's table names its own construct_yaml_int: this copy names the one above, and both
+    # loaders find it first (this class comes before SafeConstructor in their bases)
+    yaml_constructors = {**yaml.constructor.SafeConstructor.yaml_constructors,
+                         "tag:yaml.org,2002:int": construct_yaml_int}
 
 
 def _duplicate(first, first_key, second, second_key) -> _Refused:
@@ -100,6 +105,7 @@ def _too_many_nodes(text: str) -> int | None:
         for event in yaml.parse(text, Loader=yaml.CSafeLoader):
             count += isinstance(event, yaml.NodeEvent)
             if count > MAX_YAML_NODES:
+                assert event.start_mark is not None  # libyaml marks every event; the stubs allow None
                 return event.start_mark.line + 1
     except yaml.YAMLError:
         return None  # reported by the loader, with PyYAML's own message
@@ -112,7 +118,8 @@ def _too_many_nodes(text: str) -> int | None:
 # line breaks: libyaml takes some that PyYAML refuses, or reads them otherwise), so libyaml gets only text
 # without any of those characters (_NOT_FAST), and only the files it finds sound with no alias; anything
 # else is read by _StrictLoader, whose values, messages and line numbers are the ones users see.
-_FastLoader = type("_FastLoader", (_Constructor, yaml.CSafeLoader), {}) if yaml.__with_libyaml__ else None
+_FastLoader: type[yaml.CSafeLoader] | None = (
+    type("_FastLoader", (_Constructor, yaml.CSafeLoader), {}) if yaml.__with_libyaml__ else None)
 _NOT_FAST = re.compile("[\t!?|>%&*@`\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff\ud800-\udfff]|^(?:---|\\.\\.\\.)",
                        re.MULTILINE)
 
@@ -121,9 +128,9 @@ _RESOLVERS = {
     k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"]
     for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
-for _loader in filter(None, (_StrictLoader, _FastLoader)):
-    _loader.add_constructor("tag:yaml.org,2002:int", _Constructor.construct_yaml_int)
-    _loader.yaml_implicit_resolvers = _RESOLVERS
+for _loader in (_StrictLoader, _FastLoader):
+    if _loader is not None:
+        _loader.yaml_implicit_resolvers = _RESOLVERS
 
 
 def format_path(parts: tuple) -> str:
@@ -152,7 +159,7 @@ def _locations(node, parts=(), acc=None) -> dict[tuple, int]:
 class YamlDocument:
     """Parsed data plus the line of every path, for error messages."""
 
-    def __init__(self, path: str, data: Any, lines: dict[tuple, int], text: str | None = None):
+    def __init__(self, path: str, data: Any, lines: dict[tuple, int], text: str):
         self.path = path
         self.data = data
         self.lines = lines
@@ -270,7 +277,7 @@ def load_yaml(path: str | os.PathLike, error: type[ConfigFileError]) -> YamlDocu
 
 @lru_cache(maxsize=None)
 def _schema_text(name: str) -> str:
-    return resources.files("icvac").joinpath("schemas", name).read_text("utf-8")
+    return (resources.files("icvac") / "schemas" / name).read_text("utf-8")
 
 
 @lru_cache(maxsize=None)
@@ -280,7 +287,7 @@ def load_schema(name: str) -> dict:
 
 def schema_problems(doc: YamlDocument, schema_name: str) -> list[Problem]:
     """Every JSON Schema violation at once, each with its path inside the file."""
-    if doc.text is not None and _digest(doc.text, schema_name) in _known_valid().values():
+    if _digest(doc.text, schema_name) in _known_valid().values():
         # a bundled file, as it was when it passed this schema: importing jsonschema and checking it again
         # would add some 80 ms to every command
         return []

@@ -107,3 +107,39 @@ def test_every_value_of_the_draft_is_quoted_by_the_emitter(tmp_path):
     assert "country" not in data
     assert sorted(e["source_label"] for e in data["categories"]) == sorted(
         ['Rape"\ncountry: "INJECTED', "yes", "0101", "- item"])
+
+
+def test_a_cell_of_several_acts_is_drafted_as_the_labels_recode_will_look_up(icvac, tmp_path):
+    values = tmp_path / "labels.csv"
+    write_labels(values, ["Rape; Physical abuse", "Rape | Neglect", "Rape", " ; "])
+    whole = yaml.safe_load(draft_mapping(values, "type", load_taxonomy(), date="2024-07-01", separators=()))
+    assert sorted(e["source_label"] for e in whole["categories"]) == [";", "Rape", "Rape | Neglect",
+                                                                         "Rape; Physical abuse"]
+    draft = tmp_path / "draft.yaml"
+    result = icvac("mapping", "draft", values, "--label-column", "type", "--date", "2024-07-01", "-o", draft)
+    assert result.exit_code == 0, result.stderr
+    doc = yaml.safe_load(draft.read_text(encoding="utf-8"))
+    entries = {e["source_label"]: e for e in doc["categories"]}
+    assert {label: e["count"] for label, e in entries.items()} == {"Rape": 3, "Physical abuse": 1, "Neglect": 1}
+    assert "separators" not in doc["columns"]
+    # the draft as it stands recodes a two-act cell act by act, each with its own entry's target
+    out = tmp_path / "out.csv"
+    assert icvac("recode", values, "--mapping", draft, "-o", out).exit_code == 0
+    with open(out, encoding="utf-8", newline="") as handle:
+        first = next(csv.DictReader(handle))
+    expected = [entries[label]["target"][0] if entries[label]["target"] else "unclassified"
+                for label in ("Rape", "Physical abuse")]
+    assert first["icvac_code"].split("|") == expected
+
+
+def test_a_draft_with_its_own_separator_declares_it(icvac, tmp_path):
+    values = tmp_path / "labels.csv"
+    write_labels(values, ["Rape / Neglect", "Rape; Neglect"])
+    draft = tmp_path / "draft.yaml"
+    result = icvac("mapping", "draft", values, "--label-column", "type", "--date", "2024-07-01",
+                   "--separator", "/", "-o", draft)
+    assert result.exit_code == 0, result.stderr
+    doc = yaml.safe_load(draft.read_text(encoding="utf-8"))
+    assert doc["columns"]["separators"] == ["/"]
+    assert {e["source_label"]: e["count"] for e in doc["categories"]} == {"Rape": 1, "Neglect": 1, "Rape; Neglect": 1}
+    assert [p for p in check_mapping(draft, load_taxonomy())[1] if p.severity == "error"] == []

@@ -7,7 +7,8 @@ from hypothesis import strategies as st
 
 from icvac import load_taxonomy
 from icvac.errors import MappingError
-from icvac.mapping import RELATIONS, SKOS_PREDICATES, check_mapping, load_mapping, resolve_mapping_path, write_entries
+from icvac.mapping import RELATIONS, SKOS_PREDICATES, check_mapping, load_mapping, resolve_mapping_path
+from icvac.mapping_edit import write_entries
 
 from .conftest import FIXTURES, MAPPINGS
 

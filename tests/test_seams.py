@@ -181,6 +181,26 @@ def test_tabulate_recode_output_by_sex_and_age_group(icvac, tmp_path):
     assert {key: n for key, n in zip(columns[:-1], total) if n} == dict(collections.Counter(groups))
 
 
+@pytest.mark.parametrize("unit", ["victim", "act"])
+def test_tabulate_long_recode_output_counts_as_the_joined_output(icvac, toy, tmp_path, unit):
+    cells = ["Face slap; Insulted", "Face slap", "Insulted | Insulted", "", "Face slap; nothing known"]
+    data = write(tmp_path / "export.csv", "case_no,age,harm_code,harm_label\n" + "".join(
+        f"INC-{n},{9 + n % 5},,{cell}\n" for n, cell in enumerate(cells * 3)))
+    tables = {}
+    for shape in ("joined", "long"):
+        out = tmp_path / f"{shape}.csv"
+        extra = ["--long"] if shape == "long" else []
+        assert icvac("recode", data, "--mapping", TOY / "mapping.yaml", "-o", out, *extra).exit_code == 0
+        result, tables[shape] = icvac.json("tabulate", out, "--unit", unit, "--by", "victim_age_group",
+                                           "--format", "json", "--min-cell", "0")
+        assert result.exit_code == 0, result.output
+    assert len(read(tmp_path / "long.csv")) > len(cells) * 3  # the long file has more rows than records
+    assert tables["long"]["rows"] == tables["joined"]["rows"]
+    total = next(r for r in tables["long"]["rows"] if r["key"] == "total")["counts"][-1]
+    assert total == (len(cells) * 3 if unit == "victim" else sum(
+        len(r["icvac_code"].split("|")) for r in read(tmp_path / "joined.csv")))
+
+
 # ---------------------------------------------------------------- checks that could not run
 
 def test_checks_without_their_column_are_reported_as_not_run(icvac, tmp_path):

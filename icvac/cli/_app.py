@@ -37,7 +37,7 @@ import importlib
 import signal
 import sys
 from dataclasses import dataclass
-from typing import Annotated, Any, Iterator, MutableMapping, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Iterator, Mapping, MutableMapping, Optional
 
 import typer
 from typer.core import TyperGroup
@@ -45,6 +45,9 @@ from typer.core import TyperGroup
 from icvac.errors import ConfigFileError, ExitCode, IcvacError, one_line
 
 from ._common import CHOICE_HINTS, SETTINGS, error
+
+if TYPE_CHECKING:
+    from typer._click import Command  # typer carries its own click (style.md)
 
 
 @dataclass(frozen=True)
@@ -56,10 +59,11 @@ class Lazy:
     help: str  # the line `icvac --help` shows for it
     also: tuple[str, ...] = ()  # modules that add subcommands to the group
 
-    def load(self, name: str):
+    def load(self, name: str) -> Command:
         target = getattr(importlib.import_module(f"icvac.cli.{self.module}"), self.attribute)
         for module in self.also:
             importlib.import_module(f"icvac.cli.{module}")
+        command: Command
         if isinstance(target, typer.Typer):
             command = typer.main.get_group(target)
         else:
@@ -93,7 +97,7 @@ COMMANDS: dict[str, Lazy] = {
 class _Commands(MutableMapping[str, Any]):
     """The commands of the group: their names come from COMMANDS, each is built on first use."""
 
-    def __init__(self, built: dict[str, Any]) -> None:
+    def __init__(self, built: Mapping[str, Any]) -> None:
         self.built = dict(built)
 
     def __getitem__(self, name: str):
@@ -135,7 +139,8 @@ class _IcvacGroup(TyperGroup):
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
-        self.commands = _Commands(self.commands)
+        self.lazy = _Commands(self.commands)
+        self.commands = self.lazy
 
     def list_commands(self, ctx) -> list[str]:
         return list(self.commands)
@@ -145,13 +150,13 @@ class _IcvacGroup(TyperGroup):
         # as click does: room for the names, and 3 times the default spacing
         limit = formatter.width - 6 - max(map(len, names))
         with formatter.section("Commands"):
-            formatter.write_dl([(name, self.commands.short_help(name, limit)) for name in names])
+            formatter.write_dl([(name, self.lazy.short_help(name, limit)) for name in names])
 
     def shell_complete(self, ctx, incomplete):
         # command names with their help from the table: `icvac <TAB>` loads no command
         from typer._click.shell_completion import CompletionItem
 
-        items = [CompletionItem(name, help=self.commands.short_help(name)) for name in self.list_commands(ctx)
+        items = [CompletionItem(name, help=self.lazy.short_help(name)) for name in self.list_commands(ctx)
                  if name.startswith(incomplete)]
         return items + super(TyperGroup, self).shell_complete(ctx, incomplete)
 
@@ -204,7 +209,8 @@ def _plain_choice_error(exc) -> None:
         return
     value, choices = str(reason).rstrip(".").split(" is not one of ", 1)
     message = f"{value} is not one of {choices.replace(chr(39), '')}"
-    names, here = [], exc.ctx
+    names: list[str] = []
+    here = exc.ctx
     while here is not None and here.parent is not None:
         names.insert(0, here.info_name)
         here = here.parent

@@ -16,7 +16,7 @@ import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Callable, Iterable, Mapping, Optional
+from typing import Annotated, Any, Callable, Iterable, Mapping, Optional, TypeVar
 
 import typer
 
@@ -167,8 +167,11 @@ def read_options(input_format: Optional[InputFormat], encoding: Optional[str], d
     return ReadOptions(input_format.value if input_format else None, encoding, delimiter, sheet, header_row)
 
 
+_Default = TypeVar("_Default", bound=Optional[str])
+
+
 def output_format(output: Optional[str], extensions: Mapping[str, str] | Iterable[str],
-                  default: Optional[str]) -> Optional[str]:
+                  default: _Default) -> str | _Default:
     """The format the extension of ``-o`` implies. ``extensions`` maps ``.md`` to ``markdown``, or lists
     formats named like their extension; stdout and any other extension give ``default``."""
     table = extensions if isinstance(extensions, Mapping) else {f".{name}": name for name in extensions}
@@ -192,7 +195,7 @@ def chosen_format(given: Optional[str], output: Optional[str], extensions: Mappi
     return given
 
 
-def one_stdout(*outputs: tuple[str, Optional[object]]) -> None:
+def one_stdout(*outputs: tuple[str, Optional[str | Path]]) -> None:
     """Refuse two outputs on stdout (``("-o", output), ("--review", review)``): they would interleave."""
     from icvac.writers import is_stdout
 
@@ -261,10 +264,11 @@ def emit_json(data: Any, stream=None) -> None:
     if isinstance(data, dict) and SETTINGS.collected is not None:
         kept = data.get("warnings", [])
         key = "warnings" if isinstance(kept, list) else "messages"
-        collected = list(SETTINGS.collected)
+        lines = SETTINGS.collected
+        collected: list[str] | list[dict[str, str | None]] = lines
         if key == "warnings" and any(isinstance(w, dict) for w in kept):
             # a list of problems (row, message) stays one kind of item: the command's own lines join as problems
-            collected = [{"path": None, "severity": "warning", "message": m} for m in collected]
+            collected = [{"path": None, "severity": "warning", "message": m} for m in lines]
         data = {**data, key: [*(kept if key == "warnings" else ()), *collected]}
     (stream or sys.stdout).write(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False) + "\n")
 

@@ -5,8 +5,19 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from ._common import FormatOption, JobsOption, ReportFormat, TaxonomyOption, emit_json, error, \
-    load_taxonomy_for_command, one_stdout, reader_options, stdout_console, warn
+from ._common import (
+    FormatOption,
+    JobsOption,
+    ReportFormat,
+    TaxonomyOption,
+    emit_json,
+    error,
+    load_taxonomy_for_command,
+    one_stdout,
+    reader_options,
+    stdout_console,
+    warn,
+)
 
 if TYPE_CHECKING:
     from icvac.readers import ReadOptions
@@ -191,7 +202,7 @@ def _print_agreement(report, coders) -> None:
     from icvac.agreement_report import percent
 
     console = _console()
-    for coder, name, rows in zip(coders, report.stats.files, report.stats.rows):
+    for coder, name, rows in zip(coders, report.stats.files, report.stats.rows, strict=True):
         console.print(f"{coder}: {name} ({rows} rows)", markup=False)
     counts = ", ".join(f"{k} {v}" for k, v in report.counts.items())
     console.print(f"records: {report.stats.records} joined on the id, {report.stats.in_every_file} in every file; "
@@ -271,7 +282,7 @@ def _print_matrix(console, matrix, what: str) -> None:
         console.print("  (no record)")
         return
     table = _table("", *matrix.categories)
-    for name, row in zip(matrix.categories, matrix.counts):
+    for name, row in zip(matrix.categories, matrix.counts, strict=True):
         _row(table, name, *(("" if not v else (int(v) if float(v).is_integer() else f"{v:.2f}")) for v in row))
     console.print(table)
 

@@ -8,8 +8,22 @@ import typer
 
 from icvac.errors import UsageError
 
-from ._common import DATA_HELP, ColumnOption, FormatOption, OutputOption, ReportFormat, TaxonomyOption, chosen_format, \
-    emit_json, info, load_taxonomy_for_command, problem_line, reader_options, stdout_console, warn
+from ._common import (
+    DATA_HELP,
+    ColumnOption,
+    FormatOption,
+    OutputOption,
+    ReportFormat,
+    TaxonomyOption,
+    chosen_format,
+    emit_json,
+    info,
+    load_taxonomy_for_command,
+    problem_line,
+    reader_options,
+    stdout_console,
+    warn,
+)
 
 if TYPE_CHECKING:
     from icvac.readers import ReadOptions

@@ -7,8 +7,21 @@ import typer
 
 from icvac.errors import ExitCode
 
-from ._common import DataArgument, FormatOption, ReportFormat, TaxonomyOption, emit_json, error, info, \
-    load_taxonomy_for_command, problem_line, reader_options, report_problems, stdout_console, warn
+from ._common import (
+    DataArgument,
+    FormatOption,
+    ReportFormat,
+    TaxonomyOption,
+    emit_json,
+    error,
+    info,
+    load_taxonomy_for_command,
+    problem_line,
+    reader_options,
+    report_problems,
+    stdout_console,
+    warn,
+)
 
 if TYPE_CHECKING:
     from icvac.readers import ReadOptions
@@ -128,6 +141,9 @@ def draft(
                                         "for stdout.")] = "-",
     date: Annotated[Optional[str], typer.Option("--date", help="Date written in the draft (YYYY-MM-DD); today "
                                                 "when omitted.")] = None,
+    separator: Annotated[Optional[list[str]], typer.Option(
+        "--separator", metavar="TEXT", help="What splits a cell into several acts, as recode will split it "
+        "(default ; and |). Repeat for several; --separator '' keeps cells whole.")] = None,
     *,
     read: ReadOptions,
     taxonomy_file: TaxonomyOption = None,
@@ -141,8 +157,8 @@ def draft(
 
     taxonomy = load_taxonomy_for_command(taxonomy_file)
     refuse_overwrite(output, values, taxonomy_file)
-    text = draft_mapping(values, label_column, taxonomy, date=date,
-                         read=read)
+    separators = None if separator is None else tuple(sep for sep in separator if sep)
+    text = draft_mapping(values, label_column, taxonomy, date=date, read=read, separators=separators)
     with atomic_output(output) as handle:
         handle.write(text)
     if output != "-":

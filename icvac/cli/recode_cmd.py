@@ -9,9 +9,25 @@ import typer
 
 from icvac.errors import ExitCode
 
-from ._common import CHOICE_HINTS, SETTINGS, ColumnOption, DataArgument, JobsOption, ReportFormat, TaxonomyOption, \
-    chosen_format, emit_json, info, load_taxonomy_for_command, machine_output, one_stdout, problem_line, \
-    reader_options, show_progress, warn
+from ._common import (
+    CHOICE_HINTS,
+    SETTINGS,
+    ColumnOption,
+    DataArgument,
+    JobsOption,
+    ReportFormat,
+    TaxonomyOption,
+    chosen_format,
+    emit_json,
+    info,
+    load_taxonomy_for_command,
+    machine_output,
+    one_stdout,
+    problem_line,
+    reader_options,
+    show_progress,
+    warn,
+)
 
 if TYPE_CHECKING:
     from icvac.readers import ReadOptions

@@ -6,8 +6,16 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from ._common import ColumnOption, DataArgument, Lang, TaxonomyOption, load_taxonomy_for_command, output_format, \
-    reader_options, warn
+from ._common import (
+    ColumnOption,
+    DataArgument,
+    Lang,
+    TaxonomyOption,
+    load_taxonomy_for_command,
+    output_format,
+    reader_options,
+    warn,
+)
 
 if TYPE_CHECKING:
     from icvac.readers import ReadOptions

@@ -6,8 +6,18 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from ._common import ColumnOption, DataArgument, Lang, OutputOption, TaxonomyOption, chosen_format, \
-    load_taxonomy_for_command, reader_options, stdout_console, warn
+from ._common import (
+    ColumnOption,
+    DataArgument,
+    Lang,
+    OutputOption,
+    TaxonomyOption,
+    chosen_format,
+    load_taxonomy_for_command,
+    reader_options,
+    stdout_console,
+    warn,
+)
 
 if TYPE_CHECKING:
     from icvac.readers import ReadOptions

@@ -7,8 +7,19 @@ from typing import Annotated, Optional
 
 import typer
 
-from ._common import (FormatOption, Lang, OutputOption, ReportFormat, TaxonomyOption, chosen_format, emit_json, info,
-                      load_taxonomy_for_command, report_problems, stdout_console)
+from ._common import (
+    FormatOption,
+    Lang,
+    OutputOption,
+    ReportFormat,
+    TaxonomyOption,
+    chosen_format,
+    emit_json,
+    info,
+    load_taxonomy_for_command,
+    report_problems,
+    stdout_console,
+)
 
 taxonomy_app = typer.Typer(help="Browse, search, export and check the ICVAC taxonomy.\n\n"
                                 "Example: icvac taxonomy tree --level 1",

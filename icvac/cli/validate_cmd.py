@@ -9,8 +9,21 @@ import typer
 
 from icvac.errors import ExitCode, UsageError
 
-from ._common import ColumnOption, FormatOption, JobsOption, OptionalDataArgument, ReportFormat, TaxonomyOption, \
-    emit_json, info, load_taxonomy_for_command, one_stdout, reader_options, stdout_console, warn
+from ._common import (
+    ColumnOption,
+    FormatOption,
+    JobsOption,
+    OptionalDataArgument,
+    ReportFormat,
+    TaxonomyOption,
+    emit_json,
+    info,
+    load_taxonomy_for_command,
+    one_stdout,
+    reader_options,
+    stdout_console,
+    warn,
+)
 
 if TYPE_CHECKING:
     from icvac.readers import ReadOptions

@@ -8,11 +8,18 @@ from typing import Annotated, Optional
 import typer
 
 from icvac.errors import ExitCode, UsageError
-
 from icvac.readers import ReadOptions
 
-from ._common import (DataArgument, TaxonomyOption, emit_json, error, info, load_taxonomy_for_command, reader_options,
-                      warn)
+from ._common import (
+    DataArgument,
+    TaxonomyOption,
+    emit_json,
+    error,
+    info,
+    load_taxonomy_for_command,
+    reader_options,
+    warn,
+)
 from .mapping_cmd import mapping_app
 from .taxonomy_cmd import taxonomy_app
 
