@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import codecs
 import json
-from dataclasses import dataclass
 import threading
+from dataclasses import dataclass
 from typing import IO, Iterator
 
 import pyarrow as pa
@@ -344,7 +344,7 @@ def _joined(columns: list[Coded]) -> list[pa.Array]:
     cells = []
     for k, members in enumerate(groups):
         end = "\n" if k == len(groups) - 1 else ""
-        rows = zip(*[member.dictionary.to_pylist() for member in members])
+        rows = zip(*[member.dictionary.to_pylist() for member in members], strict=False)
         texts = [",".join(_quote(v) if '"' in v or "," in v or "\n" in v else v for v in row) + end for row in rows]
         cells.append(pa.array(texts, pa.string()).take(members[0].indices))
     return cells
@@ -379,7 +379,7 @@ def jsonl_bytes(names: list[str], columns: list[pa.Array]) -> memoryview:
     """The rows of ``columns`` as JSON Lines, as ``json.dumps(dict(zip(names, row)), ensure_ascii=False)``
     writes them (``names`` distinct)."""
     parts = []
-    for k, (name, column) in enumerate(zip(names, columns)):
+    for k, (name, column) in enumerate(zip(names, columns, strict=False)):
         parts.append(pa.scalar(("{" if k == 0 else ", ") + json.dumps(name, ensure_ascii=False) + ": "))
         parts.append(decoded(_per_value(column, _json_strings)))
     parts.append(pa.scalar("}\n"))

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from itertools import compress, count, repeat
 from operator import itemgetter
 from pathlib import Path
-from typing import Sequence
+from typing import Sequence, cast
 
 from .ages import BAD, age_group, parse_age, record_age
 from .errors import UsageError
@@ -171,7 +171,7 @@ class Recoder:
     def rows(self, cells: list[str], long: bool) -> list[list[str]]:
         tail = [values[cells[column]] for column, values in self.variables]
         if UNCLASSIFIED in tail:
-            for role, code in zip(self.roles, tail):
+            for role, code in zip(self.roles, tail, strict=False):
                 if code == UNCLASSIFIED:
                     self.summary.unmapped_values[role] += 1
         age = None
@@ -181,7 +181,7 @@ class Recoder:
         key = self.category_cells(cells)
         inputs: dict = {}
         if self.condition_roles:
-            inputs = dict(zip(self.roles, tail))
+            inputs = dict(zip(self.roles, tail, strict=False))
             inputs["victim_age"] = age
             key = (key, tuple(inputs.get(role) for role in self.condition_roles))
         coding = self.codings.get(key)
@@ -196,7 +196,7 @@ class Recoder:
         """What ``rows`` gives each of ``rows`` (wide, no condition), a column at a time: look-ups mapped over
         each column, the records counted per coding in one go."""
         tails = [list(map(values.__getitem__, map(itemgetter(column), rows))) for column, values in self.variables]
-        for role, tail in zip(self.roles, tails):
+        for role, tail in zip(self.roles, tails, strict=False):
             unmapped = tail.count(UNCLASSIFIED)
             if unmapped:
                 self.summary.unmapped_values[role] += unmapped
@@ -206,10 +206,10 @@ class Recoder:
         codings = list(map(self.codings.get, keys))
         for i in compress(count(), map(operator.is_, codings, repeat(None))):
             codings[i] = self.codings.get(keys[i]) or self._coding(keys[i], rows[i], {})
-        self.tally.update(codings)
+        self.tally.update(cast("list[_Coding]", codings))  # each None was coded just above
         wide = map(_WIDE, codings)
         if tails:
-            wide = map(operator.add, wide, map(list, zip(*tails)))
+            wide = map(operator.add, wide, map(list, zip(*tails, strict=False)))
         return list(map(operator.add, rows, wide))
 
     def flush(self) -> None:
@@ -243,7 +243,7 @@ class Recoder:
         if not acts:
             acts[UNCLASSIFIED] = self._act(UNCLASSIFIED, UNCLASSIFIED, "")
         found = tuple(acts.values())
-        coding = self.codings[key] = _Coding(found, [JOIN.join(column) for column in zip(*found)],
+        coding = self.codings[key] = _Coding(found, [JOIN.join(column) for column in zip(*found, strict=False)],
                                              tuple([str(n), *act] for n, act in enumerate(found, 1)),
                                              tuple(reviews))
         return coding
@@ -324,7 +324,7 @@ class _Ages:
         found = list(map(self.cache.get, map(itemgetter(self.age), rows)))
         for i in compress(count(), map(operator.not_, found)):
             found[i] = self.get(rows[i])
-        return list(map(itemgetter(1), found))
+        return list(map(itemgetter(1), cast("list[tuple[float | None, str]]", found)))  # all found now
 
     def get(self, cells: list[str]) -> tuple[float | None, str]:
         found = self.cell("" if self.age is None else cells[self.age])
@@ -332,7 +332,7 @@ class _Ages:
             return found
         if self.birth is None:
             return None, "unknown"
-        return self.dates(cells[self.birth], cells[self.incident])
+        return self.dates(cells[self.birth], cells[cast(int, self.incident)])  # a layout has both dates or none
 
     def cell(self, raw: str) -> tuple[float | None, str] | None:
         """What the age cell ``raw`` says: None when it says nothing and the dates decide."""

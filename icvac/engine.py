@@ -21,12 +21,12 @@ from typing import Callable, Iterable, Iterator
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .arrowio import _EMPTY, Coded, as_text_batch, decoded, csv_bytes, jsonl_bytes
+from .arrowio import _EMPTY, Coded, as_text_batch, csv_bytes, decoded, jsonl_bytes
+from .coder import RecodeOptions, Recoder, RecodeSummary, SharedColumns
 from .errors import UsageError
+from .layout import category_layout
 from .mapping import Mapping
 from .matching import UNCLASSIFIED, Matcher
-from .coder import RecodeOptions, RecodeSummary, Recoder, SharedColumns
-from .layout import category_layout
 from .taxonomy import Taxonomy
 
 __all__ = ["recode_batches", "BatchRecoder", "write_recoded"]
@@ -84,14 +84,14 @@ class BatchRecoder:
             raise UsageError(f"a batch has {batch.num_columns} columns, not the {self.shared.width} of the first")
         cells = list(batch.columns)
         tails = [self._variable(cells[column], values, role)
-                 for (column, values), role in zip(recoder.variables, recoder.roles)]
+                 for (column, values), role in zip(recoder.variables, recoder.roles, strict=False)]
         ages = None
         if recoder.ages:
             groups, ages = self._ages(cells, batch.num_rows)
             tails.append(groups)
         ids, codings = self._codings(cells, tails, ages)
         counts = pc.value_counts(ids)
-        for value, n in zip(counts.field(0).to_pylist(), counts.field(1).to_pylist()):
+        for value, n in zip(counts.field(0).to_pylist(), counts.field(1).to_pylist(), strict=False):
             recoder.tally[codings[value]] += n
         if self.long:
             columns, rows = self._long(cells, tails, ids, codings)
@@ -135,7 +135,7 @@ class BatchRecoder:
         if ages.birth is None:
             results = [(None, "unknown")] * len(where)
         else:
-            pairs = zip(cells[ages.birth].take(where).to_pylist(), cells[ages.incident].take(where).to_pylist())
+            pairs = zip(cells[ages.birth].take(where).to_pylist(), cells[ages.incident].take(where).to_pylist(), strict=False)
             seen: dict = {}
             results = [seen.get(p) or seen.setdefault(p, ages.dates(*p)) for p in pairs]
         group = pc.replace_with_mask(group, need, pa.array([r[1] for r in results], pa.string()))
@@ -170,9 +170,9 @@ class BatchRecoder:
         width = self.shared.width
         ncat = len(self.category_columns)
         codings = []
-        for combination in zip(*values) if values else ():
+        for combination in zip(*values, strict=False) if values else ():
             row = [""] * width
-            for column, value in zip(self.category_columns, combination):
+            for column, value in zip(self.category_columns, combination, strict=False):
                 row[column] = value
             key = recoder.category_cells(row)
             inputs: dict = {}
@@ -234,7 +234,7 @@ def write_recoded(batches: Iterator[pa.RecordBatch], coder: BatchRecoder, fmt: s
         "_", "-") in ("utf-8", "utf8") and (fmt == "csv" or len(set(names)) == len(names))
     if not as_bytes:
         for columns in _recoded(batches, coder, progress):
-            write([list(row) for row in zip(*[decoded(c).to_pylist() for c in columns])])
+            write([list(row) for row in zip(*[decoded(c).to_pylist() for c in columns], strict=False)])
         return
     if fmt == "csv":
         # with excel_safe, csv_bytes makes the cells safe; JSON Lines are not made safe

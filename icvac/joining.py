@@ -207,7 +207,7 @@ def join_codings(codings: Sequence[Coding], id_column: str, read_options: ReadOp
         for coding in codings:
             tables.append(open_table(coding.path, read_options))
         ats = []
-        for coding, table in zip(codings, tables):
+        for coding, table in zip(codings, tables, strict=False):
             method_at = None
             if coding.method_column is not None and coding.method_column in table.header:
                 method_at = table.header.index(coding.method_column)
@@ -227,7 +227,7 @@ def _joined(tables, ats, stats: JoinStats, tally: Tally):
     counts, flags, wanted = tally.counts, tally.flags, tally.wanted
     try:
         streams = [chain.from_iterable(_batches(t, _Picker(*at), stats.rows, i))
-                   for i, (t, at) in enumerate(zip(tables, ats))]
+                   for i, (t, at) in enumerate(zip(tables, ats, strict=False))]
         pending: dict[str, list] = {}
         for group in zip_longest(*streams):
             first = group[0]

@@ -29,15 +29,25 @@ from itertools import islice
 from pathlib import Path
 from typing import IO, Callable, Iterator, Sequence
 
-from .coder import JOIN, RecodeOptions, RecodeSummary, Recoder, ReviewItem, SharedColumns
+from .coder import JOIN, RecodeOptions, Recoder, RecodeSummary, ReviewItem, SharedColumns
 from .errors import UsageError
 from .layout import category_layout
 from .mapping import Mapping
 from .matching import Matcher
 from .readers import ReadOptions, open_table
 from .taxonomy import Taxonomy
-from .writers import (Staging, atomic_output, csv_writer, escaped_count, excel_safe, is_stdio, refuse_overwrite,
-                      staged_outputs, writes_through, xlsx_writer)
+from .writers import (
+    Staging,
+    atomic_output,
+    csv_writer,
+    escaped_count,
+    excel_safe,
+    is_stdio,
+    refuse_overwrite,
+    staged_outputs,
+    writes_through,
+    xlsx_writer,
+)
 
 __all__ = ["RecodeOptions", "RecodeSummary", "ReviewItem", "recode_file", "OUTPUT_FORMATS", "JOIN",
            "sidecar_path", "EXTRA_CELLS_KEY"]
@@ -134,7 +144,7 @@ def _chunked(rows: Iterator[tuple[int, list[str]]], size: int = CHUNK_ROWS
     """A reader's numbered rows ``(number, cells)`` as chunks ``(numbers, rows)``."""
     rows = iter(rows)
     while chunk := list(islice(rows, size)):
-        yield tuple(zip(*chunk))
+        yield tuple(zip(*chunk, strict=False))
 
 
 def _recode_chunks(chunks: Iterator[tuple[Sequence[int], Sequence[list[str]]]], recoder: "Recoder",
@@ -153,7 +163,7 @@ def _recode_chunks(chunks: Iterator[tuple[Sequence[int], Sequence[list[str]]]], 
                 for number in numbers:
                     progress(number)
         else:
-            _recode_rows(zip(numbers, rows), recoder, shared, write, long, progress)
+            _recode_rows(zip(numbers, rows, strict=False), recoder, shared, write, long, progress)
 
 
 def _recode_rows(rows: Iterator[tuple[int, list[str]]], recoder: "Recoder", shared: "SharedColumns", write,
@@ -230,7 +240,7 @@ def _text_rows(handle: IO, fmt: str, safe: bool, header: list[str]) -> Callable[
 
     def write_jsonl(rows: list[list[str]]) -> None:
         for row in rows:
-            record = dict(zip(header, row))
+            record = dict(zip(header, row, strict=False))
             if len(row) > len(header):
                 record[EXTRA_CELLS_KEY] = row[len(header):]
             handle.write(json.dumps(record, ensure_ascii=False) + "\n")
