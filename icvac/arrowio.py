@@ -39,7 +39,7 @@ from .writers import FORMULA_PREFIXES
 __all__ = ["ArrowRefused", "Coded", "decoded", "csv_batches", "csv_bytes", "jsonl_bytes", "as_text_batch", "BLOCK_BYTES"]
 
 BLOCK_BYTES = 256 << 10         # Arrow's read block: the reader holds several; larger ones cost memory, not time
-BATCH_ROWS = 4096               # rows recoded together: blocks are joined up to this, so that the cost per
+BATCH_ROWS = 8192               # rows recoded together: blocks are joined up to this, so that the cost per
                                 # batch (a few kernel calls per column) stays small against the rows
 SCAN_BYTES = 1 << 20            # the raw look, a piece at a time
 # what a formula-looking cell may still be: a plain number (icvac.writers._NUMBER), for RE2
@@ -316,7 +316,7 @@ def as_text_batch(batch: pa.RecordBatch) -> pa.RecordBatch:
         if column.type != pa.string():
             column = pc.cast(column, pa.string())
         if column.null_count:
-            column = pc.fill_null(column, "")
+            column = pc.fill_null(column, _EMPTY)
         columns.append(column)
     return pa.RecordBatch.from_arrays(columns, names=batch.schema.names)
 
@@ -401,7 +401,7 @@ def _joined(columns: list[Coded]) -> list[pa.Array]:
     cells = []
     for k, members in enumerate(groups):
         end = "\n" if k == len(groups) - 1 else ""
-        rows = zip(*[member.dictionary.to_pylist() for member in members])
+        rows = zip(*[member.dictionary.to_pylist() for member in members], strict=False)
         texts = [",".join(_quote(v) if '"' in v or "," in v or "\n" in v else v for v in row) + end for row in rows]
         cells.append(pa.array(texts, pa.string()).take(members[0].indices))
     return cells
@@ -436,11 +436,11 @@ def jsonl_bytes(names: list[str], columns: list[pa.Array]) -> memoryview:
     """The rows of ``columns`` as JSON Lines, as ``json.dumps(dict(zip(names, row)), ensure_ascii=False)``
     writes them (``names`` distinct)."""
     parts = []
-    for k, (name, column) in enumerate(zip(names, columns)):
-        parts.append(("{" if k == 0 else ", ") + json.dumps(name, ensure_ascii=False) + ": ")
+    for k, (name, column) in enumerate(zip(names, columns, strict=False)):
+        parts.append(pa.scalar(("{" if k == 0 else ", ") + json.dumps(name, ensure_ascii=False) + ": "))
         parts.append(decoded(_per_value(column, _json_strings)))
-    parts.append("}\n")
-    return _buffer(pc.binary_join_element_wise(*parts, ""))
+    parts.append(pa.scalar("}\n"))
+    return _buffer(pc.binary_join_element_wise(*parts, _EMPTY))
 
 
 def _json_strings(column: pa.Array) -> pa.Array:

@@ -1,6 +1,6 @@
 """The Arrow engine of ``icvac recode``: a function from record batch to record batch.
 
-Per distinct value the work is recode's own (``icvac.recode._Recoder``: the matcher, the variables'
+Per distinct value the work is recode's own (``icvac.coder.Recoder``: the matcher, the variables'
 value maps, the ages); per row it is Arrow kernels: each column is dictionary-encoded, each distinct
 value (or distinct combination of the category cells and condition inputs) coded once in Python, and
 the results spread over the rows with ``take``. So the rows are those the row-by-row path writes, cell
@@ -12,6 +12,8 @@ per act with ``long``).
 """
 from __future__ import annotations
 
+import queue
+import threading
 from dataclasses import dataclass
 from itertools import chain
 from typing import Callable, Iterable, Iterator
@@ -19,15 +21,17 @@ from typing import Callable, Iterable, Iterator
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .arrowio import Coded, as_text_batch, decoded, csv_bytes, jsonl_bytes, write_bytes
+from .arrowio import _EMPTY, Coded, as_text_batch, csv_bytes, decoded, jsonl_bytes
+from .coder import RecodeOptions, Recoder, RecodeSummary, SharedColumns
 from .errors import UsageError
+from .layout import category_layout
 from .mapping import Mapping
 from .matching import UNCLASSIFIED, Matcher
-from .recode import RecodeOptions, RecodeSummary, _Recoder, _SharedColumns
-from .layout import category_layout
 from .taxonomy import Taxonomy
 
 __all__ = ["recode_batches", "BatchRecoder", "write_recoded"]
+
+_AHEAD = 2  # recoded batches waiting to be written: each a few megabytes at most
 
 
 def recode_batches(batches: Iterable[pa.RecordBatch], mapping: Mapping, taxonomy: Taxonomy,
@@ -46,9 +50,9 @@ def recode_batches(batches: Iterable[pa.RecordBatch], mapping: Mapping, taxonomy
     matcher = Matcher(mapping, taxonomy, threshold=options.threshold, margin=options.margin, fuzzy=options.fuzzy)
     layout = category_layout(header, mapping, options.columns, variables=taxonomy.variable_roles)
     summary.missing_columns = layout.missing
-    recoder = _Recoder(matcher, mapping, taxonomy, layout, summary)
+    recoder = Recoder(matcher, mapping, taxonomy, layout, summary)
     recoder.review_tracked = max(recoder.review_tracked, 2 * options.review_limit)
-    shared = _SharedColumns(_Header(header), recoder.added_columns(options.long))
+    shared = SharedColumns(_Header(header), recoder.added_columns(options.long))
     coder = BatchRecoder(recoder, shared, options.long)
     for batch in chain([first], batches):
         yield pa.RecordBatch.from_arrays([decoded(c) for c in coder(as_text_batch(batch))], names=coder.names)
@@ -66,7 +70,7 @@ class BatchRecoder:
     """Recode one batch after another: ``coder(batch)`` is the batch recoded; rows are numbered on from
     ``number`` (the row before the first, as a person counts them in the file) for error messages."""
 
-    def __init__(self, recoder: _Recoder, shared: _SharedColumns, long: bool, number: int = 1):
+    def __init__(self, recoder: Recoder, shared: SharedColumns, long: bool, number: int = 1):
         self.recoder, self.shared, self.long, self.number = recoder, shared, long, number
         self.names = shared.header
         layout = recoder.layout
@@ -80,14 +84,14 @@ class BatchRecoder:
             raise UsageError(f"a batch has {batch.num_columns} columns, not the {self.shared.width} of the first")
         cells = list(batch.columns)
         tails = [self._variable(cells[column], values, role)
-                 for (column, values), role in zip(recoder.variables, recoder.roles)]
+                 for (column, values), role in zip(recoder.variables, recoder.roles, strict=False)]
         ages = None
         if recoder.ages:
             groups, ages = self._ages(cells, batch.num_rows)
             tails.append(groups)
         ids, codings = self._codings(cells, tails, ages)
         counts = pc.value_counts(ids)
-        for value, n in zip(counts.field(0).to_pylist(), counts.field(1).to_pylist()):
+        for value, n in zip(counts.field(0).to_pylist(), counts.field(1).to_pylist(), strict=False):
             recoder.tally[codings[value]] += n
         if self.long:
             columns, rows = self._long(cells, tails, ids, codings)
@@ -131,7 +135,7 @@ class BatchRecoder:
         if ages.birth is None:
             results = [(None, "unknown")] * len(where)
         else:
-            pairs = zip(cells[ages.birth].take(where).to_pylist(), cells[ages.incident].take(where).to_pylist())
+            pairs = zip(cells[ages.birth].take(where).to_pylist(), cells[ages.incident].take(where).to_pylist(), strict=False)
             seen: dict = {}
             results = [seen.get(p) or seen.setdefault(p, ages.dates(*p)) for p in pairs]
         group = pc.replace_with_mask(group, need, pa.array([r[1] for r in results], pa.string()))
@@ -166,9 +170,9 @@ class BatchRecoder:
         width = self.shared.width
         ncat = len(self.category_columns)
         codings = []
-        for combination in zip(*values) if values else ():
+        for combination in zip(*values, strict=False) if values else ():
             row = [""] * width
-            for column, value in zip(self.category_columns, combination):
+            for column, value in zip(self.category_columns, combination, strict=False):
                 row[column] = value
             key = recoder.category_cells(row)
             inputs: dict = {}
@@ -179,7 +183,7 @@ class BatchRecoder:
         return ids, codings
 
     def _inputs(self, values) -> dict:
-        """The condition inputs of a combination, as ``_Recoder.rows`` gives them."""
+        """The condition inputs of a combination, as ``Recoder.rows`` gives them."""
         recoder, it = self.recoder, iter(values)
         inputs = {role: None for role in recoder.roles}
         inputs["victim_age"] = None
@@ -202,10 +206,10 @@ class BatchRecoder:
         return [c.take(rows) for c in cells] + added + [t.take(rows) for t in tails], rows
 
     def _merge(self, columns: list[pa.Array], rows: pa.Array | None) -> list[pa.Array]:
-        """``_SharedColumns.merge`` a column at a time."""
+        """``SharedColumns.merge`` a column at a time."""
         columns = [decoded(c) for c in columns]
         for i, j, _ in self.shared.columns:
-            clash = pc.and_(pc.not_equal(columns[i], ""), pc.not_equal(columns[i], columns[j]))
+            clash = pc.and_(pc.not_equal(columns[i], _EMPTY), pc.not_equal(columns[i], columns[j]))
             if pc.any(clash).as_py():
                 at = pc.indices_nonzero(clash)[0].as_py()
                 row = at if rows is None else rows[at].as_py()
@@ -228,15 +232,71 @@ def write_recoded(batches: Iterator[pa.RecordBatch], coder: BatchRecoder, fmt: s
     names = coder.names
     as_bytes = handle is not None and hasattr(handle, "buffer") and (handle.encoding or "").lower().replace(
         "_", "-") in ("utf-8", "utf8") and (fmt == "csv" or len(set(names)) == len(names))
+    if not as_bytes:
+        for columns in _recoded(batches, coder, progress):
+            write([list(row) for row in zip(*[decoded(c).to_pylist() for c in columns], strict=False)])
+        return
+    if fmt == "csv":
+        # with excel_safe, csv_bytes makes the cells safe; JSON Lines are not made safe
+        def formatted(columns):
+            return csv_bytes(columns, safe)
+    else:
+        def formatted(columns):
+            return jsonl_bytes(names, columns)
+    with _Formatter(handle, formatted) as formatter:
+        for columns in _recoded(batches, coder, progress):
+            formatter.put(columns)
+
+
+def _recoded(batches: Iterator[pa.RecordBatch], coder: BatchRecoder, progress) -> Iterator[list]:
+    """The columns of each batch recoded (batches that recode to no row left out), progress told."""
     for batch in batches:
         number = coder.number
         columns = coder(batch)
-        rows = len(columns[0])
-        if rows and as_bytes:
-            # with excel_safe, csv_bytes makes the cells safe; JSON Lines are not made safe
-            write_bytes(handle, csv_bytes(columns, safe) if fmt == "csv" else jsonl_bytes(names, columns))
-        elif rows:
-            write([list(row) for row in zip(*[decoded(c).to_pylist() for c in columns])])
+        if len(columns[0]):
+            yield columns
         if progress:
             for n in range(number + 1, coder.number + 1):
                 progress(n)
+
+
+class _Formatter(threading.Thread):
+    """Formats recoded batches as bytes and writes them, in order, in a thread of its own: Arrow's kernels and
+    the writes leave the GIL, so a batch is formatted and written while the next is read and coded (the
+    two take about as long). At most ``_AHEAD`` batches wait. Leaving the ``with`` block waits for the
+    last write; an error in the thread is raised there, in the caller's; an error in the caller (Ctrl-C, a
+    refused row) stops the thread before it goes on."""
+
+    def __init__(self, handle, formatted: Callable[[list], memoryview]):
+        super().__init__(daemon=True)
+        self.handle, self.formatted = handle, formatted
+        self.queue: queue.Queue = queue.Queue(_AHEAD)
+        self.error: BaseException | None = None
+        self.stopped = False
+
+    def __enter__(self) -> "_Formatter":
+        self.handle.flush()  # the header, written as text, goes first
+        self.start()
+        return self
+
+    def put(self, columns: list) -> None:
+        if self.error is not None:
+            raise self.error
+        self.queue.put(columns)
+
+    def run(self) -> None:
+        buffer = self.handle.buffer
+        while (columns := self.queue.get()) is not None:
+            if self.stopped or self.error is not None:
+                continue  # drain, so that the caller never waits on a full queue
+            try:
+                buffer.write(self.formatted(columns))
+            except BaseException as exc:  # noqa: BLE001  (raised in the caller's thread)
+                self.error = exc
+
+    def __exit__(self, kind, value, trace) -> None:
+        self.stopped = kind is not None
+        self.queue.put(None)
+        self.join()
+        if kind is None and self.error is not None:
+            raise self.error

@@ -23,7 +23,6 @@ from typing import Callable, Iterator, Sequence
 
 from .codes import UNCLASSIFIED, is_unclassified, split_codes
 from .errors import UsageError
-from .parallel import CHUNK_LINES, blocks, plan
 from .readers import ReadOptions, open_table
 from .taxonomy import Taxonomy
 
@@ -31,6 +30,7 @@ __all__ = ["INVALID", "JOIN", "Coding", "CodeLevels", "JoinStats", "Tally", "joi
 
 INVALID = "invalid"
 JOIN = "|"
+CHUNK_LINES = 512  # records picked at a time
 
 
 @dataclass(frozen=True)
@@ -169,31 +169,9 @@ class _Picker:
         return key, values[self.code_at], values[self.method_at]
 
 
-def _batches(table, header_row: int, jobs: int | None, pick: _Picker, counts: list, i: int) -> Iterator[list]:
-    """The records of ``table`` as picked, in lists (flattened by the caller in C, not here one by one); a
-    large CSV file is split by worker processes (icvac.parallel), which send back only the picked cells."""
-    source = plan(table, header_row, jobs)
-    if source is None:
-        yield from _picked(table.rows(), pick, counts, i)
-        return
-
-    def work(chunks) -> tuple[list, int]:
-        picked, read = [], 0
-        for rows in chunks:
-            picked += pick(rows)
-            read += len(rows)
-        return picked, read
-
-    number = source.header_row
-    with blocks(source, work) as results:
-        for offset, result in results:
-            if result is None:  # this block cannot be done apart: read on here
-                yield from _picked(source.rows_from(offset, number), pick, counts, i)
-                return
-            picked, read = result
-            number += read
-            counts[i] += len(picked)
-            yield picked
+def _batches(table, pick: _Picker, counts: list, i: int) -> Iterator[list]:
+    """The records of ``table`` as picked, in lists (flattened by the caller in C, not here one by one)."""
+    yield from _picked(table.rows(), pick, counts, i)
 
 
 def _picked(numbered_rows, pick: _Picker, counts: list, i: int) -> Iterator[list]:
@@ -216,9 +194,9 @@ def join_codings(codings: Sequence[Coding], id_column: str, read_options: ReadOp
                  jobs: int | None = None, tally: Tally | None = None) -> tuple[JoinStats, Iterator[tuple[str, tuple[str | None, ...], str | None]]]:
     """Open the files, check their columns, and return the stats (filled as the iterator runs) and an
     iterator of ``(id, cells, method)``: one cell per file, None where the file lacks the record; the
-    method comes from the first coding's ``method_column``. ``jobs``: processes for a large CSV file, as in
-    ``recode`` (None: chosen from its size). With a ``tally``, every record is counted there and only the
-    flagged ones are yielded."""
+    method comes from the first coding's ``method_column``. With a ``tally``, every record is counted there
+    and only the flagged ones are yielded. ``jobs`` is kept for compatibility and changes nothing: worker
+    processes splitting a large file (``icvac.parallel``, gone) made the join slower on two cores."""
     if len(codings) < 2:
         raise UsageError("give two codings or more to compare")
     names = [str(c.path) for c in codings]
@@ -229,7 +207,7 @@ def join_codings(codings: Sequence[Coding], id_column: str, read_options: ReadOp
         for coding in codings:
             tables.append(open_table(coding.path, read_options))
         ats = []
-        for coding, table in zip(codings, tables):
+        for coding, table in zip(codings, tables, strict=False):
             method_at = None
             if coding.method_column is not None and coding.method_column in table.header:
                 method_at = table.header.index(coding.method_column)
@@ -240,16 +218,16 @@ def join_codings(codings: Sequence[Coding], id_column: str, read_options: ReadOp
         raise
     k = len(codings)
     stats = JoinStats([source_name(c.path) for c in codings], [0] * k, [0] * k, [0] * k, [0] * k)
-    return stats, _joined(tables, ats, stats, read_options.header_row, jobs, tally or Tally(lambda cells: True))
+    return stats, _joined(tables, ats, stats, tally or Tally(lambda cells: True))
 
 
-def _joined(tables, ats, stats: JoinStats, header_row: int, jobs: int | None, tally: Tally):
+def _joined(tables, ats, stats: JoinStats, tally: Tally):
     k = len(tables)
     in_step = 0  # counted here, not on ``stats``, in the loop that runs once per record
     counts, flags, wanted = tally.counts, tally.flags, tally.wanted
     try:
-        streams = [chain.from_iterable(_batches(t, header_row, jobs, _Picker(*at), stats.rows, i))
-                   for i, (t, at) in enumerate(zip(tables, ats))]
+        streams = [chain.from_iterable(_batches(t, _Picker(*at), stats.rows, i))
+                   for i, (t, at) in enumerate(zip(tables, ats, strict=False))]
         pending: dict[str, list] = {}
         for group in zip_longest(*streams):
             first = group[0]

@@ -946,7 +946,7 @@ def _many_labels(path: Path, distinct: int, rows: int) -> Path:
 
 
 def test_capped_caches_give_the_same_output_and_a_cut_review(tmp_path, monkeypatch):
-    from icvac import load_taxonomy, matching, recode, scoring
+    from icvac import coder, load_taxonomy, matching, scoring
     from icvac.mapping import load_mapping
     from icvac.recode import RecodeOptions, recode_file
 
@@ -956,8 +956,8 @@ def test_capped_caches_give_the_same_output_and_a_cut_review(tmp_path, monkeypat
     full = recode_file(data, mapping, taxonomy, tmp_path / "full.csv", RecodeOptions(),
                        review=tmp_path / "full-review.csv")
     assert not full.review_not_listed
-    for module, name, size in ((matching, "MATCH_CACHE", 50), (recode, "CODING_LIMIT", 40),
-                               (recode, "REVIEW_TRACKED", 60), (scoring, "RANK_CACHE", 30), (scoring, "WORD_CACHE", 30)):
+    for module, name, size in ((matching, "MATCH_CACHE", 50), (coder, "CODING_LIMIT", 40),
+                               (coder, "REVIEW_TRACKED", 60), (scoring, "RANK_CACHE", 30), (scoring, "WORD_CACHE", 30)):
         monkeypatch.setattr(module, name, size)
     capped = recode_file(data, mapping, taxonomy, tmp_path / "capped.csv", RecodeOptions(review_limit=25),
                          review=tmp_path / "capped-review.csv")

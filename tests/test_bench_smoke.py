@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import csv
-import dataclasses
 import hashlib
 import importlib.util
 import json
@@ -86,33 +85,3 @@ def test_bench_says_so_when_the_national_records_are_missing(tmp_path, capsys):
     captured = capsys.readouterr()
     assert "national input skipped: no national records in" in captured.out
     assert "national input skipped" in captured.err and "icvac recode" not in captured.out
-
-
-@pytest.mark.slow
-def test_a_national_size_file_done_by_the_workers_is_done_as_by_one_process(tmp_path):
-    """The real configuration (2 MB blocks, 32 KB chunks, the id table sized from the first block) on a
-    file above the size from which two workers are used: the same recoded bytes, the same report."""
-    from icvac import load_taxonomy
-    from icvac.mapping import load_mapping
-    from icvac.parallel import AUTO_MIN_BYTES
-    from icvac.recode import RecodeOptions, recode_file
-    from icvac.validate import ValidateOptions, validate
-
-    export = tmp_path / "export.csv"
-    generate.write_export(export, 150_000, seed=5)
-    assert export.stat().st_size > AUTO_MIN_BYTES
-    taxonomy = load_taxonomy()
-    mapping = load_mapping("gbvims", taxonomy)
-    columns = {"perpetrator_relationship": "perpetrator"}
-    outputs = []
-    for jobs in (1, None):
-        out = tmp_path / f"coded-{jobs}.csv"
-        summary = recode_file(export, mapping, taxonomy, out, RecodeOptions(columns=columns, jobs=jobs))
-        report = validate(out, taxonomy, ValidateOptions(columns={"id": "incident_id", "victim_age": "survivor_age",
-                                                                  "incident_date": "date_of_incident",
-                                                                  "victim_birth_date": "survivor_birth_date"},
-                                                         jobs=jobs))
-        outputs.append((out.read_bytes(), summary.to_dict(), dataclasses.replace(report, source="coded.csv")))
-    assert outputs[0] == outputs[1]
-    report = outputs[0][2]
-    assert report.stats.rows_read == 150_000 and report.counts_by_slug["duplicate-id"] > 0

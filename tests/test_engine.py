@@ -264,3 +264,38 @@ def test_a_doubled_quote_where_the_raw_scan_cuts_keeps_the_file_on_arrow(tmp_pat
     bad = tmp_path / "bad.csv"
     bad.write_text("id,text\n" + lines + '999,""x\n', encoding="utf-8")
     assert arrowio._plain(str(bad), ",") is False
+
+
+@pytest.fixture(scope="module")
+def long_export(tmp_path_factory) -> Path:
+    """The example export over and over (40,000 rows, ids unique): a file Arrow reads, in several batches."""
+    with open(EXPORT, encoding="utf-8", newline="") as handle:
+        header, *base = list(csv.reader(handle))
+    rows = [[f"{row[0]}.{n}", *row[1:]] for n in range(40_000 // len(base) + 1) for row in base]
+    return write(tmp_path_factory.mktemp("long") / "long.csv", [header, *rows[:40_000]])
+
+
+def test_a_write_that_fails_in_the_formatting_thread_fails_the_recode_and_leaves_nothing(tmp_path, monkeypatch,
+                                                                                         long_export):
+    import icvac.engine
+
+    real, calls = icvac.engine.csv_bytes, []
+
+    def failing(columns, safe=False):
+        calls.append(1)
+        if len(calls) == 3:
+            raise OSError(28, "No space left on device")
+        return real(columns, safe)
+
+    monkeypatch.setattr(icvac.engine, "csv_bytes", failing)
+    with pytest.raises(OSError, match="No space"):
+        recode_file(long_export, GBVIMS, TAXONOMY, tmp_path / "out.csv", review=tmp_path / "review.csv")
+    assert len(calls) >= 3 and list(tmp_path.iterdir()) == []
+
+
+def test_the_rows_written_by_the_formatting_thread_are_in_order(tmp_path, monkeypatch, long_export):
+    # batches of 1,000 rows: many of them queued to the thread; the output is the row-by-row path's
+    monkeypatch.setattr("icvac.arrowio.BATCH_ROWS", 1000)
+    monkeypatch.setattr("icvac.arrowio.BLOCK_BYTES", 1 << 16)
+    arrow, by_rows, ran = recode_ways(long_export, tmp_path, monkeypatch)
+    assert ran and arrow == by_rows

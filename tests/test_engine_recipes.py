@@ -45,7 +45,7 @@ def cli_rows(tmp_path_factory) -> list[list[str]]:
 
 def test_the_docs_show_the_recipe_files_code_and_the_real_signature():
     signature, *recipes = _blocks()
-    assert len(recipes) == 4  # DuckDB (function and use), Polars, Spark
+    assert len(recipes) == 5  # DuckDB (function and use), Polars, Spark, DuckDB validate
     sources = {path.name: path.read_text(encoding="utf-8") for path in RECIPES.glob("*.py")}
     for block in recipes:
         assert any(block in text for text in sources.values()), block.splitlines()[0]
@@ -76,3 +76,34 @@ def _run(engine: str, export, tmp_path) -> list[list[str]]:
                           capture_output=True, text=True, cwd=tmp_path, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     return _rows(out)
+
+
+VALIDATE_ROLES = {"id": "incident_id", "victim_age": "survivor_age", "incident_date": "date_of_incident",
+                  "victim_sex": "icvac_victim_sex", "perpetrator_relationship": "icvac_perpetrator_relationship"}
+
+
+@pytest.mark.parametrize("recoded", [False, True], ids=["export", "recoded"])
+def test_validate_recipe_gives_the_report_of_icvac_validate(recoded, cli_rows, tmp_path):
+    """validate_batches over DuckDB's batches: the report of the file's own validate, issue for issue."""
+    pytest.importorskip("duckdb")
+    import json
+
+    from icvac.validate import ValidateOptions, validate
+
+    data = EXPORT
+    if recoded:  # recode's output, as the CLI wrote it (cli_rows)
+        data = tmp_path / "recoded.csv"
+        with open(data, "w", encoding="utf-8", newline="") as handle:
+            csv.writer(handle, lineterminator="\n").writerows(cli_rows)
+    roles = VALIDATE_ROLES if recoded else {}
+    out = tmp_path / "report.json"
+    from_file = validate(data, options=ValidateOptions(columns=roles)).to_dict()
+    done = subprocess.run([sys.executable, str(RECIPES / "duckdb_validate.py"), str(data), str(out),
+                           *(f"{role}={name}" for role, name in roles.items())],
+                          capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert done.returncode == (0 if from_file["valid"] else 1), done.stderr[-2000:]
+    from_duckdb = json.loads(out.read_text(encoding="utf-8"))
+    assert (from_duckdb.pop("format"), from_file.pop("format")) == ("arrow", "csv")
+    del from_duckdb["source"], from_file["source"]
+    assert from_duckdb == from_file
+    assert from_file["stats"]["rows_read"] == 300 and (from_file["stats"]["issues"] > 1) == recoded

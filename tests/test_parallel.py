@@ -1,9 +1,9 @@
-"""icvac.parallel: a CSV file done in blocks by worker processes gives exactly what one process gives."""
+"""A CSV file read through Arrow, a batch at a time, gives what the Python reader gives, row for row (the worker
+processes of icvac.parallel are gone: Arrow's threads share the work); an interrupted validate leaves nothing."""
 from __future__ import annotations
 
 import contextlib
 import csv
-import io
 import itertools
 import os
 import signal
@@ -14,20 +14,15 @@ from pathlib import Path
 from unittest import mock
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from icvac import load_taxonomy
 from icvac.errors import InputError, UsageError
 from icvac.mapping import load_mapping
-from icvac.parallel import _record_chunks, cuts, plan, quotes_open_fields
-from icvac.readers import ReadOptions, open_table
+from icvac.readers import ReadOptions
 from icvac.recode import RecodeOptions, recode_file
 from icvac.validate import ValidateOptions, validate
 
 from .conftest import EXAMPLES, FIXTURES, ROOT
-
-pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="workers are forked on Linux only")
 
 TAXONOMY = load_taxonomy()
 GBVIMS = load_mapping("gbvims", TAXONOMY)
@@ -37,8 +32,8 @@ NARRATIVES = ["Referred to health services.", "with, a comma", 'a "quoted" word'
 
 @pytest.fixture
 def small_blocks(monkeypatch):
-    """Blocks of a few hundred bytes: a small file crosses many block boundaries."""
-    monkeypatch.setattr("icvac.parallel.BLOCK_SIZE", 600)
+    """Arrow's batches of 50 rows: a small file crosses many batch boundaries."""
+    monkeypatch.setattr("icvac.arrowio.BATCH_ROWS", 50)
 
 
 def export_rows(count: int) -> list[list[str]]:
@@ -73,12 +68,18 @@ LAYOUTS = {
 }
 
 
+def arrow_or_rows(arrow: bool):
+    """recode reads CSV through Arrow (icvac.engine) where it can; without it, row by row."""
+    return contextlib.nullcontext() if arrow else mock.patch("icvac.recode._arrow_batches", lambda *args: None)
+
+
 def recode_both(data: Path, folder: Path, mapping=GBVIMS, **options) -> list:
-    """Recode with one process and with two; what each wrote and returned."""
+    """Recode through Arrow and row by row; what each wrote and returned."""
     results = []
-    for jobs in (1, 2):
+    for jobs, arrow in ((1, True), (2, False)):
         out, review = folder / f"out{jobs}.{options.get('format') or 'csv'}", folder / f"review{jobs}.csv"
-        summary = recode_file(data, mapping, TAXONOMY, out, RecodeOptions(jobs=jobs, **options), review=review)
+        with arrow_or_rows(arrow):
+            summary = recode_file(data, mapping, TAXONOMY, out, RecodeOptions(**options), review=review)
         results.append((out.read_bytes(), Path(f"{out}.meta.json").read_text(encoding="utf-8"),
                         review.read_bytes(), summary.to_dict(), summary.review))
     return results
@@ -112,8 +113,9 @@ def test_recode_in_blocks_with_conditions_and_separators(tmp_path, small_blocks)
 def test_recode_in_blocks_to_stdout(tmp_path, small_blocks, capsysbinary):
     data = write(tmp_path / "export.csv", export_rows(200))
     written = []
-    for jobs in (1, 2):
-        recode_file(data, GBVIMS, TAXONOMY, "-", RecodeOptions(jobs=jobs))
+    for arrow in (True, False):  # stdout is written row by row either way
+        with arrow_or_rows(arrow):
+            recode_file(data, GBVIMS, TAXONOMY, "-", RecodeOptions())
         written.append(capsysbinary.readouterr().out)
     assert written[0] == written[1] and written[0].count(b"\n") > 200
 
@@ -121,10 +123,11 @@ def test_recode_in_blocks_to_stdout(tmp_path, small_blocks, capsysbinary):
 def test_recode_progress_sees_every_row_in_order(tmp_path, small_blocks):
     data = write(tmp_path / "export.csv", export_rows(150))
     seen = {}
-    for jobs in (1, 2):
+    for jobs, arrow in ((1, True), (2, False)):
         seen[jobs] = []
-        recode_file(data, GBVIMS, TAXONOMY, tmp_path / f"o{jobs}.csv", RecodeOptions(jobs=jobs),
-                    progress=seen[jobs].append)
+        with arrow_or_rows(arrow):
+            recode_file(data, GBVIMS, TAXONOMY, tmp_path / f"o{jobs}.csv", RecodeOptions(),
+                        progress=seen[jobs].append)
     assert seen[1] == seen[2] and len(seen[1]) > 150
 
 
@@ -158,7 +161,7 @@ def test_validate_in_blocks_gives_the_same_report_and_issues(tmp_path, small_blo
 
 def test_validate_in_blocks_of_a_recoded_file(tmp_path, small_blocks):
     data = write(tmp_path / "export.csv", export_rows(300))
-    recode_file(data, GBVIMS, TAXONOMY, tmp_path / "coded.csv", RecodeOptions(jobs=1))
+    recode_file(data, GBVIMS, TAXONOMY, tmp_path / "coded.csv", RecodeOptions())
     (one, issues_one), (two, issues_two) = validate_both(tmp_path / "coded.csv", columns={"id": "incident_id"},
                                                          skip=("blank-row",))
     assert one == two and issues_one == issues_two
@@ -220,135 +223,15 @@ def test_a_recoded_column_that_differs_is_refused_at_the_same_row(tmp_path, smal
             row[len(rows[0]) - 1:] = ["9999" if n > 80 else ""]
     data = write(tmp_path / "again.csv", rows)
     messages = []
-    for jobs in (1, 2):
-        with pytest.raises(UsageError) as caught:
-            recode_file(data, GBVIMS, TAXONOMY, tmp_path / f"o{jobs}.csv", RecodeOptions(jobs=jobs))
+    for jobs, arrow in ((1, True), (2, False)):
+        with pytest.raises(UsageError) as caught, arrow_or_rows(arrow):
+            recode_file(data, GBVIMS, TAXONOMY, tmp_path / f"o{jobs}.csv", RecodeOptions())
         messages.append(str(caught.value))
     assert messages[0] == messages[1] and "row " in messages[0]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["again.csv"]
 
 
-def test_plan(tmp_path):
-    data = write(tmp_path / "export.csv", export_rows(20))
-
-    def planned(jobs, path=data, **read):
-        with open_table(path, ReadOptions(**read)) as table:
-            return plan(table, ReadOptions(**read).header_row, jobs)
-
-    assert planned(None) is None  # a small file: one process
-    assert planned(1) is None
-    source = planned(2)
-    assert source.jobs == 2 and data.read_bytes()[source.start - 1:source.start + 4] == b"\nINC-"
-    assert planned(2, header_row=2).start > source.start
-    with pytest.raises(UsageError, match="--jobs 0"):
-        planned(0)
-    utf16 = tmp_path / "u16.csv"
-    utf16.write_text("id,code\n1,0301\n", encoding="utf-16")
-    assert planned(2, utf16) is None  # quotes and line feeds are not single bytes
-    cr = tmp_path / "cr.csv"
-    cr.write_bytes(b"id,code\r1,0301\r2,0301\n")
-    assert planned(2, cr) is None  # the first line feed does not end the header
-
-
-_cells = st.lists(st.text(st.sampled_from('ab,;"\r\n é'), max_size=6), min_size=1, max_size=4)
-
-
-def records(data: bytes) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(data.decode("utf-8"), newline=""), strict=True))
-
-
-@settings(max_examples=200, deadline=None)
-@given(rows=st.lists(_cells, max_size=30), terminator=st.sampled_from(["\n", "\r\n"]),
-       quoting=st.sampled_from([csv.QUOTE_MINIMAL, csv.QUOTE_ALL]), size=st.integers(1, 40))
-def test_blocks_of_rfc_csv_are_whole_records(rows, terminator, quoting, size):
-    text = io.StringIO()
-    csv.writer(text, lineterminator=terminator, quoting=quoting).writerows(rows)
-    data = text.getvalue().encode("utf-8")
-    pieces, end = [], 0
-    for offset, length in cuts(io.BytesIO(data), 0, size):
-        assert offset == end
-        if length is None:  # a record longer than twice the block size: the rest is read in one go
-            break
-        pieces.append(data[offset:offset + length])
-        end = offset + length
-    pieces.append(data[end:])
-    assert b"".join(pieces) == data
-    assert all(quotes_open_fields(piece, ",") for piece in pieces)
-    assert [row for piece in pieces for row in records(piece)] == records(data)
-
-
-@settings(max_examples=300, deadline=None)
-@given(data=st.text(st.sampled_from('ab,"\r\n'), max_size=80).map(str.encode), size=st.integers(1, 20))
-def test_blocks_that_pass_the_check_are_read_as_the_whole_file(data, size):
-    """Any text, RFC 4180 or not: where every block passes the check and parses, the blocks' records
-    are the file's."""
-    blocks = list(cuts(io.BytesIO(data), 0, size))
-    if any(length is None for _, length in blocks):
-        return
-    pieces = [data[offset:offset + length] for offset, length in blocks]
-    if not all(quotes_open_fields(piece, ",") for piece in pieces):
-        return
-    try:
-        split = [row for piece in pieces for row in records(piece)]
-    except csv.Error:
-        return
-    assert split == records(data)
-
-
-def _records(text: str, delimiter: str, size: int = 1 << 17) -> list[list[str]]:
-    chunks = list(_record_chunks(text, delimiter, size))
-    assert all(chunks)
-    return [row for chunk in chunks for row in chunk]
-
-
-@settings(max_examples=1500, deadline=None)
-@given(text=st.text(st.sampled_from('ab;,"\r\n\x00 é'), max_size=60) | st.text(st.sampled_from('a,"\n'), max_size=60),
-       delimiter=st.sampled_from(",;"), size=st.integers(1, 30))
-def test_a_block_is_read_as_csv_reader_reads_it_or_refused(text, delimiter, size):
-    """A block is read (its records split without the reader where a line is simple) only when it passes
-    the check and then as the reader reads it; it is refused where the reader fails, and where the check
-    fails (a cut there may be wrong)."""
-    try:
-        expected = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True))
-    except csv.Error:
-        expected = None
-    if expected is None or not quotes_open_fields(text.encode(), delimiter):
-        with pytest.raises(csv.Error):
-            _records(text, delimiter, size)
-    else:
-        assert _records(text, delimiter, size) == expected
-
-
-def test_a_line_longer_than_the_field_limit_is_left_to_the_reader():
-    long = "x" * (csv.field_size_limit() + 1)
-    with pytest.raises(csv.Error):
-        _records(f"a,b\n{long}\n", ",")
-
-
-def test_a_quote_inside_an_unquoted_field_fails_the_check():
-    assert quotes_open_fields(b'1,"a ""b"" c",x\n2,"",\n"3",y\n', ",")
-    assert not quotes_open_fields(b'1,5\'3",x\n', ",")
-    assert not quotes_open_fields(b'1, "a",x\n', ",")  # csv reads a quote after a space as text
-    assert quotes_open_fields(b'1;"a";x\n', ";") and not quotes_open_fields(b'1;"a";x\n', ",")
-
-
-def test_no_cut_in_sight_hands_over_to_the_caller():
-    data = b'1,"' + b"x\n" * 100
-    assert list(cuts(io.BytesIO(data), 0, 10)) == [(0, None)]
-
-
-# ---------------------------------------------------------------- processes
-
-SCRIPT = """
-import sys
-import icvac.parallel
-icvac.parallel.AUTO_MIN_BYTES = 0
-icvac.parallel.BLOCK_SIZE = 1 << 16
-from icvac.cli import main
-sys.argv = ["icvac", *sys.argv[1:]]
-main()
-"""
-
+# ---------------------------------------------------------------- interrupted
 
 @pytest.fixture(scope="module")
 def big_export(tmp_path_factory) -> Path:
@@ -358,7 +241,7 @@ def big_export(tmp_path_factory) -> Path:
 
 def start_validate(folder: Path, data: Path) -> subprocess.Popen:
     """validate, once it has begun its --issues file."""
-    proc = subprocess.Popen([sys.executable, "-c", SCRIPT, "validate", str(data), "--issues", "issues.csv"],
+    proc = subprocess.Popen([sys.executable, "-m", "icvac", "validate", str(data), "--issues", "issues.csv"],
                             cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env={**os.environ, "PYTHONPATH": str(ROOT)})
     deadline = time.monotonic() + 30

@@ -261,7 +261,7 @@ def test_a_chunk_coded_a_column_at_a_time_is_coded_as_row_by_row(rows):
     """recode's two paths: a chunk of rows a column at a time (most files), one row at a time (the rest)."""
     from icvac.matching import Matcher
     from icvac.layout import category_layout
-    from icvac.recode import RecodeSummary, _Recoder
+    from icvac.coder import RecodeSummary, Recoder as _Recoder
 
     taxonomy = load_taxonomy()
     mapping = load_mapping("gbvims", taxonomy)

@@ -229,27 +229,6 @@ def test_the_library_names_are_public():
     assert icvac.evaluate is evaluate and callable(icvac.agree)
 
 
-def test_worker_processes_give_the_same_report(tmp_path, taxonomy, monkeypatch):
-    """A CSV file split among processes (icvac.parallel, blocks of 2 MB) is joined as one process reads it."""
-    filler = "x" * 60
-    rows_a = [[f"INC-{i:06d}", ["101", "201|101", "4", "", "words"][i % 5], filler, "fuzzy"] for i in range(32000)]
-    rows_b = [[f"INC-{i:06d}", ["101", "201", "5", "4", "901"][i % 7 % 5]] for i in range(31990, -1, -1)]
-    a = _csv(tmp_path / "a.csv", ["id", "icvac_code", "note", "icvac_match"], rows_a)
-    b = _csv(tmp_path / "b.csv", ["id", "icvac_code"], rows_b)
-    assert a.stat().st_size > 2 << 20  # two blocks
-    import icvac.joining
-
-    split = []
-    monkeypatch.setattr(icvac.joining, "blocks", lambda source, work: split.append(source.name) or
-                        icvac.parallel.blocks(source, work))
-    one = evaluate(a, b, taxonomy, id_column="id", jobs=1).to_dict()
-    two = evaluate(a, b, taxonomy, id_column="id", jobs=2).to_dict()
-    assert one == two and one["records"]["unmatched"] == 9
-    assert split == [str(a), str(b)]  # with jobs=2 only
-    assert agree([a, b], taxonomy, id_column="id", jobs=2, replicates=20).to_dict() == \
-        agree([a, b], taxonomy, id_column="id", jobs=1, replicates=20).to_dict()
-
-
 def test_one_output_on_stdout(tmp_path, icvac, toy):
     a = _csv(tmp_path / "a.csv", ["id", "icvac_code"], [["1", "3"], ["2", "2"]])
     b = _csv(tmp_path / "b.csv", ["id", "icvac_code"], [["1", "2"], ["2", "2"]])

@@ -112,8 +112,7 @@ InputFormatOption = Annotated[Optional[InputFormat], typer.Option(
                                                "(stdin is read as CSV).")]
 JobsOption = Annotated[Optional[int], typer.Option(
     "--jobs", metavar="N", min=1, show_default=False,
-    help="Worker processes for a large CSV file (default: automatic, 2 for files from 20 MB on Linux; "
-         "1 reads in one process). The output is the same either way.")]
+    help="Kept for compatibility; changes nothing (Arrow's threads share the work of reading a CSV file).")]
 ColumnOption = Annotated[Optional[list[str]], typer.Option(
     "--column", "-c", metavar="ROLE=NAME", show_default=False,
     help="Point a role at a column of the data, e.g. victim_sex=Sexe (repeatable). Roles: "
