@@ -181,41 +181,44 @@ def test_tabulate_recode_output_by_sex_and_age_group(icvac, tmp_path):
     assert {key: n for key, n in zip(columns[:-1], total) if n} == dict(collections.Counter(groups))
 
 
+CELLS = ["Face slap; Insulted", "Face slap", "Insulted | Insulted", "", "Face slap; nothing known"]
+
+
+def _recoded_both_ways(icvac, tmp_path) -> dict:
+    """The toy export of CELLS (three times) recoded joined and --long: shape -> output path."""
+    data = write(tmp_path / "export.csv", "case_no,age,harm_code,harm_label\n" + "".join(
+        f"INC-{n},{9 + n % 5},,{cell}\n" for n, cell in enumerate(CELLS * 3)))
+    outs = {}
+    for shape in ("joined", "long"):
+        outs[shape] = tmp_path / f"{shape}.csv"
+        extra = ["--long"] if shape == "long" else []
+        assert icvac("recode", data, "--mapping", TOY / "mapping.yaml", "-o", outs[shape], *extra).exit_code == 0
+    assert len(read(outs["long"])) > len(CELLS) * 3  # the long file has more rows than records
+    return outs
+
+
 @pytest.mark.parametrize("unit", ["victim", "act"])
 def test_tabulate_long_recode_output_counts_as_the_joined_output(icvac, toy, tmp_path, unit):
-    cells = ["Face slap; Insulted", "Face slap", "Insulted | Insulted", "", "Face slap; nothing known"]
-    data = write(tmp_path / "export.csv", "case_no,age,harm_code,harm_label\n" + "".join(
-        f"INC-{n},{9 + n % 5},,{cell}\n" for n, cell in enumerate(cells * 3)))
     tables = {}
-    for shape in ("joined", "long"):
-        out = tmp_path / f"{shape}.csv"
-        extra = ["--long"] if shape == "long" else []
-        assert icvac("recode", data, "--mapping", TOY / "mapping.yaml", "-o", out, *extra).exit_code == 0
+    for shape, out in _recoded_both_ways(icvac, tmp_path).items():
         result, tables[shape] = icvac.json("tabulate", out, "--unit", unit, "--by", "victim_age_group",
                                            "--format", "json", "--min-cell", "0")
         assert result.exit_code == 0, result.output
-    assert len(read(tmp_path / "long.csv")) > len(cells) * 3  # the long file has more rows than records
     assert tables["long"]["rows"] == tables["joined"]["rows"]
     total = next(r for r in tables["long"]["rows"] if r["key"] == "total")["counts"][-1]
-    assert total == (len(cells) * 3 if unit == "victim" else sum(
+    assert total == (len(CELLS) * 3 if unit == "victim" else sum(
         len(r["icvac_code"].split("|")) for r in read(tmp_path / "joined.csv")))
 
 
 def test_report_of_long_recode_output_gives_the_figures_of_the_joined_output(icvac, toy, tmp_path):
-    cells = ["Face slap; Insulted", "Face slap", "Insulted | Insulted", "", "Face slap; nothing known"]
-    data = write(tmp_path / "export.csv", "case_no,age,harm_code,harm_label\n" + "".join(
-        f"INC-{n},{9 + n % 5},,{cell}\n" for n, cell in enumerate(cells * 3)))
     figures = {}
-    for shape in ("joined", "long"):
-        out = tmp_path / f"{shape}.csv"
-        extra = ["--long"] if shape == "long" else []
-        assert icvac("recode", data, "--mapping", TOY / "mapping.yaml", "-o", out, *extra).exit_code == 0
+    for shape, out in _recoded_both_ways(icvac, tmp_path).items():
         result, report = icvac.json("report", out, "-o", "-", "--format", "json", "--min-cell", "0")
         assert result.exit_code == 0, result.output
         figures[shape] = report["figures"]
     assert figures["long"] == figures["joined"]
     victims = next(f for f in figures["long"] if f["key"] == "victims")
-    assert victims["rows"][-1]["counts"][-1] == len(cells) * 3
+    assert victims["rows"][-1]["counts"][-1] == len(CELLS) * 3
 
 
 # ---------------------------------------------------------------- checks that could not run
