@@ -32,6 +32,7 @@ import pyarrow.lib
 # KeyboardInterrupt between batches, which takes the same clean-up path as everywhere else.
 pyarrow.lib.enable_signal_handlers(False)
 
+from .arrow_memory import lean_memory
 from .readers import FIELD_LIMIT, ReadOptions, Table
 from .record_limits import CsvLimits
 from .writers import FORMULA_PREFIXES
@@ -229,7 +230,7 @@ def _ahead(batches: Iterator[pa.RecordBatch], depth: int) -> Iterator[pa.RecordB
 def _arrow_batches(table: Table, path: str, encoding: str, delimiter: str, rows: int) -> Iterator[pa.RecordBatch]:
     width, names = len(table.header), list(table.header)
     generated = [f"f{i}" for i in range(width)]
-    _lean_memory()
+    lean_memory()
     try:
         reader = pcsv.open_csv(
             path,
@@ -287,26 +288,6 @@ def _longest_over(column: pa.Array, limit: int) -> bool:
 def _joined_batches(batches: list[pa.RecordBatch], names: list[str]) -> pa.RecordBatch:
     batch = batches[0] if len(batches) == 1 else pa.concat_batches(batches)
     return pa.RecordBatch.from_arrays(batch.columns, names=names)
-
-
-def _lean_memory() -> None:
-    """Arrow's allocations from jemalloc where the build has it: the bundled default (mimalloc) held about
-    twice the resident memory for the same batches (measured on the benchmark's export). Under a limit of
-    address space (``ulimit -v``), from the system's allocator instead: jemalloc and mimalloc reserve address
-    space ahead, and abort the process (no message, no clean-up) when the limit refuses their threads."""
-    try:
-        if pa.default_memory_pool().backend_name == "mimalloc":
-            pa.set_memory_pool(pa.system_memory_pool() if _address_space_limited() else pa.jemalloc_memory_pool())
-    except (NotImplementedError, pa.ArrowException):
-        pass
-
-
-def _address_space_limited() -> bool:
-    try:
-        import resource
-    except ImportError:  # not on Windows
-        return False
-    return resource.getrlimit(resource.RLIMIT_AS)[0] != resource.RLIM_INFINITY
 
 
 def as_text_batch(batch: pa.RecordBatch) -> pa.RecordBatch:
