@@ -20,7 +20,7 @@ import json
 import queue
 import threading
 from dataclasses import dataclass
-from typing import IO, Iterator
+from typing import Generator, Iterator, TextIO
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -92,6 +92,8 @@ def csv_batches(table: Table, path: str, options: ReadOptions, rows: int = BATCH
     alike (validate: both are blank rows)."""
     if table.format != "csv" or path == "-" or options.header_row != 1 or len(table.header) < 2:
         return None
+    if table.encoding is None or table.delimiter is None:  # set for every CSV table; None for the others
+        return None
     encoding = codecs.lookup(table.encoding).name
     delimiter = table.delimiter
     if not _ascii_compatible(encoding) or not delimiter.isascii():
@@ -108,7 +110,8 @@ class _Check(threading.Thread):
 
     def __init__(self, path: str, delimiter: str, blank_lines: bool):
         super().__init__(daemon=True)
-        self.path, self.delimiter, self.blank_lines, self.plain, self.error = path, delimiter, blank_lines, False, None
+        self.path, self.delimiter, self.blank_lines, self.plain = path, delimiter, blank_lines, False
+        self.error: BaseException | None = None
         self.stop = threading.Event()
         self.start()
 
@@ -185,7 +188,7 @@ def _verified(batches: Iterator[pa.RecordBatch], check: _Check) -> Iterator[pa.R
         raise ArrowRefused("quoting or blank lines")
 
 
-def _ahead(batches: Iterator[pa.RecordBatch], depth: int) -> Iterator[pa.RecordBatch]:
+def _ahead(batches: Generator[pa.RecordBatch, None, None], depth: int) -> Iterator[pa.RecordBatch]:
     """``batches`` drawn by a thread of their own, at most ``depth`` ahead; what they raise is raised here.
     The caller gone (done, an error, Ctrl-C), the thread stops and closes them (their reader with them)."""
     ready: queue.Queue = queue.Queue(depth)
@@ -227,7 +230,8 @@ def _ahead(batches: Iterator[pa.RecordBatch], depth: int) -> Iterator[pa.RecordB
         thread.join()
 
 
-def _arrow_batches(table: Table, path: str, encoding: str, delimiter: str, rows: int) -> Iterator[pa.RecordBatch]:
+def _arrow_batches(table: Table, path: str, encoding: str, delimiter: str,
+                   rows: int) -> Generator[pa.RecordBatch, None, None]:
     width, names = len(table.header), list(table.header)
     generated = [f"f{i}" for i in range(width)]
     lean_memory()
@@ -433,7 +437,7 @@ def _json_strings(column: pa.Array) -> pa.Array:
     return pc.replace_with_mask(plain, escape, dumped)
 
 
-def write_bytes(handle: IO, data: memoryview) -> None:
+def write_bytes(handle: TextIO, data: memoryview) -> None:
     """``data`` (UTF-8) to the text handle ``handle``, after what was written to it as text."""
     handle.flush()
     handle.buffer.write(data)

@@ -119,6 +119,8 @@ class BatchRecoder:
         """Each row's age group and age (a number, for conditions): per distinct age cell, and per row from
         the dates where the cell says nothing."""
         ages = self.recoder.ages
+        if ages is None:  # the caller asks only of a recoder that codes ages
+            raise RuntimeError("no ages to code")
         if ages.age is not None:
             encoded = pc.dictionary_encode(cells[ages.age])
             found = [ages.cell(raw) for raw in encoded.dictionary.to_pylist()]
@@ -132,7 +134,7 @@ class BatchRecoder:
             group, age = pa.array([""] * n, pa.string()), pa.nulls(n, pa.float64())
             need = pa.array([True] * n, pa.bool_())
         where = pc.indices_nonzero(need)
-        if ages.birth is None:
+        if ages.birth is None or ages.incident is None:  # both, or neither (layout)
             results = [(None, "unknown")] * len(where)
         else:
             pairs = zip(cells[ages.birth].take(where).to_pylist(), cells[ages.incident].take(where).to_pylist(), strict=False)
@@ -163,6 +165,8 @@ class BatchRecoder:
                 pair = pc.add(pc.multiply(pc.cast(ids, pa.int64()), len(encoded.dictionary)),
                               pc.cast(encoded.indices, pa.int64()))
                 ids = pc.dictionary_encode(pair).indices
+        if ids is None:  # a layout has one category column at least
+            raise RuntimeError("no category column to code")
         distinct = pc.max(ids).as_py()
         count = 0 if distinct is None else distinct + 1
         first = pc.index_in(pa.array(range(count), ids.type), value_set=ids)  # the row each first appears at

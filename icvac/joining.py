@@ -146,7 +146,7 @@ class _Picker:
         self.get = itemgetter(id_at, code_at, method_at) if method_at is not None else itemgetter(id_at, code_at)
 
     def __call__(self, rows: list[list[str]]) -> list[tuple]:
-        out = []
+        out: list[tuple] = []
         append, get, width, at = out.append, self.get, self.width, self.id_at
         for values in rows:
             key = values[at] if len(values) >= width else None
@@ -260,9 +260,9 @@ def _joined(tables, ats, stats: JoinStats, tally: Tally):
             for i in range(k):
                 if slot[i] is _ABSENT:
                     stats.missing_from[i] += 1
-            cells = tuple(None if v is _ABSENT else v for v in slot[:k])
-            if wanted(cells, slot[k]):
-                yield key, cells, slot[k]
+            present = tuple(None if v is _ABSENT else v for v in slot[:k])
+            if wanted(present, slot[k]):
+                yield key, present, slot[k]
     finally:
         stats.records += in_step
         stats.in_every_file += in_step

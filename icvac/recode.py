@@ -138,7 +138,8 @@ def _chunked(rows: Iterator[tuple[int, list[str]]], size: int = CHUNK_ROWS
     """A reader's numbered rows ``(number, cells)`` as chunks ``(numbers, rows)``."""
     rows = iter(rows)
     while chunk := list(islice(rows, size)):
-        yield tuple(zip(*chunk, strict=False))
+        numbers, cells = zip(*chunk, strict=True)  # each item is (number, cells)
+        yield numbers, cells
 
 
 def _recode_chunks(chunks: Iterator[tuple[Sequence[int], Sequence[list[str]]]], recoder: "Recoder",
