@@ -27,9 +27,9 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 import pyarrow.lib
 
-# Arrow's own SIGINT handler (its stop token) can end the process by SIGINT after icvac has reported the
-# interrupt and cleaned up (seen under load: exit -2 instead of 130); Python's handler alone raises
-# KeyboardInterrupt between batches, which takes the same clean-up path as everywhere else.
+# Arrow's own signal handlers (its stop token) would cancel a read and send the signal again; Python's
+# handler alone raises KeyboardInterrupt between batches, which takes the same clean-up path as everywhere
+# else. (The rare exit by SIGINT once put down to them came from CPython: see cli._app._forget_the_interrupt.)
 pyarrow.lib.enable_signal_handlers(False)
 
 from .arrow_memory import lean_memory

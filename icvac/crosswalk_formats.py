@@ -15,7 +15,8 @@ from .crosswalk import Crosswalk, Link
 from .errors import UsageError
 from .export import markdown_cell as _md
 from .mapping import SKOS_PREDICATES
-from .writers import atomic_output, csv_writer, excel_safe, xlsx_writer
+from .writers import atomic_output, csv_writer, excel_safe
+from .xlsx_writer import xlsx_writer
 
 __all__ = ["CROSSWALK_FORMATS", "COLUMNS", "EXTENSIONS", "SQL_TABLE", "ICVAC_IRI", "render", "write_crosswalk"]
 

@@ -13,7 +13,8 @@ from typing import IO, Callable, Iterator
 
 from .errors import UsageError
 from .formats import OUTPUT_FORMATS
-from .writers import Staging, atomic_output, csv_writer, excel_safe, xlsx_writer
+from .writers import Staging, atomic_output, csv_writer, excel_safe
+from .xlsx_writer import xlsx_writer
 
 __all__ = ["data_writer", "text_writer", "xlsx_rows_writer", "EXTRA_CELLS_KEY"]
 

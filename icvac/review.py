@@ -23,7 +23,8 @@ from .matching import Matcher
 from .readers import ReadOptions, open_table
 from .taxonomy import Taxonomy
 from .text import normalise
-from .writers import Staging, atomic_output, csv_writer, excel_safe, xlsx_writer
+from .writers import Staging, atomic_output, csv_writer, excel_safe
+from .xlsx_writer import xlsx_writer
 
 __all__ = ["REVIEW_COLUMNS", "write_review", "import_review", "ImportReport", "draft_mapping", "DRAFT_REVIEWER"]
 

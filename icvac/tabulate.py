@@ -70,7 +70,8 @@ from .tables import (
     value_getter,
 )
 from .taxonomy import Taxonomy
-from .writers import atomic_output, csv_writer, excel_safe, xlsx_writer
+from .writers import atomic_output, csv_writer, excel_safe
+from .xlsx_writer import xlsx_writer
 
 __all__ = ["Tabulation", "TableRow", "TableColumn", "tabulate", "tabulate_records", "write_tabulation",
            "legend", "SUPPRESSED_MARKER", "UNITS", "MAX_BY", "TABLE_FORMATS"]

@@ -761,7 +761,8 @@ def test_lone_surrogates_in_every_writer(tmp_path, capsys):
     """Other commands quote the values they print (repr): the writers themselves hold the policy."""
     from openpyxl import load_workbook
 
-    from icvac.writers import atomic_output, csv_writer, escaped_count, xlsx_writer
+    from icvac.writers import atomic_output, csv_writer, escaped_count
+    from icvac.xlsx_writer import xlsx_writer
 
     before = escaped_count()
     with atomic_output(tmp_path / "a.txt") as handle:

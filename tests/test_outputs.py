@@ -21,7 +21,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from icvac import writers
-from icvac.writers import FORMULA_PREFIXES, atomic_output, excel_safe, staged_outputs, undo_excel_safe, xlsx_writer
+from icvac.writers import FORMULA_PREFIXES, atomic_output, excel_safe, staged_outputs, undo_excel_safe
+from icvac.xlsx_writer import xlsx_writer
 
 from .conftest import EXAMPLES, MAPPINGS, ROOT, TAXONOMY
 
@@ -74,6 +75,29 @@ def test_an_interrupted_recode_leaves_no_output_and_no_temporary_file(tmp_path, 
     assert proc.returncode == 130, err
     assert "interrupted" in err and "Traceback" not in err
     assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_a_ctrl_c_inside_the_making_of_the_temporary_file_leaves_nothing(tmp_path, monkeypatch):
+    real = writers.tempfile.mkstemp
+
+    def interrupted(*args, **kwargs):
+        made = real(*args, **kwargs)
+        signal.raise_signal(signal.SIGINT)  # as a Ctrl-C after the file exists, before its name is returned
+        return made
+
+    monkeypatch.setattr(writers.tempfile, "mkstemp", interrupted)
+    with pytest.raises(KeyboardInterrupt), atomic_output(tmp_path / "out.csv") as handle:
+        handle.write("never")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_output_an_interrupt_left_open_is_removed_by_the_clean_up(tmp_path):
+    # a Ctrl-C between atomic_output's yield and the with statement that holds it: no except sees it
+    held = atomic_output(tmp_path / "out.csv")
+    held.__enter__()
+    assert leftovers(tmp_path)
+    writers.remove_unfinished()
+    assert list(tmp_path.iterdir()) == []
 
 
 class _FullDisk:
@@ -414,7 +438,7 @@ def test_excel_safe_applies_to_an_xlsx_recode_output_too(icvac, tmp_path, nasty_
 def test_xlsx_outputs_are_byte_identical_across_runs(tmp_path):
     import time
 
-    from icvac.writers import xlsx_writer
+    from icvac.xlsx_writer import xlsx_writer
 
     paths = []
     for n in range(2):

@@ -183,6 +183,7 @@ class _IcvacGroup(TyperGroup):
         except KeyboardInterrupt:
             if SETTINGS.debug:
                 raise
+            _forget_the_interrupt()
             error("interrupted; no output was written")
             raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
         except BrokenPipeError:
@@ -258,6 +259,18 @@ def _main(
     SETTINGS.reset(quiet, debug)
 
 
+def _forget_the_interrupt() -> None:
+    """Leave nothing of an interrupted run and let it end with 130. CPython marks a KeyboardInterrupt that leaves
+    code run from a string (``exec``/``eval``: dataclasses and named tuples are built that way, so any
+    import made during a run) as unhandled even when it is caught later, and under ``python -m`` it then
+    ends the process by SIGINT (-2) instead of the exit code given. Every string ``exec`` clears that mark
+    as it starts, so an empty one here does."""
+    exec("pass", {})  # noqa: S102  (a constant string: the point is the exec, not its code)
+    writers = sys.modules.get("icvac.writers")  # not imported: no output was begun
+    if writers is not None:
+        writers.remove_unfinished()
+
+
 def _terminate(signum, frame):
     # SIGTERM takes the same path as Ctrl-C, so atomic outputs clean up their temporary files; a second
     # one while they do is ignored, so that the clean-up is not cut short.
@@ -272,4 +285,5 @@ def main() -> None:
     except KeyboardInterrupt:
         # an interrupt that arrives after the first was reported (while its clean-up ran) must still end
         # with the documented 130, not with the interpreter's death by SIGINT
+        _forget_the_interrupt()
         sys.exit(int(ExitCode.INTERRUPTED))
