@@ -90,6 +90,7 @@ class Matcher:
         self.margin = margin
         self.fuzzy = fuzzy
         self._cache: dict[tuple[str, str], Match] = {}
+        self.matched = 0  # values put through the chain (not found in the cache): for a progress line
         self._suggested: dict[tuple[str, int | None, bool], tuple[Candidate, ...]] = {}
         self._by_code: dict[str, MappingEntry] = {}
         self._by_code_key: dict[str, MappingEntry | None] = {}  # None: two entries' codes are spelled alike
@@ -145,6 +146,7 @@ class Matcher:
             if len(cache) >= MATCH_CACHE:  # a file of a million distinct labels: memory stays flat
                 del cache[next(iter(cache))]  # the least recently used: a value asked again moves to the end
             found = self._chain(*key)
+            self.matched += 1
         cache[key] = found
         return found
 

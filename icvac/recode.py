@@ -62,13 +62,18 @@ def sidecar_path(output: str | os.PathLike | None) -> Path | None:
 
 def recode_file(data: str | os.PathLike, mapping: Mapping, taxonomy: Taxonomy, output: str | os.PathLike | None,
                 options: RecodeOptions = RecodeOptions(), review: str | os.PathLike | None = None,
-                progress: Callable[[int], None] | None = None) -> RecodeSummary:
-    """Recode ``data`` into ``output`` (``-`` for stdout) and write the review file if asked."""
+                progress: Callable[[int], None] | None = None, matcher: Matcher | None = None) -> RecodeSummary:
+    """Recode ``data`` into ``output`` (``-`` for stdout) and write the review file if asked. ``progress`` is told
+    each row's number as it is done. A ``matcher`` built by the caller (with ``mapping``, ``taxonomy`` and the
+    options' threshold, margin and fuzzy) is used as it is: its ``matched`` count can be shown with the
+    progress, and a value it matched for one file is not matched again for the next."""
     from .arrowio import ArrowRefused
 
     fmt = options.format or output_format_of(output)
     _refuse_overwrites(data, mapping, taxonomy, output, review)
-    matcher = Matcher(mapping, taxonomy, threshold=options.threshold, margin=options.margin, fuzzy=options.fuzzy)
+    if matcher is None:
+        matcher = Matcher(mapping, taxonomy, threshold=options.threshold, margin=options.margin,
+                          fuzzy=options.fuzzy)
     try:
         return _recode_file(data, mapping, taxonomy, output, fmt, matcher, options, review, progress, arrow=True)
     except ArrowRefused:

@@ -121,3 +121,48 @@ def test_data_is_worded_once():
         (data,) = [p for p in _command(name).params if p.param_type_name == "argument"]
         assert (data.metavar, data.help) == ("DATA", DATA_HELP), name
     assert _options("crosswalk coverage")["--data"][1].endswith(DATA_HELP)
+
+
+def _run_on_a_terminal(args: list[str], cwd) -> tuple[int, str]:
+    """Run icvac with stderr on a pseudo-terminal (stdout a pipe); its exit code and what the terminal got."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    main, terminal = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "icvac", *args], cwd=cwd, stdout=subprocess.DEVNULL,
+                            stderr=terminal, stdin=subprocess.DEVNULL)
+    os.close(terminal)
+    seen = bytearray()
+    while True:
+        try:
+            piece = os.read(main, 65536)
+        except OSError:  # the terminal closed (EIO) when the process ended
+            break
+        if not piece:
+            break
+        seen += piece
+    os.close(main)
+    return proc.wait(timeout=60), seen.decode("utf-8", "replace")
+
+
+def test_recode_on_a_terminal_says_rows_and_distinct_values_matched_and_not_elsewhere(tmp_path):
+    import csv
+
+    rows = list(csv.reader(EXPORT.open(encoding="utf-8")))
+    with open(tmp_path / "in.csv", "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow(rows[0])
+        writer.writerows([f"X-{i}", *rows[1 + i % (len(rows) - 1)][1:]] for i in range(20_000))
+    category = rows[0].index("gbv_type")  # the mapping's one category column: its parts are what is matched
+    distinct = {part.strip() for r in rows[1:] for part in re.split(r"[;|]", r[category]) if part.strip()}
+    args = ["recode", "in.csv", "--mapping", "gbvims", "-o", "out.csv"]
+    code, seen = _run_on_a_terminal(args, tmp_path)
+    assert code == 0, seen
+    lines = re.findall(r"([\d,]+) rows, ([\d,]+) distinct values matched…", seen)
+    assert [n for n, _ in lines] == ["10,000", "20,000"], seen
+    matched = [int(m.replace(",", "")) for _, m in lines]
+    assert matched == [len(distinct)] * 2  # every distinct value comes in the first 300 rows, matched once
+    code, seen = _run_on_a_terminal([*args[:-1], "out2.csv", "--quiet"], tmp_path)
+    assert code == 0 and "rows," not in seen
