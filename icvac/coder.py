@@ -152,6 +152,9 @@ class Recoder:
                           for role, column in layout.variables.items()]
         has_age = layout.age is not None or layout.birth is not None
         self.ages = _Ages(taxonomy, layout) if has_age else None
+        # the age group goes in a column named as every variable's, where the taxonomy has an age-group variable
+        groups = taxonomy.age_groups
+        self.age_group_column = f"icvac_{groups.id}" if self.ages and groups else None
         self.category_cells = operator.itemgetter(*[c for slot in layout.slots for c in slot if c is not None])
         # the inputs any condition of the mapping tests: part of the key a coding is cached under
         self.condition_roles = tuple(sorted({t.role for entry in mapping.entries for c in entry.conditions
@@ -164,8 +167,8 @@ class Recoder:
 
     def added_columns(self, long: bool) -> list[str]:
         extra = [f"icvac_{role}" for role in self.layout.variables]
-        if self.ages:
-            extra.append("icvac_victim_age_group")
+        if self.age_group_column:
+            extra.append(self.age_group_column)
         return (["icvac_act"] if long else []) + list(ADDED) + extra
 
     def rows(self, cells: list[str], long: bool) -> list[list[str]]:
@@ -177,7 +180,8 @@ class Recoder:
         age = None
         if self.ages:
             age, group = self.ages.get(cells)
-            tail.append(group)
+            if self.age_group_column:
+                tail.append(group)
         key = self.category_cells(cells)
         inputs: dict = {}
         if self.condition_roles:
@@ -200,8 +204,8 @@ class Recoder:
             unmapped = tail.count(UNCLASSIFIED)
             if unmapped:
                 self.summary.unmapped_values[role] += unmapped
-        if self.ages:
-            tails.append(self.ages.age_groups(rows))
+        if self.age_group_column:
+            tails.append(cast(_Ages, self.ages).age_groups(rows))  # a column for the group: ages are coded
         keys = list(map(self.category_cells, rows))
         codings = list(map(self.codings.get, keys))
         for i in compress(count(), map(operator.is_, codings, repeat(None))):
@@ -311,7 +315,7 @@ class _Ages:
     and incident dates (``icvac.ages.record_age``), as ``icvac tabulate`` derives it."""
 
     def __init__(self, taxonomy: Taxonomy, layout: Layout):
-        self.groups = taxonomy.variables.get("victim_age_group")
+        self.groups = taxonomy.age_groups
         self.age, self.birth, self.incident = layout.age, layout.birth, layout.incident
         # age cell -> its result; None when the cell says nothing and the dates decide
         self.cache: dict[str, tuple[float | None, str] | None] = {}

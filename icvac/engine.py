@@ -88,7 +88,8 @@ class BatchRecoder:
         ages = None
         if recoder.ages:
             groups, ages = self._ages(cells, batch.num_rows)
-            tails.append(groups)
+            if recoder.age_group_column:
+                tails.append(groups)
         ids, codings = self._codings(cells, tails, ages)
         counts = pc.value_counts(ids)
         for value, n in zip(counts.field(0).to_pylist(), counts.field(1).to_pylist(), strict=False):

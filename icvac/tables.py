@@ -70,7 +70,7 @@ def check_language(taxonomy: Taxonomy, lang: str) -> None:
 
 def age_group_variable(taxonomy: Taxonomy) -> Variable | None:
     """The variable grouping the victim's age (``derived_from: victim_age``), if the taxonomy has one."""
-    return next((v for v in taxonomy.variables.values() if v.derived_from == AGE), None)
+    return taxonomy.age_groups
 
 
 def recoded_age_group(taxonomy: Taxonomy) -> str | None:

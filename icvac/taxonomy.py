@@ -145,6 +145,12 @@ class Taxonomy:
         """The variables a data file holds in columns of their own (the rest are derived, like age groups)."""
         return tuple(v.id for v in self.variables.values() if v.derived_from is None)
 
+    @cached_property
+    def age_groups(self) -> Variable | None:
+        """The variable grouping the victim's age (``derived_from: victim_age``), if there is one: found by what it
+        is, not by its id."""
+        return next((v for v in self.variables.values() if v.derived_from == "victim_age"), None)
+
     def status_line(self) -> str:
         line = f"taxonomy {self.id} {self.version} ({Path(self.path).name}) is {self.status}"
         if self.provisional and self.status_summary:

@@ -217,16 +217,15 @@ def test_age_group_from_the_dates_when_the_age_is_blank(icvac, tmp_path):
 
 
 def test_an_open_ended_age_group_of_a_custom_taxonomy(tmp_path):
-    import copy
+    import dataclasses
 
     from icvac.taxonomy import Variable, VariableValue
 
     taxonomy = load_taxonomy()
-    custom = copy.copy(taxonomy)
     groups = Variable("victim_age_group", {"en": "Age"}, "provisional", (
         VariableValue("under-15", {"en": "Under 15"}, max=14), VariableValue("15+", {"en": "15 and over"}, min=15),
-        VariableValue("unknown", {"en": "Unknown"})))
-    custom.variables = {**taxonomy.variables, "victim_age_group": groups}
+        VariableValue("unknown", {"en": "Unknown"})), derived_from="victim_age")
+    custom = dataclasses.replace(taxonomy, variables={**taxonomy.variables, "victim_age_group": groups})
     out = tmp_path / "o.csv"
     recode_file(REGISTER, load_mapping(CP, taxonomy), custom, out)
     rows = read(out)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 
 import pytest
 
@@ -132,3 +133,29 @@ def test_tabulate_and_report_take_columns_for_the_taxonomys_own_variables(icvac,
     page = icvac("report", data, "--column", "weapon=Arme", "--format", "json", "-o", tmp_path / "page.json",
                  "--taxonomy", TAXONOMY)
     assert page.exit_code == 0, page.stderr  # weapon is no variable about the victim: a column, not a figure
+
+
+@pytest.mark.parametrize("input_format", ["csv", "jsonl"], ids=["arrow", "rows"])
+def test_recode_names_the_age_group_column_after_the_variable_and_leaves_it_out_without_one(
+        icvac, renamed, tmp_path, input_format):
+    data = TOY / "records.csv"
+    if input_format == "jsonl":  # the row-by-row engine
+        with open(data, encoding="utf-8") as handle, open(tmp_path / "r.jsonl", "w", encoding="utf-8") as out:
+            for record in csv.DictReader(handle):
+                out.write(json.dumps(record) + "\n")
+        data = tmp_path / "r.jsonl"
+    text = TAXONOMY.read_text("utf-8")
+    start = text.index("  - id: victim_age_group")
+    without = tmp_path / "no_groups.yaml"
+    without.write_text(text[:start] + text[text.index("  - id: weapon"):], "utf-8")
+    read = {}
+    for name, taxonomy in (("band", renamed.path), ("none", without)):
+        out = tmp_path / f"{name}.csv"
+        result = icvac("recode", data, "--mapping", TOY / "mapping.yaml", "--taxonomy", taxonomy, "-o", out)
+        assert result.exit_code == 0, result.stderr
+        read[name] = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert [r["icvac_victim_age_band"] for r in read["band"]][:2] == ["10-17", "0-9"]
+    assert not any(k.startswith("icvac_victim_age") for k in read["none"][0])
+    # the age still decides a condition without the groups: c2, punched at 7, goes to the narrower code
+    assert [r["icvac_code"] for r in read["none"]] == [r["icvac_code"] for r in read["band"]]
+    assert read["none"][1]["icvac_code"] == "10101"
