@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 from .codes import UNCLASSIFIED
 from .mapping import Mapping, MappingEntry
 from .taxonomy import Taxonomy
-from .text import code_key, fold, normalise
+from .text import LONGEST_LABEL, code_key, fold, normalise
 
 if TYPE_CHECKING:
     from .scoring import Scorer
@@ -143,10 +143,12 @@ class Matcher:
         cache = self._cache
         found = cache.pop(key, None)
         if found is None:
-            if len(cache) >= MATCH_CACHE:  # a file of a million distinct labels: memory stays flat
-                del cache[next(iter(cache))]  # the least recently used: a value asked again moves to the end
             found = self._chain(*key)
             self.matched += 1
+            if len(key[0]) + len(key[1]) > LONGEST_LABEL:
+                return found  # a narrative: not remembered (the cache counts entries, not bytes)
+            if len(cache) >= MATCH_CACHE:  # a file of a million distinct labels: memory stays flat
+                del cache[next(iter(cache))]  # the least recently used: a value asked again moves to the end
         cache[key] = found
         return found
 

@@ -24,7 +24,7 @@ import math
 from dataclasses import dataclass
 
 from .abstaining import Abstainer
-from .text import fold, normalise, quick_normalise
+from .text import LONGEST_LABEL, fold, normalise, quick_normalise
 from .vocabulary import REASONS, Scored, Verdict, Vocabulary, load_vocabulary, vocabulary_path
 from .vocabulary import stem as _stem
 
@@ -191,7 +191,9 @@ class Scorer:
                             for w in self._by_length.get(n, ())]
                     if len(word) <= self._longest:  # longer words have no neighbours: not worth remembering
                         self._near[len(word), most] = near
-                hits = process.extract(word, near, scorer=OSA.distance, processor=None, score_cutoff=most, limit=8)
+                # no word that near: not even asked (rapidfuzz would first build tables in the word's length)
+                hits = process.extract(word, near, scorer=OSA.distance, processor=None, score_cutoff=most,
+                                       limit=8) if near else []
                 nearest = min((d for _, d, _ in hits), default=None)
                 fixes: dict[str, float] = {}
                 for hit, distance, _ in hits:
@@ -213,7 +215,10 @@ class Scorer:
         A target scores the best of its phrases, or its coverage of the label: the weighted share of the
         label's words that any of its phrases holds ("neglect or deprivation of necessities" is covered by
         "neglect" and "deprivation of care" together), a little below a phrase that says it all.
-        ``spelling`` is only given at or above ``spelling_min``. Answers are cached per normalised label."""
+        ``spelling`` is only given at or above ``spelling_min``. Answers are cached per normalised label.
+        A narrative (over ``text.LONGEST_LABEL`` characters) is not ranked: a person reads it."""
+        if len(text) > LONGEST_LABEL:
+            return ()
         query = quick_normalise(text)
         if not query:
             return ()
@@ -377,6 +382,8 @@ class Scorer:
         low = spelling_min / (200.0 - spelling_min)
         first = bisect.bisect_left(lengths, math.floor(len(key) * low))
         last = bisect.bisect_right(lengths, math.ceil(len(key) / low)) if low else len(keys)
+        if first >= last:  # rapidfuzz would build its tables in the query's length for nothing (3 MB: 100 MB)
+            return
         for _, score, j in process.extract(key, keys[first:last], scorer=fuzz.ratio, processor=None,
                                            score_cutoff=spelling_min, limit=None):
             yield owners[first + j], score
@@ -384,7 +391,11 @@ class Scorer:
     # ------------------------------------------------------------------ abstaining
 
     def assess(self, text: str, limit: int = 3) -> Verdict:
-        """Whether ``text`` names an act: a reason to abstain, or the ranked candidates (``abstaining``)."""
+        """Whether ``text`` names an act: a reason to abstain, or the ranked candidates (``abstaining``).
+        A narrative (over ``text.LONGEST_LABEL`` characters) is ``unrecognised``: its regular expressions and
+        edit distances would take memory in its length (a letter repeated over 3 MB: 240 MB)."""
+        if len(text) > LONGEST_LABEL:
+            return Verdict("unrecognised", ())
         return self._abstainer.assess(text, limit)
 
     def _order_of(self, targets: tuple[str, ...]) -> tuple:

@@ -12,11 +12,18 @@ import unicodedata
 from functools import lru_cache
 
 _NOT_ASCII_ALNUM = re.compile(r"[^A-Za-z0-9]+")
+# A category cell longer than this is a narrative, not a label: neither scored nor remembered by the caches,
+# which count entries, not bytes (10,000 cells of 1 MB would hold 10 GB)
+LONGEST_LABEL = 1_000
+
+
+def fold(text: str) -> str:
+    """Case, accents, punctuation and spacing removed: ``"  Abus  SEXUEL!"`` -> ``"abus sexuel"``."""
+    return _fold(text) if len(text) <= LONGEST_LABEL else _fold.__wrapped__(text)
 
 
 @lru_cache(maxsize=16384)
-def fold(text: str) -> str:
-    """Case, accents, punctuation and spacing removed: ``"  Abus  SEXUEL!"`` -> ``"abus sexuel"``."""
+def _fold(text: str) -> str:
     # Compatibility forms (mathematical letters, ligatures) are decomposed before and after casefolding,
     # so that folding twice changes nothing.
     decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", str(text)).casefold())
@@ -38,9 +45,13 @@ def _singular(token: str) -> str:
     return token
 
 
-@lru_cache(maxsize=16384)
 def normalise(text: str) -> str:
     """``fold`` plus singular forms: ``"Violences sexuelles"`` -> ``"violence sexuelle"``."""
+    return _normalise(text) if len(text) <= LONGEST_LABEL else _normalise.__wrapped__(text)
+
+
+@lru_cache(maxsize=16384)
+def _normalise(text: str) -> str:
     return " ".join(_singular(t) for t in fold(text).split())
 
 

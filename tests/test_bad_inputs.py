@@ -886,7 +886,9 @@ def test_the_record_and_field_limits_are_raised_by_their_variables(tmp_path):
     assert_bounded_failure(refused, "row 3", "a field is larger than 1 MB", "ICVAC_CSV_FIELD_MB", codes=(3,))
     passed = run_measured("recode", path, "--mapping", "gbvims", "-o", out, env={"ICVAC_CSV_FIELD_MB": "4"})
     assert passed.returncode == 0, passed.stderr
-    assert out.read_text(encoding="utf-8").splitlines()[2].startswith("2," + "x" * (3 << 20) + ",")
+    # a 3 MB label is a narrative: not scored (rapidfuzz's tables and the junk patterns took 400 MB for it)
+    assert passed.peak_mb < 250, passed.peak_mb
+    assert out.read_text(encoding="utf-8").splitlines()[2].startswith("2," + "x" * (3 << 20) + ",unclassified,")
     refused = run_measured("recode", path, "--mapping", "gbvims", "-o", out, env={"ICVAC_CSV_CELLS": "2"})
     assert_bounded_failure(refused, "row 1", "more than 2 cells", "ICVAC_CSV_CELLS", codes=(3,))
     for var in ("ICVAC_CSV_RECORD_MB", "ICVAC_CSV_CELLS"):

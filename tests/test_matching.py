@@ -82,6 +82,24 @@ def test_cached_per_distinct_value(matcher):
     assert matcher.match("", "Forced marrige") is matcher.match("", "Forced marrige")
 
 
+def test_a_narrative_in_a_label_cell_is_a_persons_to_read_and_not_remembered(toy_matcher):
+    from icvac.text import LONGEST_LABEL, _fold
+
+    slap = toy_matcher.match("", "Face slpa")
+    assert slap.method == "fuzzy"
+    # the same words drowned in a narrative: not scored, not coded, no candidates, not cached
+    narrative = "Face slpa " + "x" * LONGEST_LABEL
+    match = toy_matcher.match("", narrative)
+    assert (match.method, match.targets, match.candidates, match.reason) == ("unclassified", (), (), "unrecognised")
+    assert toy_matcher.match("", narrative) is not match
+    assert all(len(key[1]) <= LONGEST_LABEL for key in toy_matcher._cache)
+    info = _fold.cache_info().currsize
+    toy_matcher.match("", "Face slap " + "y" * LONGEST_LABEL)
+    assert _fold.cache_info().currsize == info  # the narrative was folded, not kept
+    # at the limit, the words still count
+    assert toy_matcher.match("", "Face slpa" + " " * (LONGEST_LABEL - 9)).method == "fuzzy"
+
+
 def test_codes_match_first_and_draft_entries_are_review():
     taxonomy = load_taxonomy()
     mapping = load_mapping(FIXTURES / "recode" / "child_protection.yaml", taxonomy)
