@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from itertools import compress, count, repeat
 from operator import itemgetter
 from pathlib import Path
-from typing import Sequence, cast
+from typing import NamedTuple, Sequence, cast
 
 from .ages import BAD, age_group, parse_age, record_age
 from .errors import UsageError
@@ -118,11 +118,21 @@ class SharedColumns:
         return [row[i] for i in self.keep]
 
 
+class Act(NamedTuple):
+    """One ICVAC act of a record, as its added cells spell it."""
+
+    code: str
+    level1: str
+    title: str
+    method: str
+    score: str
+
+
 @dataclass(eq=False)  # hashed by identity: the tally's key
 class _Coding:
     """What one record's category cells become: its acts, the cells added for them, the values to review."""
 
-    acts: tuple[tuple[str, str, str, str, str], ...]
+    acts: tuple[Act, ...]
     wide: list[str]                       # one cell per added column, the acts joined with JOIN
     long: tuple[list[str], ...]           # per act: its number and cells
     reviews: tuple[tuple[str, str, Match], ...]
@@ -222,8 +232,8 @@ class Recoder:
         for coding, n in self.tally.items():
             summary.acts += n * len(coding.acts)
             for act in coding.acts:
-                summary.by_method[act[3]] += n
-            if any(act[0] == UNCLASSIFIED for act in coding.acts):
+                summary.by_method[act.method] += n
+            if any(act.code == UNCLASSIFIED for act in coding.acts):
                 summary.unclassified_records += n
             for code, label, match in coding.reviews:
                 self._note_review(code, label, match, n)
@@ -233,7 +243,7 @@ class Recoder:
         if len(self.codings) >= CODING_LIMIT:
             self.flush()  # the tally holds cached codings only: count them before forgetting them
             self.codings.clear()
-        acts: dict[str, tuple[str, str, str, str, str]] = {}
+        acts: dict[str, Act] = {}
         reviews = []
         for n, code, label in self.layout.category_values(cells):
             match = self.matcher.match(code, label)
@@ -252,11 +262,11 @@ class Recoder:
                                              tuple(reviews))
         return coding
 
-    def _act(self, code: str, method: str, score: str) -> tuple[str, str, str, str, str]:
+    def _act(self, code: str, method: str, score: str) -> Act:
         if code == UNCLASSIFIED:
-            return (UNCLASSIFIED, UNCLASSIFIED, "", method, score)
+            return Act(UNCLASSIFIED, UNCLASSIFIED, "", method, score)
         category = self.taxonomy.get(code)
-        return (code, category.level1, category.title_in("en"), method, score)
+        return Act(code, category.level1, category.title_in("en"), method, score)
 
     def _note_review(self, code: str, label: str, match: Match, count: int) -> None:
         key = (code, label)
