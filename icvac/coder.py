@@ -24,7 +24,7 @@ from .mapping import Mapping
 from .matching import DEFAULT_MARGIN, DEFAULT_THRESHOLD, UNCLASSIFIED, Match, Matcher, resolve_conditions
 from .readers import ReadOptions
 from .taxonomy import Taxonomy
-from .text import fold
+from .text import LONGEST_LABEL, fold
 
 __all__ = ["RecodeOptions", "RecodeSummary", "ReviewItem", "Recoder", "SharedColumns", "JOIN", "ADDED",
            "CODING_LIMIT", "REVIEW_LIMIT", "REVIEW_TRACKED"]
@@ -74,6 +74,9 @@ class RecodeSummary:
     unmapped_values: Counter = field(default_factory=Counter)  # role -> records whose value did not map
     missing_columns: tuple[str, ...] = ()  # columns the mapping declares that the input lacks
     escaped_characters: int = 0  # lone surrogates written backslash-escaped (writers.ENCODING_ERRORS)
+    # category cells over text.LONGEST_LABEL characters: narratives, unclassified and kept out of the review
+    # list (their text is for no report, and a person reviews labels, not stories)
+    narrative_cells: int = 0
     review: list[ReviewItem] = field(default_factory=list)
     # beyond RecodeOptions.review_limit: the limit, the distinct values and the records not listed
     review_not_listed: dict = field(default_factory=dict)
@@ -88,6 +91,7 @@ class RecodeSummary:
             "rows_with_extra_cells": self.rows_with_extra_cells, "missing_columns": list(self.missing_columns),
             "unmapped_values": dict(sorted(self.unmapped_values.items())),
             "escaped_characters": self.escaped_characters,
+            **({"narrative_cells": self.narrative_cells} if self.narrative_cells else {}),
             **({"review_not_listed": self.review_not_listed} if self.review_not_listed else {}),
             "provenance": self.provenance,
         }
@@ -236,7 +240,10 @@ class Recoder:
             if any(act.code == UNCLASSIFIED for act in coding.acts):
                 summary.unclassified_records += n
             for code, label, match in coding.reviews:
-                self._note_review(code, label, match, n)
+                if len(label) > LONGEST_LABEL:
+                    summary.narrative_cells += n
+                else:
+                    self._note_review(code, label, match, n)
         self.tally.clear()
 
     def _coding(self, key, cells: list[str], inputs: dict) -> _Coding:

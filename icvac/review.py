@@ -22,7 +22,7 @@ from .mapping_edit import write_entries
 from .matching import Matcher
 from .readers import ReadOptions, open_table
 from .taxonomy import Taxonomy
-from .text import normalise
+from .text import LONGEST_LABEL, normalise
 from .writers import Staging, atomic_output, csv_writer, excel_safe
 from .xlsx_writer import xlsx_writer
 
@@ -224,7 +224,7 @@ def draft_mapping(values: str | os.PathLike, column: str, taxonomy: Taxonomy, *,
 
     date = _checked_date(date) if date is not None else _date.today().isoformat()
     separators = DEFAULT_SEPARATORS if separators is None else tuple(separators)
-    groups = _grouped_values(values, column, read, separators)
+    groups, narratives = _grouped_values(values, column, read, separators)
     matcher = Matcher(None, taxonomy)
     stdin = str(values) == "-"
     name = "stdin" if stdin else Path(str(values)).stem
@@ -235,6 +235,8 @@ def draft_mapping(values: str | os.PathLike, column: str, taxonomy: Taxonomy, *,
         "# Every entry is a suggestion marked `review: true`: check the target, the relation and the",
         "# justification, then remove `review: true` (or fill a review file and run `icvac mapping review-import`).",
         "# An entry without a target names no act of violence (its `reason` says why) and stays unclassified.",
+        *([f"# {narratives} cell(s) of over {LONGEST_LABEL:,} characters are left out: narratives, not labels "
+           "(is this the category column?)."] if narratives else []),
         f"id: {yaml_scalar(ident)}",
         f"title: {yaml_scalar('Draft mapping of ' + name)}",
         f"source_system: {yaml_scalar(name)}",
@@ -266,10 +268,12 @@ def _checked_date(date: str) -> str:
 
 
 def _grouped_values(values, column: str, read: ReadOptions,
-                    separators: tuple[str, ...] = ()) -> list[tuple[str, int, list[tuple[str, int]]]]:
+                    separators: tuple[str, ...] = ()) -> tuple[list[tuple[str, int, list[tuple[str, int]]]], int]:
     """(label, total count, [(spelling, count)…]) per normalised value, most rows first; the label is the
-    most frequent spelling. A cell is split into its acts at ``separators``."""
+    most frequent spelling. A cell is split into its acts at ``separators``. With them, the number of values
+    over ``text.LONGEST_LABEL`` characters, left out: narratives, whose text goes in no draft."""
     counts: dict[str, int] = {}
+    narratives = 0
     with open_table(values, read) as table:
         if column not in table.header:
             raise UsageError(f"{table.name}: no column {column!r}; the columns are "
@@ -277,7 +281,10 @@ def _grouped_values(values, column: str, read: ReadOptions,
         i = table.header.index(column)
         for _, cells in table.rows():
             for value in _acts(cells[i] if i < len(cells) else "", separators):
-                counts[value] = counts.get(value, 0) + 1
+                if len(value) > LONGEST_LABEL:
+                    narratives += 1
+                else:
+                    counts[value] = counts.get(value, 0) + 1
     groups: dict[str, list[tuple[str, int]]] = {}
     for value, count in counts.items():
         groups.setdefault(normalise(value) or value, []).append((value, count))
@@ -286,7 +293,7 @@ def _grouped_values(values, column: str, read: ReadOptions,
         spellings.sort(key=lambda vc: (-vc[1], vc[0]))
         out.append((spellings[0][0], sum(c for _, c in spellings), spellings))
     out.sort(key=lambda g: (-g[1], g[0]))
-    return out
+    return out, narratives
 
 
 def _acts(cell: str, separators: tuple[str, ...]) -> list[str]:

@@ -989,6 +989,33 @@ def test_review_limit_option_and_summary_line(tmp_path, icvac):
     assert icvac("recode", data, "--mapping", "gbvims", "--review-limit", "0").exit_code == 2
 
 
+@pytest.mark.parametrize("suffix", ["csv", "jsonl"])  # the Arrow engine and the row-by-row one
+def test_narratives_in_a_category_column_are_counted_not_copied_for_review(tmp_path, icvac, suffix):
+    from icvac.text import LONGEST_LABEL
+
+    story = "PRIVATE-NAME " + "the child said that " * (LONGEST_LABEL // 20)
+    labels = ["Rape", story, story + "again", "sexual assualt", story]
+    data = tmp_path / f"narratives.{suffix}"
+    if suffix == "csv":
+        data.write_text("incident_id,gbv_type\n" + "".join(f"{i},{v}\n" for i, v in enumerate(labels)), "utf-8")
+    else:
+        data.write_text("".join(json.dumps({"incident_id": str(i), "gbv_type": v}) + "\n"
+                                for i, v in enumerate(labels)), "utf-8")
+    out, review = tmp_path / "o.csv", tmp_path / "r.csv"
+    result = icvac("recode", data, "--mapping", "gbvims", "-o", out, "--review", review)
+    assert result.exit_code == 0, result.stderr
+    assert "PRIVATE-NAME" not in review.read_text("utf-8") + result.stderr
+    assert "sexual assualt" in review.read_text("utf-8")
+    assert "3 category cell(s) of over 1,000 characters" in result.stderr
+    sidecar = json.loads(Path(f"{out}.meta.json").read_text("utf-8"))
+    assert sidecar["narrative_cells"] == 3 and sidecar["unclassified_records"] == 3
+    # an ordinary file says nothing of narratives
+    plain = tmp_path / f"plain.{suffix}"
+    plain.write_text(data.read_text("utf-8").replace(story, "Rape"), "utf-8")
+    assert icvac("recode", plain, "--mapping", "gbvims", "-o", out).exit_code == 0
+    assert "narrative_cells" not in json.loads(Path(f"{out}.meta.json").read_text("utf-8"))
+
+
 @pytest.mark.slow
 def test_many_distinct_labels_recode_in_flat_memory(tmp_path):
     """40,000 distinct labels (each ranked for review: about a millisecond each) under 200 MB at the peak."""

@@ -109,6 +109,21 @@ def test_every_value_of_the_draft_is_quoted_by_the_emitter(tmp_path):
         ['Rape"\ncountry: "INJECTED', "yes", "0101", "- item"])
 
 
+def test_narratives_are_left_out_of_the_draft_and_counted(tmp_path):
+    from icvac.text import LONGEST_LABEL
+
+    story = "PRIVATE-NAME " + "x" * LONGEST_LABEL
+    values = tmp_path / "labels.csv"
+    write_labels(values, ["Rape", story, story, "Incest"])
+    text = draft_mapping(values, "type", load_taxonomy(), date="2024-07-01")
+    assert "PRIVATE-NAME" not in text
+    assert "# 2 cell(s) of over 1,000 characters are left out" in text
+    assert sorted(e["source_label"] for e in yaml.safe_load(text)["categories"]) == ["Incest", "Rape"]
+    write_labels(values, ["Rape", "x" * LONGEST_LABEL])  # at the limit: a label, and no word of narratives
+    text = draft_mapping(values, "type", load_taxonomy(), date="2024-07-01")
+    assert "left out" not in text and len(yaml.safe_load(text)["categories"]) == 2
+
+
 def test_a_cell_of_several_acts_is_drafted_as_the_labels_recode_will_look_up(icvac, tmp_path):
     values = tmp_path / "labels.csv"
     write_labels(values, ["Rape; Physical abuse", "Rape | Neglect", "Rape", " ; "])

@@ -8,6 +8,7 @@ import typer
 
 from icvac.errors import ExitCode
 from icvac.formats import OUTPUT_FORMATS
+from icvac.text import LONGEST_LABEL
 
 from ._common import (
     CHOICE_HINTS,
@@ -163,6 +164,10 @@ def _summary_warnings(summary) -> list[str]:
     for role, count in sorted(summary.unmapped_values.items()):
         messages.append(f"{count} record(s) have a {role} value that the mapping and the taxonomy do not know "
                         "(coded unclassified); add it under `values:` in the mapping")
+    if summary.narrative_cells:
+        messages.append(f"{summary.narrative_cells} category cell(s) of over {LONGEST_LABEL:,} characters, narratives "
+                        "rather than labels, were left unclassified and are not listed for review; check that "
+                        "--column points at the category column")
     if summary.escaped_characters:
         messages.append(f"{summary.escaped_characters} character(s) that UTF-8 cannot hold (lone surrogates, such "
                         "as a JSON \\ud800) were written backslash-escaped")
