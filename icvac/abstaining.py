@@ -37,9 +37,6 @@ class Abstainer:
         self._plain_words = sorted({w for phrases in (*self.vocab.phrases.values(), *self.vocab.decisive.values())
                                     for p in phrases for w in p.split()} | self.vocab.negations)
         self._long_plain_words = [w for w in self._plain_words if len(w) >= 5]  # "vol" is too short to guess
-        # fuzz.ratio is at most 2 * shorter / (sum of lengths): a word longer than this reaches no cutoff (75),
-        # and rapidfuzz would build tables in the word's length first (a 3 MB cell: 250 MB)
-        self._typo_max = max(map(len, self._long_plain_words), default=0) * 5 // 3
         self._plain_fixes: dict[str, str] = {}
         # one alternation per reason, longest phrase first, each phrase whole words of the padded label
         self._patterns = {reason: re.compile("(?<= )(?:" + "|".join(map(re.escape, phrases)) + ")(?= )")
@@ -102,7 +99,7 @@ class Abstainer:
         if found is None:
             found = word
             # a typo of a taxonomy word is read as that word ("viool" is "viol", not the "vol" of theft)
-            if 4 <= len(word) <= self._typo_max and word not in self._plain_words and not self.scorer.resolve(word):
+            if len(word) >= 4 and word not in self._plain_words and not self.scorer.resolve(word):
                 from rapidfuzz import fuzz, process
 
                 hit = process.extractOne(word, self._long_plain_words, scorer=fuzz.ratio,

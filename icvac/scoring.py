@@ -191,9 +191,7 @@ class Scorer:
                             for w in self._by_length.get(n, ())]
                     if len(word) <= self._longest:  # longer words have no neighbours: not worth remembering
                         self._near[len(word), most] = near
-                # no word that near: not even asked (rapidfuzz would first build tables in the word's length)
-                hits = process.extract(word, near, scorer=OSA.distance, processor=None, score_cutoff=most,
-                                       limit=8) if near else []
+                hits = process.extract(word, near, scorer=OSA.distance, processor=None, score_cutoff=most, limit=8)
                 nearest = min((d for _, d, _ in hits), default=None)
                 fixes: dict[str, float] = {}
                 for hit, distance, _ in hits:
@@ -382,8 +380,6 @@ class Scorer:
         low = spelling_min / (200.0 - spelling_min)
         first = bisect.bisect_left(lengths, math.floor(len(key) * low))
         last = bisect.bisect_right(lengths, math.ceil(len(key) / low)) if low else len(keys)
-        if first >= last:  # rapidfuzz would build its tables in the query's length for nothing (3 MB: 100 MB)
-            return
         for _, score, j in process.extract(key, keys[first:last], scorer=fuzz.ratio, processor=None,
                                            score_cutoff=spelling_min, limit=None):
             yield owners[first + j], score
