@@ -55,7 +55,7 @@ def test_crosswalk_and_tabulate_follow_the_extension(icvac, tmp_path):
     assert result.exit_code == 2 and "name a .csv, .json or .xlsx file" in result.stderr
 
 
-# b. a value that is not one of an option's choices: no pydantic prefix, the choices, and a hint
+# b. a value that is not one of an option's choices: the choices without their quotes, and a hint
 
 def test_recode_format_json_names_the_formats_and_hints(icvac, tmp_path):
     result = icvac("recode", RECODED_INPUT, "--mapping", "gbvims", "--format", "json", "-o", tmp_path / "o.json")
@@ -72,7 +72,7 @@ def test_recode_format_json_names_the_formats_and_hints(icvac, tmp_path):
     (("recode", "x.csv", "--mapping", "gbvims", "--summary", "csv"), "'csv' is not one of table, json."),
     (("validate", "x.csv", "--format", "csv"), "'csv' is not one of table, json."),
 ])
-def test_every_choice_option_drops_the_pydantic_prefix(icvac, args, said):
+def test_every_choice_option_names_its_choices_plainly(icvac, args, said):
     result = icvac(*args)
     assert result.exit_code == 2
     assert said in result.stderr and "Value error" not in result.stderr

@@ -202,13 +202,12 @@ class _IcvacGroup(TyperGroup):
 
 
 def _plain_choice_error(exc) -> None:
-    """Say a wrong choice as people read it: typer checks choices with pydantic, whose message reads
-    "Value error, 'json' is not one of 'csv', 'xlsx', 'jsonl'."."""
-    detail = exc.__cause__.errors()[0] if hasattr(exc.__cause__, "errors") else {}
-    reason = (detail.get("ctx") or {}).get("error")
-    if not isinstance(reason, ValueError) or " is not one of " not in str(reason):
+    """Say a wrong choice as people read it: "'json' is not one of 'csv', 'xlsx', 'jsonl'." loses its quotes
+    around the choices and gains the command's hint, where it has one."""
+    text = str(exc.message)
+    if " is not one of " not in text:
         return
-    value, choices = str(reason).rstrip(".").split(" is not one of ", 1)
+    value, choices = text.rstrip(".").split(" is not one of ", 1)
     message = f"{value} is not one of {choices.replace(chr(39), '')}"
     names: list[str] = []
     here = exc.ctx

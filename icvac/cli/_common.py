@@ -56,6 +56,10 @@ class ReportFormat(str, enum.Enum):
     table = "table"
     json = "json"
 
+    def __str__(self) -> str:
+        # typer converts what an option's callback returns by its text: the member's name would be no choice
+        return self.value
+
 
 TaxonomyOption = Annotated[
     Optional[Path],
