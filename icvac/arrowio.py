@@ -3,12 +3,12 @@
 The reader gives the rows ``icvac.readers`` gives, as record batches of text columns: ``pyarrow.csv``
 streams the file with every column read as text (no type inference, values byte for byte), in the
 encoding and with the delimiter ``open_table`` found. Arrow's parser is more lenient than Python's
-``csv`` (strict mode) on malformed quoting, and it has no "short row" or "blank line" of its own, so
-beside it, a look over the raw bytes (cut at the quotes, ``_plain``) sends the files where
-the two could differ to the Python reader: a blank line, a quote closing a field and followed by other
-text, a quote inside an unquoted field, an odd number of quotes (a field left open). Arrow refuses a
-ragged row, and bytes that do not decode: ``ArrowRefused`` is raised then, and the caller starts again
-with the Python reader, which pads the row or reports the error at its row.
+``csv`` (strict mode) on malformed quoting, and it has no "short row" or "blank line" of its own, so a look
+over the raw bytes (``icvac.raw_look``) sends the files where the two could differ to the Python reader: a
+quote closing a field and followed by other text, a quote inside an unquoted field, an odd number of quotes
+(a field left open), and a blank line where the caller does not take it as a row of empty cells. Arrow
+refuses a ragged row, and bytes that do not decode: ``ArrowRefused`` is raised then, and the caller starts
+again with the Python reader, which pads the row or reports the error at its row.
 
 The writers format a batch as CSV (as ``icvac.writers.csv_writer`` does, byte for byte) or JSON Lines
 (as ``json.dumps`` does) a column at a time, with ``pyarrow.compute``; the bytes go out in one write.
@@ -33,6 +33,7 @@ import pyarrow.lib
 pyarrow.lib.enable_signal_handlers(False)
 
 from .arrow_memory import lean_memory
+from .raw_look import Check, blank_lines_in
 from .readers import FIELD_LIMIT, ReadOptions, Table
 from .record_limits import CsvLimits
 from .writers import FORMULA_PREFIXES
@@ -42,7 +43,6 @@ __all__ = ["ArrowRefused", "Coded", "decoded", "csv_batches", "csv_bytes", "json
 BLOCK_BYTES = 256 << 10         # Arrow's read block: the reader holds several; larger ones cost memory, not time
 BATCH_ROWS = 8192               # rows recoded together: blocks are joined up to this, so that the cost per
                                 # batch (a few kernel calls per column) stays small against the rows
-SCAN_BYTES = 1 << 20            # the raw look, a piece at a time
 # what a formula-looking cell may still be: a plain number (icvac.writers._NUMBER), for RE2
 _NUMBER = r"^[+-]?(?:[0-9]+(?:[.,][0-9]*)?|[.,][0-9]+)(?:[eE][+-]?[0-9]+)?$"
 # text arguments of the kernels as scalars: a Python string costs pyarrow an import attempt on every call
@@ -100,32 +100,10 @@ def csv_batches(table: Table, path: str, options: ReadOptions, rows: int = BATCH
         return None
     # the raw look runs beside the parsing (its kernel leaves the GIL); its verdict is awaited after the
     # last batch, before anything is committed
-    check = _Check(path, delimiter, blank_lines)
-    batches = _arrow_batches(table, path, "utf8" if encoding in ("utf-8", "utf-8-sig") else encoding, delimiter, rows)
-    return _verified(_ahead(batches, ahead) if ahead else batches, check)
-
-
-class _Check(threading.Thread):
-    """``_plain`` in a thread of its own; ``verdict()`` waits for it."""
-
-    def __init__(self, path: str, delimiter: str, blank_lines: bool):
-        super().__init__(daemon=True)
-        self.path, self.delimiter, self.blank_lines, self.plain = path, delimiter, blank_lines, False
-        self.error: BaseException | None = None
-        self.stop = threading.Event()
-        self.start()
-
-    def run(self) -> None:
-        try:
-            self.plain = _plain(self.path, self.delimiter, self.stop, self.blank_lines)
-        except BaseException as exc:  # noqa: BLE001  (re-raised in the reading thread)
-            self.error = exc
-
-    def verdict(self) -> bool:
-        self.join()
-        if self.error is not None:
-            raise self.error
-        return self.plain
+    check, seen = Check(path, delimiter), _Seen(empty_row=False)
+    batches = _arrow_batches(table, path, "utf8" if encoding in ("utf-8", "utf-8-sig") else encoding, delimiter, rows,
+                             None if blank_lines else seen)
+    return _verified(_ahead(batches, ahead) if ahead else batches, check, path, seen)
 
 
 def _ascii_compatible(encoding: str) -> bool:
@@ -138,54 +116,35 @@ def _ascii_compatible(encoding: str) -> bool:
         return False
 
 
-def _plain(path: str, delimiter: str, stop: threading.Event | None = None, blank_lines: bool = False) -> bool:
-    """No blank line (unless ``blank_lines``), no quote that Python's csv (strict) and Arrow read differently: see the module.
-
-    The file is cut at its quotes (Arrow's ``split_pattern``, a piece at a time): counted from the start of
-    the file, the text between an even-numbered quote and the next lies outside any quoted field. There, a
-    quote may close a field only before a delimiter, a line break, the end or another quote (a doubled
-    quote), and open one only after a delimiter, a line break, the start or a quote; anything else (``"a"b``,
-    ``a"b``, ``"a,"b``, ``""x``) is read otherwise by the two readers, and so is an odd number of quotes.
-    Only the first and last byte of each outside stretch are looked at, so the cost is the cut, not a
-    pattern run over every byte."""
-    edges = pa.array([b"", delimiter.encode(), b"\r", b"\n"], pa.binary())
-    quotes, carry, last = 0, b"", b""  # quotes so far; the first and last byte of the stretch still open
-    with open(path, "rb") as handle:
-        for piece in iter(lambda: handle.read(SCAN_BYTES), b""):
-            if stop is not None and stop.is_set():
-                return False
-            if not blank_lines and (_blank_line(last + piece[:1]) or _blank_line(piece)):
-                return False
-            last, joined = piece[-1:], carry + piece
-            if b'"' in piece:
-                cut = pc.split_pattern(pa.array([joined], pa.binary()), '"')
-                stretches = cut.flatten()
-                ended = len(stretches) - 1  # each followed by a quote
-                outside = pc.list_slice(cut, quotes % 2, ended, 2).flatten()
-                closed = outside if quotes else outside.slice(1)  # the file's first stretch follows no quote
-                ends = pa.chunked_array([pc.binary_slice(closed, 0, 1), pc.binary_slice(outside, -1)], pa.binary())
-                if len(ends) and not pc.all(pc.is_in(ends, value_set=edges)).as_py():
-                    return False
-                quotes += ended
-                joined = stretches[ended].as_py()
-            carry = joined[:1] + joined[-1:]
-    # the last stretch, after the last quote: if outside, it follows a closing quote
-    return quotes % 2 == 0 and (not quotes or carry[:1] in (b"", delimiter.encode(), b"\r", b"\n"))
-
-
-def _blank_line(data: bytes) -> bool:
-    """Two line breaks in a row (Python's csv: a row of no cells; Arrow's: a row of empty cells)."""
-    return b"\n\n" in data or (b"\r" in data and (b"\n\r" in data or b"\r\r" in data))
-
-
-def _verified(batches: Iterator[pa.RecordBatch], check: _Check) -> Iterator[pa.RecordBatch]:
+def _verified(batches: Iterator[pa.RecordBatch], check: Check, path: str, seen: "_Seen") -> Iterator[pa.RecordBatch]:
     try:
         yield from batches
     except BaseException:  # a refusal, an error, Ctrl-C, the consumer gone: the look is not needed
         check.stop.set()
         raise
     if not check.verdict():
-        raise ArrowRefused("quoting or blank lines")
+        raise ArrowRefused("quoting")
+    # a row of empty cells is a blank line (a row of no cells to Python's csv) or a row of empty fields
+    # (",,", the same to both): only a file that has one is looked at for blank lines
+    if seen.empty_row and blank_lines_in(path):
+        raise ArrowRefused("blank lines")
+
+
+@dataclass
+class _Seen:
+    empty_row: bool = False
+
+
+def _empty_row(batch: pa.RecordBatch) -> bool:
+    """Whether some row of ``batch`` has every cell empty (seen on the first column alone where, as mostly,
+    it holds an id in every row)."""
+    if not batch.num_rows or pc.min(pc.binary_length(batch.column(0))).as_py() > 0:
+        return False
+    empty = None
+    for column in batch.columns:
+        blank = pc.equal(pc.binary_length(column), 0)
+        empty = blank if empty is None else pc.and_(empty, blank)
+    return bool(pc.any(empty).as_py())
 
 
 def _ahead(batches: Generator[pa.RecordBatch, None, None], depth: int) -> Iterator[pa.RecordBatch]:
@@ -230,8 +189,8 @@ def _ahead(batches: Generator[pa.RecordBatch, None, None], depth: int) -> Iterat
         thread.join()
 
 
-def _arrow_batches(table: Table, path: str, encoding: str, delimiter: str,
-                   rows: int) -> Generator[pa.RecordBatch, None, None]:
+def _arrow_batches(table: Table, path: str, encoding: str, delimiter: str, rows: int,
+                   seen: _Seen | None) -> Generator[pa.RecordBatch, None, None]:
     width, names = len(table.header), list(table.header)
     generated = [f"f{i}" for i in range(width)]
     lean_memory()
@@ -245,18 +204,19 @@ def _arrow_batches(table: Table, path: str, encoding: str, delimiter: str,
     except (pa.ArrowException, UnicodeError) as exc:
         raise ArrowRefused(str(exc)) from None
     try:
-        yield from _read_batches(reader, names, generated, rows)
+        yield from _read_batches(reader, names, generated, rows, seen)
     finally:
         # at once, not when the generator is collected: Arrow's read-ahead threads would go on reading
         # blocks (and can abort the process under a memory limit) while the Python reader starts over
         reader.close()
 
 
-def _read_batches(reader, names: list[str], generated: list[str], join: int) -> Iterator[pa.RecordBatch]:
+def _read_batches(reader, names: list[str], generated: list[str], join: int,
+                  seen: _Seen | None) -> Iterator[pa.RecordBatch]:
     if reader.schema.names != generated or any(t != pa.string() for t in reader.schema.types):
         raise ArrowRefused("columns")
     first, pending, rows = True, [], 0
-    limit = min(FIELD_LIMIT, CsvLimits.from_env().field)  # Arrow's rows stop at a block (BLOCK_BYTES) anyway
+    limit = min(FIELD_LIMIT, CsvLimits.from_env().field)
     while True:
         try:
             batch = reader.read_next_batch()
@@ -274,6 +234,8 @@ def _read_batches(reader, names: list[str], generated: list[str], join: int) -> 
             batch = batch.slice(1)
         if batch.get_total_buffer_size() > limit and any(_longest_over(column, limit) for column in batch.columns):
             raise ArrowRefused("field size")  # Python's reader refuses it, at its row
+        if seen is not None and not seen.empty_row:
+            seen.empty_row = _empty_row(batch)
         pending.append(batch)
         rows += batch.num_rows
         if rows and rows >= join:

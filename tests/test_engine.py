@@ -231,6 +231,29 @@ def test_an_interrupted_recode_leaves_nothing(tmp_path, big_export):
     assert sorted(p.name for p in tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("where", [5, 150, -1])
+@pytest.mark.parametrize("line, refused", [(None, False), (b"\n", True), (b"\r\n", True)],
+                         ids=["empty-fields", "blank-line", "blank-crlf-line"])
+def test_a_row_of_empty_cells_stays_on_arrow_unless_it_is_a_blank_line(tmp_path, where, line, refused):
+    """A blank line is a row of empty cells to Arrow and of none to Python's csv: refused, wherever it
+    stands. A row of empty fields (",,,") is the same to both and stays on Arrow; the raw bytes are looked at
+    for blank lines only in a file with such a row."""
+    from icvac import arrowio, readers
+
+    lines = EXPORT.read_bytes().splitlines(keepends=True)
+    width = len(lines[0].split(b","))
+    lines.insert(where if where > 0 else len(lines), line or b"," * (width - 1) + b"\n")
+    data = tmp_path / "in.csv"
+    data.write_bytes(b"".join(lines))
+    with readers.open_table(data) as table:
+        batches = arrowio.csv_batches(table, str(data), icvac.ReadOptions())
+        if refused:
+            with pytest.raises(arrowio.ArrowRefused, match="blank lines"):
+                list(batches)
+        else:
+            assert sum(b.num_rows for b in batches) == len(lines) - 1
+
+
 def test_a_field_over_the_limit_is_left_to_the_python_reader(tmp_path, monkeypatch):
     from icvac import arrowio, readers
 
@@ -249,9 +272,9 @@ def test_a_doubled_quote_where_the_raw_scan_cuts_keeps_the_file_on_arrow(tmp_pat
     """The raw scan reads pieces with 256 bytes of the one before in front; a doubled quote inside a quoted
     field at the start of that join is not the start of a line, so the file stays on Arrow's reader.
     A real empty quoted start followed by text at a line's start is still sent to the exact reader."""
-    from icvac import arrowio
+    from icvac import raw_look
 
-    monkeypatch.setattr(arrowio, "SCAN_BYTES", 512)
+    monkeypatch.setattr(raw_look, "SCAN_BYTES", 512)
     lines = "".join(f'{i},"note ""urgent"" flag set at intake"\n' for i in range(100, 300))
     joins_at_quote = 0
     for pad in range(45):              # every offset of the cut within a line
@@ -259,11 +282,11 @@ def test_a_doubled_quote_where_the_raw_scan_cuts_keeps_the_file_on_arrow(tmp_pat
         joins_at_quote += any(body[cut - 256:cut - 254] == '""' for cut in range(512, len(body), 512))
         path = tmp_path / f"ok{pad}.csv"
         path.write_text(body, encoding="utf-8")
-        assert arrowio._plain(str(path), ",") is True, pad
+        assert raw_look.plain(str(path), ",") is True, pad
     assert joins_at_quote             # the case that was refused did occur
     bad = tmp_path / "bad.csv"
     bad.write_text("id,text\n" + lines + '999,""x\n', encoding="utf-8")
-    assert arrowio._plain(str(bad), ",") is False
+    assert raw_look.plain(str(bad), ",") is False
 
 
 @pytest.fixture(scope="module")
