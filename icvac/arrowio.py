@@ -38,7 +38,7 @@ from .readers import FIELD_LIMIT, ReadOptions, Table
 from .record_limits import CsvLimits
 from .writers import FORMULA_PREFIXES
 
-__all__ = ["ArrowRefused", "Coded", "decoded", "csv_batches", "csv_bytes", "jsonl_bytes", "as_text_batch", "BLOCK_BYTES"]
+__all__ = ["ArrowRefused", "Coded", "decoded", "table_batches", "csv_batches", "csv_bytes", "jsonl_bytes", "as_text_batch", "BLOCK_BYTES"]
 
 BLOCK_BYTES = 256 << 10         # Arrow's read block: the reader holds several; larger ones cost memory, not time
 BATCH_ROWS = 8192               # rows recoded together: blocks are joined up to this, so that the cost per
@@ -77,6 +77,15 @@ def decoded(column) -> pa.Array:
 
 class ArrowRefused(Exception):
     """Arrow cannot read this file the way the Python reader does: read it with that one instead."""
+
+
+def table_batches(table: Table, path: str, options: ReadOptions, rows: int = BATCH_ROWS, ahead: int = 0,
+                  blank_lines: bool = False) -> Iterator[pa.RecordBatch] | None:
+    """The data rows of ``table`` as record batches of text columns: from its reader where it has them
+    (Parquet, ``rows`` at a time, or ``BATCH_ROWS`` with 0), else as ``csv_batches`` reads a CSV file."""
+    if table.batches is not None:
+        return table.batches(rows or BATCH_ROWS)
+    return csv_batches(table, path, options, rows, ahead, blank_lines)
 
 
 def csv_batches(table: Table, path: str, options: ReadOptions, rows: int = BATCH_ROWS, ahead: int = 0,

@@ -17,7 +17,7 @@ import sys
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Callable, Iterator
 
 from .errors import InputError, UsageError
 from .formats import INPUT_FORMATS, DataFormat, input_format_of
@@ -53,6 +53,8 @@ class Table:
     encoding: str | None = None
     delimiter: str | None = None
     _closers: list = field(default_factory=list, repr=False)
+    # the data rows as Arrow record batches of text columns (``batches(rows)``), where the reader has them
+    batches: Callable[[int], Iterator[Any]] | None = field(default=None, repr=False)
 
     def rows(self) -> Iterator[tuple[int, list[str]]]:
         return self._rows

@@ -85,8 +85,8 @@ def recode_file(data: str | os.PathLike, mapping: Mapping, taxonomy: Taxonomy, o
 
 def _recode_file(data, mapping: Mapping, taxonomy: Taxonomy, output, fmt: str, matcher: Matcher,
                  options: RecodeOptions, review, progress, arrow: bool) -> RecodeSummary:
-    """CSV files through the Arrow engine (``icvac.engine``) where ``arrow`` and the file allows it, else row
-    by row, a chunk of rows at a time."""
+    """CSV and Parquet files through the Arrow engine (``icvac.engine``) where ``arrow`` and the file allows
+    it, else row by row, a chunk of rows at a time."""
     from .review import write_review
 
     summary = RecodeSummary()
@@ -124,9 +124,9 @@ def _recode_file(data, mapping: Mapping, taxonomy: Taxonomy, output, fmt: str, m
 
 
 def _arrow_batches(table, path: str, options: ReadOptions):
-    from .arrowio import csv_batches
+    from .arrowio import table_batches
 
-    return csv_batches(table, path, options)
+    return table_batches(table, path, options)
 
 
 def _refuse_overwrites(data, mapping: Mapping, taxonomy: Taxonomy, output, review) -> None:

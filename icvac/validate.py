@@ -6,8 +6,8 @@ Only a file that cannot be read, or options that cannot work, raise (InputError,
 
 This module is the plumbing: it opens the file and hands its rows to a ``Validation``
 (icvac.validate_engine), as Arrow record batches where Arrow reads the CSV file as Python's reader
-does (``icvac.arrowio.csv_batches``), else as the Python reader's rows (xlsx, JSON Lines, stdin, the CSV
-files Arrow refuses). Memory stays flat whatever the number of rows: rows are checked a batch at a
+does, or the reader gives them (Parquet; ``icvac.arrowio.table_batches``), else as the Python reader's
+rows (xlsx, JSON Lines, stdin, the CSV files Arrow refuses). Memory stays flat whatever the number of rows: rows are checked a batch at a
 time, checks run once per distinct value, duplicate ids are kept as Arrow text (icvac.dupes), and at
 most ``max_issues`` issues are kept (all are counted, and all are passed to ``on_issue``, which the CLI
 uses to write ``--issues FILE.csv``).
@@ -73,14 +73,14 @@ def validate(source: str | os.PathLike, taxonomy: Taxonomy | None = None,
 
 
 def _validate(source, taxonomy: Taxonomy, options: ValidateOptions, on_issue, arrow: bool) -> Report:
-    from .arrowio import csv_batches
+    from .arrowio import table_batches
 
     with open_table(source, options.read) as table, _Held() as held:
         cmap, recoded = resolve_recoded(source, table.header, dict(options.columns), table.name,
                                          roles_for(taxonomy.variable_roles))
         # Arrow's blocks as read (rows=0: the checked columns alone are joined, ``Validation.slims``), parsed
         # READ_AHEAD ahead, blank lines read by Arrow (blank_lines=True); positional, as tests stand in for it
-        batches = csv_batches(table, os.fspath(source), options.read, 0, READ_AHEAD, True) if arrow else None
+        batches = table_batches(table, os.fspath(source), options.read, 0, READ_AHEAD, True) if arrow else None
         # Arrow may refuse the file at its end (icvac.arrowio): the issues wait until it has not
         listener = held if batches is not None and on_issue is not None else on_issue
         run = Validation(table.header, cmap, taxonomy, options, listener, recoded.long, recoded.roles.values())
