@@ -11,7 +11,7 @@ import pytest
 
 import icvac as package
 from icvac.cli._app import COMMANDS
-from icvac.cli._common import reader_options
+from icvac.cli._options import reader_options
 
 from .conftest import EXAMPLES, FIXTURES, ROOT
 

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from icvac.cli import app
-from icvac.cli._common import output_format
+from icvac.cli._options import output_format
 
 from .conftest import EXAMPLES
 
@@ -115,7 +115,7 @@ def test_jobs_option_is_checked_and_gives_the_same_output(icvac, tmp_path, comma
 
 
 def test_data_is_worded_once():
-    from icvac.cli._common import DATA_HELP
+    from icvac.cli._options import DATA_HELP
 
     for name in ("validate", "recode", "tabulate", "report", "mapping draft"):
         (data,) = [p for p in _command(name).params if p.param_type_name == "argument"]

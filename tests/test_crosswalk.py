@@ -34,14 +34,17 @@ def tax():
     return load_taxonomy(XW_TAXONOMY)
 
 
-@pytest.fixture(scope="module")
-def alpha(tax):
-    return load_mapping(HERE / "alpha.yaml", tax)
+def _fixture_mapping(name):
+    """A module-scoped fixture ``name``: the mapping ``name.yaml`` of the crosswalk fixtures, loaded against ``tax``."""
+    @pytest.fixture(scope="module", name=name)
+    def mapping(tax):
+        return load_mapping(HERE / f"{name}.yaml", tax)
+
+    return mapping
 
 
-@pytest.fixture(scope="module")
-def beta(tax):
-    return load_mapping(HERE / "beta.yaml", tax)
+alpha = _fixture_mapping("alpha")
+beta = _fixture_mapping("beta")
 
 
 # ---------------------------------------------------------------- relations

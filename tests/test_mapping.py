@@ -234,7 +234,7 @@ def test_numbers_where_text_belongs_say_quote_it(tmp_path, taxonomy):
 
 
 def test_problem_line_and_check_messages(icvac, tmp_path):
-    from icvac.cli._common import problem_line
+    from icvac.cli._console import problem_line
     from icvac.errors import Problem
 
     assert problem_line("m.yaml", Problem("a.b", "x: y", "warning", 3)) == "m.yaml: a.b (line 3): x: y"

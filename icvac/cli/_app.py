@@ -11,7 +11,7 @@ order is the order ``icvac --help`` lists them in):
   as usual::
 
       # icvac/cli/migrate_cmd.py
-      @reader_options                      # only if it reads a data file (see _common)
+      @reader_options                      # only if it reads a data file (see _options)
       def migrate_command(data: DataArgument, ..., *, read: ReadOptions, taxonomy_file: TaxonomyOption = None):
           \"\"\"One line of help.
           ...
@@ -44,7 +44,8 @@ from typer.core import TyperGroup
 
 from icvac.errors import ConfigFileError, ExitCode, IcvacError, one_line
 
-from ._common import CHOICE_HINTS, SETTINGS, error
+from ._console import SETTINGS, error
+from ._options import CHOICE_HINTS
 
 if TYPE_CHECKING:
     from typer._click import Command  # typer carries its own click (style.md)

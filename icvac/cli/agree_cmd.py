@@ -5,19 +5,8 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from ._common import (
-    FormatOption,
-    JobsOption,
-    ReportFormat,
-    TaxonomyOption,
-    emit_json,
-    error,
-    load_taxonomy_for_command,
-    one_stdout,
-    reader_options,
-    stdout_console,
-    warn,
-)
+from ._console import ReportFormat, emit_json, error, load_taxonomy_for_command, stdout_console, warn
+from ._options import FormatOption, JobsOption, TaxonomyOption, one_stdout, reader_options
 
 if TYPE_CHECKING:
     from icvac.readers import ReadOptions

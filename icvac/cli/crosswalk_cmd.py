@@ -9,23 +9,17 @@ import typer
 from icvac.crosswalk_formats import CROSSWALK_FORMATS
 from icvac.errors import UsageError
 
-from ._common import (
+from ._console import ReportFormat, emit_json, info, load_taxonomy_for_command, problem_line, stdout_console, warn
+from ._options import (
     DATA_HELP,
     Choice,
     ColumnOption,
     FormatOption,
     OutputOption,
-    ReportFormat,
     TaxonomyOption,
     choices,
     chosen_format,
-    emit_json,
-    info,
-    load_taxonomy_for_command,
-    problem_line,
     reader_options,
-    stdout_console,
-    warn,
 )
 
 if TYPE_CHECKING:

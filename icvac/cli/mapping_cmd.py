@@ -7,21 +7,18 @@ import typer
 
 from icvac.errors import ExitCode
 
-from ._common import (
-    DataArgument,
-    FormatOption,
+from ._console import (
     ReportFormat,
-    TaxonomyOption,
     emit_json,
     error,
     info,
     load_taxonomy_for_command,
     problem_line,
-    reader_options,
     report_problems,
     stdout_console,
     warn,
 )
+from ._options import DataArgument, FormatOption, TaxonomyOption, reader_options
 
 if TYPE_CHECKING:
     from icvac.readers import ReadOptions

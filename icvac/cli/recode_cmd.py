@@ -10,26 +10,28 @@ from icvac.errors import ExitCode
 from icvac.formats import OUTPUT_FORMATS
 from icvac.text import LONGEST_LABEL
 
-from ._common import (
-    CHOICE_HINTS,
+from ._console import (
     SETTINGS,
-    Choice,
-    ColumnOption,
-    DataArgument,
-    JobsOption,
     ReportFormat,
-    TaxonomyOption,
-    choices,
-    chosen_format,
     emit_json,
     info,
     load_taxonomy_for_command,
     machine_output,
-    one_stdout,
     problem_line,
-    reader_options,
     show_progress,
     warn,
+)
+from ._options import (
+    CHOICE_HINTS,
+    Choice,
+    ColumnOption,
+    DataArgument,
+    JobsOption,
+    TaxonomyOption,
+    choices,
+    chosen_format,
+    one_stdout,
+    reader_options,
 )
 
 if TYPE_CHECKING:
@@ -132,7 +134,7 @@ def recode(
 def _progress(matcher):
     if not show_progress():
         return None
-    from ._common import stderr_console
+    from ._console import stderr_console
 
     console = stderr_console()
 

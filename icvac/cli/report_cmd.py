@@ -6,16 +6,8 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from ._common import (
-    ColumnOption,
-    DataArgument,
-    LangOption,
-    TaxonomyOption,
-    load_taxonomy_for_command,
-    output_format,
-    reader_options,
-    warn,
-)
+from ._console import load_taxonomy_for_command, warn
+from ._options import ColumnOption, DataArgument, LangOption, TaxonomyOption, output_format, reader_options
 
 if TYPE_CHECKING:
     from icvac.readers import ReadOptions

@@ -6,17 +6,15 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from ._common import (
+from ._console import load_taxonomy_for_command, stdout_console, warn
+from ._options import (
     ColumnOption,
     DataArgument,
     LangOption,
     OutputOption,
     TaxonomyOption,
     chosen_format,
-    load_taxonomy_for_command,
     reader_options,
-    stdout_console,
-    warn,
 )
 
 if TYPE_CHECKING:

@@ -8,21 +8,8 @@ import typer
 
 from icvac.export import EXPORT_FORMATS
 
-from ._common import (
-    Choice,
-    FormatOption,
-    LangOption,
-    OutputOption,
-    ReportFormat,
-    TaxonomyOption,
-    choices,
-    chosen_format,
-    emit_json,
-    info,
-    load_taxonomy_for_command,
-    report_problems,
-    stdout_console,
-)
+from ._console import ReportFormat, emit_json, info, load_taxonomy_for_command, report_problems, stdout_console
+from ._options import Choice, FormatOption, LangOption, OutputOption, TaxonomyOption, choices, chosen_format
 
 taxonomy_app = typer.Typer(help="Browse, search, export and check the ICVAC taxonomy.\n\n"
                                 "Example: icvac taxonomy tree --level 1",

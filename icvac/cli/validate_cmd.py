@@ -9,20 +9,15 @@ import typer
 
 from icvac.errors import ExitCode, UsageError
 
-from ._common import (
+from ._console import ReportFormat, emit_json, info, load_taxonomy_for_command, stdout_console, warn
+from ._options import (
     ColumnOption,
     FormatOption,
     JobsOption,
     OptionalDataArgument,
-    ReportFormat,
     TaxonomyOption,
-    emit_json,
-    info,
-    load_taxonomy_for_command,
     one_stdout,
     reader_options,
-    stdout_console,
-    warn,
 )
 
 if TYPE_CHECKING:

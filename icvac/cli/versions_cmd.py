@@ -10,16 +10,8 @@ import typer
 from icvac.errors import ExitCode, UsageError
 from icvac.readers import ReadOptions
 
-from ._common import (
-    DataArgument,
-    TaxonomyOption,
-    emit_json,
-    error,
-    info,
-    load_taxonomy_for_command,
-    reader_options,
-    warn,
-)
+from ._console import emit_json, error, info, load_taxonomy_for_command, warn
+from ._options import DataArgument, TaxonomyOption, reader_options
 from .mapping_cmd import mapping_app
 from .taxonomy_cmd import taxonomy_app
 
