@@ -38,9 +38,13 @@ from .readers import FIELD_LIMIT, ReadOptions, Table
 from .record_limits import CsvLimits
 from .writers import FORMULA_PREFIXES
 
-__all__ = ["ArrowRefused", "Coded", "decoded", "table_batches", "csv_batches", "csv_bytes", "jsonl_bytes", "as_text_batch", "BLOCK_BYTES"]
+__all__ = ["ArrowRefused", "Coded", "decoded", "table_batches", "csv_batches", "csv_bytes", "jsonl_bytes", "as_text_batch", "BLOCK_BYTES",
+           "JOINED_BLOCK_BYTES"]
 
 BLOCK_BYTES = 256 << 10         # Arrow's read block: the reader holds several; larger ones cost memory, not time
+# where blocks are joined into batches of rows (recode, migrate) a batch is the same whatever the block, and
+# half the default held 8-15 MB less at the same speed (validate takes blocks as read, ahead: the default)
+JOINED_BLOCK_BYTES = 128 << 10
 BATCH_ROWS = 8192               # rows recoded together: blocks are joined up to this, so that the cost per
                                 # batch (a few kernel calls per column) stays small against the rows
 # what a formula-looking cell may still be: a plain number (icvac.writers._NUMBER), for RE2
@@ -80,16 +84,16 @@ class ArrowRefused(Exception):
 
 
 def table_batches(table: Table, path: str, options: ReadOptions, rows: int = BATCH_ROWS, ahead: int = 0,
-                  blank_lines: bool = False) -> Iterator[pa.RecordBatch] | None:
+                  blank_lines: bool = False, block: int = BLOCK_BYTES) -> Iterator[pa.RecordBatch] | None:
     """The data rows of ``table`` as record batches of text columns: from its reader where it has them
     (Parquet, ``rows`` at a time, or ``BATCH_ROWS`` with 0), else as ``csv_batches`` reads a CSV file."""
     if table.batches is not None:
         return table.batches(rows or BATCH_ROWS)
-    return csv_batches(table, path, options, rows, ahead, blank_lines)
+    return csv_batches(table, path, options, rows, ahead, blank_lines, block)
 
 
 def csv_batches(table: Table, path: str, options: ReadOptions, rows: int = BATCH_ROWS, ahead: int = 0,
-                blank_lines: bool = False) -> Iterator[pa.RecordBatch] | None:
+                blank_lines: bool = False, block: int = BLOCK_BYTES) -> Iterator[pa.RecordBatch] | None:
     """The data rows of the CSV file ``table`` (opened by ``open_table``) as record batches of text columns
     named as its header; None when the file is not one Arrow reads as Python's reader does (stdin, a header
     row other than the first, a single column, an encoding that is not ASCII-compatible, a raw pattern
@@ -98,7 +102,7 @@ def csv_batches(table: Table, path: str, options: ReadOptions, rows: int = BATCH
     those alone). With ``ahead``, a thread reads up to that many batches ahead of the caller (Arrow's
     streaming reader parses on the thread that asks, so the parsing overlaps the caller's work). With
     ``blank_lines``, a blank line is read by Arrow, as a row of empty cells, for a caller that takes the two
-    alike (validate: both are blank rows)."""
+    alike (validate: both are blank rows). Arrow reads the file ``block`` bytes at a time."""
     if table.format != "csv" or path == "-" or options.header_row != 1 or len(table.header) < 2:
         return None
     if table.encoding is None or table.delimiter is None:  # set for every CSV table; None for the others
@@ -111,7 +115,7 @@ def csv_batches(table: Table, path: str, options: ReadOptions, rows: int = BATCH
     # last batch, before anything is committed
     check, seen = Check(path, delimiter), _Seen(empty_row=False)
     batches = _arrow_batches(table, path, "utf8" if encoding in ("utf-8", "utf-8-sig") else encoding, delimiter, rows,
-                             None if blank_lines else seen)
+                             None if blank_lines else seen, block)
     return _verified(_ahead(batches, ahead) if ahead else batches, check, path, seen)
 
 
@@ -199,14 +203,14 @@ def _ahead(batches: Generator[pa.RecordBatch, None, None], depth: int) -> Iterat
 
 
 def _arrow_batches(table: Table, path: str, encoding: str, delimiter: str, rows: int,
-                   seen: _Seen | None) -> Generator[pa.RecordBatch, None, None]:
+                   seen: _Seen | None, block: int) -> Generator[pa.RecordBatch, None, None]:
     width, names = len(table.header), list(table.header)
     generated = [f"f{i}" for i in range(width)]
     lean_memory()
     try:
         reader = pcsv.open_csv(
             path,
-            read_options=pcsv.ReadOptions(block_size=BLOCK_BYTES, autogenerate_column_names=True, encoding=encoding),
+            read_options=pcsv.ReadOptions(block_size=block, autogenerate_column_names=True, encoding=encoding),
             parse_options=pcsv.ParseOptions(delimiter=delimiter, newlines_in_values=True, ignore_empty_lines=False),
             convert_options=pcsv.ConvertOptions(column_types={name: pa.string() for name in generated},
                                                 strings_can_be_null=False, quoted_strings_can_be_null=False))

@@ -31,7 +31,7 @@ from .taxonomy import Taxonomy
 
 __all__ = ["recode_batches", "BatchRecoder", "write_recoded"]
 
-_AHEAD = 2  # recoded batches waiting to be written: each a few megabytes at most
+_AHEAD = 1  # recoded batches waiting to be written: one keeps the writer busy; a second held memory, not time
 
 
 def recode_batches(batches: Iterable[pa.RecordBatch], mapping: Mapping, taxonomy: Taxonomy,

@@ -171,9 +171,9 @@ def _csv_fast(batch, columns: "_Columns", keys: list[tuple], found: list[tuple],
 
 
 def _arrow_batches(table, path: str, read: ReadOptions):
-    from .arrowio import table_batches
+    from .arrowio import JOINED_BLOCK_BYTES, table_batches
 
-    return table_batches(table, path, read, ahead=1)
+    return table_batches(table, path, read, ahead=1, block=JOINED_BLOCK_BYTES)
 
 
 def _chunks(rows, size: int = 4096):

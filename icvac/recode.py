@@ -124,9 +124,9 @@ def _recode_file(data, mapping: Mapping, taxonomy: Taxonomy, output, fmt: str, m
 
 
 def _arrow_batches(table, path: str, options: ReadOptions):
-    from .arrowio import table_batches
+    from .arrowio import JOINED_BLOCK_BYTES, table_batches
 
-    return table_batches(table, path, options)
+    return table_batches(table, path, options, block=JOINED_BLOCK_BYTES)
 
 
 def _refuse_overwrites(data, mapping: Mapping, taxonomy: Taxonomy, output, review) -> None:

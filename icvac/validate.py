@@ -51,7 +51,7 @@ BATCH_ROWS = 1 << 15   # rows of Arrow's batches checked together: the distinct 
                        # looked up once a batch, so larger batches cost fewer look-ups (and more memory;
                        # only the checked columns are held: 32K rows took 20% less time than 16K, 64K
                        # held 30 MB more)
-READ_AHEAD = 8         # Arrow's blocks (256 KB of file each) parsed ahead of the checks
+READ_AHEAD = 8         # Arrow's blocks (arrowio.BLOCK_BYTES of file each) parsed ahead of the checks
 HOLD_ISSUES = 1 << 14  # issues held in memory for ``on_issue`` while Arrow reads; beyond, in a temporary file
 
 
