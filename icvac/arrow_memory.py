@@ -1,5 +1,5 @@
-"""Which allocator Arrow's buffers come from: named before pyarrow loads (the CLI), or chosen at the first
-read (the library)."""
+"""Which allocator Arrow's buffers come from: named before pyarrow loads (``icvac recode``), or chosen at
+the first read (the library, and the other commands)."""
 from __future__ import annotations
 
 import os
@@ -14,16 +14,29 @@ def name_allocator() -> None:
     """Name jemalloc (the system's allocator under a limit of address space) as Arrow's default pool, for a
     process that has not loaded pyarrow yet. Arrow reads the name once, as pyarrow loads; switching later
     (``lean_memory``) leaves the buffers some kernels and readers took before, or take from a pool they
-    kept, in mimalloc, whose pages then stay resident beside jemalloc's: a recode of the 1M-row benchmark
-    export peaked at 126-127 MB with the name given against 131-147 MB when switched. Linux only: its
-    wheels carry jemalloc; elsewhere the name may be one the build lacks, which Arrow reports on stderr.
-    A name already in the environment is the user's and stays, but under a limit, where the others abort."""
+    kept, in mimalloc, whose pages then stay resident beside jemalloc's. ``icvac recode`` of the 1M-row
+    benchmark export peaked at 127-129 MB with the name given against 132-137 MB when switched, as fast
+    (medians of 5 alternated: 2.34 and 2.51 s). validate and migrate do not name it: their kernels were 8%
+    slower all in jemalloc (2.52 against 2.32 s, 2.74 against 2.54 s), for 8-17 MB less.
+    Linux only: its wheels carry jemalloc; elsewhere the name may be one the build lacks, which Arrow
+    reports on stderr. A name already in the environment is the user's and stays, but under a limit,
+    where the others abort. pyarrow is loaded here, and the environment left as it was.
+    """
     if sys.platform != "linux" or "pyarrow" in sys.modules:
         return
-    if _address_space_limited():
-        os.environ[POOL_VARIABLE] = "system"
-    else:
-        os.environ.setdefault(POOL_VARIABLE, "jemalloc")
+    given = os.environ.get(POOL_VARIABLE)
+    os.environ[POOL_VARIABLE] = "system" if _address_space_limited() else given or "jemalloc"
+    try:
+        _load_pyarrow()
+    finally:  # the process's environment as it was, for what it starts
+        if given is None:
+            del os.environ[POOL_VARIABLE]
+        else:
+            os.environ[POOL_VARIABLE] = given
+
+
+def _load_pyarrow() -> None:
+    import pyarrow  # noqa: F401  (reads the name as it loads)
 
 
 def lean_memory() -> None:

@@ -42,7 +42,6 @@ from typing import TYPE_CHECKING, Annotated, Any, Iterator, Mapping, MutableMapp
 import typer
 from typer.core import TyperGroup
 
-from icvac.arrow_memory import name_allocator
 from icvac.errors import ConfigFileError, ExitCode, IcvacError, one_line
 
 from ._console import SETTINGS, error
@@ -281,7 +280,6 @@ def _terminate(signum, frame):
 
 def main() -> None:
     signal.signal(signal.SIGTERM, _terminate)
-    name_allocator()
     try:
         app(prog_name="icvac")
     except KeyboardInterrupt:

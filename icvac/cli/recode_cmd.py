@@ -97,6 +97,9 @@ def recode(
 
     Example: icvac recode examples/national_export.csv --mapping gbvims -o recoded.csv
     """
+    from icvac.arrow_memory import name_allocator
+
+    name_allocator()  # before anything loads pyarrow
     from icvac.columns import parse_column_options
     from icvac.mapping import load_mapping
     from icvac.matching import Matcher
