@@ -38,13 +38,10 @@ from .readers import FIELD_LIMIT, ReadOptions, Table
 from .record_limits import CsvLimits
 from .writers import FORMULA_PREFIXES
 
-__all__ = ["ArrowRefused", "Coded", "decoded", "table_batches", "csv_batches", "csv_bytes", "jsonl_bytes", "as_text_batch", "BLOCK_BYTES",
-           "JOINED_BLOCK_BYTES"]
+__all__ = ["ArrowRefused", "Coded", "decoded", "table_batches", "csv_batches", "csv_bytes", "jsonl_bytes", "as_text_batch", "BLOCK_BYTES"]
 
-BLOCK_BYTES = 256 << 10         # Arrow's read block: the reader holds several; larger ones cost memory, not time
-# where blocks are joined into batches of rows (recode, migrate) a batch is the same whatever the block, and
-# half the default held 8-15 MB less at the same speed (validate takes blocks as read, ahead: the default)
-JOINED_BLOCK_BYTES = 128 << 10
+BLOCK_BYTES = 256 << 10         # Arrow's read block: the reader holds several; larger ones cost memory, not time.
+                                # Validate takes the blocks as read, eight ahead: with 128 KB it was 15-25% slower
 BATCH_ROWS = 8192               # rows recoded together: blocks are joined up to this, so that the cost per
                                 # batch (a few kernel calls per column) stays small against the rows
 # what a formula-looking cell may still be: a plain number (icvac.writers._NUMBER), for RE2
