@@ -130,9 +130,9 @@ BLOCK_BYTES = 64 << 10
 
 
 def _arrow_batches(table, path: str, options: ReadOptions):
-    from .arrowio import table_batches
+    from . import arrowio
 
-    return table_batches(table, path, options, block=BLOCK_BYTES)
+    return arrowio.table_batches(table, path, options, rows=arrowio.BATCH_ROWS, block=BLOCK_BYTES)
 
 
 def _refuse_overwrites(data, mapping: Mapping, taxonomy: Taxonomy, output, review) -> None:

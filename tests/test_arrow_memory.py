@@ -14,7 +14,9 @@ from icvac.arrow_memory import POOL_VARIABLE, name_allocator
 
 from .conftest import EXAMPLES
 
-linux = pytest.mark.skipif(sys.platform != "linux", reason="the name is given on Linux only")
+# the CLI names jemalloc only for pyarrow from a manylinux x86_64 wheel, and not under a limit of address space
+named = pytest.mark.skipif(not arrow_memory._wheel_with_jemalloc() or arrow_memory._address_space_limited(),
+                           reason="jemalloc is named for a manylinux x86_64 wheel, without a limit of address space")
 
 # a recode through the CLI in a fresh interpreter, then what Arrow's pools say
 PROBE = """
@@ -33,31 +35,39 @@ sys.stderr.write(json.dumps({"code": code, "default": pa.default_memory_pool().b
 """
 
 
-@linux
-def test_a_recode_takes_no_buffer_from_mimalloc(tmp_path):
-    try:
-        __import__("pyarrow").jemalloc_memory_pool()
-    except NotImplementedError:
-        pytest.skip("this pyarrow has no jemalloc")
-    env = {k: v for k, v in os.environ.items() if k != POOL_VARIABLE}
+def probe(tmp_path, pool: str | None) -> dict:
+    env = {k: v for k, v in os.environ.items() if k != POOL_VARIABLE} | ({POOL_VARIABLE: pool} if pool else {})
     done = subprocess.run([sys.executable, "-c", PROBE, str(EXAMPLES / "national_export.csv"),
                            str(tmp_path / "out.csv")], capture_output=True, text=True, timeout=120, env=env)
     said = json.loads(done.stderr.strip().splitlines()[-1])
     assert said["code"] in (0, None), done.stderr
+    return said
+
+
+@named
+def test_a_recode_takes_no_buffer_from_mimalloc(tmp_path):
+    said = probe(tmp_path, None)
     assert said["default"] == "jemalloc"
     # switched at the first read instead, Arrow had already taken buffers from mimalloc
     assert said["mimalloc"] == 0
     assert said["named"] is None  # the environment as it was
 
 
+@named
+def test_a_pool_the_user_names_is_kept(tmp_path):
+    said = probe(tmp_path, "mimalloc")
+    assert said["default"] == "mimalloc" and said["mimalloc"] > 0
+    assert said["named"] == "mimalloc"
+
+
 @pytest.fixture
 def loads(monkeypatch):
-    """A process as recode starts it (pyarrow not loaded, no name in the environment); what pyarrow would
-    read as it loads."""
+    """A process as recode starts it (pyarrow not loaded, no name in the environment, pyarrow from a wheel
+    with jemalloc); what pyarrow would read as it loads."""
     monkeypatch.delitem(sys.modules, "pyarrow", raising=False)
     monkeypatch.delenv(POOL_VARIABLE, raising=False)
     monkeypatch.setattr(arrow_memory, "_address_space_limited", lambda: False)
-    monkeypatch.setattr(sys, "platform", "linux")
+    monkeypatch.setattr(arrow_memory, "_wheel_with_jemalloc", lambda: True)
     seen: list = []
     monkeypatch.setattr(arrow_memory, "_load_pyarrow", lambda: seen.append(os.environ.get(POOL_VARIABLE)))
     return seen
@@ -85,11 +95,44 @@ def test_under_a_limit_of_address_space_the_system_allocator_is_named(loads, mon
     assert os.environ[POOL_VARIABLE] == "jemalloc"
 
 
-@pytest.mark.parametrize("why", ["loaded", "not linux"])
-def test_no_name_once_pyarrow_is_loaded_or_off_linux(loads, monkeypatch, why):
+def test_a_pyarrow_that_does_not_load_is_left_to_report_later(loads, monkeypatch):
+    def broken():
+        loads.append(os.environ.get(POOL_VARIABLE))
+        raise ImportError("libarrow.so: cannot open shared object file")
+
+    monkeypatch.setattr(arrow_memory, "_load_pyarrow", broken)
+    name_allocator()
+    assert loads == ["jemalloc"]
+    assert POOL_VARIABLE not in os.environ
+
+
+@pytest.mark.parametrize("why", ["loaded", "no jemalloc"])
+def test_no_name_once_pyarrow_is_loaded_or_without_a_wheel_that_has_jemalloc(loads, monkeypatch, why):
     if why == "loaded":
         monkeypatch.setitem(sys.modules, "pyarrow", object())
     else:
-        monkeypatch.setattr(sys, "platform", "win32")
+        monkeypatch.setattr(arrow_memory, "_wheel_with_jemalloc", lambda: False)
     name_allocator()
     assert loads == []
+
+
+@pytest.mark.parametrize("tag, carries", [
+    ("cp311-cp311-manylinux_2_28_x86_64", True),
+    ("cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64", True),
+    ("cp311-cp311-manylinux_2_28_aarch64", False),
+    ("cp311-cp311-linux_x86_64", False),      # built from source
+    (None, False),                            # no dist-info (a conda or system package, a checkout)
+])
+def test_which_pyarrow_carries_jemalloc(tmp_path, monkeypatch, tag, carries):
+    import importlib.util
+
+    (tmp_path / "pyarrow").mkdir()
+    if tag is not None:
+        (tmp_path / "pyarrow-26.0.1.dist-info").mkdir()
+        (tmp_path / "pyarrow-26.0.1.dist-info" / "WHEEL").write_text(
+            f"Wheel-Version: 1.0\nRoot-Is-Purelib: false\nTag: {tag}\n", encoding="utf-8")
+    spec = importlib.util.spec_from_loader("pyarrow", loader=None, is_package=True)
+    spec.submodule_search_locations = [str(tmp_path / "pyarrow")]
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: spec)
+    monkeypatch.setattr(sys, "platform", "linux")
+    assert arrow_memory._wheel_with_jemalloc() is carries

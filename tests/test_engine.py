@@ -317,8 +317,18 @@ def test_a_write_that_fails_in_the_formatting_thread_fails_the_recode_and_leaves
 
 
 def test_the_rows_written_by_the_formatting_thread_are_in_order(tmp_path, monkeypatch, long_export):
-    # batches of 1,000 rows: many of them queued to the thread; the output is the row-by-row path's
+    # batches of about 1,000 rows: many of them queued to the thread; the output is the row-by-row path's
+    import icvac.engine
+
     monkeypatch.setattr("icvac.arrowio.BATCH_ROWS", 1000)
-    monkeypatch.setattr("icvac.arrowio.BLOCK_BYTES", 1 << 16)
+    monkeypatch.setattr("icvac.recode.BLOCK_BYTES", 1 << 14)
+    real, formatted = icvac.engine.csv_bytes, []
+
+    def counted(columns, safe=False):
+        formatted.append(len(columns[0]))
+        return real(columns, safe)
+
+    monkeypatch.setattr(icvac.engine, "csv_bytes", counted)
     arrow, by_rows, ran = recode_ways(long_export, tmp_path, monkeypatch)
     assert ran and arrow == by_rows
+    assert len(formatted) >= 20 and max(formatted) < 2000

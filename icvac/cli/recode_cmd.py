@@ -98,8 +98,6 @@ def recode(
     Example: icvac recode examples/national_export.csv --mapping gbvims -o recoded.csv
     """
     from icvac.arrow_memory import name_allocator
-
-    name_allocator()  # before anything loads pyarrow
     from icvac.columns import parse_column_options
     from icvac.mapping import load_mapping
     from icvac.matching import Matcher
@@ -122,6 +120,7 @@ def recode(
         margin=margin, fuzzy=not no_fuzzy, long=long, excel_safe=excel_safe,
         read=read, jobs=jobs, review_limit=review_limit)
     matcher = Matcher(loaded, taxonomy, threshold=threshold, margin=margin, fuzzy=not no_fuzzy)
+    name_allocator()  # nothing above loads pyarrow; recode_file does
     summary = recode_file(data, loaded, taxonomy, output, options, review=review, progress=_progress(matcher),
                           matcher=matcher)
     if summary_format is ReportFormat.json:
