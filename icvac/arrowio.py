@@ -11,7 +11,8 @@ refuses a ragged row, and bytes that do not decode: ``ArrowRefused`` is raised t
 again with the Python reader, which pads the row or reports the error at its row.
 
 The writers format a batch as CSV (as ``icvac.writers.csv_writer`` does, byte for byte) or JSON Lines
-(as ``json.dumps`` does) a column at a time, with ``pyarrow.compute``; the bytes go out in one write.
+(as ``json.dumps`` does) a column at a time, with ``pyarrow.compute``; the cells are joined into lines
+``FORMAT_ROWS`` rows at a time, each piece written as it is made.
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ import json
 import queue
 import threading
 from dataclasses import dataclass
-from typing import Generator, Iterator, TextIO
+from typing import Generator, Iterable, Iterator, TextIO
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -38,12 +39,16 @@ from .readers import FIELD_LIMIT, ReadOptions, Table
 from .record_limits import CsvLimits
 from .writers import FORMULA_PREFIXES
 
-__all__ = ["ArrowRefused", "Coded", "decoded", "table_batches", "csv_batches", "csv_bytes", "jsonl_bytes", "as_text_batch", "BLOCK_BYTES"]
+__all__ = ["ArrowRefused", "Coded", "decoded", "table_batches", "csv_batches", "csv_bytes", "jsonl_bytes", "as_text_batch", "BLOCK_BYTES",
+           "FORMAT_ROWS"]
 
 BLOCK_BYTES = 256 << 10         # Arrow's read block: the reader holds several; larger ones cost memory, not time.
                                 # Validate takes the blocks as read, eight ahead: with 128 KB it was 15-25% slower
 BATCH_ROWS = 8192               # rows recoded together: blocks are joined up to this, so that the cost per
                                 # batch (a few kernel calls per column) stays small against the rows
+FORMAT_ROWS = 2048              # rows of a batch joined into lines at a time: the lines of a whole batch, made
+                                # and held at once, cost icvac recode 6-10 MB of peak memory on the 1M and 3M
+                                # synthetic benchmark files, and pieces of 2048 rows no measurable time
 # what a formula-looking cell may still be: a plain number (icvac.writers._NUMBER), for RE2
 _NUMBER = r"^[+-]?(?:[0-9]+(?:[.,][0-9]*)?|[.,][0-9]+)(?:[eE][+-]?[0-9]+)?$"
 # text arguments of the kernels as scalars: a Python string costs pyarrow an import attempt on every call
@@ -301,11 +306,12 @@ def excel_safe_column(column: pa.Array) -> pa.Array:
     return pc.if_else(formula, pc.binary_join_element_wise(_APOSTROPHE, column, _EMPTY), column)
 
 
-def csv_bytes(columns: list[pa.Array], safe: bool = False) -> memoryview:
+def csv_bytes(columns: list[pa.Array], safe: bool = False) -> Iterator[memoryview]:
     """The rows of ``columns`` as ``icvac.writers.csv_writer`` writes them (after ``excel_safe`` with
     ``safe``): a cell quoted where it holds a quote, a comma or a line feed, every cell of a row quoted
     where one holds a carriage return. The dictionary-encoded columns at the end (recode's added ones) are
-    written per distinct combination of their values, and joined to the rest as one cell."""
+    written per distinct combination of their values, and joined to the rest as one cell. The bytes come in
+    pieces (``lines``)."""
     if safe:
         columns = [_per_value(c, excel_safe_column) for c in columns]
     if any(_holds(_values(c), b"\r") for c in columns):
@@ -318,7 +324,18 @@ def csv_bytes(columns: list[pa.Array], safe: bool = False) -> memoryview:
         cells.extend(_joined(columns[k:]))
     else:
         cells[-1] = pc.binary_join_element_wise(cells[-1], _EMPTY, _NEWLINE)
-    return _buffer(pc.binary_join_element_wise(*cells, _COMMA))
+    return lines(cells, _COMMA)
+
+
+def lines(cells: list, separator: pa.Scalar) -> Iterator[memoryview]:
+    """The rows of ``cells`` (text columns of one length, or scalars: the same text in every row) joined by
+    ``separator``, as bytes, ``FORMAT_ROWS`` rows at a time: each piece is made once the one before is let
+    go of."""
+    arrays = [c for c in cells if isinstance(c, pa.Array)]
+    rows = len(arrays[0]) if arrays else 0
+    for start in range(0, rows, FORMAT_ROWS):
+        piece = [c.slice(start, FORMAT_ROWS) if isinstance(c, pa.Array) else c for c in cells]
+        yield _buffer(pc.binary_join_element_wise(*piece, separator))
 
 
 def _values(column: pa.Array) -> pa.Array:
@@ -376,7 +393,7 @@ def _quote(value: str) -> str:
     return '"' + value.replace('"', '""') + '"'
 
 
-def _csv_carriage(columns: list[pa.Array]) -> memoryview:
+def _csv_carriage(columns: list[pa.Array]) -> Iterator[memoryview]:
     """As ``csv_bytes``, where some row holds a carriage return: that row with every cell quoted."""
     columns = [decoded(c) for c in columns]
     carriage = None
@@ -388,10 +405,10 @@ def _csv_carriage(columns: list[pa.Array]) -> memoryview:
         needs = pc.or_(pc.match_substring_regex(column, '[",\n]'), carriage)
         cells.append(pc.if_else(needs, _quoted(column), column))
     cells[-1] = pc.binary_join_element_wise(cells[-1], _EMPTY, _NEWLINE)
-    return _buffer(pc.binary_join_element_wise(*cells, _COMMA))
+    return lines(cells, _COMMA)
 
 
-def jsonl_bytes(names: list[str], columns: list[pa.Array]) -> memoryview:
+def jsonl_bytes(names: list[str], columns: list[pa.Array]) -> Iterator[memoryview]:
     """The rows of ``columns`` as JSON Lines, as ``json.dumps(dict(zip(names, row)), ensure_ascii=False)``
     writes them (``names`` distinct)."""
     parts = []
@@ -399,7 +416,7 @@ def jsonl_bytes(names: list[str], columns: list[pa.Array]) -> memoryview:
         parts.append(pa.scalar(("{" if k == 0 else ", ") + json.dumps(name, ensure_ascii=False) + ": "))
         parts.append(decoded(_per_value(column, _json_strings)))
     parts.append(pa.scalar("}\n"))
-    return _buffer(pc.binary_join_element_wise(*parts, _EMPTY))
+    return lines(parts, _EMPTY)
 
 
 def _json_strings(column: pa.Array) -> pa.Array:
@@ -411,7 +428,8 @@ def _json_strings(column: pa.Array) -> pa.Array:
     return pc.replace_with_mask(plain, escape, dumped)
 
 
-def write_bytes(handle: TextIO, data: memoryview) -> None:
-    """``data`` (UTF-8) to the text handle ``handle``, after what was written to it as text."""
+def write_bytes(handle: TextIO, pieces: Iterable[memoryview]) -> None:
+    """``pieces`` of bytes (UTF-8) to the text handle ``handle``, after what was written to it as text."""
     handle.flush()
-    handle.buffer.write(data)
+    for piece in pieces:
+        handle.buffer.write(piece)

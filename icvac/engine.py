@@ -272,7 +272,7 @@ class _Formatter(threading.Thread):
     last write; an error in the thread is raised there, in the caller's; an error in the caller (Ctrl-C, a
     refused row) stops the thread before it goes on."""
 
-    def __init__(self, handle, formatted: Callable[[list], memoryview]):
+    def __init__(self, handle, formatted: Callable[[list], Iterable[memoryview]]):
         super().__init__(daemon=True)
         self.handle, self.formatted = handle, formatted
         self.queue: queue.Queue = queue.Queue(_AHEAD)
@@ -295,7 +295,8 @@ class _Formatter(threading.Thread):
             if self.stopped or self.error is not None:
                 continue  # drain, so that the caller never waits on a full queue
             try:
-                buffer.write(self.formatted(columns))
+                for piece in self.formatted(columns):
+                    buffer.write(piece)
             except BaseException as exc:  # noqa: BLE001  (raised in the caller's thread)
                 self.error = exc
 

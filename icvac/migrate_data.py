@@ -147,9 +147,8 @@ def _csv_fast(batch, columns: "_Columns", keys: list[tuple], found: list[tuple],
     is added at the end: those cells formatted once per distinct key, as csv_bytes formats recode's added
     columns; None otherwise (or where a cell holds a carriage return), for csv_bytes to do it all."""
     import pyarrow as pa
-    import pyarrow.compute as pc
 
-    from .arrowio import _buffer, _holds, _quote_needed
+    from .arrowio import _holds, _quote_needed, lines
 
     if None in columns.where or columns.previous is not None:
         return None
@@ -167,7 +166,7 @@ def _csv_fast(batch, columns: "_Columns", keys: list[tuple], found: list[tuple],
     previous = pa.array([text(key[0]) + "\n" for key in keys], pa.string()).take(indices)
     cells = [_quote_needed(c) for c in plain[:where[0]]] + [icvac_cells] + \
         [_quote_needed(c) for c in plain[where[-1] + 1:]] + [previous]
-    return _buffer(pc.binary_join_element_wise(*cells, pa.scalar(",")))
+    return lines(cells, pa.scalar(","))
 
 
 # Arrow's read block: the blocks are joined into batches of 8192 rows whatever their size. On the 1M-row

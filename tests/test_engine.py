@@ -332,3 +332,24 @@ def test_the_rows_written_by_the_formatting_thread_are_in_order(tmp_path, monkey
     arrow, by_rows, ran = recode_ways(long_export, tmp_path, monkeypatch)
     assert ran and arrow == by_rows
     assert len(formatted) >= 20 and max(formatted) < 2000
+
+
+_TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=5)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 12).flatmap(lambda rows: st.lists(
+    st.one_of(st.lists(_TEXT, min_size=rows, max_size=rows), _TEXT), min_size=1, max_size=4)
+    .filter(lambda cells: any(isinstance(c, list) for c in cells))), st.integers(1, 5), st.sampled_from([",", ""]))
+def test_lines_made_a_few_rows_at_a_time_are_the_lines_made_at_once(cells, rows, separator):
+    """Columns and scalars (the same text in every row) joined into lines, in pieces of ``rows`` rows."""
+    from unittest import mock
+
+    from icvac import arrowio
+
+    cells = [pa.array(c, pa.string()) if isinstance(c, list) else pa.scalar(c, pa.string()) for c in cells]
+    whole = pa.compute.binary_join_element_wise(*cells, pa.scalar(separator))
+    with mock.patch.object(arrowio, "FORMAT_ROWS", rows):
+        pieces = [bytes(piece) for piece in arrowio.lines(cells, pa.scalar(separator))]
+    assert b"".join(pieces) == "".join(whole.to_pylist()).encode("utf-8")
+    assert len(pieces) == -(-len(whole) // rows)

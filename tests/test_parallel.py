@@ -32,8 +32,9 @@ NARRATIVES = ["Referred to health services.", "with, a comma", 'a "quoted" word'
 
 @pytest.fixture
 def small_blocks(monkeypatch):
-    """Arrow's batches of 50 rows: a small file crosses many batch boundaries."""
+    """Arrow's batches of 50 rows, joined into lines 7 rows at a time: a small file crosses many boundaries."""
     monkeypatch.setattr("icvac.arrowio.BATCH_ROWS", 50)
+    monkeypatch.setattr("icvac.arrowio.FORMAT_ROWS", 7)
 
 
 def export_rows(count: int) -> list[list[str]]:

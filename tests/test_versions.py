@@ -276,6 +276,7 @@ def test_migrate_through_arrow_writes_the_bytes_of_the_row_by_row_path(v2, recod
     write_batch = migrate_data._write_batch
     monkeypatch.setattr(migrate_data, "_write_batch", lambda batch, *rest: (batches.append(batch.num_rows),
                                                                               write_batch(batch, *rest)))
+    monkeypatch.setattr("icvac.arrowio.FORMAT_ROWS", 3)  # lines joined a few rows at a time
 
     _, path, changes = v2
     corr, new = load_correspondence(changes), icvac.load_taxonomy(path)
