@@ -85,3 +85,19 @@ def test_bench_says_so_when_the_national_records_are_missing(tmp_path, capsys):
     captured = capsys.readouterr()
     assert "national input skipped: no national records in" in captured.out
     assert "national input skipped" in captured.err and "icvac recode" not in captured.out
+
+
+def test_bench_migrate_times_recode_of_the_export_and_of_its_output_beside_migrate(tmp_path, capsys):
+    import bench
+
+    out = tmp_path / "result.json"
+    assert bench.main(["--rows", "300", "--repeat", "1", "--only", "migrate", "--workdir", str(tmp_path),
+                       "--json", str(out)]) == 0
+    printed = capsys.readouterr().out
+    tools = [r["tool"] for r in json.loads(out.read_text())["results"]]
+    assert tools == ["icvac recode", "icvac recode (recoded file)", "icvac migrate"]
+    assert "m/again" in printed
+    # migrate read the file that the second recode read, and both kept every row
+    for name in ("migrate-recoded-300.csv", "migrated-300.csv"):
+        with open(tmp_path / name, encoding="utf-8", newline="") as handle:
+            assert len(list(csv.reader(handle))) == 301
