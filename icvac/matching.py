@@ -36,11 +36,9 @@ from .text import LONGEST_LABEL, code_key, fold, normalise
 if TYPE_CHECKING:
     from .scoring import Scorer
 
-__all__ = ["Matcher", "Match", "Candidate", "METHODS", "UNCLASSIFIED", "DEFAULT_THRESHOLD", "DEFAULT_MARGIN",
+__all__ = ["Matcher", "Match", "Candidate", "UNCLASSIFIED", "DEFAULT_THRESHOLD", "DEFAULT_MARGIN",
            "resolve_conditions"]
 
-METHODS = ("exact-code", "exact-label", "normalised-label", "fuzzy", "condition", "review", "no-match",
-           "unclassified")
 DEFAULT_THRESHOLD = 85.0
 DEFAULT_MARGIN = 5.0
 MIN_FUZZY_LETTERS = 4
