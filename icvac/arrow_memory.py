@@ -16,9 +16,10 @@ def name_allocator() -> None:
     Switching later (``lean_memory``) leaves the buffers some kernels and readers took before, or take from
     a pool they kept, in mimalloc, whose pages then stay resident beside jemalloc's: at 0026ed6 (256 KB
     blocks) ``icvac recode`` of the 1M-row benchmark export peaked at 127-129 MB with the name given
-    against 132-137 MB when switched, as fast (medians of 5 alternated: 2.34 and 2.51 s). validate and
-    migrate do not name it: their kernels were 8% slower all in jemalloc (2.52 against 2.32 s, 2.74
-    against 2.54 s), for 8-17 MB less.
+    against 132-137 MB when switched, as fast (medians of 5 alternated: 2.34 and 2.51 s). ``icvac
+    validate`` names it too: on the 1M-row recoded benchmark file, 10 runs alternated at 0b807c0, 127-129
+    MB against 134-153 MB, at 3% more time (medians 2.46 and 2.38 s). migrate does not: all in jemalloc
+    it was 8% slower (2.74 against 2.54 s, five runs) for 8-17 MB less, still above 100 MB.
     Only for pyarrow from a manylinux x86_64 wheel, which carries jemalloc: a build without it would print
     Arrow's complaint about the name on stderr. A name already in the environment is the user's and
     stays (``lean_memory`` then keeps it too), but under a limit, where the others abort. The environment

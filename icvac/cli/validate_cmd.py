@@ -65,6 +65,9 @@ def validate_command(
         return
     if data is None:
         raise UsageError("give a DATA file to validate (or - for CSV on stdin), or --list-checks")
+    from icvac.arrow_memory import name_allocator
+
+    name_allocator()  # before icvac.validate loads pyarrow
     from icvac.columns import parse_column_options
     from icvac.validate import REQUIRED_ROLES, ValidateOptions
     from icvac.writers import refuse_overwrite
