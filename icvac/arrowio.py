@@ -39,8 +39,8 @@ from .readers import FIELD_LIMIT, ReadOptions, Table
 from .record_limits import CsvLimits
 from .writers import FORMULA_PREFIXES
 
-__all__ = ["ArrowRefused", "Coded", "decoded", "table_batches", "csv_batches", "csv_bytes", "jsonl_bytes", "as_text_batch", "BLOCK_BYTES",
-           "FORMAT_ROWS"]
+__all__ = ["ArrowRefused", "Coded", "decoded", "table_batches", "csv_batches", "csv_bytes", "jsonl_bytes", "lines",
+           "as_text_batch", "BLOCK_BYTES", "FORMAT_ROWS"]
 
 BLOCK_BYTES = 256 << 10         # Arrow's read block: the reader holds several; larger ones cost memory, not time.
                                 # Validate takes the blocks as read, eight ahead: with 128 KB it was 15-25% slower
@@ -329,8 +329,8 @@ def csv_bytes(columns: list[pa.Array], safe: bool = False) -> Iterator[memoryvie
 
 def lines(cells: list, separator: pa.Scalar) -> Iterator[memoryview]:
     """The rows of ``cells`` (text columns of one length, or scalars: the same text in every row) joined by
-    ``separator``, as bytes, ``FORMAT_ROWS`` rows at a time: each piece is made once the one before is let
-    go of."""
+    ``separator``, as bytes, ``FORMAT_ROWS`` rows at a time: each piece is made when asked for, so a writer
+    holds the one it writes and the one before at most, not the batch's lines."""
     arrays = [c for c in cells if isinstance(c, pa.Array)]
     rows = len(arrays[0]) if arrays else 0
     for start in range(0, rows, FORMAT_ROWS):
