@@ -366,7 +366,8 @@ def bench_migrate(rows: int, args) -> tuple[Result, Result, Result]:
 def render_migrate(triples: list[tuple[Result, Result, Result]]) -> str:
     lines = ["recode: of the export; again: recode of its output, the file migrate reads; migrate: of that file",
              f"{'rows':>10}  {'recode s':>9} {'again s':>8} {'migrate s':>10} {'m/again':>8} {'m/recode':>9} "
-             f"{'RSS recode':>11} {'RSS again':>10} {'RSS migrate':>12}  runs (recode/again/migrate, in order)"]
+             f"{'RSS recode':>11} {'RSS again':>10} {'RSS migrate':>12}  runs (recode/again/migrate; again first in "
+             f"the 1st, 3rd... repeat, migrate first in the 2nd, 4th...)"]
     for recode, again, migrate in triples:
         lines.append(f"{recode.rows:>10,}  {recode.wall:>9.2f} {again.wall:>8.2f} {migrate.wall:>10.2f} "
                      f"{migrate.wall / again.wall:>8.2f} {migrate.wall / recode.wall:>9.2f} "

@@ -1,5 +1,5 @@
-"""Which allocator Arrow's buffers come from: named before pyarrow loads (``icvac recode``), or chosen at
-the first read (the library, and the other commands)."""
+"""Which allocator Arrow's buffers come from: named before pyarrow loads (``icvac recode`` and ``icvac
+validate``), or chosen at the first read (the library, and the other commands)."""
 from __future__ import annotations
 
 import os

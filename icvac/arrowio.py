@@ -331,9 +331,12 @@ def lines(cells: list, separator: pa.Scalar) -> Iterator[memoryview]:
     """The rows of ``cells`` (text columns of one length, or scalars: the same text in every row) joined by
     ``separator``, as bytes, ``FORMAT_ROWS`` rows at a time: each piece is made when asked for, so a writer
     holds the one it writes and the one before at most, not the batch's lines."""
+    if any(not isinstance(c, (pa.Array, pa.Scalar)) for c in cells):
+        raise TypeError("lines joins arrays and scalars")
     arrays = [c for c in cells if isinstance(c, pa.Array)]
-    rows = len(arrays[0]) if arrays else 0
-    for start in range(0, rows, FORMAT_ROWS):
+    if not arrays:
+        raise ValueError("lines needs a column: scalars alone say nothing of the number of rows")
+    for start in range(0, len(arrays[0]), FORMAT_ROWS):
         piece = [c.slice(start, FORMAT_ROWS) if isinstance(c, pa.Array) else c for c in cells]
         yield _buffer(pc.binary_join_element_wise(*piece, separator))
 

@@ -296,6 +296,8 @@ class _Formatter(threading.Thread):
                 continue  # drain, so that the caller never waits on a full queue
             try:
                 for piece in self.formatted(columns):
+                    if self.stopped:
+                        break  # the caller failed: the rest of the batch is not wanted
                     buffer.write(piece)
             except BaseException as exc:  # noqa: BLE001  (raised in the caller's thread)
                 self.error = exc

@@ -97,7 +97,7 @@ def test_bench_migrate_times_recode_of_the_export_and_of_its_output_beside_migra
     tools = [r["tool"] for r in json.loads(out.read_text())["results"]]
     assert tools == ["icvac recode", "icvac recode (recoded file)", "icvac migrate"]
     assert "m/again" in printed
-    # migrate read the file that the second recode read, and both kept every row
+    # the second recode and migrate each wrote every row of the recoded file they read
     for name in ("migrate-recoded-300.csv", "migrated-300.csv"):
         with open(tmp_path / name, encoding="utf-8", newline="") as handle:
             assert len(list(csv.reader(handle))) == 301

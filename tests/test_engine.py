@@ -299,8 +299,14 @@ def long_export(tmp_path_factory) -> Path:
     return write(tmp_path_factory.mktemp("long") / "long.csv", [header, *rows[:40_000]])
 
 
+def _first_piece_then_full(pieces):
+    yield next(iter(pieces))
+    raise OSError(28, "No space left on device")
+
+
+@pytest.mark.parametrize("when", ["formatting", "a later piece"])
 def test_a_write_that_fails_in_the_formatting_thread_fails_the_recode_and_leaves_nothing(tmp_path, monkeypatch,
-                                                                                         long_export):
+                                                                                         long_export, when):
     import icvac.engine
 
     real, calls = icvac.engine.csv_bytes, []
@@ -308,7 +314,9 @@ def test_a_write_that_fails_in_the_formatting_thread_fails_the_recode_and_leaves
     def failing(columns, safe=False):
         calls.append(1)
         if len(calls) == 3:
-            raise OSError(28, "No space left on device")
+            if when == "formatting":
+                raise OSError(28, "No space left on device")
+            return _first_piece_then_full(real(columns, safe))  # the batch's first lines written, then the disk full
         return real(columns, safe)
 
     monkeypatch.setattr(icvac.engine, "csv_bytes", failing)
@@ -354,3 +362,12 @@ def test_lines_made_a_few_rows_at_a_time_are_the_lines_made_at_once(cells, rows,
         pieces = [bytes(piece) for piece in arrowio.lines(cells, pa.scalar(separator))]
     assert b"".join(pieces) == "".join(whole.to_pylist()).encode("utf-8")
     assert len(pieces) == -(-len(whole) // rows)
+
+
+def test_lines_refuses_what_it_cannot_join_instead_of_writing_nothing():
+    from icvac.arrowio import lines
+
+    with pytest.raises(ValueError, match="column"):
+        list(lines([pa.scalar("x")], pa.scalar(",")))
+    with pytest.raises(TypeError):
+        list(lines([pa.chunked_array([["a"]]), pa.scalar("\n")], pa.scalar(",")))

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import csv
 
+import pytest
+
 import icvac
 from icvac import migrate_data
 from icvac.correspondence import load_correspondence
@@ -30,3 +32,24 @@ def test_a_cell_holding_the_key_separator_goes_row_by_row(v2, recoded, tmp_path,
     slow = run(data, corr, new, tmp_path / "slow.csv", "csv", icvac.ReadOptions(), None, arrow=False)
     assert (tmp_path / "out.csv").read_bytes() == (tmp_path / "slow.csv").read_bytes()
     assert summary.acts == slow.acts
+
+
+def test_a_write_that_fails_on_a_later_piece_fails_the_migration_and_leaves_nothing(v2, recoded, tmp_path,  # noqa: F811
+                                                                                    monkeypatch):
+    from icvac import arrowio
+
+    real = arrowio.lines
+
+    def failing(cells, separator):
+        pieces = real(cells, separator)
+        yield next(pieces)
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(arrowio, "FORMAT_ROWS", 3)
+    monkeypatch.setattr(arrowio, "lines", failing)
+    _, path, changes = v2
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(OSError, match="No space"):
+        migrate_data.migrate_file(recoded, load_correspondence(changes), icvac.load_taxonomy(path), out / "m.csv")
+    assert list(out.iterdir()) == []
