@@ -1,5 +1,5 @@
-"""Which allocator Arrow's buffers come from: named before pyarrow loads (``icvac recode`` and ``icvac
-validate``), or chosen at the first read (the library, and the other commands)."""
+"""Which allocator Arrow's buffers come from: named before pyarrow loads (``icvac recode``, ``validate`` and
+``migrate``), or chosen at the first read (the library, and the other commands)."""
 from __future__ import annotations
 
 import os
@@ -18,8 +18,9 @@ def name_allocator() -> None:
     blocks) ``icvac recode`` of the 1M-row benchmark export peaked at 127-129 MB with the name given
     against 132-137 MB when switched, as fast (medians of 5 alternated: 2.34 and 2.51 s). ``icvac
     validate`` names it too: on the 1M-row recoded benchmark file, 10 runs alternated at 0b807c0, 127-129
-    MB against 134-153 MB, at 3% more time (medians 2.46 and 2.38 s). migrate does not: all in jemalloc
-    it was 8% slower (2.74 against 2.54 s, five runs) for 8-17 MB less, still above 100 MB.
+    MB against 134-153 MB, at 3% more time (medians 2.46 and 2.38 s). ``icvac migrate`` too: on the 1M-row
+    recoded file, 6 runs alternated at 8d2b0cc, 109-113 MB against 115-130 MB, in 2.25 against 2.36 s
+    (an earlier five runs, at 36d50f1, had it 8% slower).
     Only for pyarrow from a manylinux x86_64 wheel, which carries jemalloc: a build without it would print
     Arrow's complaint about the name on stderr. A name already in the environment is the user's and
     stays (``lean_memory`` then keeps it too), but under a limit, where the others abort. The environment

@@ -1,5 +1,5 @@
-"""Which allocator Arrow takes: named by ``icvac recode`` and ``icvac validate`` before pyarrow loads, so that no
-buffer comes from mimalloc."""
+"""Which allocator Arrow takes: named by ``icvac recode``, ``validate`` and ``migrate`` before pyarrow loads, so
+that no buffer comes from mimalloc."""
 from __future__ import annotations
 
 import json
@@ -13,6 +13,7 @@ from icvac import arrow_memory
 from icvac.arrow_memory import POOL_VARIABLE, name_allocator
 
 from .conftest import EXAMPLES
+from .test_versions import recoded, v2  # noqa: F401  (fixtures)
 
 # the CLI names jemalloc only for pyarrow from a manylinux x86_64 wheel, and not under a limit of address space
 named = pytest.mark.skipif(not arrow_memory._wheel_with_jemalloc() or arrow_memory._address_space_limited(),
@@ -35,18 +36,25 @@ sys.stderr.write(json.dumps({"code": code, "default": pa.default_memory_pool().b
 """
 
 
-def command(name: str, tmp_path) -> tuple[list[str], tuple]:
-    """The command's arguments and the exit codes it ends with."""
-    if name == "recode":
-        return ["recode", str(EXAMPLES / "national_export.csv"), "--mapping", "gbvims", "-o",
-                str(tmp_path / "out.csv")], (0, None)
-    # exit 1: the example holds invalid rows on purpose
-    return ["validate", str(EXAMPLES / "incidents.csv"), "--format", "json"], (1,)
+@pytest.fixture
+def command(tmp_path, request):
+    """name -> the command's arguments and the exit codes it ends with."""
+    def arguments(name: str) -> tuple[list[str], tuple]:
+        if name == "recode":
+            return ["recode", str(EXAMPLES / "national_export.csv"), "--mapping", "gbvims", "-o",
+                    str(tmp_path / "out.csv")], (0, None)
+        if name == "migrate":
+            _, path, changes = request.getfixturevalue("v2")
+            return ["migrate", str(request.getfixturevalue("recoded")), "--changes", str(changes), "--to",
+                    str(path), "-o", str(tmp_path / "migrated.csv")], (0, None)
+        # exit 1: the example holds invalid rows on purpose
+        return ["validate", str(EXAMPLES / "incidents.csv"), "--format", "json"], (1,)
+    return arguments
 
 
-def probe(tmp_path, pool: str | None, name: str = "recode") -> dict:
+def probe(command, pool: str | None, name: str = "recode") -> dict:
     env = {k: v for k, v in os.environ.items() if k != POOL_VARIABLE} | ({POOL_VARIABLE: pool} if pool else {})
-    arguments, codes = command(name, tmp_path)
+    arguments, codes = command(name)
     done = subprocess.run([sys.executable, "-c", PROBE, *arguments], capture_output=True, text=True,
                           timeout=120, env=env)
     said = json.loads(done.stderr.strip().splitlines()[-1])
@@ -55,9 +63,9 @@ def probe(tmp_path, pool: str | None, name: str = "recode") -> dict:
 
 
 @named
-@pytest.mark.parametrize("name", ["recode", "validate"])
-def test_a_command_takes_no_buffer_from_mimalloc(tmp_path, name):
-    said = probe(tmp_path, None, name)
+@pytest.mark.parametrize("name", ["recode", "validate", "migrate"])
+def test_a_command_takes_no_buffer_from_mimalloc(command, name):
+    said = probe(command, None, name)
     assert said["default"] == "jemalloc"
     # switched at the first read instead, Arrow had already taken buffers from mimalloc
     assert said["mimalloc"] == 0
@@ -65,9 +73,9 @@ def test_a_command_takes_no_buffer_from_mimalloc(tmp_path, name):
 
 
 @named
-@pytest.mark.parametrize("name", ["recode", "validate"])
-def test_a_pool_the_user_names_is_kept(tmp_path, name):
-    said = probe(tmp_path, "mimalloc", name)
+@pytest.mark.parametrize("name", ["recode", "validate", "migrate"])
+def test_a_pool_the_user_names_is_kept(command, name):
+    said = probe(command, "mimalloc", name)
     assert said["default"] == "mimalloc" and said["mimalloc"] > 0
     assert said["named"] == "mimalloc"
 

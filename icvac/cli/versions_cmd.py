@@ -178,6 +178,7 @@ def migrate_data(
 
     Example: icvac migrate recoded.csv --changes taxonomy/changes/A--B.yaml -o recoded-B.csv
     """
+    from icvac.arrow_memory import name_allocator
     from icvac.correspondence import load_correspondence
     from icvac.formats import OUTPUT_FORMATS
     from icvac.migrate_data import migrate_file
@@ -186,6 +187,7 @@ def migrate_data(
         raise UsageError(f"--format {fmt}: choose one of {', '.join(OUTPUT_FORMATS)}")
     new = load_taxonomy_for_command(to or taxonomy_file)
     corr = _reviewed(load_correspondence(changes))
+    name_allocator()  # nothing above loads pyarrow; migrate_file does
     summary = migrate_file(data, corr, new, output, fmt, read)
     acts = ", ".join(f"{k} {v}" for k, v in summary.to_dict()["acts"].items())
     info(f"migrated {summary.rows_in} rows into {summary.rows_out} rows ({acts}); taxonomy "
