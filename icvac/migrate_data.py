@@ -170,9 +170,10 @@ def _csv_fast(batch, columns: "_Columns", keys: list[tuple], found: list[tuple],
 
 
 # Arrow's read block: the blocks are joined into batches of 8192 rows whatever their size. On the 1M-row
-# recoded benchmark file (in one process with jemalloc named, which migrate itself does not do) 128 KB
+# recoded benchmark file (in one process with jemalloc named, as icvac migrate names it since 63ae642) 128 KB
 # peaked at 111-113 MB against 120-127 MB with 256 KB, as fast; 64 KB at 107-110 MB, 20% slower. Through
-# the CLI at 36d50f1: 123-125 MB against 135-139 MB before
+# the CLI at 36d50f1: 123-125 MB against 135-139 MB before. At 63ae642 (jemalloc named) the CLI peaked at 110
+# MB in 2.25 s; batches of 6,144 rows at 108 MB in 2.37 s, of 4,096 at 104.5 MB in 2.58 s (medians of 4)
 BLOCK_BYTES = 128 << 10
 
 
