@@ -9,7 +9,6 @@ Writing decisions back into a mapping file is ``mapping_edit``'s.
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from typing import Any
 import yaml
 
 from .columns import VARIABLE_ROLES
+from .digest import sha256_hex
 from .errors import MappingError, Problem
 from .resources import bundled_dirs
 from .taxonomy import Taxonomy
@@ -182,7 +182,7 @@ def check_mapping(path: str | os.PathLike, taxonomy: Taxonomy) -> tuple[Mapping 
     problems += _semantic_problems(doc, taxonomy)
     if any(p.severity == "error" for p in problems):
         return None, problems
-    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    digest = sha256_hex(text.encode("utf-8"))
     warnings = tuple(p for p in problems if p.severity == "warning")
     return _build(doc, digest, warnings), problems
 

@@ -12,7 +12,6 @@ The sidecar ``OUT.meta.json`` records both taxonomy versions and the corresponde
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from collections import Counter
@@ -22,6 +21,7 @@ from pathlib import Path
 from .codes import UNCLASSIFIED
 from .correspondence import Correspondence
 from .data_writers import data_writer
+from .digest import sha256_hex
 from .errors import UsageError
 from .formats import output_format_of
 from .readers import ReadOptions, open_table
@@ -303,7 +303,7 @@ def _input_provenance(data, corr: Correspondence) -> dict | None:
 def _provenance(corr: Correspondence, new: Taxonomy, input_name: str, before: dict | None) -> dict:
     from . import __version__
 
-    digest = hashlib.sha256(Path(corr.path).read_bytes()).hexdigest() if corr.path else None
+    digest = sha256_hex(Path(corr.path).read_bytes()) if corr.path else None
     return {"icvac_version": __version__, "input": input_name,
             "taxonomy": {"id": new.id, "version": new.version, "status": new.status},
             "migrated_from": {"taxonomy_version": corr.from_version, "recode": before},

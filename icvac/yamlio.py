@@ -8,7 +8,6 @@ path inside the file and its line, so users can find it.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -19,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from .digest import sha256_hex
 from .errors import ConfigFileError, Problem
 
 MAX_YAML_BYTES = 10 * 1024 * 1024
@@ -318,7 +318,7 @@ def _checked(doc: YamlDocument, schema_name: str) -> list[Problem]:
 
 
 def _digest(text: str, schema_name: str) -> str:
-    return hashlib.sha256("\0".join((schema_name, _schema_text(schema_name), text)).encode()).hexdigest()
+    return sha256_hex("\0".join((schema_name, _schema_text(schema_name), text)).encode())
 
 
 @lru_cache(maxsize=None)
@@ -327,7 +327,7 @@ def _known_valid() -> dict[str, str]:
 
 
 def _text_digest(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    return sha256_hex(text.encode("utf-8", "surrogatepass"))
 
 
 @lru_cache(maxsize=None)
