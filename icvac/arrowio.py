@@ -164,30 +164,27 @@ def _empty_row(batch: pa.RecordBatch) -> bool:
 
 def _ahead(batches: Generator[pa.RecordBatch, None, None], depth: int) -> Iterator[pa.RecordBatch]:
     """``batches`` drawn by a thread of their own, at most ``depth`` ahead; what they raise is raised here.
-    The caller gone (done, an error, Ctrl-C), the thread stops and closes them (their reader with them)."""
-    ready: queue.Queue = queue.Queue(depth)
+    The thread starts a batch only once the caller has taken the one before it from the queue: a batch
+    drawn and waiting for room held one batch more in memory for nothing. The caller gone (done, an
+    error, Ctrl-C), the thread stops and closes them (their reader with them)."""
+    ready: queue.SimpleQueue = queue.SimpleQueue()
+    room = threading.Semaphore(depth)
     stop = threading.Event()
-
-    def put(item) -> bool:
-        while not stop.is_set():
-            try:
-                ready.put(item, timeout=0.05)
-                return True
-            except queue.Full:
-                continue
-        return False
 
     def draw() -> None:
         end = None
         try:
-            for batch in batches:
-                if not put((batch, None)):
+            while _room(room, stop):
+                batch = next(batches, None)
+                if batch is None:
                     break
+                ready.put((batch, None))
+                del batch
         except BaseException as exc:  # noqa: BLE001  (raised in the caller's thread)
             end = exc
         finally:
             batches.close()
-        put((None, end))
+        ready.put((None, end))
 
     thread = threading.Thread(target=draw, daemon=True)
     thread.start()
@@ -198,10 +195,19 @@ def _ahead(batches: Generator[pa.RecordBatch, None, None], depth: int) -> Iterat
                 if end is not None:
                     raise end
                 return
+            room.release()
             yield batch
     finally:
         stop.set()
         thread.join()
+
+
+def _room(room: threading.Semaphore, stop: threading.Event) -> bool:
+    """Whether a place in the queue came free before the caller stopped."""
+    while not stop.is_set():
+        if room.acquire(timeout=0.05):
+            return True
+    return False
 
 
 def _arrow_batches(table: Table, path: str, encoding: str, delimiter: str, rows: int,
@@ -253,9 +259,12 @@ def _read_batches(reader, names: list[str], generated: list[str], join: int,
             seen.empty_row = _empty_row(batch)
         pending.append(batch)
         rows += batch.num_rows
+        del batch
         if rows and rows >= join:
-            yield _joined_batches(pending, names)
-            pending, rows = [], 0
+            # the blocks let go before the joined batch is handed on, not when the next one is asked for
+            joined, pending, rows = _joined_batches(pending, names), [], 0
+            yield joined
+            del joined
     if rows:
         yield _joined_batches(pending, names)
 

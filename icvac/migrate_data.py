@@ -169,18 +169,21 @@ def _csv_fast(batch, columns: "_Columns", keys: list[tuple], found: list[tuple],
     return lines(cells, pa.scalar(","))
 
 
-# Arrow's read block: the blocks are joined into batches of 8192 rows whatever their size. On the 1M-row
-# recoded benchmark file (in one process with jemalloc named, as icvac migrate names it since 63ae642) 128 KB
-# peaked at 111-113 MB against 120-127 MB with 256 KB, as fast; 64 KB at 107-110 MB, 20% slower. Through
-# the CLI at 36d50f1: 123-125 MB against 135-139 MB before. At 63ae642 (jemalloc named) the CLI peaked at 110
-# MB in 2.25 s; batches of 6,144 rows at 108 MB in 2.37 s, of 4,096 at 104.5 MB in 2.58 s (medians of 4)
+# Arrow's read block. On the 1M-row recoded benchmark file (in one process with jemalloc named, as icvac
+# migrate names it since 63ae642) 128 KB peaked at 111-113 MB against 120-127 MB with 256 KB, as fast; 64 KB
+# at 107-110 MB, 20% slower.
 BLOCK_BYTES = 128 << 10
+# The blocks are joined into batches of this many rows. Through the CLI on that file, once the read-ahead
+# thread held no batch waiting for room and the raw look read 128 KB at a time (2026-12-06, three runs
+# alternated): 8,192 rows peaked at 98-101 MB in 1.90-2.08 s, 6,144 at 96-98 MB in 1.88-2.10 s, 4,096 at
+# 94-96 MB in 1.98-2.17 s; then 3,072 at 90-92 MB and 2,048 at 88-89 MB, slower by up to a fifth
+BATCH_ROWS = 4096
 
 
 def _arrow_batches(table, path: str, read: ReadOptions):
     from .arrowio import table_batches
 
-    return table_batches(table, path, read, ahead=1, block=BLOCK_BYTES)
+    return table_batches(table, path, read, rows=BATCH_ROWS, ahead=1, block=BLOCK_BYTES)
 
 
 def _chunks(rows, size: int = 4096):

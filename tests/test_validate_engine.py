@@ -262,6 +262,59 @@ def test_batches_read_ahead_pass_on_what_the_reader_raises_and_stop_when_the_cal
     assert closed == [True]
 
 
+
+@pytest.mark.parametrize("depth", [1, 3])
+def test_batches_read_ahead_draw_no_more_than_depth_beyond_the_callers(depth):
+    # a batch drawn and held while waiting for room in the queue was one batch more in memory for nothing
+    import time
+
+    from icvac.arrowio import _ahead
+
+    drawn = []
+
+    def source():
+        for n in range(20):
+            drawn.append(n)
+            yield pa.record_batch({"n": [n]})
+
+    taken = 0
+    for batch in _ahead(source(), depth):
+        taken += 1
+        time.sleep(0.02)  # time for the thread to draw all it may
+        assert len(drawn) <= taken + depth, (taken, drawn)
+        assert batch.column(0)[0].as_py() == taken - 1
+    assert taken == 20
+
+
+def test_joined_batches_let_their_blocks_go_before_they_are_handed_on(tmp_path):
+    # the blocks of a joined batch, kept until the next batch was asked for, doubled what a reader held
+    import weakref
+
+    from icvac.arrowio import _read_batches
+
+    class Reader:
+        schema = pa.schema([("f0", pa.string()), ("f1", pa.string())])
+
+        def __init__(self):
+            self.blocks = [pa.record_batch({"f0": ["a", "x"], "f1": ["b", "y"]})] + \
+                [pa.record_batch({"f0": [str(n)], "f1": ["z"]}) for n in range(6)]
+            self.handed = []
+
+        def read_next_batch(self):
+            if not self.blocks:
+                raise StopIteration
+            block = self.blocks.pop(0)
+            self.handed.append(weakref.ref(block))
+            return block
+
+    reader = Reader()
+    batches = _read_batches(reader, ["a", "b"], ["f0", "f1"], 3, None)
+    first = next(batches)
+    assert first.column(0).to_pylist() == ["x", "0", "1"]
+    assert all(ref() is None for ref in reader.handed), "a block outlived its joining"
+    assert [b.column(0).to_pylist() for b in batches] == [["2", "3", "4"], ["5"]]
+
+
 def _header(path) -> list[str]:
     return Path(path).read_text(encoding="utf-8").splitlines()[0].split(",")
 
