@@ -21,7 +21,7 @@ import json
 import queue
 import threading
 from dataclasses import dataclass
-from typing import Generator, Iterable, Iterator, TextIO
+from typing import Any, Callable, Generator, Iterable, Iterator, TextIO
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -39,7 +39,7 @@ from .readers import FIELD_LIMIT, ReadOptions, Table
 from .record_limits import CsvLimits
 from .writers import FORMULA_PREFIXES
 
-__all__ = ["ArrowRefused", "Coded", "decoded", "table_batches", "csv_batches", "csv_bytes", "jsonl_bytes", "lines",
+__all__ = ["ArrowRefused", "Coded", "decoded", "table_batches", "csv_batches", "read_ahead", "csv_bytes", "jsonl_bytes", "lines",
            "as_text_batch", "BLOCK_BYTES", "FORMAT_ROWS"]
 
 BLOCK_BYTES = 256 << 10         # Arrow's read block: the reader holds several; larger ones cost memory, not time.
@@ -118,7 +118,7 @@ def csv_batches(table: Table, path: str, options: ReadOptions, rows: int = BATCH
     check, seen = Check(path, delimiter), _Seen(empty_row=False)
     batches = _arrow_batches(table, path, "utf8" if encoding in ("utf-8", "utf-8-sig") else encoding, delimiter, rows,
                              None if blank_lines else seen, block)
-    return _verified(_ahead(batches, ahead) if ahead else batches, check, path, seen)
+    return _verified(read_ahead(batches, ahead) if ahead else batches, check, path, seen)
 
 
 def _ascii_compatible(encoding: str) -> bool:
@@ -162,11 +162,12 @@ def _empty_row(batch: pa.RecordBatch) -> bool:
     return bool(pc.any(empty).as_py())
 
 
-def _ahead(batches: Generator[pa.RecordBatch, None, None], depth: int) -> Iterator[pa.RecordBatch]:
-    """``batches`` drawn by a thread of their own, at most ``depth`` ahead; what they raise is raised here.
-    The thread starts a batch only once the caller has taken the one before it from the queue: a batch
-    drawn and waiting for room held one batch more in memory for nothing. The caller gone (done, an
-    error, Ctrl-C), the thread stops and closes them (their reader with them)."""
+def read_ahead(batches: Iterator[Any], depth: int, prepare: Callable[[Any], Any] | None = None) -> Iterator[Any]:
+    """``batches`` drawn by a thread of their own, at most ``depth`` ahead, each passed through ``prepare``
+    on that thread where given; what they raise is raised here. The thread starts a batch only once the
+    caller has taken the one before it from the queue: a batch drawn and waiting for room held one batch
+    more in memory for nothing. The caller gone (done, an error, Ctrl-C), the thread stops and closes them
+    (their reader with them)."""
     ready: queue.SimpleQueue = queue.SimpleQueue()
     room = threading.Semaphore(depth)
     stop = threading.Event()
@@ -178,12 +179,14 @@ def _ahead(batches: Generator[pa.RecordBatch, None, None], depth: int) -> Iterat
                 batch = next(batches, None)
                 if batch is None:
                     break
-                ready.put((batch, None))
+                ready.put((batch if prepare is None else prepare(batch), None))
                 del batch
         except BaseException as exc:  # noqa: BLE001  (raised in the caller's thread)
             end = exc
         finally:
-            batches.close()
+            close = getattr(batches, "close", None)
+            if close is not None:
+                close()
         ready.put((None, end))
 
     thread = threading.Thread(target=draw, daemon=True)

@@ -238,7 +238,7 @@ def test_blank_lines_stay_on_arrow_and_are_the_blank_rows_the_python_reader_find
 
 
 def test_batches_read_ahead_pass_on_what_the_reader_raises_and_stop_when_the_caller_goes():
-    from icvac.arrowio import ArrowRefused, _ahead
+    from icvac.arrowio import ArrowRefused, read_ahead
 
     def source(closed: list):
         try:
@@ -252,11 +252,11 @@ def test_batches_read_ahead_pass_on_what_the_reader_raises_and_stop_when_the_cal
     closed: list = []
     taken = []
     with pytest.raises(ArrowRefused):
-        for batch in _ahead(source(closed), 4):
+        for batch in read_ahead(source(closed), 4):
             taken.append(batch.column(0)[0].as_py())
     assert taken == list(range(50)) and closed == [True]
     closed = []
-    ahead = _ahead(source(closed), 4)
+    ahead = read_ahead(source(closed), 4)
     assert next(ahead).num_rows == 1
     ahead.close()  # the caller gone: the thread is joined and the source closed, not left reading
     assert closed == [True]
@@ -268,7 +268,7 @@ def test_batches_read_ahead_draw_no_more_than_depth_beyond_the_callers(depth):
     # a batch drawn and held while waiting for room in the queue was one batch more in memory for nothing
     import time
 
-    from icvac.arrowio import _ahead
+    from icvac.arrowio import read_ahead
 
     drawn = []
 
@@ -278,13 +278,29 @@ def test_batches_read_ahead_draw_no_more_than_depth_beyond_the_callers(depth):
             yield pa.record_batch({"n": [n]})
 
     taken = 0
-    for batch in _ahead(source(), depth):
+    for batch in read_ahead(source(), depth):
         taken += 1
         time.sleep(0.02)  # time for the thread to draw all it may
         assert len(drawn) <= taken + depth, (taken, drawn)
         assert batch.column(0)[0].as_py() == taken - 1
     assert taken == 20
 
+
+def test_batches_read_ahead_are_prepared_on_the_reading_thread():
+    # validate slims its blocks there: the checks' thread is the busier one
+    import threading
+
+    from icvac.arrowio import read_ahead
+
+    where = set()
+
+    def prepare(batch):
+        where.add(threading.get_ident())
+        return batch.num_rows * 10
+
+    taken = list(read_ahead((pa.record_batch({"n": list(range(k))}) for k in range(1, 6)), 2, prepare))
+    assert taken == [10, 20, 30, 40, 50]
+    assert where and threading.get_ident() not in where
 
 def test_joined_batches_let_their_blocks_go_before_they_are_handed_on(tmp_path):
     # the blocks of a joined batch, kept until the next batch was asked for, doubled what a reader held
