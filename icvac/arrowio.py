@@ -18,10 +18,8 @@ from __future__ import annotations
 
 import codecs
 import json
-import queue
-import threading
 from dataclasses import dataclass
-from typing import Any, Callable, Generator, Iterable, Iterator, TextIO
+from typing import Generator, Iterable, Iterator, TextIO
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -35,11 +33,12 @@ pyarrow.lib.enable_signal_handlers(False)
 
 from .arrow_memory import lean_memory
 from .raw_look import Check, blank_lines_in
+from .read_ahead import read_ahead
 from .readers import FIELD_LIMIT, ReadOptions, Table
 from .record_limits import CsvLimits
 from .writers import FORMULA_PREFIXES
 
-__all__ = ["ArrowRefused", "Coded", "decoded", "table_batches", "csv_batches", "read_ahead", "csv_bytes", "jsonl_bytes", "lines",
+__all__ = ["ArrowRefused", "Coded", "decoded", "table_batches", "csv_batches", "csv_bytes", "jsonl_bytes", "lines",
            "as_text_batch", "BLOCK_BYTES", "FORMAT_ROWS"]
 
 BLOCK_BYTES = 256 << 10         # Arrow's read block: the reader holds several; larger ones cost memory, not time.
@@ -160,57 +159,6 @@ def _empty_row(batch: pa.RecordBatch) -> bool:
         blank = pc.equal(pc.binary_length(column), 0)
         empty = blank if empty is None else pc.and_(empty, blank)
     return bool(pc.any(empty).as_py())
-
-
-def read_ahead(batches: Iterator[Any], depth: int, prepare: Callable[[Any], Any] | None = None) -> Iterator[Any]:
-    """``batches`` drawn by a thread of their own, at most ``depth`` ahead, each passed through ``prepare``
-    on that thread where given; what they raise is raised here. The thread starts a batch only once the
-    caller has taken the one before it from the queue: a batch drawn and waiting for room held one batch
-    more in memory for nothing. The caller gone (done, an error, Ctrl-C), the thread stops and closes them
-    (their reader with them)."""
-    ready: queue.SimpleQueue = queue.SimpleQueue()
-    room = threading.Semaphore(depth)
-    stop = threading.Event()
-
-    def draw() -> None:
-        end = None
-        try:
-            while _room(room, stop):
-                batch = next(batches, None)
-                if batch is None:
-                    break
-                ready.put((batch if prepare is None else prepare(batch), None))
-                del batch
-        except BaseException as exc:  # noqa: BLE001  (raised in the caller's thread)
-            end = exc
-        finally:
-            close = getattr(batches, "close", None)
-            if close is not None:
-                close()
-        ready.put((None, end))
-
-    thread = threading.Thread(target=draw, daemon=True)
-    thread.start()
-    try:
-        while True:
-            batch, end = ready.get()
-            if batch is None:
-                if end is not None:
-                    raise end
-                return
-            room.release()
-            yield batch
-    finally:
-        stop.set()
-        thread.join()
-
-
-def _room(room: threading.Semaphore, stop: threading.Event) -> bool:
-    """Whether a place in the queue came free before the caller stopped."""
-    while not stop.is_set():
-        if room.acquire(timeout=0.05):
-            return True
-    return False
 
 
 def _arrow_batches(table: Table, path: str, encoding: str, delimiter: str, rows: int,

@@ -238,7 +238,8 @@ def test_blank_lines_stay_on_arrow_and_are_the_blank_rows_the_python_reader_find
 
 
 def test_batches_read_ahead_pass_on_what_the_reader_raises_and_stop_when_the_caller_goes():
-    from icvac.arrowio import ArrowRefused, read_ahead
+    from icvac.arrowio import ArrowRefused
+    from icvac.read_ahead import read_ahead
 
     def source(closed: list):
         try:
@@ -268,7 +269,7 @@ def test_batches_read_ahead_draw_no_more_than_depth_beyond_the_callers(depth):
     # a batch drawn and held while waiting for room in the queue was one batch more in memory for nothing
     import time
 
-    from icvac.arrowio import read_ahead
+    from icvac.read_ahead import read_ahead
 
     drawn = []
 
@@ -290,7 +291,7 @@ def test_batches_read_ahead_are_prepared_on_the_reading_thread():
     # validate slims its blocks there: the checks' thread is the busier one
     import threading
 
-    from icvac.arrowio import read_ahead
+    from icvac.read_ahead import read_ahead
 
     where = set()
 
@@ -301,6 +302,44 @@ def test_batches_read_ahead_are_prepared_on_the_reading_thread():
     taken = list(read_ahead((pa.record_batch({"n": list(range(k))}) for k in range(1, 6)), 2, prepare))
     assert taken == [10, 20, 30, 40, 50]
     assert where and threading.get_ident() not in where
+
+
+def test_batches_read_ahead_end_only_at_their_end_and_always_end():
+    from icvac.read_ahead import read_ahead
+
+    # a prepared batch may be None; only the end of the batches ends them
+    assert list(read_ahead(iter([1, 2, 3]), 2, lambda b: None if b == 2 else b)) == [1, None, 3]
+    with pytest.raises(ValueError):
+        list(read_ahead(iter([1]), 0))
+
+    def source():
+        try:
+            yield 1
+            yield 2
+        finally:
+            raise OSError("the reader would not close")
+
+    def prepare(batch):
+        if batch == 2:
+            raise KeyError(batch)
+        return batch
+
+    # an error, then another as the source closes: the caller hears of it, and does not wait for ever
+    import threading
+
+    raised = []
+
+    def consume():
+        try:
+            list(read_ahead(source(), 1, prepare))
+        except OSError as exc:
+            raised.append(exc)
+
+    caller = threading.Thread(target=consume, daemon=True)
+    caller.start()
+    caller.join(10)
+    assert not caller.is_alive(), "the caller waits for an end that never comes"
+    assert len(raised) == 1
 
 def test_joined_batches_let_their_blocks_go_before_they_are_handed_on(tmp_path):
     # the blocks of a joined batch, kept until the next batch was asked for, doubled what a reader held
