@@ -152,15 +152,17 @@ class DuplicateIds:
             return 1
         # the ends fit; the ids between do if each has the key's shape (its text before and after, and digits
         # between) and is above the one before: then their numbers are those between the ends, one by one
-        if "rising" not in shapes:
-            shapes["rising"] = pc.greater(values.slice(1), values.slice(0, len(values) - 1))
-        # (an id out of line between ends that fit, such as a repeat in a number's place, cuts the stretch)
+        # (an id out of line between ends that fit, such as a repeat in a number's place, cuts the stretch).
+        # Where the ids fall or leave the shape is worked out once, as positions, and bisected for each
+        # stretch: Arrow's ``index`` over each stretch's slice took 0.11 s of a 1M-row validate
+        if "falls" not in shapes:  # i where values[i + 1] is not above values[i]
+            shapes["falls"] = _where_not(pc.greater(values.slice(1), values.slice(0, len(values) - 1)))
         length = good + 1
-        start, shaped = shapes.get(key, (0, None))
-        if shaped is None or at < start or at + good >= start + len(shaped):
-            start, shaped = shapes[key] = at, shaped_like(values.slice(at, good + 1), key)
-        for cut in (pc.index(shaped.slice(at - start, good + 1), False).as_py(),
-                    pc.index(shapes["rising"].slice(at, good), False).as_py() + 1):
+        start, size, misfits = shapes.get(key, (0, 0, None))
+        if misfits is None or at < start or at + good >= start + size:
+            start, size, misfits = shapes[key] = at, good + 1, _where_not(shaped_like(values.slice(at, good + 1), key))
+        misfit, fall = _first_in(misfits, at - start, at - start + good + 1), _first_in(shapes["falls"], at, at + good)
+        for cut in (misfit - (at - start) if misfit >= 0 else -1, fall - at + 1 if fall >= 0 else 0):
             length = cut if 0 < cut < length else length
         return length if fits(length - 1) else self._fitting(values.slice(at, length), key, number)
 
@@ -429,3 +431,14 @@ def _capacity(size: int) -> int:
     while capacity < size * 2 + 2:
         capacity <<= 1
     return capacity
+
+
+def _where_not(flags: pa.Array) -> list[int]:
+    """The positions of the false flags."""
+    return pc.indices_nonzero(pc.invert(flags)).to_pylist()
+
+
+def _first_in(positions: list[int], low: int, high: int) -> int:
+    """The first of the sorted ``positions`` from ``low`` up to ``high`` (excluded), or -1."""
+    k = bisect_left(positions, low)
+    return positions[k] if k < len(positions) and positions[k] < high else -1

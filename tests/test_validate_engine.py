@@ -425,3 +425,12 @@ def test_no_import_cycle_in_the_package():
 def test_every_module_stays_small(path):
     # issue 16: a module over 450 lines holds more than one concern; split it by what it holds
     assert len(path.read_text(encoding="utf-8").splitlines()) <= 450
+
+
+def test_the_first_position_in_a_range_is_found_by_bisection():
+    from icvac.dupes import _first_in, _where_not
+
+    falls = _where_not(pa.array([True, False, True, True, False, False]))
+    assert falls == [1, 4, 5]
+    assert [_first_in(falls, low, high) for low, high in [(0, 1), (0, 2), (2, 4), (2, 5), (5, 6), (6, 9)]] == \
+        [-1, 1, -1, 4, 5, -1]
