@@ -16,6 +16,7 @@ except ImportError:
     except ImportError:  # a build without its own hashes
         from hashlib import sha256 as _sha256
 
+
 def sha256_hex(data: bytes) -> str:
     """The SHA-256 digest of ``data`` in hexadecimal, as ``hashlib.sha256(data).hexdigest()``."""
     return _sha256(data).hexdigest()
