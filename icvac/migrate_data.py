@@ -148,7 +148,7 @@ def _csv_fast(batch, columns: "_Columns", keys: list[tuple], found: list[tuple],
     columns; None otherwise (or where a cell holds a carriage return), for csv_bytes to do it all."""
     import pyarrow as pa
 
-    from .arrowio import _holds, _quote_needed, lines
+    from .arrowio import _held, _quote_needed, lines
 
     if None in columns.where or columns.previous is not None:
         return None
@@ -156,7 +156,8 @@ def _csv_fast(batch, columns: "_Columns", keys: list[tuple], found: list[tuple],
     if where != list(range(where[0], where[0] + len(where))):
         return None
     plain = batch.columns
-    if any(_holds(c, b"\r") for c in plain):
+    held = [_held(c) for c in plain]  # one look a column: the carriage return, then the quoting
+    if any(b"\r" in h for h in held):
         return None
 
     def text(value: str) -> str:  # csv_writer's minimal quoting
@@ -164,8 +165,9 @@ def _csv_fast(batch, columns: "_Columns", keys: list[tuple], found: list[tuple],
 
     icvac_cells = pa.array([",".join(map(text, new)) for new, _ in found], pa.string()).take(indices)
     previous = pa.array([text(key[0]) + "\n" for key in keys], pa.string()).take(indices)
-    cells = [_quote_needed(c) for c in plain[:where[0]]] + [icvac_cells] + \
-        [_quote_needed(c) for c in plain[where[-1] + 1:]] + [previous]
+    before, after = range(where[0]), range(where[-1] + 1, len(plain))
+    cells = [_quote_needed(plain[i], held[i]) for i in before] + [icvac_cells] + \
+        [_quote_needed(plain[i], held[i]) for i in after] + [previous]
     return lines(cells, pa.scalar(","))
 
 
